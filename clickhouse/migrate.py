@@ -1,0 +1,95 @@
+"""Apply the numbered ``.sql`` files in ``clickhouse/migrations`` once each, recording what was applied.
+
+python -m clickhouse.migrate          # apply what is pending
+python -m clickhouse.migrate --list   # show applied and pending
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import re
+import sys
+from pathlib import Path
+
+from analytics import client
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+LEDGER = "lantern_migrations"
+
+
+@dataclasses.dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    statements: tuple[str, ...]
+
+
+def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
+    """The migrations in version order; a file whose name breaks the pattern is an error, not skipped."""
+    found = []
+    for path in sorted(directory.glob("*.sql")):
+        match = _NAME.match(path.name)
+        if not match:
+            raise ValueError(f"migration file {path.name} must be named NNNN_lowercase_words.sql")
+        found.append(Migration(int(match.group(1)), path.stem, split_statements(path.read_text())))
+    versions = [m.version for m in found]
+    if len(versions) != len(set(versions)):
+        raise ValueError("two migration files share a version number")
+    return found
+
+
+def split_statements(sql: str) -> tuple[str, ...]:
+    """Statements separated by ``;`` at a line end; ``--`` comment lines are dropped."""
+    lines = [line for line in sql.splitlines() if not line.strip().startswith("--")]
+    parts = re.split(r";\s*$", "\n".join(lines), flags=re.MULTILINE)
+    return tuple(part.strip() for part in parts if part.strip())
+
+
+def applied() -> set[int]:
+    client.command(
+        f"CREATE TABLE IF NOT EXISTS {LEDGER}"
+        " (version UInt32, name String, applied_at DateTime DEFAULT now())"
+        " ENGINE = MergeTree ORDER BY version"
+    )
+    sql = f"SELECT version FROM {LEDGER}"  # noqa: S608 - a constant table name
+    return {row[0] for row in client.execute(sql, tag="migrate").rows}
+
+
+def migrate() -> list[str]:
+    """Apply pending migrations; returns the names applied."""
+    done = applied()
+    names = []
+    for migration in discover():
+        if migration.version in done:
+            continue
+        for statement in migration.statements:
+            client.command(statement)
+        client.insert(
+            LEDGER, [[migration.version], [migration.name]], ["version", "name"], token=migration.name
+        )
+        names.append(migration.name)
+    return names
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m clickhouse.migrate", description=__doc__.splitlines()[0])
+    parser.add_argument("--list", action="store_true", help="show applied and pending migrations")
+    args = parser.parse_args(argv)
+    try:
+        if args.list:
+            done = applied()
+            for migration in discover():
+                print(f"[{'x' if migration.version in done else ' '}] {migration.name}")
+            return 0
+        names = migrate()
+    except client.EngineBusyError as exc:
+        print(f"clickhouse: {exc}", file=sys.stderr)
+        return 2
+    print("clickhouse: " + (f"applied {', '.join(names)}" if names else "schema up to date"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""Gunicorn settings for Lantern (``gunicorn -c deploy/gunicorn.conf.py panel.wsgi:application``).
+
+Embedded mode (chDB) runs exactly one worker process, which owns the event store and runs the
+flusher as a thread; server mode runs ``WEB_CONCURRENCY`` workers and a separate flusher.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from analytics.config import env_int, is_embedded_clickhouse
+
+bind = f"{os.environ.get('HOST', '127.0.0.1')}:{env_int('PORT', 8000, minimum=1)}"
+worker_class = "gthread"
+workers = 1 if is_embedded_clickhouse() else env_int("WEB_CONCURRENCY", 2, minimum=1)
+threads = env_int("GUNICORN_THREADS", 8, minimum=1)
+preload_app = False  # the event store and Redis clients are opened in the worker, after fork
+graceful_timeout = 20
+timeout = 60
+accesslog = os.environ.get("ACCESS_LOG") or None
+errorlog = "-"
+forwarded_allow_ips = os.environ.get("TRUSTED_PROXIES", "") or "127.0.0.1"
+
+
+def post_worker_init(worker: object) -> None:
+    from ingest.runtime import start_embedded_workers
+
+    start_embedded_workers()
+
+
+def worker_exit(server: object, worker: object) -> None:
+    from ingest.runtime import stop_embedded_workers
+
+    stop_embedded_workers()

@@ -1,0 +1,94 @@
+"""Plain DB-API access to the two accounts-database tables ingest needs: sites and daily salts.
+
+No ORM on the hot path: these are called rarely (cache refreshes, once a day for a salt).
+The tables belong to the Django app ``panel.sites`` (``lantern_site``, ``lantern_salt``).
+
+    >>> db = AccountsDB("sqlite:///var/lantern.sqlite3")  # doctest: +SKIP
+    >>> db.fetch_sites()  # doctest: +SKIP
+    [SiteInfo(id=1, domain='example.com', timezone='UTC')]
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import secrets
+import sqlite3
+import threading
+import urllib.parse
+from typing import Any
+
+import psycopg
+
+SALT_BYTES = 32
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SiteInfo:
+    id: int
+    domain: str
+    timezone: str
+
+
+class AccountsDB:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._is_sqlite = url.startswith("sqlite:")
+        self._lock = threading.Lock()
+        self._conn: Any = None
+
+    def _connect(self) -> Any:
+        if self._is_sqlite:
+            path = urllib.parse.urlsplit(self.url).path
+            conn = sqlite3.connect(path, timeout=10, check_same_thread=False, isolation_level=None)
+            conn.execute("PRAGMA busy_timeout = 10000")
+            return conn
+        return psycopg.connect(self.url, autocommit=True, connect_timeout=5)
+
+    def _run(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        if not self._is_sqlite:
+            sql = sql.replace("?", "%s")
+        with self._lock:
+            for attempt in (1, 2):
+                try:
+                    if self._conn is None:
+                        self._conn = self._connect()
+                    cursor = self._conn.execute(sql, params)
+                    return list(cursor.fetchall()) if cursor.description else []
+                except (sqlite3.OperationalError, psycopg.OperationalError):
+                    self.close_unlocked()
+                    if attempt == 2:
+                        raise
+        raise AssertionError("unreachable")
+
+    def close_unlocked(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(
+                Exception
+            ):  # a broken connection may fail to close; it is dropped anyway
+                self._conn.close()
+        self._conn = None
+
+    def close(self) -> None:
+        with self._lock:
+            self.close_unlocked()
+
+    def fetch_sites(self) -> list[SiteInfo]:
+        rows = self._run("SELECT id, domain, timezone FROM lantern_site")
+        return [SiteInfo(int(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+    def salt(self, day: dt.date) -> bytes:
+        """The day's salt, created at random by whichever process asks first (races are harmless)."""
+        key = day.isoformat() if self._is_sqlite else day
+        now = dt.datetime.now(dt.UTC)
+        self._run(
+            "INSERT INTO lantern_salt (day, secret, created_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (day) DO NOTHING",
+            (key, secrets.token_bytes(SALT_BYTES), now.isoformat() if self._is_sqlite else now),
+        )
+        rows = self._run("SELECT secret FROM lantern_salt WHERE day = ?", (key,))
+        return bytes(rows[0][0])
+
+    def delete_salts_before(self, day: dt.date) -> None:
+        self._run("DELETE FROM lantern_salt WHERE day < ?", (day.isoformat() if self._is_sqlite else day,))

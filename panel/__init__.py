@@ -1,0 +1,1 @@
+"""Lantern's Django project: accounts, organisations, sites, API keys, the dashboard and the Stats API."""

@@ -1,0 +1,1 @@
+"""Users (email as the login), organisations and memberships with roles."""

@@ -1,0 +1,1 @@
+"""Sites (a domain and its timezone) and the daily visitor-hash salts that ingest reads."""

@@ -1,0 +1,46 @@
+"""The site list, adding a site, and the page with its tracking snippet."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+
+from panel.accounts.models import User
+from panel.sites.forms import SiteForm
+from panel.sites.models import Site
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+@login_required
+def site_list(request: HttpRequest) -> HttpResponse:
+    sites = Site.objects.for_user(_user(request))
+    return render(request, "sites/list.html", {"sites": sites})
+
+
+@login_required
+def site_new(request: HttpRequest) -> HttpResponse:
+    form = SiteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        site = Site.objects.create(
+            organisation=_user(request).primary_organisation(),
+            domain=form.cleaned_data["domain"],
+            timezone=form.cleaned_data["timezone"],
+        )
+        return redirect("site-snippet", domain=site.domain)
+    return render(request, "sites/new.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def snippet_for(site: Site) -> str:
+    return f'<script defer data-domain="{site.domain}" src="{settings.BASE_URL}/js/script.js"></script>'
+
+
+@login_required
+def site_snippet(request: HttpRequest, domain: str) -> HttpResponse:
+    site = get_object_or_404(Site.objects.for_user(_user(request)), domain=domain)
+    return render(request, "sites/snippet.html", {"site": site, "snippet": snippet_for(site)})

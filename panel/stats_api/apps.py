@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class StatsApiConfig(AppConfig):
+    name = "panel.stats_api"
+    label = "stats_api"

@@ -1,0 +1,71 @@
+"""Stats API v1 endpoints: thin views from query string to ``analytics`` and back to JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.http import HttpResponse, JsonResponse
+
+from analytics import client, run_query
+from analytics.errors import QueryError
+from analytics.periods import today_in
+from analytics.query import Query
+from panel.stats_api import params
+from panel.stats_api.auth import ApiRequest, error, stats_api
+
+
+def _query(request: ApiRequest) -> Query:
+    site = request.site
+    return params.parse_common(
+        request.GET.dict(),
+        site_id=site.id,
+        tz=site.timezone,
+        today=today_in(site.timezone),
+        earliest=site.created_at.date(),
+    )
+
+
+def _answer(build: Callable[[], dict[str, Any]]) -> HttpResponse:
+    try:
+        return JsonResponse(build())
+    except QueryError as exc:
+        return error(400, f"{exc.field}: {exc.message}")
+    except client.ClickHouseError as exc:
+        if "TIMEOUT" in str(exc).upper():
+            return error(503, "the query took too long; try a shorter period")
+        raise
+
+
+@stats_api("stats:read")
+def aggregate(request: ApiRequest) -> HttpResponse:
+    def build() -> dict[str, Any]:
+        query = _query(request)
+        rows = run_query(query, tag="api:aggregate")
+        totals = rows[0] if rows else dict.fromkeys(query.metrics, 0)
+        return {"results": {metric: {"value": totals[metric]} for metric in query.metrics}}
+
+    return _answer(build)
+
+
+@stats_api("stats:read")
+def timeseries(request: ApiRequest) -> HttpResponse:
+    def build() -> dict[str, Any]:
+        query = params.for_timeseries(_query(request), request.GET.dict())
+        rows = run_query(query, tag="api:timeseries")
+        dimension = query.dimensions[0]
+        return {"results": [{"date": row[dimension], **{m: row[m] for m in query.metrics}} for row in rows]}
+
+    return _answer(build)
+
+
+@stats_api("stats:read")
+def breakdown(request: ApiRequest) -> HttpResponse:
+    def build() -> dict[str, Any]:
+        query = params.for_breakdown(_query(request), request.GET.dict())
+        rows = run_query(query, tag="api:breakdown")
+        dimension = query.dimensions[0]
+        key = params.result_key(dimension)
+        return {"results": [{key: row[dimension], **{m: row[m] for m in query.metrics}} for row in rows]}
+
+    return _answer(build)

@@ -1,0 +1,25 @@
+"""URL map. The ingest endpoints (/api/event, /js/*.js) are served by ``ingest`` in ``panel.wsgi``."""
+
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from panel.accounts import views as accounts
+from panel.dashboard import views as dashboard
+from panel.sites import views as sites
+from panel.stats_api import views as stats
+
+urlpatterns = [
+    path("", dashboard.home, name="home"),
+    path("register/", accounts.signup, name="signup"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("sites/", sites.site_list, name="sites"),
+    path("sites/new/", sites.site_new, name="site-new"),
+    path("api/v1/stats/aggregate", stats.aggregate, name="api-aggregate"),
+    path("api/v1/stats/timeseries", stats.timeseries, name="api-timeseries"),
+    path("api/v1/stats/breakdown", stats.breakdown, name="api-breakdown"),
+    path("<str:domain>/snippet/", sites.site_snippet, name="site-snippet"),
+    path("<str:domain>/", dashboard.dashboard, name="dashboard"),
+]

@@ -1,0 +1,180 @@
+"""Lantern's tasks, run through ``./dev <task>`` (which prepares .venv first).
+
+./dev serve            embedded Lantern at http://127.0.0.1:8000 (PORT, LANTERN_DATA_DIR change where)
+./dev test             PostgreSQL + Redis + Chromium as needed, then ruff, mypy and the whole suite
+./dev bench [--quick]  benchmarks; the last line is one JSON object of figures
+./dev manage CMD ...   Django management commands (createsite, createapikey, migrate, ...)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shlex
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from invoke.context import Context
+from invoke.tasks import task
+
+ROOT = Path(__file__).resolve().parent
+PY = str(ROOT / ".venv" / "bin" / "python")
+TRACKER = ROOT / "tracker-js"
+SHARED = ROOT.parent / "shared"
+
+
+def _data_dir() -> Path:
+    return Path(os.environ.get("LANTERN_DATA_DIR") or ROOT / "var").resolve()
+
+
+def embedded_env() -> dict[str, str]:
+    """Defaults for running on this machine: a persistent secret key and plain-HTTP cookies.
+
+    Anything already set in the environment (DATABASE_URL, REDIS_URL, CLICKHOUSE_URL, ...) wins.
+    """
+    data = _data_dir()
+    data.mkdir(parents=True, exist_ok=True)
+    secret = data / "secret_key"
+    if not secret.exists():
+        secret.write_text(secrets.token_urlsafe(64))
+        secret.chmod(0o600)
+    defaults = {
+        "LANTERN_DATA_DIR": str(data),
+        "SECRET_KEY_FILE": str(secret),
+        "LANTERN_HTTPS": "0",
+        "BASE_URL": f"http://127.0.0.1:{os.environ.get('PORT', '8000')}",
+        "DJANGO_SETTINGS_MODULE": "panel.settings",
+    }
+    if os.environ.get("SECRET_KEY"):
+        del defaults["SECRET_KEY_FILE"]
+    return {key: os.environ.get(key) or value for key, value in defaults.items()}
+
+
+def _apt_install(c: Context, packages: list[str]) -> None:
+    if not packages:
+        return
+    print(f"dev: installing {' '.join(packages)} with apt-get", file=sys.stderr)
+    sudo = "" if os.geteuid() == 0 else "sudo "
+    c.run(f"{sudo}apt-get update -qq", hide="out")
+    c.run(f"{sudo}env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq {' '.join(packages)}", hide="out")
+
+
+@task
+def tracker(c: Context) -> None:
+    """Build tracker-js/dist (terser through npm, pinned by package-lock.json) and check its size budget."""
+    if not shutil.which("node"):
+        _apt_install(c, ["nodejs", "npm"])
+    with c.cd(str(TRACKER)):
+        if not (TRACKER / "node_modules" / "terser").exists():
+            c.run("npm ci --no-audit --no-fund --loglevel=error", hide="out")
+        c.run("node build.mjs")
+
+
+@task
+def migrate(c: Context) -> None:
+    """Apply the Django (accounts) and ClickHouse (events) migrations."""
+    env = embedded_env()
+    c.run(f"{PY} -m panel.manage migrate --no-input -v 0", env=env)
+    c.run(f"{PY} -m clickhouse.migrate", env=env)
+
+
+@task(pre=[tracker, migrate])
+def serve(c: Context) -> None:
+    """Run Lantern at http://127.0.0.1:$PORT: SQLite, chDB, in-process buffer and jobs, no servers needed."""
+    env = embedded_env()
+    c.run(f"{PY} -m panel.manage collectstatic --no-input -v 0", env=env)
+    print(f"\n  Lantern is running at {env['BASE_URL']}  (data in {env['LANTERN_DATA_DIR']})\n", flush=True)
+    os.execvpe(
+        PY,
+        [PY, "-m", "gunicorn", "-c", str(ROOT / "deploy" / "gunicorn.conf.py"), "panel.wsgi:application"],
+        {**os.environ, **env},
+    )
+
+
+@task
+def manage(c: Context) -> None:
+    """Django management commands: ./dev manage createsite example.com --owner you@example.com"""
+    args = shlex.split(c.remainder)
+    os.execvpe(PY, [PY, "-m", "panel.manage", *args], {**os.environ, **embedded_env()})
+
+
+@task
+def flusher(c: Context) -> None:
+    """Server mode: move events from the Redis stream into ClickHouse until stopped."""
+    os.execvpe(PY, [PY, "-m", "ingest.flusher"], {**os.environ, **embedded_env()})
+
+
+@task
+def lint(c: Context) -> None:
+    """ruff and mypy over the whole tree."""
+    c.run(f"{PY} -m ruff check .")
+    c.run(f"{PY} -m ruff format --check --quiet . || true")
+    c.run(f"{PY} -m mypy .", env={"SECRET_KEY": "x" * 50, "DJANGO_SETTINGS_MODULE": "panel.settings"})
+
+
+@task(help={"k": "only tests matching this expression", "fast": "skip the browser tests"})
+def test(c: Context, k: str = "", fast: bool = False) -> None:
+    """Install and start what the tests need (PostgreSQL, Redis, Chromium), lint, then run the suite."""
+    sys.path.insert(0, str(ROOT))
+    from tests import services
+
+    _apt_install(c, services.missing_packages())
+    tracker(c)
+    lint(c)
+    with tempfile.TemporaryDirectory(prefix="lantern-test-") as tmp:
+        postgres = services.Postgres.start(Path(tmp) / "pg")
+        redis = services.Redis.start(Path(tmp) / "redis")
+        try:
+            env = {
+                "DATABASE_URL": postgres.url,
+                "TEST_REDIS_URL": redis.url,
+                "LANTERN_DATA_DIR": str(Path(tmp) / "data"),
+                "CLICKHOUSE_URL": f"chdb://{Path(tmp) / 'clickhouse'}",
+                "SECRET_KEY": secrets.token_urlsafe(64),
+                "GEOIP_DATABASE": str(ROOT / "tests" / "data" / "geoip" / "GeoLite2-City-Test.mmdb"),
+                "PYTHONDONTWRITEBYTECODE": "1",
+            }
+            args = ["-q", "-p", "no:cacheprovider"]
+            if k:
+                args += ["-k", k]
+            if fast:
+                args += ["-m", "not browser"]
+            c.run(f"{PY} -m pytest {shlex.join(args)}", env=env, pty=False)
+        finally:
+            redis.stop()
+            postgres.stop()
+
+
+@task(help={"quick": "a smaller run of every benchmark (under 3 minutes)"})
+def bench(c: Context, quick: bool = False) -> None:
+    """Benchmarks, each against a baseline measured in the same run; the last line is a JSON object."""
+    c.run(f"{PY} -m bench.run" + (" --quick" if quick else ""), env=embedded_env(), pty=False)
+
+
+@task
+def referrers(c: Context) -> None:
+    """Regenerate ingest/data/referrers.json from the CC0 lists in ../shared/data/referrers."""
+    import yaml
+
+    hosts: dict[str, list[str]] = {}
+    wildcards: dict[str, list[str]] = {}
+    for file_name, kind in (
+        ("AIAssistants.yml", "ai"),
+        ("Socials.yml", "social"),
+        ("SearchEngines.yml", "search"),
+    ):
+        data = yaml.safe_load((SHARED / "data" / "referrers" / file_name).read_text())
+        for name, entries in data.items():
+            for entry in entries:
+                for host in entry.get("urls", []) if isinstance(entry, dict) else [entry]:
+                    host = str(host).strip().lower().removeprefix("www.").split("/")[0]
+                    if host.endswith(".{}"):
+                        wildcards.setdefault(host[:-3], [str(name), kind])
+                    elif host and "{}" not in host:
+                        hosts.setdefault(host, [str(name), kind])
+    out = ROOT / "ingest" / "data" / "referrers.json"
+    out.write_text(json.dumps({"hosts": hosts, "wildcards": wildcards}, sort_keys=True, indent=0) + "\n")
+    print(f"wrote {len(hosts)} hosts and {len(wildcards)} any-TLD names to {out.relative_to(ROOT)}")
