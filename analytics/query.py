@@ -154,6 +154,8 @@ def build_sql(query: Query) -> tuple[str, dict[str, Any]]:
     for name in query.dimensions:
         if name in _SKIP_EMPTY:
             where.append(f"{DIMENSIONS[name]} != ''")
+    if "event:page" in query.dimensions and not any(f.dimension == "event:name" for f in query.filters):
+        where.append("name = 'pageview'")  # top pages are pages viewed, not custom events fired there
     select = [
         f"{_dimension_sql(name)} AS {alias}" for name, alias in zip(query.dimensions, aliases, strict=True)
     ]

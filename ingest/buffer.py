@@ -96,6 +96,11 @@ class SpoolBuffer:
     def ack(self, batch: Batch) -> None:
         Path(batch.handle).unlink(missing_ok=True)
 
+    def close(self) -> None:
+        """Seal what is open, so the next process (or a flush) picks it up."""
+        with self._lock:
+            self._seal()
+
     def pending(self) -> int:
         with self._lock:
             return self._count + sum(

@@ -1,0 +1,92 @@
+"""Shared fixtures: the real chDB engine (migrated once), personas with sites and API keys, seeding.
+
+PostgreSQL (accounts) and Redis are real servers started by ``./dev test``; ClickHouse is chDB.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from analytics import client
+from analytics.schema import EVENT_COLUMN_NAMES, Event, to_columns
+from clickhouse.migrate import migrate
+
+
+@pytest.fixture(scope="session", autouse=True)
+def static_files() -> None:
+    """Pages are served with hashed static names, as in production: collect them once."""
+    from django.core.management import call_command
+
+    call_command("collectstatic", "--no-input", verbosity=0)
+
+
+@pytest.fixture(scope="session")
+def clickhouse() -> Iterator[None]:
+    migrate()
+    yield
+
+
+@pytest.fixture
+def events_table(clickhouse: None) -> Iterator[None]:
+    client.command("TRUNCATE TABLE events")
+    yield
+
+
+def make_event(site_id: int, **fields: Any) -> Event:
+    base: dict[str, Any] = {
+        "site_id": site_id,
+        "timestamp": dt.datetime.now(dt.UTC),
+        "event_id": uuid.uuid4(),
+        "name": "pageview",
+        "visitor_id": 1,
+        "hostname": "example.com",
+        "pathname": "/",
+    }
+    return Event(**{**base, **fields})
+
+
+def seed(events: list[Event]) -> None:
+    client.insert("events", to_columns(events), EVENT_COLUMN_NAMES, token=f"test:{uuid.uuid4()}")
+
+
+@dataclasses.dataclass
+class Persona:
+    user: Any
+    site: Any
+    key: str
+
+
+@pytest.fixture
+def owner(db: None) -> Persona:
+    return _persona("owner@example.com", "example.com", "Europe/Berlin")
+
+
+@pytest.fixture
+def outsider(db: None) -> Persona:
+    return _persona("outsider@elsewhere.org", "elsewhere.org", "UTC")
+
+
+def _persona(email: str, domain: str, tz: str) -> Persona:
+    from panel.accounts.models import User
+    from panel.apikeys.models import ApiKey
+    from panel.sites.models import Site
+
+    user = User.objects.create_with_organisation(email, "a long enough passphrase")
+    site = Site.objects.create(organisation=user.primary_organisation(), domain=domain, timezone=tz)
+    _key, raw = ApiKey.objects.issue(user, name="tests")
+    return Persona(user, site, raw)
+
+
+@pytest.fixture
+def redis_url() -> str:
+    url = os.environ.get("TEST_REDIS_URL")
+    if not url:
+        pytest.fail("TEST_REDIS_URL is not set: run the suite with ./dev test, which starts Redis")
+    return url

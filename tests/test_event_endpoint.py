@@ -1,0 +1,137 @@
+"""POST /api/event through the real pipeline: site registry and salts in PostgreSQL, spool buffer on disk."""
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ingest.accounts import AccountsDB
+from ingest.app import IngestApp, TrackerFiles
+from ingest.buffer import SpoolBuffer
+from ingest.pipeline import Pipeline
+from ingest.sites import SiteRegistry
+from ingest.visitor import SaltStore
+from tests.conftest import Persona
+from tests.wsgi import call
+
+FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
+
+
+@pytest.fixture
+def accounts(transactional_db: None) -> Iterator[AccountsDB]:
+    from django.conf import settings as django_settings
+
+    db = django_settings.DATABASES["default"]
+    accounts = AccountsDB(f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}")
+    yield accounts
+    accounts.close()
+
+
+@pytest.fixture
+def site(transactional_db: None) -> Persona:
+    from tests.conftest import _persona
+
+    return _persona("owner@example.com", "example.com", "UTC")
+
+
+@pytest.fixture
+def app(accounts: AccountsDB, site: Persona, tmp_path: Path) -> Iterator[IngestApp]:
+    pipeline = Pipeline(SiteRegistry(accounts.fetch_sites), SaltStore(accounts.salt, accounts.delete_salts_before), None)
+    tracker = tmp_path / "dist"
+    tracker.mkdir()
+    (tracker / "script.js").write_text("/* tracker */")
+    spool = SpoolBuffer(tmp_path / "spool")
+    yield IngestApp(pipeline, spool, (), TrackerFiles(tracker))
+    spool.close()
+
+
+def post(app: IngestApp, body: object, **kwargs: object) -> object:
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    headers = {"User-Agent": FIREFOX, "Content-Type": "text/plain"}
+    return call(app, "POST", "/api/event", raw, headers=headers, **kwargs)  # type: ignore[arg-type]
+
+
+def buffered(app: IngestApp) -> list[dict[str, object]]:
+    batch = app.buffer.read(1000, 0)
+    return [json.loads(r) for r in batch.records] if batch else []
+
+
+def test_it_accepts_a_pageview_and_buffers_an_enriched_event(app: IngestApp, site: Persona) -> None:
+    response = post(app, {"n": "pageview", "u": "https://www.example.com/pricing?utm_source=hn", "d": "example.com",
+                          "r": "https://news.ycombinator.com/", "w": 1280})
+    assert (response.status, response.body) == (202, b"ok")
+    [event] = buffered(app)
+    assert event["site_id"] == site.site.id
+    assert (event["pathname"], event["hostname"], event["referrer_source"]) == ("/pricing", "example.com", "hn")
+    assert (event["browser"], event["os"], event["screen_size"]) == ("Firefox", "Linux", "Laptop")
+    assert "203.0.113.9" not in json.dumps(event) and "Gecko" not in json.dumps(event)
+
+
+def test_the_same_visitor_gets_the_same_id_within_a_day(app: IngestApp) -> None:
+    for _ in range(2):
+        post(app, {"n": "pageview", "u": "https://example.com/", "d": "example.com"})
+    post(app, {"n": "pageview", "u": "https://example.com/", "d": "example.com"}, remote_addr="198.51.100.4")
+    ids = [e["visitor_id"] for e in buffered(app)]
+    assert ids[0] == ids[1] != ids[2]
+
+
+def test_an_unknown_site_is_dropped_with_a_reason(app: IngestApp) -> None:
+    response = post(app, {"n": "pageview", "u": "https://nope.com/", "d": "nope.com"})
+    assert response.status == 202
+    assert response.headers["X-Lantern-Dropped"] == "unknown_site"
+    assert buffered(app) == []
+
+
+def test_a_bot_is_dropped_with_a_reason(app: IngestApp) -> None:
+    response = call(app, "POST", "/api/event",
+                    json.dumps({"n": "pageview", "u": "https://example.com/", "d": "example.com"}).encode(),
+                    headers={"User-Agent": "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"})
+    assert (response.status, response.headers["X-Lantern-Dropped"]) == (202, "bot")
+
+
+def test_a_bad_body_gets_400_naming_the_field(app: IngestApp) -> None:
+    response = post(app, {"n": "pageview", "d": "example.com"})
+    assert response.status == 400
+    assert json.loads(response.body) == {"errors": {"url": ["is required"]}}
+
+
+def test_bad_content_length_and_methods_get_4xx(app: IngestApp) -> None:
+    assert call(app, "POST", "/api/event", b"{}", content_length="abc").status == 400
+    assert call(app, "POST", "/api/event", b"{}", content_length="-1").status == 400
+    assert call(app, "POST", "/api/event", b"{}", content_length="5000000").status == 413
+    assert call(app, "GET", "/api/event").status == 405
+    assert call(app, "OPTIONS", "/api/event").status == 204
+
+
+def test_it_serves_the_tracker(app: IngestApp) -> None:
+    response = call(app, "GET", "/js/script.js")
+    assert (response.status, response.body) == (200, b"/* tracker */")
+    assert call(app, "GET", "/js/../secret.js").status == 404
+    assert call(app, "GET", "/js/missing.js").status == 404
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=6),
+    max_leaves=20,
+)
+KEYS = st.sampled_from(["n", "u", "d", "r", "p", "w", "name", "url", "domain", "props", "interactive", "m"])
+BODIES = st.dictionaries(KEYS, JSON, max_size=8) | JSON.map(lambda v: v)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=BODIES)
+def test_no_json_body_gets_a_5xx(app: IngestApp, body: object) -> None:
+    response = post(app, json.dumps(body).encode())
+    assert response.status in {202, 400, 413}
+    if response.status != 202:
+        assert list(json.loads(response.body)["errors"])
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(raw=st.binary(max_size=300))
+def test_no_byte_string_gets_a_5xx(app: IngestApp, raw: bytes) -> None:
+    assert post(app, raw).status in {202, 400, 413}

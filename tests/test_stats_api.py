@@ -1,0 +1,122 @@
+"""Stats API v1 over HTTP: Plausible's shapes, API-key and session auth, 4xx naming the parameter."""
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from analytics.periods import today_in
+from tests.conftest import Persona, make_event, seed
+
+
+@pytest.fixture
+def seeded(owner: Persona, outsider: Persona, events_table: None) -> None:
+    now = dt.datetime.now(dt.UTC)
+    site = owner.site.id
+    seed([
+        make_event(site, timestamp=now, visitor_id=1, pathname="/", referrer_source="Google"),
+        make_event(site, timestamp=now, visitor_id=1, pathname="/docs", referrer_source="Google"),
+        make_event(site, timestamp=now, visitor_id=2, pathname="/"),
+        make_event(site, timestamp=now - dt.timedelta(days=10), visitor_id=3, pathname="/old"),
+        make_event(outsider.site.id, timestamp=now, visitor_id=4, pathname="/secret"),
+    ])
+
+
+def get(path: str, key: str | None, **params: str) -> Any:
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    return Client().get(f"/api/v1/stats/{path}", params, headers=headers)
+
+
+def test_aggregate_answers_in_plausibles_shape(owner: Persona, seeded: None) -> None:
+    response = get("aggregate", owner.key, site_id="example.com", period="day", metrics="visitors,pageviews")
+    assert response.status_code == 200
+    assert response.json() == {"results": {"visitors": {"value": 2}, "pageviews": {"value": 3}}}
+    month = get("aggregate", owner.key, site_id="example.com", period="30d", metrics="pageviews")
+    assert month.json() == {"results": {"pageviews": {"value": 4}}}
+
+
+def test_breakdown_names_rows_by_the_property(owner: Persona, seeded: None) -> None:
+    response = get("breakdown", owner.key, site_id="example.com", period="7d", property="event:page", limit="1")
+    assert response.json() == {"results": [{"page": "/", "visitors": 2}]}
+    page2 = get("breakdown", owner.key, site_id="example.com", period="7d", property="event:page", limit="1", page="2")
+    assert page2.json() == {"results": [{"page": "/docs", "visitors": 1}]}
+    sources = get("breakdown", owner.key, site_id="example.com", period="day", property="visit:source")
+    assert sources.json()["results"] == [{"source": "Direct / None", "visitors": 1}, {"source": "Google", "visitors": 1}]
+
+
+def test_timeseries_fills_every_day_in_the_site_timezone(owner: Persona, seeded: None) -> None:
+    response = get("timeseries", owner.key, site_id="example.com", period="7d")
+    results = response.json()["results"]
+    assert len(results) == 7
+    assert results[-1] == {"date": today_in("Europe/Berlin").isoformat(), "visitors": 2}
+    assert sum(r["visitors"] for r in results) == 2
+
+
+def test_filters_narrow_the_numbers(owner: Persona, seeded: None) -> None:
+    response = get("aggregate", owner.key, site_id="example.com", period="day", metrics="pageviews",
+                   filters="event:page==/docs|/nope")
+    assert response.json() == {"results": {"pageviews": {"value": 1}}}
+
+
+def test_a_logged_in_owner_reads_with_the_session(owner: Persona, seeded: None) -> None:
+    browser = Client()
+    browser.force_login(owner.user)
+    response = browser.get("/api/v1/stats/aggregate", {"site_id": "example.com", "period": "day"})
+    assert response.json() == {"results": {"visitors": {"value": 2}}}
+
+
+def test_another_organisation_gets_404_never_the_data(owner: Persona, outsider: Persona, seeded: None) -> None:
+    response = get("aggregate", outsider.key, site_id="example.com", period="day")
+    assert response.status_code == 404
+    browser = Client()
+    browser.force_login(outsider.user)
+    assert browser.get("/api/v1/stats/breakdown", {"site_id": "example.com", "property": "event:page"}).status_code == 404
+    assert browser.get("/example.com/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [({}, 401), ({"Authorization": "Bearer lk_wrong"}, 401), ({"Authorization": "Basic abc"}, 401)],
+)
+def test_it_refuses_missing_and_wrong_keys(owner: Persona, headers: dict[str, str], status: int) -> None:
+    response = Client().get("/api/v1/stats/aggregate", {"site_id": "example.com"}, headers=headers)
+    assert response.status_code == status
+    assert "error" in response.json()
+
+
+def test_a_key_in_the_query_string_is_not_accepted(owner: Persona) -> None:
+    response = Client().get("/api/v1/stats/aggregate", {"site_id": "example.com", "api_key": owner.key})
+    assert response.status_code == 401
+
+
+def test_a_key_without_the_stats_scope_is_refused(owner: Persona) -> None:
+    from panel.apikeys.models import ApiKey
+
+    _key, raw = ApiKey.objects.issue(owner.user, scopes=["events:write"])
+    assert get("aggregate", raw, site_id="example.com").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "field"),
+    [
+        ("aggregate", {}, "site_id"),
+        ("aggregate", {"site_id": "example.com", "period": "forever"}, "period"),
+        ("aggregate", {"site_id": "example.com", "metrics": "visitors,nonsense"}, "metrics"),
+        ("aggregate", {"site_id": "example.com", "period": "custom", "date": "2026-13-01,2026-01-01"}, "date"),
+        ("aggregate", {"site_id": "example.com", "date": "\x00"}, "date"),
+        ("aggregate", {"site_id": "example.com", "filters": "event:page"}, "filters"),
+        ("aggregate", {"site_id": "example.com", "filters": "visit:evil==x"}, "filters"),
+        ("breakdown", {"site_id": "example.com"}, "property"),
+        ("breakdown", {"site_id": "example.com", "property": "pathname) --"}, "property"),
+        ("breakdown", {"site_id": "example.com", "property": "event:page", "limit": "-5"}, "limit"),
+        ("breakdown", {"site_id": "example.com", "property": "event:page", "page": "x"}, "page"),
+        ("timeseries", {"site_id": "example.com", "interval": "fortnight"}, "interval"),
+    ],
+)
+def test_bad_parameters_get_400_naming_the_parameter(
+    owner: Persona, events_table: None, path: str, params: dict[str, str], field: str
+) -> None:
+    response = get(path, owner.key, **params)
+    assert response.status_code == 400
+    assert response.json()["error"].startswith(field)
