@@ -1,0 +1,97 @@
+"""Run every benchmark, print a table of figures, and as the very last line one JSON object of them.
+
+    python -m bench.run [--quick]
+
+Each benchmark is a function from ``Settings`` to a dict of figures; the dicts are merged into
+the final JSON object. A benchmark that fails adds ``<name>_error`` and the run exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import time
+from collections.abc import Callable
+
+from bench import http_ingest
+from bench.common import BenchError, Figure, Figures, Settings, progress
+
+Benchmark = Callable[[Settings], Figures]
+
+BENCHMARKS: list[Benchmark] = [
+    http_ingest.ingest_vs_bare,
+]
+LABELS: dict[str, str] = {
+    **http_ingest.LABELS,
+    "quick": "a quick run (--quick)",
+    "bench_s": "wall time of all benchmarks",
+}
+
+_UNITS = (("_eps", "events/s"), ("_ms", "ms"), ("_ratio", "x"), ("_s", "s"))
+
+
+def unit(key: str) -> str:
+    return next((name for suffix, name in _UNITS if key.endswith(suffix)), "")
+
+
+def format_value(value: Figure) -> str:
+    if isinstance(value, bool | str):
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    decimals = 3 if abs(value) < 1 else 2 if abs(value) < 1000 else 1
+    return f"{value:,.{decimals}f}"
+
+
+def table(figures: Figures) -> str:
+    """A plain-text table: figure, value, unit, what it is."""
+    rows = [("figure", "value", "unit", "what")]
+    rows += [(key, format_value(value), unit(key), LABELS.get(key, "")) for key, value in figures.items()]
+    widths = [max(len(row[column]) for row in rows) for column in range(3)]
+    lines = [
+        f"{key:<{widths[0]}}  {value:>{widths[1]}}  {name:<{widths[2]}}  {what}".rstrip()
+        for key, value, name, what in rows
+    ]
+    lines.insert(1, "-" * max(len(line) for line in lines))
+    return "\n".join(lines)
+
+
+def run_one(benchmark: Benchmark, settings: Settings) -> Figures:
+    name = benchmark.__name__
+    progress(f"{name} ({'quick' if settings.quick else 'full'})")
+    started = time.monotonic()
+    try:
+        figures = benchmark(settings)
+    except BenchError as exc:
+        print(f"ERROR in {name}: {exc}", file=sys.stderr, flush=True)
+        return {f"{name}_error": str(exc).splitlines()[0]}
+    progress(f"{name} took {time.monotonic() - started:.0f} s")
+    return figures
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)  # unwinds through every ``finally``: no server is left running
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a smaller run of every benchmark")
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    settings = Settings.for_run(args.quick)
+    started = time.monotonic()
+    figures: Figures = {}
+    for benchmark in BENCHMARKS:
+        figures.update(run_one(benchmark, settings))
+    figures["quick"] = settings.quick
+    figures["bench_s"] = round(time.monotonic() - started, 1)
+    print(f"\nLantern benchmarks ({'quick' if settings.quick else 'full'} run)\n")
+    print(table(figures))
+    print(json.dumps(figures), flush=True)
+    return 1 if any(key.endswith("_error") for key in figures) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,114 @@
+"""A new user's whole journey in headless Chromium against an embedded Lantern (as ``./dev serve`` runs it):
+sign up, add a site, paste the snippet into a page, visit it, and see the visit on the dashboard."""
+
+from __future__ import annotations
+
+import http.server
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.browser import chromium
+from tests.embedded_server import EmbeddedServer, embedded_server
+from tests.services import free_port
+
+pytestmark = pytest.mark.browser
+ARTIFACTS = Path(__file__).parent / "artifacts"
+CHROME = ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) "
+          "Chrome/131.0.0.0 Safari/537.36")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedServer]:
+    with embedded_server(tmp_path_factory.mktemp("embedded") / "var") as running:
+        yield running
+
+
+class FixtureSite:
+    """The customer's own website: serves one HTML page, as http://example.com/ through a host mapping."""
+
+    def __init__(self) -> None:
+        self.html = b""
+        self.port = free_port()
+        site = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.end_headers()
+                self.wfile.write(site.html)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_a_visit_to_a_page_with_the_snippet_shows_on_the_dashboard(server: EmbeddedServer) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    site = FixtureSite()
+    lantern_host = urlsplit(server.url).netloc
+    foreign: list[str] = []
+    console_errors: list[str] = []
+    try:
+        with chromium([f"--host-resolver-rules=MAP example.com 127.0.0.1:{site.port}"]) as browser:
+            owner = browser.new_page()
+            owner.on("request", lambda r: urlsplit(r.url).netloc != lantern_host and foreign.append(r.url))
+            owner.on("console", lambda m: m.type == "error" and console_errors.append(m.text))
+
+            # 1. sign up, 2. add a site, copy the snippet
+            owner.goto(server.url + "/register/")
+            owner.fill("input[name=email]", "founder@example.com")
+            owner.fill("input[name=password]", "a long enough passphrase")
+            owner.click("main button[type=submit]")
+            owner.wait_for_url("**/sites/new/")
+            owner.fill("input[name=domain]", "example.com")
+            owner.select_option("select[name=timezone]", "Europe/London")
+            owner.click("main button[type=submit]")
+            owner.wait_for_url("**/example.com/snippet/")
+            snippet = owner.inner_text("#snippet")
+            assert snippet == (f'<script defer data-domain="example.com" src="{server.url}/js/script.js"></script>')
+
+            # 3. the customer's page carries the snippet; a visitor opens it
+            site.html = f"<!doctype html><html><head><title>Home</title>{snippet}</head><body>Hi</body></html>".encode()
+            visitor = browser.new_context(user_agent=CHROME).new_page()
+            with visitor.expect_response(re.compile(r".*/api/event$")) as sent:
+                visitor.goto("http://example.com/")
+            assert (sent.value.request.method, sent.value.status) == ("POST", 202)
+            assert sent.value.url == f"{server.url}/api/event"
+            with visitor.expect_response(re.compile(r".*/api/event$")):
+                visitor.evaluate("history.pushState({}, '', '/pricing')")
+
+            # ... and within 2 seconds the dashboard shows it
+            visitor.wait_for_timeout(2000)
+            owner.goto(server.url + "/example.com/?period=day")
+            owner.wait_for_selector("#dashboard[data-loaded=true]")
+            assert owner.inner_text("#stat-pageviews") == "2"
+            assert owner.inner_text("#stat-visitors") == "1"
+            assert owner.inner_text("#list-page").split() == ["/", "1", "/pricing", "1"]
+            assert "Direct / None" in owner.inner_text("#list-source")
+            assert owner.inner_text("#list-browser").split() == ["Chrome", "1"]
+            assert owner.get_attribute("#chart", "data-total") == "1"
+            owner.screenshot(path=str(ARTIFACTS / "dashboard-desktop.png"), full_page=True)
+            owner.set_viewport_size({"width": 375, "height": 800})
+            owner.screenshot(path=str(ARTIFACTS / "dashboard-phone.png"), full_page=True)
+
+            for period in ("7d", "30d"):
+                owner.click(f".periods a[data-period='{period}']")
+                owner.wait_for_selector("#dashboard[data-loaded=true]")
+                assert owner.inner_text("#stat-visitors") == "1"
+                assert owner.get_attribute(f".periods a[data-period='{period}']", "class") == "active"
+    finally:
+        site.close()
+    assert foreign == []
+    assert console_errors == []
