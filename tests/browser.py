@@ -23,7 +23,9 @@ FLAGS = [
 @contextmanager
 def chromium(extra_flags: Sequence[str] = ()) -> Iterator[Browser]:
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=[*FLAGS, *extra_flags])
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=[*FLAGS, *extra_flags]
+        )
         try:
             yield browser
         finally:

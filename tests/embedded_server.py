@@ -15,7 +15,14 @@ from pathlib import Path
 from tests.services import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVER_MODE_VARS = ("DATABASE_URL", "CLICKHOUSE_URL", "REDIS_URL", "SECRET_KEY", "SECRET_KEY_FILE", "BASE_URL")
+SERVER_MODE_VARS = (
+    "DATABASE_URL",
+    "CLICKHOUSE_URL",
+    "REDIS_URL",
+    "SECRET_KEY",
+    "SECRET_KEY_FILE",
+    "BASE_URL",
+)
 
 
 @dataclasses.dataclass
@@ -27,18 +34,26 @@ class EmbeddedServer:
     log: Path
 
     def manage(self, *args: str) -> str:
-        result = subprocess.run([str(ROOT / "dev"), "manage", *args], env=self.env, capture_output=True,
-                                text=True, check=True, cwd=ROOT)
+        result = subprocess.run(
+            [str(ROOT / "dev"), "manage", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+        )
         return result.stdout
 
 
-def _wait_until_serving(url: str, process: subprocess.Popen[bytes], log: Path, timeout_s: float = 120) -> None:
+def _wait_until_serving(
+    url: str, process: subprocess.Popen[bytes], log: Path, timeout_s: float = 120
+) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"./dev serve exited with {process.returncode}:\n{log.read_text()[-3000:]}")
         try:
-            with urllib.request.urlopen(url + "/login/", timeout=2) as response:  # noqa: S310 - our own loopback URL
+            with urllib.request.urlopen(url + "/login/", timeout=2) as response:
                 if response.status == 200:
                     return
         except OSError:
@@ -54,8 +69,14 @@ def embedded_server(data_dir: Path) -> Iterator[EmbeddedServer]:
     log = data_dir.parent / f"serve-{port}.log"
     data_dir.mkdir(parents=True, exist_ok=True)
     with open(log, "wb") as out:
-        process = subprocess.Popen([str(ROOT / "dev"), "serve"], env=env, stdout=out, stderr=subprocess.STDOUT,
-                                   cwd=ROOT, start_new_session=True)
+        process = subprocess.Popen(
+            [str(ROOT / "dev"), "serve"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            start_new_session=True,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_serving(url, process, log)

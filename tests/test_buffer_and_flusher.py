@@ -26,7 +26,9 @@ def records(n: int) -> list[bytes]:
 
 
 def stored() -> int:
-    return int(client.execute("SELECT count() FROM events WHERE site_id = {s:UInt64}", {"s": SITE}).rows[0][0])
+    return int(
+        client.execute("SELECT count() FROM events WHERE site_id = {s:UInt64}", {"s": SITE}).rows[0][0]
+    )
 
 
 @pytest.fixture
@@ -40,7 +42,9 @@ def make_spool(tmp_path: Path) -> SpoolBuffer:
     return SpoolBuffer(tmp_path / "spool")
 
 
-def make_redis(url: str, stream: str, consumer: str = "worker-1", claim_idle_ms: int = 60_000) -> RedisStreamBuffer:
+def make_redis(
+    url: str, stream: str, consumer: str = "worker-1", claim_idle_ms: int = 60_000
+) -> RedisStreamBuffer:
     return RedisStreamBuffer(url, stream=stream, consumer=consumer, claim_idle_ms=claim_idle_ms)
 
 
@@ -66,14 +70,18 @@ def test_a_crash_before_the_ack_rereads_the_same_spool_batch(tmp_path: Path, eve
     assert restarted.read(100, 0) is None
 
 
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the dead one's file stays open
+@pytest.mark.filterwarnings(
+    "ignore::pytest.PytestUnraisableExceptionWarning"
+)  # the dead one's file stays open
 def test_an_unsealed_segment_of_a_dead_process_is_flushed(tmp_path: Path, events_table: None) -> None:
     make_spool(tmp_path).push(records(4))  # never sealed, never closed: as if killed
     assert Flusher(make_spool(tmp_path)).flush_once(wait_s=0) == 4
     assert stored() == 4
 
 
-def test_the_redis_stream_rereads_unacknowledged_entries(redis_url: str, stream: str, events_table: None) -> None:
+def test_the_redis_stream_rereads_unacknowledged_entries(
+    redis_url: str, stream: str, events_table: None
+) -> None:
     make_redis(redis_url, stream).push(records(6))
     first = make_redis(redis_url, stream).read(100, 0.1)
     assert first is not None and len(first.records) == 6
@@ -88,7 +96,9 @@ def test_the_redis_stream_rereads_unacknowledged_entries(redis_url: str, stream:
     assert again.pending() == 0
 
 
-def test_another_flusher_claims_entries_a_dead_one_left(redis_url: str, stream: str, events_table: None) -> None:
+def test_another_flusher_claims_entries_a_dead_one_left(
+    redis_url: str, stream: str, events_table: None
+) -> None:
     dead = make_redis(redis_url, stream, consumer="dead")
     dead.push(records(3))
     assert dead.read(100, 0.1) is not None  # read, then gone for good

@@ -25,7 +25,11 @@ def test_createsite_creates_the_owner_when_missing(db: None) -> None:
 
 @pytest.mark.parametrize(
     "args",
-    [("bad domain", "--owner", "a@b.co"), ("ok.com", "--owner", "nope"), ("ok.com", "--owner", "a@b.co", "--timezone", "X")],
+    [
+        ("bad domain", "--owner", "a@b.co"),
+        ("ok.com", "--owner", "nope"),
+        ("ok.com", "--owner", "a@b.co", "--timezone", "X"),
+    ],
 )
 def test_createsite_refuses_bad_input(db: None, args: tuple[str, ...]) -> None:
     with pytest.raises(CommandError):

@@ -18,8 +18,10 @@ from tests.services import free_port
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).parent / "artifacts"
-CHROME = ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) "
-          "Chrome/131.0.0.0 Safari/537.36")
+CHROME = (
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36"
+)
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +34,7 @@ class FixtureSite:
     """The customer's own website: serves one HTML page, as http://example.com/ through a host mapping."""
 
     def __init__(self) -> None:
-        self.html = b""
+        self.html = ""
         self.port = free_port()
         site = self
 
@@ -41,7 +43,7 @@ class FixtureSite:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
                 self.end_headers()
-                self.wfile.write(site.html)
+                self.wfile.write(site.html.encode())
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -54,6 +56,11 @@ class FixtureSite:
         self.httpd.server_close()
 
 
+def _note_if(condition: bool, seen: list[str], what: str) -> None:
+    if condition:
+        seen.append(what)
+
+
 def test_a_visit_to_a_page_with_the_snippet_shows_on_the_dashboard(server: EmbeddedServer) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     site = FixtureSite()
@@ -63,8 +70,8 @@ def test_a_visit_to_a_page_with_the_snippet_shows_on_the_dashboard(server: Embed
     try:
         with chromium([f"--host-resolver-rules=MAP example.com 127.0.0.1:{site.port}"]) as browser:
             owner = browser.new_page()
-            owner.on("request", lambda r: urlsplit(r.url).netloc != lantern_host and foreign.append(r.url))
-            owner.on("console", lambda m: m.type == "error" and console_errors.append(m.text))
+            owner.on("request", lambda r: _note_if(urlsplit(r.url).netloc != lantern_host, foreign, r.url))
+            owner.on("console", lambda m: _note_if(m.type == "error", console_errors, m.text))
 
             # 1. sign up, 2. add a site, copy the snippet
             owner.goto(server.url + "/register/")
@@ -77,10 +84,14 @@ def test_a_visit_to_a_page_with_the_snippet_shows_on_the_dashboard(server: Embed
             owner.click("main button[type=submit]")
             owner.wait_for_url("**/example.com/snippet/")
             snippet = owner.inner_text("#snippet")
-            assert snippet == (f'<script defer data-domain="example.com" src="{server.url}/js/script.js"></script>')
+            assert snippet == (
+                f'<script defer data-domain="example.com" src="{server.url}/js/script.js"></script>'
+            )
 
             # 3. the customer's page carries the snippet; a visitor opens it
-            site.html = f"<!doctype html><html><head><title>Home</title>{snippet}</head><body>Hi</body></html>".encode()
+            site.html = (
+                f"<!doctype html><html><head><title>Home</title>{snippet}</head><body>Hi</body></html>"
+            )
             visitor = browser.new_context(user_agent=CHROME).new_page()
             with visitor.expect_response(re.compile(r".*/api/event$")) as sent:
                 visitor.goto("http://example.com/")

@@ -42,7 +42,12 @@ def test_it_reads_every_utm_tag() -> None:
     q = "utm_source=s&utm_medium=m&utm_campaign=c&utm_content=ct&utm_term=t"
     found = attribute(referrer="", query=q, own_host="example.com")
     assert (found.utm_source, found.utm_medium, found.utm_campaign, found.utm_content, found.utm_term) == (
-        "s", "m", "c", "ct", "t")
+        "s",
+        "m",
+        "c",
+        "ct",
+        "t",
+    )
 
 
 def test_it_trusts_forwarded_for_only_from_trusted_proxies() -> None:
@@ -56,11 +61,29 @@ def test_it_trusts_forwarded_for_only_from_trusted_proxies() -> None:
 @pytest.mark.parametrize(
     ("ua", "browser", "os_name", "device", "bot"),
     [
-        ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 "
-         "Safari/537.36", "Chrome", "Windows", "Desktop", False),
-        ("Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-         "Version/18.1 Mobile/15E148 Safari/604.1", "Mobile Safari", "iOS", "Mobile", False),
-        ("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", "Googlebot", "", "Desktop", True),
+        (
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "Chrome/131.0.0.0 Safari/537.36",
+            "Chrome",
+            "Windows",
+            "Desktop",
+            False,
+        ),
+        (
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+            "Version/18.1 Mobile/15E148 Safari/604.1",
+            "Mobile Safari",
+            "iOS",
+            "Mobile",
+            False,
+        ),
+        (
+            "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+            "Googlebot",
+            "",
+            "Desktop",
+            True,
+        ),
         ("", "", "", "", True),
     ],
 )
@@ -81,14 +104,30 @@ def test_it_locates_ips_with_the_test_database() -> None:
 
 
 def test_it_classes_screen_widths() -> None:
-    assert [screen_class(w) for w in (None, 375, 800, 1280, 1920)] == ["", "Mobile", "Tablet", "Laptop", "Desktop"]
+    assert [screen_class(w) for w in (None, 375, 800, 1280, 1920)] == [
+        "",
+        "Mobile",
+        "Tablet",
+        "Laptop",
+        "Desktop",
+    ]
 
 
 def test_visitor_ids_depend_on_salt_site_ip_and_agent() -> None:
     base = visitor_id(b"a" * 32, 1, "203.0.113.9", "UA")
     assert base == visitor_id(b"a" * 32, 1, "203.0.113.9", "UA")
-    assert len({base, visitor_id(b"b" * 32, 1, "203.0.113.9", "UA"), visitor_id(b"a" * 32, 2, "203.0.113.9", "UA"),
-                visitor_id(b"a" * 32, 1, "203.0.113.8", "UA"), visitor_id(b"a" * 32, 1, "203.0.113.9", "UA2")}) == 5
+    assert (
+        len(
+            {
+                base,
+                visitor_id(b"b" * 32, 1, "203.0.113.9", "UA"),
+                visitor_id(b"a" * 32, 2, "203.0.113.9", "UA"),
+                visitor_id(b"a" * 32, 1, "203.0.113.8", "UA"),
+                visitor_id(b"a" * 32, 1, "203.0.113.9", "UA2"),
+            }
+        )
+        == 5
+    )
     assert 0 <= base < 2**64
 
 
@@ -96,7 +135,12 @@ def test_salt_store_loads_once_a_day_and_purges_old_salts() -> None:
     now = [dt.datetime(2026, 11, 20, 23, 59, tzinfo=dt.UTC)]
     loaded: list[dt.date] = []
     purged: list[dt.date] = []
-    store = SaltStore(lambda day: loaded.append(day) or day.isoformat().encode(), purged.append, lambda: now[0])
+
+    def load(day: dt.date) -> bytes:
+        loaded.append(day)
+        return day.isoformat().encode()
+
+    store = SaltStore(load, purged.append, lambda: now[0])
     assert store.today() == b"2026-11-20"
     assert store.today() == b"2026-11-20"
     now[0] = dt.datetime(2026, 11, 21, 0, 0, 1, tzinfo=dt.UTC)

@@ -15,7 +15,7 @@ from ingest.pipeline import Pipeline
 from ingest.sites import SiteRegistry
 from ingest.visitor import SaltStore
 from tests.conftest import Persona
-from tests.wsgi import call
+from tests.wsgi import Response, call
 
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
 
@@ -39,7 +39,9 @@ def site(transactional_db: None) -> Persona:
 
 @pytest.fixture
 def app(accounts: AccountsDB, site: Persona, tmp_path: Path) -> Iterator[IngestApp]:
-    pipeline = Pipeline(SiteRegistry(accounts.fetch_sites), SaltStore(accounts.salt, accounts.delete_salts_before), None)
+    pipeline = Pipeline(
+        SiteRegistry(accounts.fetch_sites), SaltStore(accounts.salt, accounts.delete_salts_before), None
+    )
     tracker = tmp_path / "dist"
     tracker.mkdir()
     (tracker / "script.js").write_text("/* tracker */")
@@ -48,10 +50,10 @@ def app(accounts: AccountsDB, site: Persona, tmp_path: Path) -> Iterator[IngestA
     spool.close()
 
 
-def post(app: IngestApp, body: object, **kwargs: object) -> object:
+def post(app: IngestApp, body: object, remote_addr: str = "203.0.113.9") -> Response:
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     headers = {"User-Agent": FIREFOX, "Content-Type": "text/plain"}
-    return call(app, "POST", "/api/event", raw, headers=headers, **kwargs)  # type: ignore[arg-type]
+    return call(app, "POST", "/api/event", raw, headers=headers, remote_addr=remote_addr)
 
 
 def buffered(app: IngestApp) -> list[dict[str, object]]:
@@ -60,12 +62,24 @@ def buffered(app: IngestApp) -> list[dict[str, object]]:
 
 
 def test_it_accepts_a_pageview_and_buffers_an_enriched_event(app: IngestApp, site: Persona) -> None:
-    response = post(app, {"n": "pageview", "u": "https://www.example.com/pricing?utm_source=hn", "d": "example.com",
-                          "r": "https://news.ycombinator.com/", "w": 1280})
+    response = post(
+        app,
+        {
+            "n": "pageview",
+            "u": "https://www.example.com/pricing?utm_source=hn",
+            "d": "example.com",
+            "r": "https://news.ycombinator.com/",
+            "w": 1280,
+        },
+    )
     assert (response.status, response.body) == (202, b"ok")
     [event] = buffered(app)
     assert event["site_id"] == site.site.id
-    assert (event["pathname"], event["hostname"], event["referrer_source"]) == ("/pricing", "example.com", "hn")
+    assert (event["pathname"], event["hostname"], event["referrer_source"]) == (
+        "/pricing",
+        "example.com",
+        "hn",
+    )
     assert (event["browser"], event["os"], event["screen_size"]) == ("Firefox", "Linux", "Laptop")
     assert "203.0.113.9" not in json.dumps(event) and "Gecko" not in json.dumps(event)
 
@@ -86,9 +100,13 @@ def test_an_unknown_site_is_dropped_with_a_reason(app: IngestApp) -> None:
 
 
 def test_a_bot_is_dropped_with_a_reason(app: IngestApp) -> None:
-    response = call(app, "POST", "/api/event",
-                    json.dumps({"n": "pageview", "u": "https://example.com/", "d": "example.com"}).encode(),
-                    headers={"User-Agent": "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"})
+    response = call(
+        app,
+        "POST",
+        "/api/event",
+        json.dumps({"n": "pageview", "u": "https://example.com/", "d": "example.com"}).encode(),
+        headers={"User-Agent": "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"},
+    )
     assert (response.status, response.headers["X-Lantern-Dropped"]) == (202, "bot")
 
 

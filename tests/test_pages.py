@@ -20,9 +20,11 @@ def test_signup_creates_an_account_with_an_organisation_and_logs_in(db: None) ->
 
 @pytest.mark.parametrize(
     ("form", "field"),
-    [({"email": "not-an-email", "password": "correct horse battery"}, "email"),
-     ({"email": "a@b.co", "password": "short"}, "password"),
-     ({"email": "a@b.co", "password": "12345678901"}, "password")],
+    [
+        ({"email": "not-an-email", "password": "correct horse battery"}, "email"),
+        ({"email": "a@b.co", "password": "short"}, "password"),
+        ({"email": "a@b.co", "password": "12345678901"}, "password"),
+    ],
 )
 def test_signup_errors_name_the_field(db: None, form: dict[str, str], field: str) -> None:
     response = Client().post("/register/", form)
@@ -32,7 +34,9 @@ def test_signup_errors_name_the_field(db: None, form: dict[str, str], field: str
 
 def test_login_and_logout(owner: Persona) -> None:
     browser = Client()
-    response = browser.post("/login/", {"username": "owner@example.com", "password": "a long enough passphrase"})
+    response = browser.post(
+        "/login/", {"username": "owner@example.com", "password": "a long enough passphrase"}
+    )
     assert response.status_code == 302
     assert browser.get("/example.com/").status_code == 200
     browser.post("/logout/")
@@ -44,20 +48,26 @@ def test_login_and_logout(owner: Persona) -> None:
 def test_adding_a_site_shows_its_snippet(owner: Persona) -> None:
     browser = Client()
     browser.force_login(owner.user)
-    response = browser.post("/sites/new/", {"domain": "https://www.Blog.Example.org/path", "timezone": "Asia/Tokyo"})
+    response = browser.post(
+        "/sites/new/", {"domain": "https://www.Blog.Example.org/path", "timezone": "Asia/Tokyo"}
+    )
     assert response.status_code == 302 and response["Location"] == "/blog.example.org/snippet/"
     site = Site.objects.get(domain="blog.example.org")
     assert site.timezone == "Asia/Tokyo" and site.organisation == owner.user.primary_organisation()
     snippet = browser.get(response["Location"]).content.decode()
-    assert ('&lt;script defer data-domain=&quot;blog.example.org&quot; '
-            'src=&quot;http://127.0.0.1:8000/js/script.js&quot;&gt;&lt;/script&gt;') in snippet
+    assert (
+        "&lt;script defer data-domain=&quot;blog.example.org&quot; "
+        "src=&quot;http://127.0.0.1:8000/js/script.js&quot;&gt;&lt;/script&gt;"
+    ) in snippet
 
 
 @pytest.mark.parametrize(
     ("form", "field"),
-    [({"domain": "not a domain", "timezone": "UTC"}, "domain"),
-     ({"domain": "example.com", "timezone": "UTC"}, "domain"),
-     ({"domain": "ok.example", "timezone": "Mars/Olympus"}, "timezone")],
+    [
+        ({"domain": "not a domain", "timezone": "UTC"}, "domain"),
+        ({"domain": "example.com", "timezone": "UTC"}, "domain"),
+        ({"domain": "ok.example", "timezone": "Mars/Olympus"}, "timezone"),
+    ],
 )
 def test_site_form_errors_name_the_field(owner: Persona, form: dict[str, str], field: str) -> None:
     browser = Client()

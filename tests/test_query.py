@@ -21,15 +21,25 @@ def at(hour: int, minute: int = 0, day: dt.date = DAY) -> dt.datetime:
 
 @pytest.fixture
 def seeded(events_table: None) -> None:
-    seed([
-        make_event(1, timestamp=at(9), visitor_id=1, pathname="/", referrer_source="Google", country_code="GB"),
-        make_event(1, timestamp=at(9, 5), visitor_id=1, pathname="/pricing", referrer_source="Google",
-                   country_code="GB"),
-        make_event(1, timestamp=at(10), visitor_id=2, pathname="/", country_code="US", browser="Firefox"),
-        make_event(1, timestamp=at(23, 30), visitor_id=3, pathname="/blog", country_code=""),
-        make_event(1, timestamp=at(12), visitor_id=3, name="Signup"),
-        make_event(2, timestamp=at(9), visitor_id=9, pathname="/other-site"),
-    ])
+    seed(
+        [
+            make_event(
+                1, timestamp=at(9), visitor_id=1, pathname="/", referrer_source="Google", country_code="GB"
+            ),
+            make_event(
+                1,
+                timestamp=at(9, 5),
+                visitor_id=1,
+                pathname="/pricing",
+                referrer_source="Google",
+                country_code="GB",
+            ),
+            make_event(1, timestamp=at(10), visitor_id=2, pathname="/", country_code="US", browser="Firefox"),
+            make_event(1, timestamp=at(23, 30), visitor_id=3, pathname="/blog", country_code=""),
+            make_event(1, timestamp=at(12), visitor_id=3, name="Signup"),
+            make_event(2, timestamp=at(9), visitor_id=9, pathname="/other-site"),
+        ]
+    )
 
 
 def test_it_counts_visitors_pageviews_and_events(seeded: None) -> None:
@@ -40,7 +50,9 @@ def test_it_counts_visitors_pageviews_and_events(seeded: None) -> None:
 def test_it_breaks_down_by_page_and_source(seeded: None) -> None:
     pages = run_query(Query(site_id=1, date_range=RANGE, metrics=("visitors",), dimensions=("event:page",)))
     assert pages[0] == {"event:page": "/", "visitors": 2}
-    sources = run_query(Query(site_id=1, date_range=RANGE, metrics=("visitors",), dimensions=("visit:source",)))
+    sources = run_query(
+        Query(site_id=1, date_range=RANGE, metrics=("visitors",), dimensions=("visit:source",))
+    )
     assert {r["visit:source"]: r["visitors"] for r in sources} == {"Google": 1, "Direct / None": 2}
 
 
@@ -61,26 +73,49 @@ def test_it_fills_every_hour_and_uses_the_site_timezone(seeded: None) -> None:
 
 
 def test_it_filters(seeded: None) -> None:
-    only_gb = Query(site_id=1, date_range=RANGE, metrics=("pageviews",),
-                    filters=(Filter("is", "visit:country", ("GB",)),))
+    only_gb = Query(
+        site_id=1, date_range=RANGE, metrics=("pageviews",), filters=(Filter("is", "visit:country", ("GB",)),)
+    )
     assert run_query(only_gb) == [{"pageviews": 2}]
-    not_home = Query(site_id=1, date_range=RANGE, metrics=("pageviews",),
-                     filters=(Filter("is_not", "event:page", ("/",)),))
+    not_home = Query(
+        site_id=1, date_range=RANGE, metrics=("pageviews",), filters=(Filter("is_not", "event:page", ("/",)),)
+    )
     assert run_query(not_home) == [{"pageviews": 2}]
-    contains = Query(site_id=1, date_range=RANGE, metrics=("pageviews",),
-                     filters=(Filter("contains", "event:page", ("PRIC",)),))
+    contains = Query(
+        site_id=1,
+        date_range=RANGE,
+        metrics=("pageviews",),
+        filters=(Filter("contains", "event:page", ("PRIC",)),),
+    )
     assert run_query(contains) == [{"pageviews": 1}]
 
 
-HOSTILE = ["' OR 1=1 --", "\\'; DROP TABLE events; --", "{site_id:UInt64}", "`x`", "\x00", "é' UNION SELECT 1"]
+HOSTILE = [
+    "' OR 1=1 --",
+    "\\'; DROP TABLE events; --",
+    "{site_id:UInt64}",
+    "`x`",
+    "\x00",
+    "é' UNION SELECT 1",
+]
 
 
 @pytest.mark.parametrize("value", HOSTILE)
 def test_hostile_filter_values_stay_values(seeded: None, value: str) -> None:
-    query = Query(site_id=1, date_range=RANGE, metrics=("visitors",), dimensions=("event:page",),
-                  filters=(Filter("is", "event:page", (value,)),))
-    benign = Query(site_id=1, date_range=RANGE, metrics=("visitors",), dimensions=("event:page",),
-                   filters=(Filter("is", "event:page", ("/benign",)),))
+    query = Query(
+        site_id=1,
+        date_range=RANGE,
+        metrics=("visitors",),
+        dimensions=("event:page",),
+        filters=(Filter("is", "event:page", (value,)),),
+    )
+    benign = Query(
+        site_id=1,
+        date_range=RANGE,
+        metrics=("visitors",),
+        dimensions=("event:page",),
+        filters=(Filter("is", "event:page", ("/benign",)),),
+    )
     sql, params = build_sql(query)
     assert sql == build_sql(benign)[0]
     assert params["f0"] == [value]

@@ -5,26 +5,43 @@ import json
 import pytest
 
 from ingest.errors import PayloadError
-from ingest.request import parse_request
+from ingest.request import EventRequest, parse_request
 
 
-def parse(body: object) -> object:
+def parse(body: object) -> EventRequest:
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     return parse_request(raw, ip="203.0.113.9", user_agent="UA")
 
 
 def test_it_accepts_long_and_short_keys() -> None:
-    long = parse({"name": "pageview", "url": "https://www.Example.com/a%20b?x=1", "domain": "example.com",
-                  "referrer": "https://google.com/", "props": {"plan": "pro", "n": 3, "ok": True}})
-    short = parse({"n": "pageview", "u": "https://www.Example.com/a%20b?x=1", "d": "example.com",
-                   "r": "https://google.com/", "p": json.dumps({"plan": "pro", "n": 3, "ok": True})})
+    long = parse(
+        {
+            "name": "pageview",
+            "url": "https://www.Example.com/a%20b?x=1",
+            "domain": "example.com",
+            "referrer": "https://google.com/",
+            "props": {"plan": "pro", "n": 3, "ok": True},
+        }
+    )
+    short = parse(
+        {
+            "n": "pageview",
+            "u": "https://www.Example.com/a%20b?x=1",
+            "d": "example.com",
+            "r": "https://google.com/",
+            "p": json.dumps({"plan": "pro", "n": 3, "ok": True}),
+        }
+    )
     assert long == short
     assert long.hostname == "example.com" and long.pathname == "/a b" and long.query == "x=1"
     assert long.props == (("plan", "pro"), ("n", "3"), ("ok", "true"))
 
 
 def test_it_splits_several_domains() -> None:
-    assert parse({"n": "pageview", "u": "https://a.com/", "d": "a.com, www.b.com,a.com"}).domains == ("a.com", "b.com")
+    assert parse({"n": "pageview", "u": "https://a.com/", "d": "a.com, www.b.com,a.com"}).domains == (
+        "a.com",
+        "b.com",
+    )
 
 
 @pytest.mark.parametrize(
@@ -41,7 +58,11 @@ def test_it_splits_several_domains() -> None:
         ({"n": "pageview", "u": "https://a.com/" + "x" * 2000, "d": "a.com"}, "url", 400),
         ({"n": "pageview", "u": "javascript:alert(1)", "d": "a.com"}, "url", 400),
         ({"n": "pageview", "u": "https://a.com/", "d": "a.com", "p": {"k": {"nested": 1}}}, "props", 400),
-        ({"n": "pageview", "u": "https://a.com/", "d": "a.com", "p": {f"k{i}": 1 for i in range(31)}}, "props", 400),
+        (
+            {"n": "pageview", "u": "https://a.com/", "d": "a.com", "p": {f"k{i}": 1 for i in range(31)}},
+            "props",
+            400,
+        ),
         ({"n": "pageview", "u": "https://a.com/", "d": "a.com", "p": "[1]"}, "props", 400),
         ({"n": "pageview", "u": "https://a.com/", "d": "a.com", "r": 7}, "referrer", 400),
         ({"n": "pageview", "u": "https://a.com/", "d": "a.com", "w": "wide"}, "screen_width", 400),

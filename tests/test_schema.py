@@ -17,5 +17,7 @@ def test_migrations_apply_once(clickhouse: None) -> None:
 
 
 def test_statements_split_at_line_ends_only() -> None:
-    sql = "-- a comment; with a semicolon\nCREATE TABLE a (x String DEFAULT ';');\nCREATE TABLE b (y UInt8);\n"
+    sql = (
+        "-- a comment; with a semicolon\nCREATE TABLE a (x String DEFAULT ';');\nCREATE TABLE b (y UInt8);\n"
+    )
     assert split_statements(sql) == ("CREATE TABLE a (x String DEFAULT ';')", "CREATE TABLE b (y UInt8)")

@@ -14,13 +14,15 @@ from tests.conftest import Persona, make_event, seed
 def seeded(owner: Persona, outsider: Persona, events_table: None) -> None:
     now = dt.datetime.now(dt.UTC)
     site = owner.site.id
-    seed([
-        make_event(site, timestamp=now, visitor_id=1, pathname="/", referrer_source="Google"),
-        make_event(site, timestamp=now, visitor_id=1, pathname="/docs", referrer_source="Google"),
-        make_event(site, timestamp=now, visitor_id=2, pathname="/"),
-        make_event(site, timestamp=now - dt.timedelta(days=10), visitor_id=3, pathname="/old"),
-        make_event(outsider.site.id, timestamp=now, visitor_id=4, pathname="/secret"),
-    ])
+    seed(
+        [
+            make_event(site, timestamp=now, visitor_id=1, pathname="/", referrer_source="Google"),
+            make_event(site, timestamp=now, visitor_id=1, pathname="/docs", referrer_source="Google"),
+            make_event(site, timestamp=now, visitor_id=2, pathname="/"),
+            make_event(site, timestamp=now - dt.timedelta(days=10), visitor_id=3, pathname="/old"),
+            make_event(outsider.site.id, timestamp=now, visitor_id=4, pathname="/secret"),
+        ]
+    )
 
 
 def get(path: str, key: str | None, **params: str) -> Any:
@@ -37,12 +39,19 @@ def test_aggregate_answers_in_plausibles_shape(owner: Persona, seeded: None) -> 
 
 
 def test_breakdown_names_rows_by_the_property(owner: Persona, seeded: None) -> None:
-    response = get("breakdown", owner.key, site_id="example.com", period="7d", property="event:page", limit="1")
+    response = get(
+        "breakdown", owner.key, site_id="example.com", period="7d", property="event:page", limit="1"
+    )
     assert response.json() == {"results": [{"page": "/", "visitors": 2}]}
-    page2 = get("breakdown", owner.key, site_id="example.com", period="7d", property="event:page", limit="1", page="2")
+    page2 = get(
+        "breakdown", owner.key, site_id="example.com", period="7d", property="event:page", limit="1", page="2"
+    )
     assert page2.json() == {"results": [{"page": "/docs", "visitors": 1}]}
     sources = get("breakdown", owner.key, site_id="example.com", period="day", property="visit:source")
-    assert sources.json()["results"] == [{"source": "Direct / None", "visitors": 1}, {"source": "Google", "visitors": 1}]
+    assert sources.json()["results"] == [
+        {"source": "Direct / None", "visitors": 1},
+        {"source": "Google", "visitors": 1},
+    ]
 
 
 def test_timeseries_fills_every_day_in_the_site_timezone(owner: Persona, seeded: None) -> None:
@@ -54,8 +63,14 @@ def test_timeseries_fills_every_day_in_the_site_timezone(owner: Persona, seeded:
 
 
 def test_filters_narrow_the_numbers(owner: Persona, seeded: None) -> None:
-    response = get("aggregate", owner.key, site_id="example.com", period="day", metrics="pageviews",
-                   filters="event:page==/docs|/nope")
+    response = get(
+        "aggregate",
+        owner.key,
+        site_id="example.com",
+        period="day",
+        metrics="pageviews",
+        filters="event:page==/docs|/nope",
+    )
     assert response.json() == {"results": {"pageviews": {"value": 1}}}
 
 
@@ -66,12 +81,19 @@ def test_a_logged_in_owner_reads_with_the_session(owner: Persona, seeded: None) 
     assert response.json() == {"results": {"visitors": {"value": 2}}}
 
 
-def test_another_organisation_gets_404_never_the_data(owner: Persona, outsider: Persona, seeded: None) -> None:
+def test_another_organisation_gets_404_never_the_data(
+    owner: Persona, outsider: Persona, seeded: None
+) -> None:
     response = get("aggregate", outsider.key, site_id="example.com", period="day")
     assert response.status_code == 404
     browser = Client()
     browser.force_login(outsider.user)
-    assert browser.get("/api/v1/stats/breakdown", {"site_id": "example.com", "property": "event:page"}).status_code == 404
+    assert (
+        browser.get(
+            "/api/v1/stats/breakdown", {"site_id": "example.com", "property": "event:page"}
+        ).status_code
+        == 404
+    )
     assert browser.get("/example.com/").status_code == 404
 
 
@@ -103,7 +125,11 @@ def test_a_key_without_the_stats_scope_is_refused(owner: Persona) -> None:
         ("aggregate", {}, "site_id"),
         ("aggregate", {"site_id": "example.com", "period": "forever"}, "period"),
         ("aggregate", {"site_id": "example.com", "metrics": "visitors,nonsense"}, "metrics"),
-        ("aggregate", {"site_id": "example.com", "period": "custom", "date": "2026-13-01,2026-01-01"}, "date"),
+        (
+            "aggregate",
+            {"site_id": "example.com", "period": "custom", "date": "2026-13-01,2026-01-01"},
+            "date",
+        ),
         ("aggregate", {"site_id": "example.com", "date": "\x00"}, "date"),
         ("aggregate", {"site_id": "example.com", "filters": "event:page"}, "filters"),
         ("aggregate", {"site_id": "example.com", "filters": "visit:evil==x"}, "filters"),

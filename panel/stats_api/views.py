@@ -48,13 +48,18 @@ def aggregate(request: ApiRequest) -> HttpResponse:
     return _answer(build)
 
 
+def _rows(query: Query, *, key: str, tag: str) -> dict[str, Any]:
+    """One result row per value of the query's single dimension, named ``key`` in the answer."""
+    dimension = query.dimensions[0]
+    rows = run_query(query, tag=tag)
+    return {"results": [{key: row[dimension], **{m: row[m] for m in query.metrics}} for row in rows]}
+
+
 @stats_api("stats:read")
 def timeseries(request: ApiRequest) -> HttpResponse:
     def build() -> dict[str, Any]:
         query = params.for_timeseries(_query(request), request.GET.dict())
-        rows = run_query(query, tag="api:timeseries")
-        dimension = query.dimensions[0]
-        return {"results": [{"date": row[dimension], **{m: row[m] for m in query.metrics}} for row in rows]}
+        return _rows(query, key="date", tag="api:timeseries")
 
     return _answer(build)
 
@@ -63,9 +68,6 @@ def timeseries(request: ApiRequest) -> HttpResponse:
 def breakdown(request: ApiRequest) -> HttpResponse:
     def build() -> dict[str, Any]:
         query = params.for_breakdown(_query(request), request.GET.dict())
-        rows = run_query(query, tag="api:breakdown")
-        dimension = query.dimensions[0]
-        key = params.result_key(dimension)
-        return {"results": [{key: row[dimension], **{m: row[m] for m in query.metrics}} for row in rows]}
+        return _rows(query, key=params.result_key(query.dimensions[0]), tag="api:breakdown")
 
     return _answer(build)
