@@ -13,6 +13,7 @@ import json
 import signal
 import sys
 import time
+import traceback
 from collections.abc import Callable
 
 from bench import http_ingest
@@ -67,6 +68,9 @@ def run_one(benchmark: Benchmark, settings: Settings) -> Figures:
     except BenchError as exc:
         print(f"ERROR in {name}: {exc}", file=sys.stderr, flush=True)
         return {f"{name}_error": str(exc).splitlines()[0]}
+    except Exception as exc:  # a bug in a benchmark: still report the others and end with the JSON line
+        traceback.print_exc()
+        return {f"{name}_error": f"{type(exc).__name__}: {exc}".splitlines()[0]}
     progress(f"{name} took {time.monotonic() - started:.0f} s")
     return figures
 
