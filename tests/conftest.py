@@ -17,6 +17,10 @@ import pytest
 from analytics import client
 from analytics.schema import EVENT_COLUMN_NAMES, Event, to_columns
 from clickhouse.migrate import migrate
+from ingest.accounts import AccountsDB
+from ingest.pipeline import Pipeline
+from ingest.sites import SiteRegistry
+from ingest.visitor import SaltStore
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -82,6 +86,29 @@ def _persona(email: str, domain: str, tz: str) -> Persona:
     site = Site.objects.create(organisation=user.primary_organisation(), domain=domain, timezone=tz)
     _key, raw = ApiKey.objects.issue(user, name="tests")
     return Persona(user, site, raw)
+
+
+@pytest.fixture
+def accounts(transactional_db: None) -> Iterator[AccountsDB]:
+    from django.conf import settings as django_settings
+
+    db = django_settings.DATABASES["default"]
+    accounts = AccountsDB(f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}")
+    yield accounts
+    accounts.close()
+
+
+@pytest.fixture
+def site(transactional_db: None) -> Persona:
+    """The owner persona, committed, so ingest's own database connection sees it."""
+    return _persona("owner@example.com", "example.com", "UTC")
+
+
+def pipeline_for(accounts: AccountsDB) -> Pipeline:
+    """The real pipeline over the accounts database, without geolocation."""
+    return Pipeline(
+        SiteRegistry(accounts.fetch_sites), SaltStore(accounts.salt, accounts.delete_salts_before), None
+    )
 
 
 @pytest.fixture

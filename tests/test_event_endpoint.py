@@ -11,37 +11,15 @@ from hypothesis import strategies as st
 from ingest.accounts import AccountsDB
 from ingest.app import IngestApp, TrackerFiles
 from ingest.buffer import SpoolBuffer
-from ingest.pipeline import Pipeline
-from ingest.sites import SiteRegistry
-from ingest.visitor import SaltStore
-from tests.conftest import Persona
+from tests.conftest import Persona, pipeline_for
 from tests.wsgi import Response, call
 
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
 
 
 @pytest.fixture
-def accounts(transactional_db: None) -> Iterator[AccountsDB]:
-    from django.conf import settings as django_settings
-
-    db = django_settings.DATABASES["default"]
-    accounts = AccountsDB(f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}")
-    yield accounts
-    accounts.close()
-
-
-@pytest.fixture
-def site(transactional_db: None) -> Persona:
-    from tests.conftest import _persona
-
-    return _persona("owner@example.com", "example.com", "UTC")
-
-
-@pytest.fixture
 def app(accounts: AccountsDB, site: Persona, tmp_path: Path) -> Iterator[IngestApp]:
-    pipeline = Pipeline(
-        SiteRegistry(accounts.fetch_sites), SaltStore(accounts.salt, accounts.delete_salts_before), None
-    )
+    pipeline = pipeline_for(accounts)
     tracker = tmp_path / "dist"
     tracker.mkdir()
     (tracker / "script.js").write_text("/* tracker */")
