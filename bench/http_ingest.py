@@ -18,6 +18,7 @@ from bench.common import BenchError, Figures, Settings, progress
 from bench.payloads import DOMAIN, OWNER, PATH, EventRequest, event_requests, one_per_agent
 from bench.server import HOST, Gunicorn, isolated_env, prepare_site, run_python
 from bench.wrk import WrkResult, ensure_wrk, run_wrk, write_script
+from ingest.buffer import spool_is_empty
 
 INGEST_APP = "panel.wsgi:application"
 BARE_APP = "bench.bare_app:application"
@@ -90,17 +91,10 @@ def wait_drained(spool: Path, timeout_s: float) -> bool:
     """Until the spool directory holds no buffered record (the flusher has moved them), bounded."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if _spool_empty(spool):
+        if spool_is_empty(spool):
             return True
         time.sleep(0.2)
-    return _spool_empty(spool)
-
-
-def _spool_empty(spool: Path) -> bool:
-    try:
-        return all(path.stat().st_size == 0 for path in spool.glob("*.jsonl"))
-    except FileNotFoundError:  # a segment acknowledged while we looked
-        return False
+    return spool_is_empty(spool)
 
 
 def drive(target: Target, env: dict[str, str], script: Path, settings: Settings, work: Path) -> Load:

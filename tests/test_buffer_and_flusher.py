@@ -14,7 +14,7 @@ import redis
 
 from analytics import client
 from analytics.schema import Event
-from ingest.buffer import Buffer, RedisStreamBuffer, SpoolBuffer
+from ingest.buffer import Buffer, RedisStreamBuffer, SpoolBuffer, spool_is_empty
 from ingest.flusher import Flusher, clickhouse_sink
 from tests.conftest import make_event
 
@@ -51,10 +51,12 @@ def make_redis(
 def test_the_spool_hands_back_what_was_pushed(tmp_path: Path) -> None:
     spool = make_spool(tmp_path)
     spool.push(records(3))
+    assert not spool_is_empty(spool.directory)
     batch = spool.read(100, 0)
     assert batch is not None and len(batch.records) == 3
     spool.ack(batch)
     assert spool.read(100, 0) is None
+    assert spool_is_empty(spool.directory)
 
 
 def test_a_crash_before_the_ack_rereads_the_same_spool_batch(tmp_path: Path, events_table: None) -> None:

@@ -1,6 +1,7 @@
 """Sign up, log in, add a site, see its snippet and its dashboard page."""
 
 import pytest
+from django.http import HttpResponse
 from django.test import Client
 
 from panel.accounts.models import User
@@ -18,6 +19,12 @@ def test_signup_creates_an_account_with_an_organisation_and_logs_in(db: None) ->
     assert browser.get("/sites/").status_code == 200
 
 
+def assert_form_error(response: HttpResponse, field: str) -> None:
+    """A rejected form answers 400 and marks the error with the field's name."""
+    assert response.status_code == 400
+    assert f'data-field="{field}"'.encode() in response.content
+
+
 @pytest.mark.parametrize(
     ("form", "field"),
     [
@@ -27,9 +34,7 @@ def test_signup_creates_an_account_with_an_organisation_and_logs_in(db: None) ->
     ],
 )
 def test_signup_errors_name_the_field(db: None, form: dict[str, str], field: str) -> None:
-    response = Client().post("/register/", form)
-    assert response.status_code == 400
-    assert f'data-field="{field}"'.encode() in response.content
+    assert_form_error(Client().post("/register/", form), field)
 
 
 def test_login_and_logout(owner: Persona) -> None:
@@ -72,9 +77,7 @@ def test_adding_a_site_shows_its_snippet(owner: Persona) -> None:
 def test_site_form_errors_name_the_field(owner: Persona, form: dict[str, str], field: str) -> None:
     browser = Client()
     browser.force_login(owner.user)
-    response = browser.post("/sites/new/", form)
-    assert response.status_code == 400
-    assert f'data-field="{field}"'.encode() in response.content
+    assert_form_error(browser.post("/sites/new/", form), field)
 
 
 def test_pages_carry_a_strict_content_security_policy(owner: Persona) -> None:
