@@ -1,12 +1,18 @@
 """Sign up, log in, add a site, see its snippet and its dashboard page."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import pytest
-from django.http import HttpResponse
 from django.test import Client
 
 from panel.accounts.models import User
 from panel.sites.models import Site
 from tests.conftest import Persona
+
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
 
 
 def test_signup_creates_an_account_with_an_organisation_and_logs_in(db: None) -> None:
@@ -19,7 +25,7 @@ def test_signup_creates_an_account_with_an_organisation_and_logs_in(db: None) ->
     assert browser.get("/sites/").status_code == 200
 
 
-def assert_form_error(response: HttpResponse, field: str) -> None:
+def assert_form_error(response: TestResponse, field: str) -> None:
     """A rejected form answers 400 and marks the error with the field's name."""
     assert response.status_code == 400
     assert f'data-field="{field}"'.encode() in response.content
