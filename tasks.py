@@ -115,15 +115,22 @@ def lint(c: Context) -> None:
     c.run(f"{PY} -m mypy .", env={"SECRET_KEY": "x" * 50, "DJANGO_SETTINGS_MODULE": "panel.settings"})
 
 
-@task(help={"k": "only tests matching this expression", "fast": "skip the browser tests"})
-def test(c: Context, k: str = "", fast: bool = False) -> None:
+@task(
+    help={
+        "k": "only tests matching this expression",
+        "fast": "skip the browser tests",
+        "skip_lint": "run the tests without ruff and mypy first",
+    }
+)
+def test(c: Context, k: str = "", fast: bool = False, skip_lint: bool = False) -> None:
     """Install and start what the tests need (PostgreSQL, Redis, Chromium), lint, then run the suite."""
     sys.path.insert(0, str(ROOT))
     from tests import services
 
     _apt_install(c, services.missing_packages())
     tracker(c)
-    lint(c)
+    if not skip_lint:
+        lint(c)
     with tempfile.TemporaryDirectory(prefix="lantern-test-") as tmp:
         postgres = services.Postgres.start(Path(tmp) / "pg")
         redis = services.Redis.start(Path(tmp) / "redis")

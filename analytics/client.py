@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from typing import Any
 
 import clickhouse_connect
 from clickhouse_connect.driver.client import Client
@@ -20,7 +20,15 @@ from clickhouse_connect.driver.exceptions import ClickHouseError
 
 from analytics.config import clickhouse_url, is_embedded_clickhouse
 
-__all__ = ["ClickHouseError", "EngineBusyError", "Result", "command", "execute", "get_client", "insert"]
+__all__ = [
+    "ClickHouseError",
+    "EngineBusyError",
+    "Result",
+    "command",
+    "execute",
+    "get_client",
+    "insert_json_lines",
+]
 
 DEFAULT_TIMEOUT_S = 15
 DEFAULT_MAX_ROWS = 100_000
@@ -103,12 +111,15 @@ def command(sql: str, parameters: Mapping[str, Any] | None = None) -> Any:
     return get_client().command(sql, parameters=dict(parameters or {}))
 
 
-def insert(table: str, columns: Sequence[Sequence[Any]], column_names: Sequence[str], *, token: str) -> None:
-    """Insert column-oriented data; ``token`` makes a retried batch a no-op (insert deduplication)."""
-    get_client().insert(
+def insert_json_lines(table: str, lines: Sequence[bytes], *, token: str) -> None:
+    """Insert ``JSONEachRow`` lines as they are; ``token`` makes a retried batch a no-op (deduplication).
+
+    ClickHouse parses the lines, so a batch costs the flusher no per-row Python work.
+    """
+    get_client().raw_insert(
         table,
-        cast(Any, columns),
-        column_names=list(column_names),
-        column_oriented=True,
-        settings={"insert_deduplication_token": token},
+        None,
+        insert_block=b"\n".join(lines),
+        settings={"insert_deduplication_token": token, "input_format_json_throw_on_bad_escape_sequence": 0},
+        fmt="JSONEachRow",
     )

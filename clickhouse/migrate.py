@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import re
 import sys
 from pathlib import Path
@@ -66,9 +67,8 @@ def migrate() -> list[str]:
             continue
         for statement in migration.statements:
             client.command(statement)
-        client.insert(
-            LEDGER, [[migration.version], [migration.name]], ["version", "name"], token=migration.name
-        )
+        row = json.dumps({"version": migration.version, "name": migration.name}).encode()
+        client.insert_json_lines(LEDGER, [row], token=migration.name)
         names.append(migration.name)
     return names
 

@@ -1,7 +1,9 @@
 """Gunicorn settings for Lantern (``gunicorn -c deploy/gunicorn.conf.py panel.wsgi:application``).
 
 Embedded mode (chDB) runs exactly one worker process, which owns the event store and runs the
-flusher as a thread; server mode runs ``WEB_CONCURRENCY`` workers and a separate flusher.
+flusher as a thread; server mode runs ``WEB_CONCURRENCY`` workers and a separate flusher, and each
+worker runs a replayer thread that moves its fallback spool (events taken while Redis was out) into
+Redis. Workers start their threads after fork; a killed worker's spool is adopted by a live one.
 """
 
 import os
@@ -25,12 +27,12 @@ forwarded_allow_ips = os.environ.get("TRUSTED_PROXIES", "") or "127.0.0.1"
 
 
 def post_worker_init(worker: object) -> None:
-    from ingest.runtime import start_embedded_workers
+    from ingest.runtime import start_workers
 
-    start_embedded_workers()
+    start_workers()
 
 
 def worker_exit(server: object, worker: object) -> None:
-    from ingest.runtime import stop_embedded_workers
+    from ingest.runtime import stop_workers
 
-    stop_embedded_workers()
+    stop_workers()

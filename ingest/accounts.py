@@ -1,4 +1,4 @@
-"""Plain DB-API access to the two accounts-database tables ingest needs: sites and daily salts.
+"""Plain DB-API access to the accounts-database tables ingest needs: sites, daily salts, API keys.
 
 No ORM on the hot path: these are called rarely (cache refreshes, once a day for a salt).
 The tables belong to the Django app ``panel.sites`` (``lantern_site``, ``lantern_salt``).
@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import json
 import secrets
 import sqlite3
 import threading
@@ -21,7 +22,10 @@ from typing import Any
 
 import psycopg
 
+from ingest.shields import NO_SHIELDS, Shields
+
 SALT_BYTES = 32
+DEFAULT_RETENTION_DAYS = 3 * 365
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -29,6 +33,16 @@ class SiteInfo:
     id: int
     domain: str
     timezone: str
+    retention_days: int = DEFAULT_RETENTION_DAYS
+    shields: Shields = NO_SHIELDS
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class KeyGrant:
+    """What a live API key may do: its scopes, and the sites of its owner's organisations."""
+
+    scopes: frozenset[str]
+    site_ids: frozenset[int]
 
 
 class AccountsDB:
@@ -75,8 +89,39 @@ class AccountsDB:
             self.close_unlocked()
 
     def fetch_sites(self) -> list[SiteInfo]:
-        rows = self._run("SELECT id, domain, timezone FROM lantern_site")
-        return [SiteInfo(int(r[0]), str(r[1]), str(r[2])) for r in rows]
+        rows = self._run(
+            "SELECT id, domain, timezone, retention_days,"
+            " excluded_ips, excluded_pages, excluded_countries, allowed_hostnames FROM lantern_site"
+        )
+        return [
+            SiteInfo(
+                id=int(r[0]),
+                domain=str(r[1]),
+                timezone=str(r[2]),
+                retention_days=int(r[3]),
+                shields=Shields.from_text(ips=r[4], pages=r[5], countries=r[6], hostnames=r[7])
+                if any(r[4:8])
+                else NO_SHIELDS,
+            )
+            for r in rows
+        ]
+
+    def fetch_key(self, key_hash: str) -> KeyGrant | None:
+        """The grant of the live API key with this SHA-256 hash, or None."""
+        keys = self._run(
+            "SELECT user_id, scopes FROM apikeys_apikey WHERE key_hash = ? AND revoked_at IS NULL",
+            (key_hash,),
+        )
+        if not keys:
+            return None
+        user_id, scopes = keys[0]
+        sites = self._run(
+            "SELECT s.id FROM lantern_site s JOIN accounts_membership m"
+            " ON m.organisation_id = s.organisation_id WHERE m.user_id = ?",
+            (user_id,),
+        )
+        listed = json.loads(scopes) if isinstance(scopes, str) else scopes
+        return KeyGrant(frozenset(str(s) for s in listed), frozenset(int(r[0]) for r in sites))
 
     def salt(self, day: dt.date) -> bytes:
         """The day's salt, created at random by whichever process asks first (races are harmless)."""

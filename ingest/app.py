@@ -1,22 +1,26 @@
 """The ingest WSGI app: ``POST /api/event`` and the tracker script at ``/js/*.js``.
 
 Answers 202 ``ok`` for an accepted (or knowingly dropped) event, 4xx with
-``{"errors": {"<field>": ["<message>"]}}`` for a bad one, 503 when events cannot be buffered.
-A dropped event names its reason in ``X-Lantern-Dropped``.
+``{"errors": {"<field>": ["<message>"]}}`` for a bad one (401/403 for a bad or misused API key, 429
+over a rate limit), 503 when events cannot be buffered. A dropped event names its reason in
+``X-Lantern-Dropped``; drops are counted per site and day.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from ingest.accounts import KeyGrant
 from ingest.buffer import Buffer
 from ingest.clientip import Network, client_ip
 from ingest.errors import PayloadError
-from ingest.pipeline import Pipeline
+from ingest.keys import KeyRing, bearer
+from ingest.pipeline import Context, Pipeline, RateLimited
 from ingest.request import MAX_BODY_BYTES, parse_request
 from ingest.sites import RegistryUnavailable
 
@@ -28,7 +32,7 @@ Headers = list[tuple[str, str]]
 _CORS: Headers = [
     ("Access-Control-Allow-Origin", "*"),
     ("Access-Control-Allow-Methods", "POST, OPTIONS"),
-    ("Access-Control-Allow-Headers", "Content-Type"),
+    ("Access-Control-Allow-Headers", "Content-Type, Authorization"),
     ("Access-Control-Max-Age", "86400"),
 ]
 _REASONS = {
@@ -36,9 +40,12 @@ _REASONS = {
     202: "Accepted",
     204: "No Content",
     400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
     404: "Not Found",
     405: "Method Not Allowed",
     413: "Content Too Large",
+    429: "Too Many Requests",
     503: "Service Unavailable",
 }
 
@@ -77,12 +84,23 @@ class TrackerFiles:
 
 class IngestApp:
     def __init__(
-        self, pipeline: Pipeline, buffer: Buffer, trusted_proxies: Sequence[Network], tracker: TrackerFiles
+        self,
+        pipeline: Pipeline,
+        buffer: Buffer,
+        trusted_proxies: Sequence[Network],
+        tracker: TrackerFiles,
+        keys: KeyRing | None = None,
+        *,
+        report_drops_every_s: float = 5.0,
     ) -> None:
         self.pipeline = pipeline
         self.buffer = buffer
         self.trusted_proxies = trusted_proxies
         self.tracker = tracker
+        self.keys = keys
+        self._report_every = report_drops_every_s
+        self._report_timer: threading.Timer | None = None
+        self._report_lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -106,6 +124,7 @@ class IngestApp:
 
     def event(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         try:
+            context = Context(grant=self._grant(environ), prefetch=_is_prefetch(environ))
             raw = _read_body(environ)
             request = parse_request(
                 raw,
@@ -116,22 +135,71 @@ class IngestApp:
                 ),
                 user_agent=environ.get("HTTP_USER_AGENT", ""),
             )
-            outcome = self.pipeline.process(request)
+            outcome = self.pipeline.process(request, context)
         except PayloadError as exc:
             return _json(start_response, exc.status, exc.body())
+        except RateLimited as exc:
+            self._schedule_drop_report()
+            return _json(start_response, 429, {"errors": {exc.field: [exc.message]}}, [("Retry-After", "1")])
         except RegistryUnavailable:
             return _json(start_response, 503, {"errors": {"server": ["sites are unavailable, try again"]}})
         if outcome.dropped is not None:
+            self._schedule_drop_report()
             headers = [("Content-Type", "text/plain"), *_CORS, ("X-Lantern-Dropped", outcome.dropped.value)]
             return _respond(start_response, 202, b"ok", headers)
         try:
-            self.buffer.push([json.dumps(event.to_wire()).encode() for event in outcome.events])
+            self.buffer.push([event.to_json() for event in outcome.events])
         except Exception as exc:
             log.error("could not buffer an event: %s", exc)
             return _json(
                 start_response, 503, {"errors": {"server": ["events cannot be stored now, try again"]}}
             )
         return _respond(start_response, 202, b"ok", [("Content-Type", "text/plain"), *_CORS])
+
+    def _grant(self, environ: dict[str, Any]) -> KeyGrant | None:
+        """The grant of the request's API key; None without one; 401 for a key that is not live."""
+        raw = bearer(environ.get("HTTP_AUTHORIZATION", ""))
+        if raw is None:
+            return None
+        grant = self.keys.grant(raw) if self.keys else None
+        if grant is None:
+            raise PayloadError("authorization", "the API key is not valid or was revoked", status=401)
+        return grant
+
+    def _schedule_drop_report(self) -> None:
+        """Hand the drop counts to the buffer a few seconds from now (once per period, not per drop)."""
+        with self._report_lock:
+            if self._report_timer is None:
+                self._report_timer = threading.Timer(self._report_every, self.report_drops)
+                self._report_timer.daemon = True
+                self._report_timer.start()
+
+    def close(self) -> None:
+        """On shutdown: hand over the drop counts now instead of when the timer would have."""
+        with self._report_lock:
+            if self._report_timer is not None:
+                self._report_timer.cancel()
+        self.report_drops()
+
+    def report_drops(self) -> None:
+        """Push the drop counts gathered so far (the timer calls this; so does shutdown)."""
+        with self._report_lock:
+            self._report_timer = None
+        records = self.pipeline.drops.drain()
+        if not records:
+            return
+        try:
+            self.buffer.push(records)
+        except Exception as exc:  # counts are best effort; events never depend on them
+            log.warning("could not buffer %d drop counts: %s", len(records), exc)
+
+
+def _is_prefetch(environ: dict[str, Any]) -> bool:
+    """A browser prefetch or prerender that no person may ever see (Purpose / Sec-Purpose / X-Moz)."""
+    purpose = " ".join(
+        environ.get(header, "") for header in ("HTTP_PURPOSE", "HTTP_SEC_PURPOSE", "HTTP_X_MOZ")
+    )
+    return "prefetch" in purpose.lower()
 
 
 def _read_body(environ: dict[str, Any]) -> bytes:

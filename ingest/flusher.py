@@ -16,26 +16,43 @@ import threading
 from collections.abc import Callable, Sequence
 
 from analytics import client
-from analytics.schema import EVENT_COLUMN_NAMES, Event, to_columns
-from ingest.buffer import Batch, Buffer
+from ingest.buffer import Buffer
+from ingest.drops import PREFIX as DROPS_PREFIX
 
 log = logging.getLogger(__name__)
 
-Sink = Callable[[Sequence[Event], str], None]
+Sink = Callable[[str, Sequence[bytes], str], None]
 
 
-def clickhouse_sink(events: Sequence[Event], token: str) -> None:
-    client.insert("events", to_columns(events), EVENT_COLUMN_NAMES, token=token)
+def clickhouse_sink(table: str, lines: Sequence[bytes], token: str) -> None:
+    """Insert JSON lines; a line torn by a crash mid-write is skipped rather than blocking the batch."""
+    try:
+        client.insert_json_lines(table, lines, token=token)
+    except client.ClickHouseError:
+        readable = [line for line in lines if _is_json(line)]
+        if len(readable) == len(lines):
+            raise  # the lines are fine: the engine is not, so the batch waits
+        log.error("skipping %d unreadable buffered record(s)", len(lines) - len(readable))
+        if readable:
+            client.insert_json_lines(table, readable, token=token)
 
 
-def decode(batch: Batch) -> list[Event]:
-    events = []
-    for record in batch.records:
-        try:
-            events.append(Event.from_wire(json.loads(record)))
-        except (ValueError, KeyError, TypeError) as exc:  # a torn line from a crash mid-write
-            log.error("skipping an unreadable buffered record: %s", exc)
-    return events
+def _is_json(line: bytes) -> bool:
+    try:
+        return isinstance(json.loads(line), dict)
+    except ValueError:
+        return False
+
+
+def split(records: Sequence[bytes]) -> tuple[list[bytes], list[bytes]]:
+    """Event lines, and drop-count lines with their prefix removed."""
+    events, drops = [], []
+    for record in records:
+        if record.startswith(DROPS_PREFIX):
+            drops.append(record[len(DROPS_PREFIX) :])
+        elif record.strip():
+            events.append(record)
+    return events, drops
 
 
 class Flusher:
@@ -49,9 +66,11 @@ class Flusher:
         batch = self.buffer.read(self.batch_size, wait_s)
         if batch is None:
             return 0
-        events = decode(batch)
+        events, drops = split(batch.records)
         if events:
-            self.sink(events, batch.token)
+            self.sink("events", events, batch.token)
+        if drops:
+            self.sink("dropped_events", drops, batch.token + ":dropped")
         self.buffer.ack(batch)
         return len(events)
 
@@ -77,9 +96,18 @@ class Flusher:
             log.warning("could not drain the buffer on shutdown (it stays buffered): %s", exc)
 
 
-def start_thread(flusher: Flusher) -> tuple[threading.Thread, threading.Event]:
+def start_thread(
+    flusher: Flusher, *, interval_s: float = 0.5, max_backoff_s: float = 30.0
+) -> tuple[threading.Thread, threading.Event]:
+    """Run ``flusher.run`` in a daemon thread; set the returned event to stop it (it drains first)."""
     stop = threading.Event()
-    thread = threading.Thread(target=flusher.run, args=(stop,), name="lantern-flusher", daemon=True)
+    thread = threading.Thread(
+        target=flusher.run,
+        args=(stop,),
+        kwargs={"interval_s": interval_s, "max_backoff_s": max_backoff_s},
+        name="lantern-flusher",
+        daemon=True,
+    )
     thread.start()
     return thread, stop
 

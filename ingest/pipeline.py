@@ -1,8 +1,11 @@
 """The ingestion pipeline: named steps that enrich an ``EventRequest`` into stored ``Event`` rows or
 drop it with a reason from the fixed ``DropReason`` set.
 
-    >>> events, dropped = pipeline.process(request)  # doctest: +SKIP
-    >>> dropped  # doctest: +SKIP
+Order: resolve the site(s), refuse server-side fields without a key, rate-limit, then filter
+(prefetch, bots, referrer spam, the site's shields), and only then enrich.
+
+    >>> outcome = pipeline.process(request, context)  # doctest: +SKIP
+    >>> outcome.dropped  # doctest: +SKIP
     <DropReason.BOT: 'bot'>
 """
 
@@ -10,23 +13,32 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import enum
 import uuid
 from collections.abc import Callable
 
 from analytics.schema import Event
-from ingest.accounts import SiteInfo
-from ingest.geo import UNKNOWN, GeoLocator
+from ingest.accounts import KeyGrant, SiteInfo
+from ingest.drops import DropCounter, DropReason
+from ingest.errors import PayloadError
+from ingest.geo import UNKNOWN, GeoLocator, Location
+from ingest.ratelimit import RateLimiter
 from ingest.referrer import attribute
 from ingest.request import EventRequest
 from ingest.sites import SiteRegistry
+from ingest.spam import is_spam
 from ingest.useragent import UserAgentInfo, classify
 from ingest.visitor import SaltStore, visitor_id
 
-
-class DropReason(enum.StrEnum):
-    UNKNOWN_SITE = "unknown_site"
-    BOT = "bot"
+__all__ = [
+    "NO_LIMITS",
+    "Context",
+    "DropReason",
+    "Limits",
+    "Outcome",
+    "Pipeline",
+    "RateLimited",
+    "screen_class",
+]
 
 
 def screen_class(width: int | None) -> str:
@@ -41,10 +53,36 @@ def screen_class(width: int | None) -> str:
     return "Desktop"
 
 
+class RateLimited(Exception):
+    """Too many events from one client or for one site: the app answers 429."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+@dataclasses.dataclass(frozen=True)
+class Context:
+    """What the transport knows beyond the body: the API key's grant and prefetch headers."""
+
+    grant: KeyGrant | None = None
+    prefetch: bool = False
+
+
 @dataclasses.dataclass(frozen=True)
 class Outcome:
     events: tuple[Event, ...]
     dropped: DropReason | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    per_client: RateLimiter
+    per_site: RateLimiter
+
+
+NO_LIMITS = Limits(RateLimiter(rate_per_s=0, burst=0), RateLimiter(rate_per_s=0, burst=0))
 
 
 class Pipeline:
@@ -54,34 +92,110 @@ class Pipeline:
         salts: SaltStore,
         geo: GeoLocator | None,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        *,
+        limits: Limits = NO_LIMITS,
+        drops: DropCounter | None = None,
     ) -> None:
         self._sites = sites
         self._salts = salts
         self._geo = geo
         self._clock = clock
+        self._limits = limits
+        self.drops = drops or DropCounter()
 
-    def process(self, request: EventRequest) -> Outcome:
+    def process(self, request: EventRequest, context: Context = Context()) -> Outcome:
+        now = self._clock()
         sites = self._resolve_sites(request)
         if not sites:
             return Outcome((), DropReason.UNKNOWN_SITE)
+        self._authorize(request, sites, context.grant)
+        timestamp = request.timestamp or now
+        self._check_age(timestamp, sites, now)
+        self._rate_limit(request, sites, now)
+        where = self._geo.locate(request.ip) if self._geo else UNKNOWN
         agent = classify(request.user_agent)
-        if agent.is_bot:
-            return Outcome((), DropReason.BOT)
-        return Outcome(tuple(self._enrich(request, site, agent) for site in sites))
+        reason = self._filter(request, sites, agent, where, context)
+        if reason is not None:
+            for site in sites:
+                self.drops.add(site.id, reason, now.date())
+            return Outcome((), DropReason(reason))
+        salt = self._salts.for_day(timestamp.date())
+        return Outcome(tuple(self._enrich(request, site, agent, where, timestamp, salt) for site in sites))
 
     def _resolve_sites(self, request: EventRequest) -> list[SiteInfo]:
         found = (self._sites.get(domain) for domain in request.domains)
         return [site for site in found if site is not None]
 
-    def _enrich(self, request: EventRequest, site: SiteInfo, ua: UserAgentInfo) -> Event:
-        where = self._geo.locate(request.ip) if self._geo else UNKNOWN
+    @staticmethod
+    def _authorize(request: EventRequest, sites: list[SiteInfo], grant: KeyGrant | None) -> None:
+        if grant is not None and not all(site.id in grant.site_ids for site in sites):
+            raise PayloadError("domain", "is not a site this API key can send events to", status=403)
+        if request.server_fields and (grant is None or "events:write" not in grant.scopes):
+            fields = ", ".join(request.server_fields)
+            raise PayloadError(
+                request.server_fields[0],
+                f"{fields} may only be sent with an API key of scope events:write",
+                status=401,
+            )
+
+    @staticmethod
+    def _check_age(timestamp: dt.datetime, sites: list[SiteInfo], now: dt.datetime) -> None:
+        oldest = min(site.retention_days for site in sites)
+        if timestamp < now - dt.timedelta(days=oldest):
+            raise PayloadError("timestamp", f"is older than the site's data retention of {oldest} days")
+
+    def _rate_limit(self, request: EventRequest, sites: list[SiteInfo], now: dt.datetime) -> None:
+        reason = DropReason.RATE_LIMITED
+        if not self._limits.per_client.allow(request.ip):
+            for site in sites:
+                self.drops.add(site.id, reason, now.date())
+            raise RateLimited("client", "too many events from this client, slow down")
+        for site in sites:
+            if not self._limits.per_site.allow(str(site.id)):
+                self.drops.add(site.id, reason, now.date())
+                raise RateLimited("domain", f"too many events for {site.domain}, slow down")
+
+    @staticmethod
+    def _filter(
+        request: EventRequest,
+        sites: list[SiteInfo],
+        agent: UserAgentInfo,
+        where: Location,
+        context: Context,
+    ) -> str | None:
+        if context.prefetch:
+            return DropReason.PREFETCH
+        if agent.is_bot:
+            return DropReason.BOT
+        if is_spam(request.referrer):
+            return DropReason.SPAM
+        for site in sites:
+            reason = site.shields.check(
+                ip=request.ip,
+                pathname=request.pathname,
+                country=where.country_code,
+                hostname=request.hostname,
+            )
+            if reason is not None:
+                return reason
+        return None
+
+    def _enrich(
+        self,
+        request: EventRequest,
+        site: SiteInfo,
+        ua: UserAgentInfo,
+        where: Location,
+        timestamp: dt.datetime,
+        salt: bytes,
+    ) -> Event:
         source = attribute(referrer=request.referrer, query=request.query, own_host=request.hostname)
         return Event(
             site_id=site.id,
-            timestamp=self._clock(),
+            timestamp=timestamp,
             event_id=uuid.uuid4(),
             name=request.name,
-            visitor_id=visitor_id(self._salts.today(), site.id, request.ip, request.user_agent),
+            visitor_id=visitor_id(salt, site.id, request.ip, request.user_agent),
             hostname=request.hostname,
             pathname=request.pathname,
             referrer=source.referrer,
@@ -103,5 +217,9 @@ class Pipeline:
             screen_size=screen_class(request.screen_width),
             prop_keys=tuple(key for key, _ in request.props),
             prop_values=tuple(value for _, value in request.props),
+            revenue_amount=request.revenue_amount,
+            revenue_currency=request.revenue_currency,
             interactive=request.interactive,
+            engagement_time=request.engagement_time,
+            scroll_depth=request.scroll_depth,
         )

@@ -3,14 +3,23 @@
 Accepts Plausible's documented body in long and short keys::
 
     {"name": "pageview", "url": "https://example.com/a", "domain": "example.com",
-     "referrer": "https://google.com/", "props": {"plan": "pro"}}
-    {"n": "pageview", "u": "https://example.com/a", "d": "example.com", "r": null, "p": "{}"}
+     "referrer": "https://google.com/", "props": {"plan": "pro"},
+     "revenue": {"amount": 15.99, "currency": "USD"}, "interactive": false, "hashMode": 1}
+    {"n": "engagement", "u": "https://example.com/a", "d": "example.com", "sd": 80, "e": 12500}
+
+Server-side senders (an API key with ``events:write``) may also give the visitor's ``ip`` and
+``user_agent`` and the event's ``timestamp``; ``server_fields`` names the ones given, so the caller can
+refuse them without such a key.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import decimal
+import ipaddress
 import json
+import re
 import urllib.parse
 from typing import Any
 
@@ -22,8 +31,25 @@ MAX_URL = 2_000
 MAX_PROPS = 30
 MAX_PROP_KEY = 300
 MAX_PROP_VALUE = 2_000
+MAX_USER_AGENT = 1_024
+MAX_FUTURE = dt.timedelta(minutes=1)  # clock skew allowed for a server-side ``timestamp``
+SERVER_FIELDS = ("ip", "user_agent", "timestamp")
 
-_ALIASES = {"name": "n", "url": "u", "domain": "d", "referrer": "r", "props": "p", "screen_width": "w"}
+_ALIASES = {
+    "name": "n",
+    "url": "u",
+    "domain": "d",
+    "referrer": "r",
+    "props": "p",
+    "screen_width": "w",
+    "revenue": "$",
+    "interactive": "i",
+    "hashMode": "h",
+    "scroll_depth": "sd",
+    "engagement_time": "e",
+}
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_MAX_AMOUNT = decimal.Decimal("1e12")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -42,6 +68,12 @@ class EventRequest:
     interactive: bool
     ip: str
     user_agent: str
+    revenue_amount: str | None = None
+    revenue_currency: str = ""
+    engagement_time: int = 0
+    scroll_depth: int = 0
+    timestamp: dt.datetime | None = None
+    server_fields: tuple[str, ...] = ()
 
 
 def _field(body: dict[str, Any], name: str) -> Any:
@@ -49,7 +81,7 @@ def _field(body: dict[str, Any], name: str) -> Any:
     short = _ALIASES.get(name)
     if value is None and short is not None:
         value = body.get(short)
-    return value
+    return _clean(value)
 
 
 def parse_body(raw: bytes) -> dict[str, Any]:
@@ -64,27 +96,45 @@ def parse_body(raw: bytes) -> dict[str, Any]:
     return body
 
 
-def parse_request(raw: bytes, *, ip: str, user_agent: str) -> EventRequest:
+def parse_request(raw: bytes, *, ip: str, user_agent: str, now: dt.datetime | None = None) -> EventRequest:
     body = parse_body(raw)
     name = _required_text(body, "name", MAX_NAME)
     url = _required_text(body, "url", MAX_URL)
     parsed = urllib.parse.urlsplit(url)
     if parsed.scheme not in {"http", "https", "app"} or not parsed.hostname:
         raise PayloadError("url", "must be an absolute http(s) URL")
+    pathname = urllib.parse.unquote(parsed.path) or "/"
+    if _flag(body, "hashMode") and parsed.fragment:
+        pathname += "#" + urllib.parse.unquote(parsed.fragment)
+    amount, currency = _revenue(body)
+    server_fields = tuple(field for field in SERVER_FIELDS if body.get(field) is not None)
     return EventRequest(
         name=name,
         url=url,
         hostname=normalize_host(parsed.hostname),
-        pathname=urllib.parse.unquote(parsed.path) or "/",
+        pathname=pathname,
         query=parsed.query,
         domains=_domains(body),
         referrer=_optional_text(body, "referrer", MAX_URL),
         props=_props(body),
         screen_width=_screen_width(body),
         interactive=_interactive(body),
-        ip=ip,
-        user_agent=user_agent[:1024],
+        ip=_ip(body) if "ip" in server_fields else ip,
+        user_agent=(_optional_text(body, "user_agent", MAX_USER_AGENT) or user_agent)[:MAX_USER_AGENT],
+        revenue_amount=amount,
+        revenue_currency=currency,
+        engagement_time=_bounded_int(body, "engagement_time", 2**32 - 1),
+        scroll_depth=min(_bounded_int(body, "scroll_depth", 2**31), 100),
+        timestamp=_timestamp(body, now or dt.datetime.now(dt.UTC)) if "timestamp" in server_fields else None,
+        server_fields=server_fields,
     )
+
+
+def _clean(value: Any) -> Any:
+    """A string without lone surrogates (JSON may escape them; ClickHouse refuses them)."""
+    if isinstance(value, str) and not value.isascii():
+        return value.encode("utf-8", "replace").decode("utf-8")
+    return value
 
 
 def normalize_host(host: str) -> str:
@@ -125,24 +175,19 @@ def _props(body: dict[str, Any]) -> tuple[tuple[str, str], ...]:
         value = body.get("meta", body.get("m"))
     if value is None:
         return ()
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            raise PayloadError("props", "must be a JSON object") from None
-    if not isinstance(value, dict):
-        raise PayloadError("props", "must be an object of key: value")
+    value = _object(value, "props")
     if len(value) > MAX_PROPS:
         raise PayloadError("props", f"at most {MAX_PROPS} properties")
     props = []
-    for key, item in value.items():
+    for raw_key, item in value.items():
+        key = _clean(raw_key)
         if not key or len(key) > MAX_PROP_KEY:
             raise PayloadError("props", f"keys must be 1 to {MAX_PROP_KEY} characters")
         if item is None or item == "":
             continue
         if isinstance(item, dict | list):
             raise PayloadError("props", f"{key}: values must be strings, numbers or booleans")
-        text = json.dumps(item) if isinstance(item, bool) else str(item)
+        text = json.dumps(item) if isinstance(item, bool) else _clean(str(item))
         if len(text) > MAX_PROP_VALUE:
             raise PayloadError("props", f"{key}: values must be at most {MAX_PROP_VALUE} characters")
         props.append((key, text))
@@ -158,8 +203,85 @@ def _screen_width(body: dict[str, Any]) -> int | None:
     return int(value) if 0 <= value < 100_000 else None
 
 
+def _object(value: Any, field: str) -> dict[str, Any]:
+    """A JSON object, given as one or as a string holding one (the tracker's short form)."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise PayloadError(field, "must be a JSON object") from None
+    if not isinstance(value, dict):
+        raise PayloadError(field, "must be an object of key: value")
+    return value
+
+
 def _interactive(body: dict[str, Any]) -> bool:
-    value = body.get("interactive", body.get("i", True))
+    value = _field(body, "interactive")
+    if value is None:
+        return True
     if not isinstance(value, bool):
         raise PayloadError("interactive", "must be true or false")
     return value
+
+
+def _flag(body: dict[str, Any], name: str) -> bool:
+    value = _field(body, name)
+    if value in (None, 0, False):
+        return False
+    if value in (1, True):
+        return True
+    raise PayloadError(name, "must be 0 or 1")
+
+
+def _revenue(body: dict[str, Any]) -> tuple[str | None, str]:
+    value = _field(body, "revenue")
+    if value is None:
+        return None, ""
+    value = _object(value, "revenue")
+    currency = value.get("currency")
+    if not isinstance(currency, str) or not _CURRENCY.match(currency.upper()):
+        raise PayloadError("revenue", "currency must be a three-letter ISO 4217 code such as USD")
+    amount = value.get("amount")
+    if isinstance(amount, bool) or not isinstance(amount, int | float | str):
+        raise PayloadError("revenue", "amount must be a number")
+    try:
+        number = decimal.Decimal(str(amount).strip())
+    except decimal.InvalidOperation:
+        raise PayloadError("revenue", "amount must be a number") from None
+    if not number.is_finite() or abs(number) >= _MAX_AMOUNT:
+        raise PayloadError("revenue", "amount must be a finite number below 10^12")
+    return str(
+        number.quantize(decimal.Decimal("0.000001"), rounding=decimal.ROUND_HALF_EVEN)
+    ), currency.upper()
+
+
+def _bounded_int(body: dict[str, Any], name: str, limit: int) -> int:
+    value = _field(body, name)
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        raise PayloadError(name, "must be a number")
+    return int(max(0, min(value, limit)))
+
+
+def _ip(body: dict[str, Any]) -> str:
+    value = body.get("ip")
+    try:
+        return str(ipaddress.ip_address(value if isinstance(value, str) else ""))
+    except ValueError:
+        raise PayloadError("ip", "must be an IPv4 or IPv6 address") from None
+
+
+def _timestamp(body: dict[str, Any], now: dt.datetime) -> dt.datetime:
+    value = body.get("timestamp")
+    if not isinstance(value, str):
+        raise PayloadError("timestamp", "must be an ISO 8601 date and time")
+    try:
+        moment = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise PayloadError("timestamp", "must be an ISO 8601 date and time") from None
+    if moment.tzinfo is None:
+        raise PayloadError("timestamp", "must name its UTC offset, e.g. 2026-11-21T09:30:00Z")
+    if moment > now + MAX_FUTURE:
+        raise PayloadError("timestamp", "must not be in the future")
+    return moment.astimezone(dt.UTC)

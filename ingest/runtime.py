@@ -11,13 +11,15 @@ import logging
 import threading
 from pathlib import Path
 
-from analytics.config import data_dir, database_url, env_networks, env_str, redis_url
+from analytics.config import data_dir, database_url, env_int, env_networks, env_str, redis_url
 from ingest.accounts import AccountsDB
 from ingest.app import IngestApp, TrackerFiles
-from ingest.buffer import Buffer, RedisStreamBuffer, SpoolBuffer
+from ingest.buffer import Buffer, FallbackBuffer, RedisStreamBuffer, SpoolBuffer, start_replayer
 from ingest.flusher import Flusher, start_thread
 from ingest.geo import locator
-from ingest.pipeline import Pipeline
+from ingest.keys import KeyRing
+from ingest.pipeline import Limits, Pipeline
+from ingest.ratelimit import RateLimiter
 from ingest.sites import SiteRegistry
 from ingest.visitor import SaltStore
 
@@ -33,38 +35,77 @@ def accounts() -> AccountsDB:
 
 @functools.cache
 def make_buffer() -> Buffer:
+    """The process's one buffer: the Redis stream with a local fallback spool, or the embedded spool."""
     url = redis_url()
-    return RedisStreamBuffer(url) if url else SpoolBuffer(data_dir() / "spool")
+    if not url:
+        return SpoolBuffer(data_dir() / "spool")
+    return FallbackBuffer(RedisStreamBuffer(url), fallback_spool_dir())
+
+
+def fallback_spool_dir() -> Path:
+    """Where a web process spools events while Redis is unreachable (``LANTERN_FALLBACK_SPOOL``)."""
+    return Path(env_str("LANTERN_FALLBACK_SPOOL") or data_dir() / "fallback-spool").resolve()
+
+
+def make_limits() -> Limits:
+    """Events per second (and burst) per client and per site; ``0`` turns a limit off."""
+    client_rate = env_int("INGEST_RATE_PER_CLIENT", 20)
+    site_rate = env_int("INGEST_RATE_PER_SITE", 2_000)
+    return Limits(
+        per_client=RateLimiter(rate_per_s=client_rate, burst=client_rate * 5),
+        per_site=RateLimiter(rate_per_s=site_rate, burst=site_rate * 5),
+    )
 
 
 def make_pipeline() -> Pipeline:
     db = accounts()
-    return Pipeline(SiteRegistry(db.fetch_sites), SaltStore(db.salt, db.delete_salts_before), locator())
+    return Pipeline(
+        SiteRegistry(db.fetch_sites),
+        SaltStore(db.salt, db.delete_salts_before),
+        locator(),
+        limits=make_limits(),
+    )
 
 
 def make_app() -> IngestApp:
     tracker_dir = Path(env_str("LANTERN_TRACKER_DIR") or TRACKER_DIR)
     return IngestApp(
-        make_pipeline(), make_buffer(), env_networks("TRUSTED_PROXIES"), TrackerFiles(tracker_dir)
+        make_pipeline(),
+        make_buffer(),
+        env_networks("TRUSTED_PROXIES"),
+        TrackerFiles(tracker_dir),
+        KeyRing(accounts().fetch_key),
     )
 
 
-_embedded_started = threading.Lock()
-_embedded: tuple[threading.Thread, threading.Event] | None = None
+_started = threading.Lock()
+_workers: list[tuple[threading.Thread, threading.Event]] = []
 
 
-def start_embedded_workers() -> None:
-    """Embedded mode (no REDIS_URL): run the flusher as a thread of this, the only serving, process."""
-    global _embedded
-    if redis_url() or not _embedded_started.acquire(blocking=False):
+def start_workers() -> None:
+    """The serving process's background thread, started once after fork (gunicorn's post_worker_init).
+
+    Embedded mode (no ``REDIS_URL``): the flusher, in this, the only process that opens the event store.
+    Server mode: the replayer that moves the fallback spool into Redis once Redis is reachable again
+    (the flusher is a process of its own, ``python -m ingest.flusher``).
+    """
+    if not _started.acquire(blocking=False):
         return
-    _embedded = start_thread(Flusher(make_buffer()))
-    log.info("embedded flusher started")
+    buffer = make_buffer()
+    if isinstance(buffer, FallbackBuffer):
+        _workers.append(start_replayer(buffer))
+        log.info("fallback spool replayer started (%s)", buffer.spool_root)
+    else:
+        _workers.append(start_thread(Flusher(buffer)))
+        log.info("embedded flusher started")
 
 
-def stop_embedded_workers(timeout_s: float = 15.0) -> None:
-    """Stop the flusher thread after it has moved what is buffered (what it cannot move stays spooled)."""
-    if _embedded is not None:
-        thread, stop = _embedded
+def stop_workers(timeout_s: float = 15.0) -> None:
+    """Stop the background thread after a last flush or replay (what it cannot move stays on disk)."""
+    for _thread, stop in _workers:
         stop.set()
+    for thread, _stop in _workers:
         thread.join(timeout_s)
+    buffer = make_buffer()
+    if isinstance(buffer, FallbackBuffer):
+        buffer.close()

@@ -2,6 +2,8 @@
 
 The salt is random, made per UTC day, and deleted after two days, so an id cannot be linked across
 days or reversed to an address. Yesterday's salt stays so a session crossing midnight is one session.
+An event sent server-side with an older ``timestamp`` gets a salt for its day that lives only in this
+process's memory: visitors stay consistent within an import and nothing older is ever stored.
 
     >>> visitor_id(b"k" * 32, 1, "203.0.113.9", "UA") == visitor_id(b"k" * 32, 1, "203.0.113.9", "UA")
     True
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import secrets
 import threading
 from collections.abc import Callable
 
@@ -38,9 +41,15 @@ class SaltStore:
         self._clock = clock
         self._lock = threading.Lock()
         self._cache: dict[dt.date, bytes] = {}
+        self._old: dict[dt.date, bytes] = {}
 
     def today(self) -> bytes:
-        day = self._clock().date()
+        return self.for_day(self._clock().date())
+
+    def for_day(self, day: dt.date) -> bytes:
+        """The salt for a UTC day: today's or yesterday's from the store, an older day's from memory."""
+        if day < self._clock().date() - dt.timedelta(days=SALT_DAYS_KEPT - 1):
+            return self._ephemeral(day)
         salt = self._cache.get(day)
         if salt is not None:
             return salt
@@ -50,3 +59,11 @@ class SaltStore:
                 self._purge_before(day - dt.timedelta(days=SALT_DAYS_KEPT - 1))
                 self._cache = {d: s for d, s in self._cache.items() if d >= day - dt.timedelta(days=1)}
             return self._cache[day]
+
+    def _ephemeral(self, day: dt.date) -> bytes:
+        with self._lock:
+            if day not in self._old:
+                if len(self._old) > 400:
+                    self._old.clear()
+                self._old[day] = secrets.token_bytes(32)
+            return self._old[day]

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from analytics import client
-from analytics.schema import EVENT_COLUMN_NAMES, Event, to_columns
+from analytics.schema import Event
 from clickhouse.migrate import migrate
 from ingest.accounts import AccountsDB
 from ingest.pipeline import Pipeline
@@ -57,7 +57,7 @@ def make_event(site_id: int, **fields: Any) -> Event:
 
 
 def seed(events: list[Event]) -> None:
-    client.insert("events", to_columns(events), EVENT_COLUMN_NAMES, token=f"test:{uuid.uuid4()}")
+    client.insert_json_lines("events", [event.to_json() for event in events], token=f"test:{uuid.uuid4()}")
 
 
 @dataclasses.dataclass

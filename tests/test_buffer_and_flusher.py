@@ -4,7 +4,6 @@ The Redis stream runs against the real Redis of the test run; the spool against 
 inserts go to the real engine.
 """
 
-import json
 import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -13,7 +12,6 @@ import pytest
 import redis
 
 from analytics import client
-from analytics.schema import Event
 from ingest.buffer import Buffer, RedisStreamBuffer, SpoolBuffer, spool_is_empty
 from ingest.flusher import Flusher, clickhouse_sink
 from tests.conftest import make_event
@@ -22,7 +20,7 @@ SITE = 4242
 
 
 def records(n: int) -> list[bytes]:
-    return [json.dumps(make_event(SITE, visitor_id=i).to_wire()).encode() for i in range(n)]
+    return [make_event(SITE, visitor_id=i).to_json() for i in range(n)]
 
 
 def stored() -> int:
@@ -64,7 +62,7 @@ def test_a_crash_before_the_ack_rereads_the_same_spool_batch(tmp_path: Path, eve
     spool.push(records(5))
     first = spool.read(100, 0)
     assert first is not None
-    clickhouse_sink([Event.from_wire(json.loads(r)) for r in first.records], first.token)
+    clickhouse_sink("events", first.records, first.token)
     # the process dies here: inserted, never acknowledged
     restarted = make_spool(tmp_path)
     assert Flusher(restarted).flush_once(wait_s=0) == 5
@@ -87,7 +85,7 @@ def test_the_redis_stream_rereads_unacknowledged_entries(
     make_redis(redis_url, stream).push(records(6))
     first = make_redis(redis_url, stream).read(100, 0.1)
     assert first is not None and len(first.records) == 6
-    clickhouse_sink([Event.from_wire(json.loads(r)) for r in first.records], first.token)
+    clickhouse_sink("events", first.records, first.token)
     # killed before XACK; the same consumer starts again
     again = make_redis(redis_url, stream)
     second = again.read(100, 0.1)
@@ -114,12 +112,12 @@ class FlakySink:
         self.failures = failures
         self.batches: list[int] = []
 
-    def __call__(self, events: Sequence[Event], token: str) -> None:
+    def __call__(self, table: str, lines: Sequence[bytes], token: str) -> None:
         if self.failures:
             self.failures -= 1
             raise ConnectionError("ClickHouse is down")
-        clickhouse_sink(events, token)
-        self.batches.append(len(events))
+        clickhouse_sink(table, lines, token)
+        self.batches.append(len(lines))
 
 
 @pytest.mark.parametrize("kind", ["spool", "redis"])

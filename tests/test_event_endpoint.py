@@ -24,7 +24,9 @@ def app(accounts: AccountsDB, site: Persona, tmp_path: Path) -> Iterator[IngestA
     tracker.mkdir()
     (tracker / "script.js").write_text("/* tracker */")
     spool = SpoolBuffer(tmp_path / "spool")
-    yield IngestApp(pipeline, spool, (), TrackerFiles(tracker))
+    app = IngestApp(pipeline, spool, (), TrackerFiles(tracker))
+    yield app
+    app.close()
     spool.close()
 
 
@@ -114,7 +116,33 @@ JSON = st.recursive(
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=6),
     max_leaves=20,
 )
-KEYS = st.sampled_from(["n", "u", "d", "r", "p", "w", "name", "url", "domain", "props", "interactive", "m"])
+KEYS = st.sampled_from(
+    [
+        "n",
+        "u",
+        "d",
+        "r",
+        "p",
+        "w",
+        "name",
+        "url",
+        "domain",
+        "props",
+        "interactive",
+        "m",
+        "i",
+        "h",
+        "$",
+        "revenue",
+        "sd",
+        "e",
+        "hashMode",
+        "ip",
+        "user_agent",
+        "timestamp",
+        "meta",
+    ]
+)
 BODIES = st.dictionaries(KEYS, JSON, max_size=8) | JSON.map(lambda v: v)
 
 
@@ -122,7 +150,7 @@ BODIES = st.dictionaries(KEYS, JSON, max_size=8) | JSON.map(lambda v: v)
 @given(body=BODIES)
 def test_no_json_body_gets_a_5xx(app: IngestApp, body: object) -> None:
     response = post(app, json.dumps(body).encode())
-    assert response.status in {202, 400, 413}
+    assert response.status in {202, 400, 401, 413}
     if response.status != 202:
         assert list(json.loads(response.body)["errors"])
 
@@ -131,3 +159,53 @@ def test_no_json_body_gets_a_5xx(app: IngestApp, body: object) -> None:
 @given(raw=st.binary(max_size=300))
 def test_no_byte_string_gets_a_5xx(app: IngestApp, raw: bytes) -> None:
     assert post(app, raw).status in {202, 400, 413}
+
+
+SCALARS = st.text() | st.integers() | st.floats(allow_nan=False) | st.booleans()
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    path=st.text(max_size=40),
+    fragment=st.text(max_size=10),
+    name=st.text(min_size=1, max_size=30),
+    referrer=st.text(max_size=40),
+    props=st.dictionaries(st.text(min_size=1, max_size=10), SCALARS, max_size=5),
+    revenue=st.none()
+    | st.fixed_dictionaries(
+        {
+            "amount": st.decimals(allow_nan=False, allow_infinity=False, places=4).map(str),
+            "currency": st.just("EUR"),
+        }
+    ),
+    engagement=st.integers(min_value=-10, max_value=2**40),
+)
+def test_every_accepted_event_reaches_the_engine(
+    app: IngestApp,
+    events_table: None,
+    path: str,
+    fragment: str,
+    name: str,
+    referrer: str,
+    props: dict[str, object],
+    revenue: dict[str, str] | None,
+    engagement: int,
+) -> None:
+    from analytics import client
+    from ingest.flusher import Flusher
+
+    before = client.execute("SELECT count() FROM events").rows[0][0]
+    body = {
+        "n": name,
+        "u": f"https://example.com/{path}#{fragment}",
+        "d": "example.com",
+        "r": referrer,
+        "p": props,
+        "$": revenue,
+        "e": engagement,
+        "h": 1,
+    }
+    response = post(app, json.dumps(body).encode())
+    Flusher(app.buffer).flush_once(wait_s=0)
+    after = client.execute("SELECT count() FROM events").rows[0][0]
+    assert after == before + (1 if response.status == 202 else 0), response.body

@@ -76,3 +76,33 @@ def test_it_rejects_bad_bodies_naming_the_field(body: object, field: str, status
     assert caught.value.field == field
     assert caught.value.status == status
     assert caught.value.body() == {"errors": {field: [caught.value.message]}}
+
+
+def test_revenue_engagement_and_hash_mode() -> None:
+    request = parse(
+        {
+            "n": "Purchase",
+            "u": "https://a.com/app#/cart?x",
+            "d": "a.com",
+            "revenue": {"amount": 15.99, "currency": "eur"},
+            "hashMode": 1,
+            "sd": 140,
+            "e": 3_000.7,
+        }
+    )
+    assert (request.revenue_amount, request.revenue_currency) == ("15.990000", "EUR")
+    assert request.pathname == "/app#/cart?x"
+    assert (request.scroll_depth, request.engagement_time) == (100, 3_000)
+    assert parse({"n": "x", "u": "https://a.com/p#frag", "d": "a.com"}).pathname == "/p"
+
+
+def test_lone_surrogates_become_replacement_marks() -> None:
+    request = parse(b'{"n": "a\\ud800b", "u": "https://a.com/", "d": "a.com", "p": {"k\\udfff": "v\\ud800"}}')
+    assert request.name == "a?b"
+    assert request.props == (("k?", "v?"),)
+
+
+def test_server_fields_are_named_for_the_caller_to_authorise() -> None:
+    request = parse({"n": "pageview", "u": "https://a.com/", "d": "a.com", "ip": "81.2.69.160"})
+    assert request.server_fields == ("ip",) and request.ip == "81.2.69.160"
+    assert parse({"n": "pageview", "u": "https://a.com/", "d": "a.com"}).server_fields == ()

@@ -7,22 +7,17 @@ True
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Iterable
 
 from django.db import models
 from django.utils import timezone
 
+from ingest.keys import KEY_PREFIX, hash_key
 from panel.accounts.models import User
 
 SCOPES = ("stats:read", "events:write", "sites:write")
-KEY_PREFIX = "lk_"
 VISIBLE = 11  # "lk_" and eight characters stay visible in lists
-
-
-def hash_key(raw: str) -> str:
-    return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class ApiKeyQuerySet(models.QuerySet["ApiKey"]):

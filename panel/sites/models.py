@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import re
 import zoneinfo
+from collections.abc import Callable
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from ingest.shields import ShieldError, parse_countries, parse_hostnames, parse_networks, parse_pages
 from panel.accounts.models import Organisation, User
 
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$|^localhost$")
@@ -30,10 +33,36 @@ def validate_timezone(name: str) -> None:
         raise ValidationError(f"{name!r} is not a known timezone", code="timezone") from None
 
 
+def _validate_lines(parse: Callable[[str], object], text: str) -> None:
+    try:
+        parse(text)
+    except ShieldError as exc:
+        raise ValidationError(str(exc), code="shield") from None
+
+
+def validate_ip_lines(text: str) -> None:
+    _validate_lines(parse_networks, text)
+
+
+def validate_page_lines(text: str) -> None:
+    _validate_lines(parse_pages, text)
+
+
+def validate_country_lines(text: str) -> None:
+    _validate_lines(parse_countries, text)
+
+
+def validate_hostname_lines(text: str) -> None:
+    _validate_lines(parse_hostnames, text)
+
+
 class SiteQuerySet(models.QuerySet["Site"]):
     def for_user(self, user: User) -> SiteQuerySet:
         """The sites of every organisation the user is a member of."""
         return self.filter(organisation__memberships__user=user)
+
+
+DEFAULT_RETENTION_DAYS = 3 * 365
 
 
 class Site(models.Model):
@@ -41,6 +70,14 @@ class Site(models.Model):
     domain = models.CharField(max_length=253, unique=True)
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
     created_at = models.DateTimeField(auto_now_add=True)
+    retention_days = models.PositiveIntegerField(
+        default=DEFAULT_RETENTION_DAYS, validators=[MinValueValidator(30), MaxValueValidator(10 * 365)]
+    )
+    # Shields, one entry a line (ingest/shields.py reads them): events matching are dropped and counted.
+    excluded_ips = models.TextField(blank=True, default="", validators=[validate_ip_lines])
+    excluded_pages = models.TextField(blank=True, default="", validators=[validate_page_lines])
+    excluded_countries = models.TextField(blank=True, default="", validators=[validate_country_lines])
+    allowed_hostnames = models.TextField(blank=True, default="", validators=[validate_hostname_lines])
 
     objects = SiteQuerySet.as_manager()
 

@@ -1,0 +1,63 @@
+"""API keys as ingest sees them: hashed like the panel stores them, looked up rarely, cached briefly.
+
+A server-side sender authenticates with ``Authorization: Bearer <key>``; a key of scope
+``events:write`` may send events for the sites of its owner's organisations, with the visitor's IP,
+user agent and the event time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Callable
+
+from ingest.accounts import KeyGrant
+
+KEY_PREFIX = "lk_"
+MAX_KEY_LENGTH = 200
+
+
+def hash_key(raw: str) -> str:
+    """The stored form of a key: SHA-256 of its text (keys are long random strings, so no stretching)."""
+    return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def bearer(header: str) -> str | None:
+    """The key in an ``Authorization: Bearer <key>`` header, or None when there is no such header."""
+    scheme, _, value = header.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return value.strip()
+
+
+class KeyRing:
+    """Grants by key, from ``load(key_hash)``, cached for ``ttl`` seconds (a revoked key dies within it)."""
+
+    def __init__(
+        self,
+        load: Callable[[str], KeyGrant | None],
+        *,
+        ttl: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._load = load
+        self._ttl = ttl
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._cache: dict[str, tuple[float, KeyGrant | None]] = {}
+
+    def grant(self, raw: str) -> KeyGrant | None:
+        if not raw.startswith(KEY_PREFIX) or len(raw) > MAX_KEY_LENGTH:
+            return None
+        digest = hash_key(raw)
+        now = self._clock()
+        cached = self._cache.get(digest)
+        if cached is not None and now - cached[0] < self._ttl:
+            return cached[1]
+        grant = self._load(digest)
+        with self._lock:
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            self._cache[digest] = (now, grant)
+        return grant

@@ -1,0 +1,146 @@
+"""A site's shields: the visitors and pages its owner excludes, and the hostnames it allows.
+
+Each shield is stored as text, one entry a line (``Site.excluded_ips`` and friends). The ``parse_*``
+functions turn that text into values or raise ``ShieldError`` naming the bad line; the settings form
+uses them to validate, ingest to build a ``Shields`` it checks every event against.
+
+    >>> shields = Shields.from_text(ips="10.0.0.0/8", pages="/admin/**", countries="", hostnames="")
+    >>> shields.check(ip="10.1.2.3", pathname="/", country="", hostname="example.com")
+    'shield_ip'
+    >>> shields.check(ip="192.0.2.1", pathname="/admin/users/7", country="", hostname="example.com")
+    'shield_page'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import logging
+import re
+from collections.abc import Callable
+from typing import TypeVar
+
+log = logging.getLogger(__name__)
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+T = TypeVar("T")
+
+MAX_ENTRIES = 500
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+_HOST = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+
+
+class ShieldError(ValueError):
+    """An entry that is not what its shield holds; the message names the line."""
+
+
+def _entries(text: str) -> list[str]:
+    lines = [line.strip() for line in text.splitlines()]
+    entries = [line for line in lines if line and not line.startswith("#")]
+    if len(entries) > MAX_ENTRIES:
+        raise ShieldError(f"at most {MAX_ENTRIES} entries")
+    return entries
+
+
+def parse_networks(text: str) -> tuple[Network, ...]:
+    """IP addresses and CIDR ranges, e.g. ``203.0.113.7`` or ``2001:db8::/32``."""
+    networks = []
+    for entry in _entries(text):
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            raise ShieldError(f"{entry!r} is not an IP address or CIDR range") from None
+    return tuple(networks)
+
+
+def parse_pages(text: str) -> re.Pattern[str] | None:
+    """Path patterns: ``*`` stands for any characters but ``/``, ``**`` for any characters at all."""
+    patterns = []
+    for entry in _entries(text):
+        if not entry.startswith("/"):
+            raise ShieldError(f"{entry!r} must start with /")
+        parts = [re.escape(part).replace(r"\*", "[^/]*") for part in entry.split("**")]
+        patterns.append(".*".join(parts))
+    return re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
+
+
+def parse_countries(text: str) -> frozenset[str]:
+    """Two-letter ISO 3166 country codes, e.g. ``DE``."""
+    codes = set()
+    for entry in _entries(text):
+        if not _COUNTRY.match(entry.upper()):
+            raise ShieldError(f"{entry!r} is not a two-letter country code")
+        codes.add(entry.upper())
+    return frozenset(codes)
+
+
+def parse_hostnames(text: str) -> tuple[str, ...]:
+    """Host names to accept events from, e.g. ``example.com`` or ``*.example.com``; empty allows all."""
+    hosts = []
+    for entry in _entries(text):
+        host = entry.lower().rstrip(".").removeprefix("www.")
+        if not _HOST.match(host):
+            raise ShieldError(f"{entry!r} is not a host name (a leading *. is allowed)")
+        hosts.append(host)
+    return tuple(hosts)
+
+
+def _lenient(parse: Callable[[str], T], text: str, empty: T, what: str) -> T:
+    """Ingest never fails on a stored shield: a bad one is logged and ignored."""
+    try:
+        return parse(text)
+    except ShieldError as exc:
+        log.warning("ignoring a stored %s shield: %s", what, exc)
+        return empty
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Shields:
+    networks: tuple[Network, ...] = ()
+    pages: re.Pattern[str] | None = None
+    countries: frozenset[str] = frozenset()
+    hostnames: tuple[str, ...] = ()
+
+    @classmethod
+    def from_text(cls, *, ips: str, pages: str, countries: str, hostnames: str) -> Shields:
+        return cls(
+            networks=_lenient(parse_networks, ips, (), "IP"),
+            pages=_lenient(parse_pages, pages, None, "page"),
+            countries=_lenient(parse_countries, countries, frozenset(), "country"),
+            hostnames=_lenient(parse_hostnames, hostnames, (), "hostname"),
+        )
+
+    def blocks_ip(self, ip: str) -> bool:
+        if not self.networks:
+            return False
+        try:
+            address = ipaddress.ip_address(ip)
+        except ValueError:
+            return False
+        return any(address in network for network in self.networks)
+
+    def blocks_host(self, hostname: str) -> bool:
+        if not self.hostnames:
+            return False
+        for allowed in self.hostnames:
+            if allowed.startswith("*."):
+                if hostname.endswith(allowed[1:]):
+                    return False
+            elif hostname == allowed:
+                return False
+        return True
+
+    def check(self, *, ip: str, pathname: str, country: str, hostname: str) -> str | None:
+        """The drop reason for an event these shields exclude, or None."""
+        if self.blocks_ip(ip):
+            return "shield_ip"
+        if self.blocks_host(hostname):
+            return "shield_hostname"
+        if self.pages is not None and self.pages.fullmatch(pathname):
+            return "shield_page"
+        if country and country in self.countries:
+            return "shield_country"
+        return None
+
+
+NO_SHIELDS = Shields()

@@ -1,0 +1,302 @@
+"""What ingest accepts, refuses and filters beyond a plain pageview: the rest of the Events API,
+server-side sending with an API key, prefetch, referrer spam, shields, rate limits and drop counts.
+
+Everything runs through the real app over the real accounts database (PostgreSQL) and the real
+engine (chDB); only the clock of a rate limiter is driven by the test.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from analytics import client
+from ingest.accounts import AccountsDB
+from ingest.app import IngestApp, TrackerFiles
+from ingest.buffer import SpoolBuffer
+from ingest.flusher import Flusher
+from ingest.geo import GeoLocator
+from ingest.keys import KeyRing
+from ingest.pipeline import NO_LIMITS, Limits, Pipeline
+from ingest.ratelimit import RateLimiter
+from ingest.sites import SiteRegistry
+from ingest.visitor import SaltStore
+from tests.conftest import Persona
+from tests.wsgi import Response, call
+
+FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
+GB_LONDON = "81.2.69.160"  # in MaxMind's test database
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def build_app(accounts: AccountsDB, tmp_path: Path, limits: Limits | None = None) -> IngestApp:
+    pipeline = Pipeline(
+        SiteRegistry(accounts.fetch_sites, ttl=0, miss_interval=0),
+        SaltStore(accounts.salt, accounts.delete_salts_before),
+        GeoLocator(os.environ["GEOIP_DATABASE"]),
+        limits=limits or NO_LIMITS,
+    )
+    return IngestApp(
+        pipeline,
+        SpoolBuffer(tmp_path / "spool"),
+        (),
+        TrackerFiles(tmp_path),
+        KeyRing(accounts.fetch_key, ttl=0),
+        report_drops_every_s=3600,
+    )
+
+
+@pytest.fixture
+def app(accounts: AccountsDB, site: Persona, tmp_path: Path) -> Iterator[IngestApp]:
+    app = build_app(accounts, tmp_path)
+    yield app
+    app.close()
+    app.buffer.close()  # type: ignore[attr-defined]
+
+
+def post(
+    app: IngestApp,
+    body: dict[str, object],
+    *,
+    ip: str = "203.0.113.9",
+    key: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    sent = {"User-Agent": FIREFOX, **(headers or {})}
+    if key:
+        sent["Authorization"] = f"Bearer {key}"
+    return call(app, "POST", "/api/event", json.dumps(body).encode(), headers=sent, remote_addr=ip)
+
+
+def page(path: str = "/", **extra: Any) -> dict[str, object]:
+    return {"n": "pageview", "u": f"https://example.com{path}", "d": "example.com", **extra}
+
+
+def buffered(app: IngestApp) -> list[dict[str, object]]:
+    batch = app.buffer.read(1000, 0)
+    if batch is None:
+        return []
+    app.buffer.ack(batch)
+    return [json.loads(r) for r in batch.records if r.startswith(b"{")]
+
+
+def errors(response: Response) -> dict[str, list[str]]:
+    return dict(json.loads(response.body)["errors"])
+
+
+def test_revenue_engagement_and_hash_mode_are_stored(
+    app: IngestApp, site: Persona, events_table: None
+) -> None:
+    assert post(app, page("/", n="Purchase", **{"$": {"amount": "15.99", "currency": "usd"}})).status == 202
+    assert post(app, page("/app", u="https://example.com/app#/settings", h=1)).status == 202
+    assert post(app, page("/a", n="engagement", sd=80, e=12_500)).status == 202
+    assert post(app, page("/b", n="Signup", i=False)).status == 202
+    Flusher(app.buffer).flush_once(wait_s=0)
+    rows = client.execute(
+        "SELECT name, pathname, toString(revenue_amount), revenue_currency, engagement_time,"
+        " scroll_depth, interactive FROM events WHERE site_id = {s:UInt64} ORDER BY name",
+        {"s": site.site.id},
+    ).rows
+    assert rows == [
+        ("Purchase", "/", "15.99", "USD", 0, 0, True),
+        ("Signup", "/b", None, "", 0, 0, False),
+        ("engagement", "/a", None, "", 12_500, 80, True),
+        ("pageview", "/app#/settings", None, "", 0, 0, True),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("revenue", "message"),
+    [
+        ({"amount": 5}, "currency"),
+        ({"amount": "lots", "currency": "EUR"}, "amount"),
+        ({"amount": float("inf"), "currency": "EUR"}, "amount"),
+        ({"amount": 1, "currency": "EURO"}, "currency"),
+        ("not json", "JSON"),
+    ],
+)
+def test_bad_revenue_gets_400_naming_it(app: IngestApp, revenue: object, message: str) -> None:
+    raw = json.dumps({**page(), "$": revenue}, allow_nan=True).encode()
+    response = call(app, "POST", "/api/event", raw, headers={"User-Agent": FIREFOX})
+    assert response.status == 400
+    assert message in errors(response)["revenue"][0]
+
+
+def test_a_server_side_event_uses_the_visitor_ip_agent_and_time(app: IngestApp, site: Persona) -> None:
+    sent_at = dt.datetime.now(dt.UTC) - dt.timedelta(days=5)
+    body = page(ip=GB_LONDON, user_agent=FIREFOX, timestamp=sent_at.isoformat())
+    response = post(app, body, ip="198.51.100.1", key=site.key, headers={"User-Agent": "backend/1.0"})
+    assert response.status == 202, response.body
+    [event] = buffered(app)
+    assert event["country_code"] == "GB" and event["browser"] == "Firefox"
+    assert str(event["timestamp"]).startswith(sent_at.strftime("%Y-%m-%d %H:%M:%S"))
+    assert GB_LONDON not in json.dumps(event) and "Gecko" not in json.dumps(event)
+
+
+def test_events_of_one_old_day_keep_one_visitor_id(app: IngestApp, site: Persona) -> None:
+    day = dt.datetime.now(dt.UTC) - dt.timedelta(days=10)
+    for minutes in (0, 5):
+        when = (day + dt.timedelta(minutes=minutes)).isoformat()
+        post(app, page(ip=GB_LONDON, user_agent=FIREFOX, timestamp=when), key=site.key)
+    first, second = buffered(app)
+    assert first["visitor_id"] == second["visitor_id"]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (page(ip="not-an-ip"), "ip"),
+        (page(timestamp="yesterday"), "timestamp"),
+        (page(timestamp="2026-01-01T10:00:00"), "timestamp"),  # no UTC offset
+        (page(timestamp=(dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)).isoformat()), "timestamp"),
+        (page(timestamp=(dt.datetime.now(dt.UTC) - dt.timedelta(days=4000)).isoformat()), "timestamp"),
+    ],
+)
+def test_bad_server_side_fields_get_400_naming_them(
+    app: IngestApp, site: Persona, body: dict[str, object], field: str
+) -> None:
+    response = post(app, body, key=site.key)
+    assert response.status == 400 and field in errors(response), response.body
+
+
+def test_server_side_fields_need_an_events_write_key(app: IngestApp, site: Persona, db: None) -> None:
+    from panel.apikeys.models import ApiKey
+
+    without_key = post(app, page(ip=GB_LONDON))
+    assert without_key.status == 401 and "events:write" in errors(without_key)["ip"][0]
+    _key, read_only = ApiKey.objects.issue(site.user, name="reader", scopes=["stats:read"])
+    assert post(app, page(timestamp=dt.datetime.now(dt.UTC).isoformat()), key=read_only).status == 401
+    bogus = post(app, page(), key="lk_not-a-real-key")
+    assert bogus.status == 401 and "authorization" in errors(bogus)
+    assert buffered(app) == []
+
+
+def test_a_key_cannot_send_events_to_another_organisations_site(
+    app: IngestApp, site: Persona, accounts: AccountsDB
+) -> None:
+    from panel.accounts.models import User
+    from panel.apikeys.models import ApiKey
+
+    stranger = User.objects.create_with_organisation("stranger@elsewhere.org", "a long enough passphrase")
+    _key, raw = ApiKey.objects.issue(stranger, name="theirs")
+    response = post(app, page(ip=GB_LONDON), key=raw)
+    assert response.status == 403 and "domain" in errors(response)
+    assert buffered(app) == []
+
+
+def test_a_revoked_key_stops_working(app: IngestApp, site: Persona) -> None:
+    from django.utils import timezone
+
+    from panel.apikeys.models import ApiKey
+
+    assert post(app, page(ip=GB_LONDON), key=site.key).status == 202
+    ApiKey.objects.filter(user=site.user).update(revoked_at=timezone.now())
+    assert post(app, page(ip=GB_LONDON), key=site.key).status == 401
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "reason"),
+    [
+        ({"Sec-Purpose": "prefetch;prerender"}, page(), "prefetch"),
+        ({"Purpose": "prefetch"}, page(), "prefetch"),
+        ({}, page(r="https://www.0-0.fr/offer"), "spam"),
+        ({}, page(r="http://sub.domain.007agent-i.fr/"), "spam"),
+        ({"User-Agent": "Mozilla/5.0 (compatible; Googlebot/2.1)"}, page(), "bot"),
+    ],
+)
+def test_filtered_requests_name_their_reason(
+    app: IngestApp, headers: dict[str, str], body: dict[str, object], reason: str
+) -> None:
+    response = post(app, body, headers=headers)
+    assert (response.status, response.headers.get("X-Lantern-Dropped")) == (202, reason)
+    assert buffered(app) == []
+
+
+def test_shields_drop_what_the_owner_excludes(app: IngestApp, site: Persona) -> None:
+    site.site.excluded_ips = "198.51.100.0/24\n2001:db8::1"
+    site.site.excluded_pages = "/admin/**\n/preview/*"
+    site.site.excluded_countries = "gb"
+    site.site.allowed_hostnames = "example.com\n*.example.com"
+    site.site.full_clean()
+    site.site.save()
+    cases = [
+        (page(), "198.51.100.77", "shield_ip"),
+        (page(), "2001:db8::1", "shield_ip"),
+        (page("/admin/users/7"), "203.0.113.9", "shield_page"),
+        (page("/preview/draft"), "203.0.113.9", "shield_page"),
+        (page(), GB_LONDON, "shield_country"),
+        (page(u="https://evil.test/"), "203.0.113.9", "shield_hostname"),
+    ]
+    for body, ip, reason in cases:
+        assert post(app, body, ip=ip).headers.get("X-Lantern-Dropped") == reason, (body, ip)
+    for body in (page("/preview/draft/2"), page("/administrator"), page(u="https://docs.example.com/")):
+        assert "X-Lantern-Dropped" not in post(app, body).headers, body
+    assert len(buffered(app)) == 3
+
+
+def test_bad_shield_entries_are_refused_with_the_line_named(site: Persona) -> None:
+    from django.core.exceptions import ValidationError
+
+    site.site.excluded_ips = "10.0.0.0/8\nnot-an-ip"
+    site.site.excluded_countries = "Germany"
+    with pytest.raises(ValidationError) as refused:
+        site.site.full_clean()
+    assert "not-an-ip" in str(refused.value) and "Germany" in str(refused.value)
+
+
+def test_drops_are_counted_per_site_day_and_reason(app: IngestApp, site: Persona, clickhouse: None) -> None:
+    client.command("TRUNCATE TABLE dropped_events")
+    for _ in range(3):
+        post(app, page(), headers={"User-Agent": "Mozilla/5.0 (compatible; Googlebot/2.1)"})
+    post(app, page(r="https://0-0.fr/"))
+    post(app, page())  # counted as an event, not a drop
+    app.close()  # hands the counts to the buffer
+    assert Flusher(app.buffer).flush_once(wait_s=0) == 1
+    rows = client.execute(
+        "SELECT reason, sum(count) FROM dropped_events WHERE site_id = {s:UInt64} AND day = today()"
+        " GROUP BY reason ORDER BY reason",
+        {"s": site.site.id},
+    ).rows
+    assert rows == [("bot", 3), ("spam", 1)]
+
+
+def test_rate_limits_answer_429_and_count(
+    accounts: AccountsDB, site: Persona, tmp_path: Path, clickhouse: None
+) -> None:
+    clock = Clock()
+    limits = Limits(
+        per_client=RateLimiter(rate_per_s=1, burst=2, clock=clock),
+        per_site=RateLimiter(rate_per_s=10, burst=3, clock=clock),
+    )
+    app = build_app(accounts, tmp_path, limits)
+    statuses = [post(app, page()).status for _ in range(3)]
+    assert statuses == [202, 202, 429]
+    limited = post(app, page())
+    assert errors(limited) == {"client": ["too many events from this client, slow down"]}
+    assert limited.headers["Retry-After"] == "1"
+    assert post(app, page(), ip="198.51.100.2").status == 202  # another client: the site's 3rd
+    site_limited = post(app, page(), ip="198.51.100.3")
+    assert site_limited.status == 429 and "domain" in errors(site_limited)
+    clock.now += 1.0
+    assert post(app, page()).status == 202  # the buckets refill
+    client.command("TRUNCATE TABLE dropped_events")
+    app.close()
+    Flusher(app.buffer).flush_once(wait_s=0)
+    assert client.execute(
+        "SELECT sum(count) FROM dropped_events WHERE reason = 'rate_limited' AND site_id = {s:UInt64}",
+        {"s": site.site.id},
+    ).rows == [(3,)]
+    app.buffer.close()  # type: ignore[attr-defined]
