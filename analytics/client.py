@@ -120,6 +120,10 @@ def insert_json_lines(table: str, lines: Sequence[bytes], *, token: str) -> None
         table,
         None,
         insert_block=b"\n".join(lines),
-        settings={"insert_deduplication_token": token, "input_format_json_throw_on_bad_escape_sequence": 0},
+        settings={
+            "insert_deduplication_token": token,
+            "input_format_json_throw_on_bad_escape_sequence": 0,
+            "date_time_input_format": "best_effort",  # RFC 3339 times with their offset
+        },
         fmt="JSONEachRow",
     )

@@ -63,7 +63,11 @@ def probe(url: str, request: EventRequest) -> None:
     port = urllib.parse.urlsplit(url).port
     connection = http.client.HTTPConnection(HOST, port, timeout=30)
     try:
-        headers = {"Content-Type": "text/plain", "User-Agent": request.user_agent}
+        headers = {
+            "Content-Type": "text/plain",
+            "User-Agent": request.user_agent,
+            "X-Forwarded-For": request.client_ip,
+        }
         connection.request("POST", PATH, body=request.body.encode(), headers=headers)
         response = connection.getresponse()
         body = response.read()[:500].decode(errors="replace")

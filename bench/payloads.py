@@ -72,10 +72,12 @@ _MOBILE_WIDTHS = (360, 390, 393, 412, 430)
 
 @dataclasses.dataclass(frozen=True)
 class EventRequest:
-    """One request the load generator sends: a browser's User-Agent and its JSON body."""
+    """One request the load generator sends: a browser's User-Agent, its JSON body, and the visitor's
+    address as a trusted proxy forwards it (``X-Forwarded-For``)."""
 
     user_agent: str
     body: str
+    client_ip: str = "198.51.100.1"
 
 
 def _url(rng: random.Random) -> str:
@@ -107,12 +109,20 @@ def _body(rng: random.Random, mobile: bool) -> dict[str, object]:
 def event_requests(count: int = 600, seed: int = 20_241_121) -> list[EventRequest]:
     """``count`` varied requests, the same ones on every run (a fixed seed)."""
     rng = random.Random(seed)
+    visitors = [_public_ip(rng) for _ in range(max(1, count // 3))]  # ~3 events a visitor
     requests = []
     for _ in range(count):
         agent = rng.choice(USER_AGENTS)
         body = _body(rng, mobile=agent in MOBILE_AGENTS)
-        requests.append(EventRequest(agent, json.dumps(body, separators=(",", ":"))))
+        requests.append(EventRequest(agent, json.dumps(body, separators=(",", ":")), rng.choice(visitors)))
     return requests
+
+
+def _public_ip(rng: random.Random) -> str:
+    while True:
+        first = rng.randint(1, 223)
+        if first not in (10, 100, 127, 169, 172, 192, 198, 203):
+            return f"{first}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
 
 
 def one_per_agent(requests: list[EventRequest]) -> list[EventRequest]:

@@ -16,16 +16,18 @@ import time
 import traceback
 from collections.abc import Callable
 
-from bench import http_ingest
+from bench import flush, http_ingest
 from bench.common import BenchError, Figure, Figures, Settings, progress
 
 Benchmark = Callable[[Settings], Figures]
 
 BENCHMARKS: list[Benchmark] = [
     http_ingest.ingest_vs_bare,
+    flush.flusher_vs_insert,
 ]
 LABELS: dict[str, str] = {
     **http_ingest.LABELS,
+    **flush.LABELS,
     "quick": "a quick run (--quick)",
     "bench_s": "wall time of all benchmarks",
 }

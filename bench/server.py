@@ -48,6 +48,7 @@ def isolated_env(data_dir: Path) -> dict[str, str]:
         LANTERN_HTTPS="0",
         DJANGO_SETTINGS_MODULE="panel.settings",
         HOST=HOST,
+        TRUSTED_PROXIES="127.0.0.1/32",  # the load generator plays the site's load balancer
     )
     return env
 

@@ -67,7 +67,9 @@ last_sent_at = -1
 function init(args)
   measure_s = tonumber(args[1]) or 1
   for i, item in ipairs(ITEMS) do
-    local headers = {["Content-Type"] = "text/plain", ["User-Agent"] = USER_AGENTS[item[1]]}
+    local headers = {
+      ["Content-Type"] = "text/plain", ["User-Agent"] = USER_AGENTS[item[1]], ["X-Forwarded-For"] = item[3]
+    }
     prepared[i] = wrk.format("POST", PATH, headers, item[2])
   end
   cursor = ((thread_no or 1) * 97) % #prepared
@@ -191,7 +193,10 @@ def lua_string(text: str) -> str:
 def write_script(path: Path, requests: Sequence[EventRequest]) -> Path:
     """Write the wrk Lua script that sends ``requests`` in turn (each wrk thread from its own offset)."""
     agents = list(dict.fromkeys(r.user_agent for r in requests))
-    items = [f"  {{{agents.index(r.user_agent) + 1}, {lua_string(r.body)}}}," for r in requests]
+    items = [
+        f"  {{{agents.index(r.user_agent) + 1}, {lua_string(r.body)}, {lua_string(r.client_ip)}}},"
+        for r in requests
+    ]
     path.write_text(
         _SCRIPT.substitute(
             path=lua_string(PATH),

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Sequence
 
@@ -24,9 +25,15 @@ def _trusted(address: str, networks: Sequence[Network]) -> bool:
     return any(ip in network for network in networks)
 
 
+@functools.lru_cache(maxsize=256)
+def _trusted_peer(peer: str, networks: tuple[Network, ...]) -> bool:
+    """Whether the connecting peer is a trusted proxy; cached, as the peers are the few proxies."""
+    return _trusted(peer, networks)
+
+
 def client_ip(peer: str, forwarded_for: str, trusted: Sequence[Network]) -> str:
     """Walk X-Forwarded-For from the right while hops are trusted; the first untrusted hop is the client."""
-    if not trusted or not _trusted(peer, trusted):
+    if not trusted or not _trusted_peer(peer, tuple(trusted)):
         return peer
     hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
     for hop in reversed(hops):

@@ -1,7 +1,7 @@
 """Token buckets that keep one client or one site from flooding ingest: over the limit is a 429.
 
 Buckets live in the memory of each ingest process (limits are per process; a deployment with N web
-processes admits up to N times the rate). Keys are hashed before they are kept, and forgotten when idle.
+processes admits up to N times the rate). Keys are kept as their hash, and forgotten once refilled.
 
     >>> limiter = RateLimiter(rate_per_s=1, burst=2, clock=lambda: 0.0)
     >>> [limiter.allow("client") for _ in range(3)]
@@ -10,7 +10,6 @@ processes admits up to N times the rate). Keys are hashed before they are kept, 
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 from collections.abc import Callable
@@ -26,13 +25,13 @@ class RateLimiter:
         self.burst = burst
         self._clock = clock
         self._lock = threading.Lock()
-        self._buckets: dict[bytes, tuple[float, float]] = {}  # key -> (tokens, at)
+        self._buckets: dict[int, tuple[float, float]] = {}  # key -> (tokens, at)
 
     def allow(self, key: str) -> bool:
         """Take one token from ``key``'s bucket; False when it is empty. A rate of 0 means no limit."""
         if self.rate <= 0:
             return True
-        digest = hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=12).digest()
+        digest = hash(key)  # per-process keyed SipHash: the key itself is not kept
         now = self._clock()
         with self._lock:
             tokens, at = self._buckets.get(digest, (self.burst, now))

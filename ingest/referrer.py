@@ -81,6 +81,7 @@ def _host_of(url: str) -> str:
     return host.lower().rstrip(".").removeprefix("www.")
 
 
+@functools.lru_cache(maxsize=8192)  # referrers and landing queries repeat: most events are a hit
 def attribute(*, referrer: str, query: str, own_host: str) -> Attribution:
     params = {k.lower(): v for k, v in urllib.parse.parse_qsl(query, keep_blank_values=False)[:100]}
     utm_source = params.get("utm_source") or params.get("source") or params.get("ref") or ""

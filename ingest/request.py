@@ -23,6 +23,8 @@ import re
 import urllib.parse
 from typing import Any
 
+import orjson
+
 from ingest.errors import PayloadError
 
 MAX_BODY_BYTES = 1_000_000
@@ -88,12 +90,19 @@ def parse_body(raw: bytes) -> dict[str, Any]:
     if len(raw) > MAX_BODY_BYTES:
         raise PayloadError("body", f"larger than {MAX_BODY_BYTES} bytes", status=413)
     try:
-        body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise PayloadError("body", "is not valid JSON") from None
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        body = _lenient_json(raw)  # e.g. a lone surrogate escape, which orjson refuses
     if not isinstance(body, dict):
         raise PayloadError("body", "must be a JSON object")
     return body
+
+
+def _lenient_json(raw: bytes) -> Any:
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise PayloadError("body", "is not valid JSON") from None
 
 
 def parse_request(raw: bytes, *, ip: str, user_agent: str, now: dt.datetime | None = None) -> EventRequest:

@@ -50,7 +50,7 @@ def fallback_spool_dir() -> Path:
 def make_limits() -> Limits:
     """Events per second (and burst) per client and per site; ``0`` turns a limit off."""
     client_rate = env_int("INGEST_RATE_PER_CLIENT", 20)
-    site_rate = env_int("INGEST_RATE_PER_SITE", 2_000)
+    site_rate = env_int("INGEST_RATE_PER_SITE", 10_000)
     return Limits(
         per_client=RateLimiter(rate_per_s=client_rate, burst=client_rate * 5),
         per_site=RateLimiter(rate_per_s=site_rate, burst=site_rate * 5),
@@ -106,6 +106,5 @@ def stop_workers(timeout_s: float = 15.0) -> None:
         stop.set()
     for thread, _stop in _workers:
         thread.join(timeout_s)
-    buffer = make_buffer()
-    if isinstance(buffer, FallbackBuffer):
-        buffer.close()
+    if _workers and isinstance(buffer := make_buffer(), FallbackBuffer):
+        buffer.close()  # lets go of its spool directory: another worker (or the next start) adopts it

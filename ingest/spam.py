@@ -23,6 +23,7 @@ def spammers() -> frozenset[str]:
     return frozenset(line for line in lines if line and not line.startswith("#"))
 
 
+@functools.lru_cache(maxsize=8192)
 def is_spam(referrer: str) -> bool:
     if not referrer:
         return False

@@ -98,9 +98,18 @@ def test_it_locates_ips_with_the_test_database() -> None:
     geo = GeoLocator(os.environ["GEOIP_DATABASE"])
     assert geo.locate("81.2.69.160").country_code == "GB"
     assert geo.locate("81.2.69.160").city == "London"
+    assert geo.locate("81.2.69.160").region == "England"
+    assert geo.locate("2001:218:85a3::1").country_code == "JP"
     assert geo.locate("89.160.20.112").country_code == "SE"
     assert geo.locate("127.0.0.1").country_code == ""
     assert geo.locate("not an ip").country_code == ""
+
+
+def test_the_default_database_names_regions_and_cities() -> None:
+    from ingest.geo import default_database
+
+    where = GeoLocator(default_database()).locate("81.2.69.160")
+    assert (where.country_code, where.region, where.city) == ("GB", "England", "London")
 
 
 def test_it_classes_screen_widths() -> None:

@@ -1,13 +1,19 @@
 """The Python row type matches the ClickHouse table, and migrations are recorded once."""
 
+import dataclasses
+
 from analytics import client
-from analytics.schema import EVENT_COLUMNS
+from analytics.schema import EVENT_COLUMN_NAMES, EVENT_COLUMNS, Event
 from clickhouse.migrate import discover, migrate, split_statements
 
 
 def test_event_columns_match_describe_table(clickhouse: None) -> None:
     described = client.execute("DESCRIBE TABLE events").rows
     assert [(row[0], row[1]) for row in described] == list(EVENT_COLUMNS)
+
+
+def test_the_event_record_names_its_fields_as_the_columns() -> None:
+    assert tuple(field.name for field in dataclasses.fields(Event)) == EVENT_COLUMN_NAMES
 
 
 def test_migrations_apply_once(clickhouse: None) -> None:

@@ -1,0 +1,119 @@
+"""Events per second the flusher moves from the Redis stream into the event store, against the engine's
+own speed at inserting the very same lines (no Redis, no flusher) measured in the same run.
+
+A throwaway Redis server and a fresh chDB data directory are made for the run; every event is
+checked to have arrived exactly once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from bench.common import BenchError, Figures, Settings, progress
+
+LABELS = {
+    "flush_eps": "events/s moved Redis stream -> event store by the flusher",
+    "insert_eps": "events/s the engine inserts the same JSON lines directly",
+    "flush_ratio": "flusher / direct insert",
+    "flush_events": "events moved (each checked to arrive exactly once)",
+}
+BATCH = 50_000
+
+
+def _lines(count: int) -> list[bytes]:
+    from analytics.schema import Event
+
+    rng = random.Random(7)
+    start = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    paths = [f"/blog/post-{i}" for i in range(300)]
+    sources = ["", "Google", "DuckDuckGo", "Hacker News", "Reddit", "Bing"]
+    lines = []
+    for i in range(count):
+        lines.append(
+            Event(
+                site_id=1,
+                timestamp=start + dt.timedelta(seconds=i * 0.05),
+                event_id=uuid.UUID(int=rng.getrandbits(128), version=4),
+                name="pageview" if i % 12 else "Signup",
+                visitor_id=rng.getrandbits(64),
+                hostname="bench.example",
+                pathname=rng.choice(paths),
+                referrer_source=rng.choice(sources),
+                channel="Organic Search",
+                country_code=rng.choice(("DE", "US", "GB", "FR", "SE")),
+                browser=rng.choice(("Chrome", "Firefox", "Safari")),
+                browser_version="131.0",
+                os="Linux",
+                device="Desktop",
+                screen_size="Laptop",
+                prop_keys=("plan",) if i % 12 == 0 else (),
+                prop_values=("pro",) if i % 12 == 0 else (),
+            ).to_json()
+        )
+    return lines
+
+
+def _count(table: str) -> tuple[int, int]:
+    from analytics import client
+
+    sql = f"SELECT count(), uniqExact(event_id) FROM {table}"
+    row = client.execute(sql, tag="bench").rows[0]
+    return int(row[0]), int(row[1])
+
+
+def flusher_vs_insert(settings: Settings) -> Figures:
+    from tests.services import Redis
+
+    count = 200_000 if settings.quick else 1_000_000
+    with tempfile.TemporaryDirectory(prefix="lantern-bench-flush-") as tmp:
+        os.environ["CLICKHOUSE_URL"] = f"chdb://{Path(tmp) / 'clickhouse'}"
+        from analytics import client
+        from clickhouse.migrate import migrate
+        from ingest.buffer import RedisStreamBuffer
+        from ingest.flusher import Flusher
+
+        client.close()
+        migrate()
+        client.command("CREATE TABLE direct AS events")
+        lines = _lines(count)
+        progress(f"inserting {count:,} events directly")
+        started = time.perf_counter()
+        for at in range(0, count, BATCH):
+            client.insert_json_lines("direct", lines[at : at + BATCH], token=f"direct:{at}")
+        insert_s = time.perf_counter() - started
+
+        redis = Redis.start(Path(tmp) / "redis")
+        try:
+            buffer = RedisStreamBuffer(redis.url, stream="bench:events", consumer="bench")
+            progress(f"filling the Redis stream with {count:,} events")
+            for at in range(0, count, 10_000):
+                buffer.push(lines[at : at + 10_000])
+            flusher = Flusher(buffer, batch_size=BATCH)
+            progress("flushing")
+            started = time.perf_counter()
+            moved = 0
+            while moved < count:
+                done = flusher.flush_once(wait_s=0.1)
+                if not done:
+                    break
+                moved += done
+            flush_s = time.perf_counter() - started
+        finally:
+            redis.stop()
+        stored = _count("events")
+        client.close()
+    if stored != (count, count):
+        raise BenchError(f"{count} events were flushed but the store holds {stored} (count, unique)")
+    flush_eps, insert_eps = count / flush_s, count / insert_s
+    return {
+        "flush_eps": round(flush_eps),
+        "insert_eps": round(insert_eps),
+        "flush_ratio": round(flush_eps / insert_eps, 3),
+        "flush_events": count,
+    }
