@@ -33,7 +33,7 @@ records: every re-read of a batch must return exactly the records of its first r
     either wholly pending and recorded or gone. Two flushers working on one batch at once (one was only
     slow) insert it under the same token, and the engine keeps one copy.
 
-    ``push`` is one Lua script per call (its ``XADD``s are all or nothing) and safe to retry: each
+    ``push`` is one Lua script per call (its ``XADD``s run as one atomic step) and safe to retry: each
     thread pushes in a *lane* (a random key) with a sequence number the script stores beside its
     ``XADD``s and checks first, so a retry of a push whose reply was lost adds nothing. When a push
     fails, the caller cannot know whether it landed: it raises ``PushUncertain`` naming its lane and
@@ -51,10 +51,13 @@ records: every re-read of a batch must return exactly the records of its first r
     unlinks. For a push marked with a lane, the script adds its records only if the lane's number shows
     it did not land, and fences the lane (a late execution of that push then adds nothing).
 
-Limits: a replay marker and a lane live 7 days, so a segment replayed, or a push in doubt, after more
-than a week of a stopped replayer may be added twice; the engine deduplicates the last
-``non_replicated_deduplication_window`` inserts only. Pending entries without a batch record (left by a
-flusher older than this design) are not resumed: stop old flushers (they drain on SIGTERM) first.
+Limits: Redis must write every change to disk before it answers (``appendonly yes``, ``appendfsync
+always``, as ``tests/services.py`` runs it); with ``everysec`` a crash of the Redis host can forget the
+last second of pushes and takes. A replay marker and a lane live 7 days, so a segment replayed, or a
+push in doubt, after more than a week of a stopped replayer may be added twice; the engine deduplicates
+the last ``non_replicated_deduplication_window`` inserts only. Pending entries without a batch record
+(left by a flusher older than this design) are not resumed: stop old flushers (they drain on SIGTERM)
+before starting new ones.
 """
 
 from __future__ import annotations

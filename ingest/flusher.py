@@ -62,7 +62,7 @@ class Flusher:
         self.batch_size = batch_size
 
     def flush_once(self, wait_s: float = 0.5) -> int:
-        """Move one batch; returns how many events it held (0 when the buffer was empty)."""
+        """Move one batch; returns how many records it held, events and drop counts (0: buffer empty)."""
         batch = self.buffer.read(self.batch_size, wait_s)
         if batch is None:
             return 0
@@ -72,7 +72,7 @@ class Flusher:
         if drops:
             self.sink("dropped_events", drops, batch.token + ":dropped")
         self.buffer.ack(batch)
-        return len(events)
+        return len(batch.records)
 
     def run(self, stop: threading.Event, *, interval_s: float = 0.5, max_backoff_s: float = 30.0) -> None:
         """Flush until ``stop`` is set; on an error keep the batch and retry with a growing pause."""

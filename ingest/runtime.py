@@ -69,13 +69,18 @@ def make_pipeline() -> Pipeline:
 
 def make_app() -> IngestApp:
     tracker_dir = Path(env_str("LANTERN_TRACKER_DIR") or TRACKER_DIR)
-    return IngestApp(
+    app = IngestApp(
         make_pipeline(),
         make_buffer(),
         env_networks("TRUSTED_PROXIES"),
         TrackerFiles(tracker_dir),
         KeyRing(accounts().fetch_key),
     )
+    _apps.append(app)
+    return app
+
+
+_apps: list[IngestApp] = []
 
 
 _started = threading.Lock()
@@ -102,6 +107,8 @@ def start_workers() -> None:
 
 def stop_workers(timeout_s: float = 15.0) -> None:
     """Stop the background thread after a last flush or replay (what it cannot move stays on disk)."""
+    for app in _apps:
+        app.close()  # its drop counts go into the buffer before the last flush
     for _thread, stop in _workers:
         stop.set()
     for thread, _stop in _workers:

@@ -180,3 +180,12 @@ class Redis:
     def restart(self) -> Redis:
         self.stop()
         return Redis.start(self.directory, self.port)
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown and no last write (with appendfsync always, every reply was on disk first)."""
+        self.process.kill()
+        self.process.wait()
+
+    def start_again(self) -> Redis:
+        """A new redis-server on the same port and directory, reading back the append-only file."""
+        return Redis.start(self.directory, self.port)

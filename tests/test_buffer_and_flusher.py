@@ -12,9 +12,18 @@ import pytest
 import redis
 
 from analytics import client
-from ingest.buffer import Buffer, RedisStreamBuffer, SpoolBuffer, spool_is_empty
+from ingest.buffer import (
+    Buffer,
+    FallbackBuffer,
+    RedisStreamBuffer,
+    SpoolBuffer,
+    SpooledPush,
+    parse_spooled,
+    spool_is_empty,
+)
 from ingest.flusher import Flusher, clickhouse_sink
 from tests.conftest import make_event
+from tests.services import free_port
 
 SITE = 4242
 
@@ -133,3 +142,31 @@ def test_a_failed_insert_keeps_the_batch_for_the_next_try(
             flusher.flush_once(wait_s=0.05)
     assert flusher.flush_once(wait_s=0.05) == 7
     assert stored() == 7 and sink.batches == [7]
+
+
+@pytest.mark.parametrize(
+    ("lines", "pushes"),
+    [
+        ([b"#push - 0", b"{1}", b"{2}"], [SpooledPush(None, 0, (b"{1}", b"{2}"))]),
+        (
+            [b"#push s:lane:a 7", b"{1}", b"#push - 0", b"{2}", b"D{3}"],
+            [SpooledPush("s:lane:a", 7, (b"{1}",)), SpooledPush(None, 0, (b"{2}", b"D{3}"))],
+        ),
+        ([b"#push s:lane:a 7", b"{1}", b"#push s:la"], [SpooledPush("s:lane:a", 7, (b"{1}",))]),  # torn
+        ([b"#push s:lane:a 7"], []),
+    ],
+)
+def test_a_fallback_segment_splits_into_its_pushes(lines: list[bytes], pushes: list[SpooledPush]) -> None:
+    assert parse_spooled(lines) == pushes
+
+
+def test_a_live_processes_fallback_spool_is_left_to_it(redis_url: str, stream: str, tmp_path: Path) -> None:
+    down = f"redis://127.0.0.1:{free_port()}/0"
+    alive = FallbackBuffer(RedisStreamBuffer(down, stream=stream), tmp_path / "fallback")
+    alive.push(records(3))  # spooled: its Redis is out
+    other = FallbackBuffer(make_redis(redis_url, stream), tmp_path / "fallback")
+    assert other.replay_once() == 0  # the directory is locked by a live process: not adopted
+    assert alive.spooled() and other.primary.pending() == 0
+    alive.close()  # now it is gone
+    assert other.replay_once() == 3
+    assert not other.spooled() and other.primary.pending() == 3

@@ -264,7 +264,7 @@ def test_drops_are_counted_per_site_day_and_reason(app: IngestApp, site: Persona
     post(app, page(r="https://0-0.fr/"))
     post(app, page())  # counted as an event, not a drop
     app.close()  # hands the counts to the buffer
-    assert Flusher(app.buffer).flush_once(wait_s=0) == 1
+    assert Flusher(app.buffer).flush_once(wait_s=0) == 3  # one event, two counts (bot, spam)
     rows = client.execute(
         "SELECT reason, sum(count) FROM dropped_events WHERE site_id = {s:UInt64} AND day = today()"
         " GROUP BY reason ORDER BY reason",
