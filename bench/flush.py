@@ -1,8 +1,10 @@
 """Events per second the flusher moves from the Redis stream into the event store, against the engine's
 own speed at inserting the very same lines (no Redis, no flusher) measured in the same run.
 
-A throwaway Redis server and a fresh chDB data directory are made for the run; every event is
-checked to have arrived exactly once.
+The stream is filled the way web processes fill it: 16 request threads each pushing one event at a
+time through group commit, so stream entries hold the groups that concurrency forms. A throwaway
+Redis server and a fresh chDB data directory are made for the run; every event is checked to have
+arrived exactly once.
 """
 
 from __future__ import annotations
@@ -11,19 +13,23 @@ import datetime as dt
 import os
 import random
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
 
 from bench.common import BenchError, Figures, Settings, progress
+from ingest.groupcommit import GroupCommit
 
 LABELS = {
     "flush_eps": "events/s moved Redis stream -> event store by the flusher",
     "insert_eps": "events/s the engine inserts the same JSON lines directly",
     "flush_ratio": "flusher / direct insert",
     "flush_events": "events moved (each checked to arrive exactly once)",
+    "flush_events_per_entry": "events per stream entry, as group commit formed them",
 }
-BATCH = 50_000
+BATCH = 10_000  # stream entries a flusher batch takes
+PUSH_THREADS = 16
 
 
 def _lines(count: int) -> list[bytes]:
@@ -91,9 +97,9 @@ def flusher_vs_insert(settings: Settings) -> Figures:
         redis = Redis.start(Path(tmp) / "redis")
         try:
             buffer = RedisStreamBuffer(redis.url, stream="bench:events", consumer="bench")
-            progress(f"filling the Redis stream with {count:,} events")
-            for at in range(0, count, 10_000):
-                buffer.push(lines[at : at + 10_000])
+            progress(f"filling the Redis stream with {count:,} events from {PUSH_THREADS} threads")
+            _fill(GroupCommit(buffer), lines)
+            entries = buffer.pending()
             flusher = Flusher(buffer, batch_size=BATCH)
             progress("flushing")
             started = time.perf_counter()
@@ -116,4 +122,19 @@ def flusher_vs_insert(settings: Settings) -> Figures:
         "insert_eps": round(insert_eps),
         "flush_ratio": round(flush_eps / insert_eps, 3),
         "flush_events": count,
+        "flush_events_per_entry": round(count / entries, 1),
     }
+
+
+def _fill(buffer: GroupCommit, lines: list[bytes]) -> None:
+    """Push every line once, one line a push, from PUSH_THREADS threads at once."""
+
+    def pusher(part: list[bytes]) -> None:
+        for line in part:
+            buffer.push([line])
+
+    threads = [threading.Thread(target=pusher, args=(lines[i::PUSH_THREADS],)) for i in range(PUSH_THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()

@@ -16,7 +16,7 @@ import time
 import traceback
 from collections.abc import Callable
 
-from bench import flush, http_ingest
+from bench import flush, http_ingest, ua_parse
 from bench.common import BenchError, Figure, Figures, Settings, progress
 
 Benchmark = Callable[[Settings], Figures]
@@ -24,15 +24,17 @@ Benchmark = Callable[[Settings], Figures]
 BENCHMARKS: list[Benchmark] = [
     http_ingest.ingest_vs_bare,
     flush.flusher_vs_insert,
+    ua_parse.ua_parsing,
 ]
 LABELS: dict[str, str] = {
     **http_ingest.LABELS,
     **flush.LABELS,
+    **ua_parse.LABELS,
     "quick": "a quick run (--quick)",
     "bench_s": "wall time of all benchmarks",
 }
 
-_UNITS = (("_eps", "events/s"), ("_ms", "ms"), ("_ratio", "x"), ("_s", "s"))
+_UNITS = (("_eps", "events/s"), ("_per_s", "/s"), ("_ms", "ms"), ("_ratio", "x"), ("_s", "s"))
 
 
 def unit(key: str) -> str:

@@ -1,0 +1,91 @@
+"""Group commit: concurrent pushes share writes, each push returns only once its records were taken,
+and a failed write fails every push it carried (their requests answer 503, nothing is lost silently)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+import pytest
+
+from ingest.buffer import Batch
+from ingest.groupcommit import GroupCommit
+
+
+class SlowBuffer:
+    """Records each write; the first write waits until the test lets it go, so others pile up."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.writes: list[list[bytes]] = []
+        self.release = threading.Event()
+        self.fail = fail
+
+    def push(self, records: Sequence[bytes]) -> None:
+        if not self.writes:
+            self.release.wait(5)
+        self.writes.append(list(records))
+        if self.fail:
+            raise ConnectionError("the buffer is down")
+
+    def read(self, max_records: int, wait_s: float) -> Batch | None:
+        return None
+
+    def ack(self, batch: Batch) -> None:
+        pass
+
+
+def push_all(buffer: GroupCommit, count: int) -> tuple[list[threading.Thread], list[BaseException]]:
+    errors: list[BaseException] = []
+
+    def push(i: int) -> None:
+        try:
+            buffer.push([f"r{i}".encode()])
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=push, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    return threads, errors
+
+
+def test_pushes_that_queue_behind_a_write_share_the_next_one() -> None:
+    inner = SlowBuffer()
+    buffer = GroupCommit(inner)
+    threads, errors = push_all(buffer, 20)
+    while len(buffer._queue) < 19:  # the first push is writing; the others wait behind it
+        threading.Event().wait(0.01)
+    inner.release.set()
+    for thread in threads:
+        thread.join(5)
+    assert errors == []
+    assert sorted(r for write in inner.writes for r in write) == sorted(f"r{i}".encode() for i in range(20))
+    assert len(inner.writes) == 2  # the first alone, then the 19 that queued, in one write
+
+
+def test_a_failed_write_fails_every_push_it_carried() -> None:
+    inner = SlowBuffer(fail=True)
+    buffer = GroupCommit(inner)
+    threads, errors = push_all(buffer, 8)
+    while len(buffer._queue) < 7:
+        threading.Event().wait(0.01)
+    inner.release.set()
+    for thread in threads:
+        thread.join(5)
+    assert len(errors) == 8 and all(isinstance(e, ConnectionError) for e in errors)
+
+
+def test_a_quiet_push_is_written_at_once_and_alone() -> None:
+    inner = SlowBuffer()
+    inner.release.set()
+    buffer = GroupCommit(inner)
+    buffer.push([b"a", b"b"])
+    buffer.push([b"c"])
+    assert inner.writes == [[b"a", b"b"], [b"c"]]
+
+
+def test_a_lone_failed_push_raises() -> None:
+    inner = SlowBuffer(fail=True)
+    inner.release.set()
+    with pytest.raises(ConnectionError):
+        GroupCommit(inner).push([b"x"])
