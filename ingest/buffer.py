@@ -202,8 +202,9 @@ return #ARGV - 2
 """
 
 # KEYS: stream, batches.  ARGV: group, consumer, count, nonce.
-# Delivers new entries and records the batch in one step. Returns {first, token, entries}, or, when
-# there is nothing new, {false, the group's last delivered id} to block on.
+# Delivers new entries and records the batch in one step. Returns {first, token, last}: the entries are
+# one unbroken run of the stream, which the caller reads with XRANGE (Lua hands big replies back slowly);
+# or, when there is nothing new, {false, the group's last delivered id} to block on.
 _TAKE = """
 local reply = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[3], 'STREAMS', KEYS[1], '>')
 if not reply or #reply[1][2] == 0 then
@@ -218,7 +219,7 @@ local entries = reply[1][2]
 local first, last, count = entries[1][1], entries[#entries][1], #entries
 local token = 'redis:' .. KEYS[1] .. ':' .. first .. ':' .. count .. ':' .. ARGV[4]
 redis.call('HSET', KEYS[2], first, last .. ' ' .. count .. ' ' .. token)
-return {first, token, entries}
+return {first, token, last}
 """
 
 # KEYS: stream, batches.  ARGV: group, consumer, claim idle ms.
@@ -328,7 +329,10 @@ class RedisStreamBuffer:
             raise PushUncertain(lane.key, lane.seq)
 
     def _run_push(self, lane: str, seq: int, records: Sequence[bytes]) -> int:
-        return int(self._push_script(keys=[self.stream, lane], args=[seq, MARKER_TTL_S, *records]))
+        """One stream entry per push: its records as lines, so a busy flusher reads few, fat entries."""
+        entry = b"\n".join(record.rstrip(b"\n") for record in records)
+        added = int(self._push_script(keys=[self.stream, lane], args=[seq, MARKER_TTL_S, entry]))
+        return len(records) if added > 0 else added
 
     def _ensure_group(self) -> None:
         if self._group_ready:
@@ -368,17 +372,18 @@ class RedisStreamBuffer:
         )
         if reply[0] is None:
             return bytes(reply[1])
-        return self._batch(reply)
+        first, token, last = reply
+        return self._batch([first, token, self.redis.xrange(self.stream, first, last)])
 
     @staticmethod
     def _batch(reply: Any) -> Batch:
         first, token, entries = reply
         ids = [entry[0] for entry in entries]
         records = []
-        for _, flat in entries:
-            fields = dict(zip(flat[::2], flat[1::2], strict=True)) if flat else {}
+        for _, flat in entries:  # fields come flat from a script, as a dict from redis-py's XRANGE
+            fields = flat if isinstance(flat, dict) else dict(zip(flat[::2], flat[1::2], strict=True))
             if b"e" in fields:
-                records.append(fields[b"e"])
+                records.extend(fields[b"e"].split(b"\n"))
         return Batch(token=token.decode(), records=tuple(records), handle=(first, ids))
 
     def ack(self, batch: Batch) -> None:

@@ -56,7 +56,7 @@ def split(records: Sequence[bytes]) -> tuple[list[bytes], list[bytes]]:
 
 
 class Flusher:
-    def __init__(self, buffer: Buffer, sink: Sink = clickhouse_sink, *, batch_size: int = 50_000) -> None:
+    def __init__(self, buffer: Buffer, sink: Sink = clickhouse_sink, *, batch_size: int = 10_000) -> None:
         self.buffer = buffer
         self.sink = sink
         self.batch_size = batch_size

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
+import random
 import uuid
 from collections.abc import Callable
 
@@ -39,6 +41,15 @@ __all__ = [
     "RateLimited",
     "screen_class",
 ]
+
+
+_ids = random.Random()  # seeded from os.urandom; uuid4() costs a getrandom() call per event
+os.register_at_fork(after_in_child=_ids.seed)
+
+
+def new_event_id() -> uuid.UUID:
+    """A random (version 4) UUID: unique, not secret, so a seeded generator is enough."""
+    return uuid.UUID(int=_ids.getrandbits(128), version=4)
 
 
 def screen_class(width: int | None) -> str:
@@ -193,7 +204,7 @@ class Pipeline:
         return Event(
             site_id=site.id,
             timestamp=timestamp,
-            event_id=uuid.uuid4(),
+            event_id=new_event_id(),
             name=request.name,
             visitor_id=visitor_id(salt, site.id, request.ip, request.user_agent),
             hostname=request.hostname,

@@ -17,6 +17,7 @@ from ingest.app import IngestApp, TrackerFiles
 from ingest.buffer import Buffer, FallbackBuffer, RedisStreamBuffer, SpoolBuffer, start_replayer
 from ingest.flusher import Flusher, start_thread
 from ingest.geo import locator
+from ingest.groupcommit import GroupCommit
 from ingest.keys import KeyRing
 from ingest.pipeline import Limits, Pipeline
 from ingest.ratelimit import RateLimiter
@@ -38,8 +39,8 @@ def make_buffer() -> Buffer:
     """The process's one buffer: the Redis stream with a local fallback spool, or the embedded spool."""
     url = redis_url()
     if not url:
-        return SpoolBuffer(data_dir() / "spool")
-    return FallbackBuffer(RedisStreamBuffer(url), fallback_spool_dir())
+        return GroupCommit(SpoolBuffer(data_dir() / "spool"))
+    return GroupCommit(FallbackBuffer(RedisStreamBuffer(url), fallback_spool_dir()))
 
 
 def fallback_spool_dir() -> Path:
@@ -97,7 +98,8 @@ def start_workers() -> None:
     if not _started.acquire(blocking=False):
         return
     buffer = make_buffer()
-    if isinstance(buffer, FallbackBuffer):
+    if isinstance(buffer, GroupCommit) and isinstance(buffer.inner, FallbackBuffer):
+        buffer = buffer.inner
         _workers.append(start_replayer(buffer))
         log.info("fallback spool replayer started (%s)", buffer.spool_root)
     else:
@@ -113,5 +115,8 @@ def stop_workers(timeout_s: float = 15.0) -> None:
         stop.set()
     for thread, _stop in _workers:
         thread.join(timeout_s)
-    if _workers and isinstance(buffer := make_buffer(), FallbackBuffer):
+    buffer = make_buffer()
+    if isinstance(buffer, GroupCommit):
+        buffer = buffer.inner
+    if _workers and isinstance(buffer, FallbackBuffer):
         buffer.close()  # lets go of its spool directory: another worker (or the next start) adopts it

@@ -7,6 +7,7 @@ inserts go to the real engine.
 import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -103,6 +104,29 @@ def test_the_redis_stream_rereads_unacknowledged_entries(
     assert stored() == 6
     assert again.read(100, 0.05) is None
     assert again.pending() == 0
+
+
+def test_a_push_is_one_stream_entry_and_reads_back_as_its_records_in_order(
+    redis_url: str, stream: str
+) -> None:
+    buffer = make_redis(redis_url, stream)
+    first_push, second_push = records(5), records(3)
+    buffer.push(first_push)
+    buffer.push(second_push)
+    assert buffer.pending() == 2  # entries, not records
+    entries: Any = buffer.redis.xrange(stream)
+    assert [fields for _, fields in entries] == [
+        {b"e": b"\n".join(first_push)},
+        {b"e": b"\n".join(second_push)},
+    ]
+    batch = buffer.read(1, 0)  # one entry asked for: the whole first push comes back
+    assert batch is not None and batch.records == tuple(first_push)
+    buffer.ack(batch)
+    rest = buffer.read(100, 0)
+    assert rest is not None and rest.records == tuple(second_push)
+    buffer.ack(rest)
+    assert buffer.pending() == 0 and buffer.read(100, 0) is None
+    buffer.redis.delete(buffer.batches_key)
 
 
 def test_another_flusher_claims_entries_a_dead_one_left(

@@ -22,6 +22,7 @@ import urllib.request
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -68,9 +69,23 @@ def records(start: int, stop: int) -> list[bytes]:
     return [make_event(SITE, pathname=f"/e/{i}").to_json() for i in range(start, stop)]
 
 
+def pathnames(lines: Sequence[bytes]) -> list[str]:
+    return [json.loads(line)["pathname"] for line in lines]
+
+
 def push_in_fives(buffer: Buffer, start: int, stop: int) -> None:
+    """Pushes of five records; each push that reaches Redis is one stream entry."""
     for first in range(start, stop, 5):
         buffer.push(records(first, min(first + 5, stop)))
+
+
+def buffered(stream: RedisStreamBuffer) -> int:
+    """Records in the stream, delivered or not: an entry holds one push's records, one a line.
+
+    ``stream.pending()`` (XLEN) counts entries: pushes, and replayed records.
+    """
+    entries: Any = stream.redis.xrange(stream.stream)
+    return sum(len(fields[b"e"].split(b"\n")) for _, fields in entries)
 
 
 def drain(buffer: Buffer, batch_size: int = 7) -> None:
@@ -109,7 +124,7 @@ def test_a_flusher_killed_with_sigkill_mid_batch_loses_and_doubles_nothing(
     successor: str, servers: list[Redis], tmp_path: Path, events_table: None
 ) -> None:
     url = servers[-1].url
-    push_in_fives(RedisStreamBuffer(url), 0, 40)
+    push_in_fives(RedisStreamBuffer(url), 0, 40)  # 8 entries of 5 records
     # A real flusher process: it takes a batch, then cannot insert (nothing listens where its
     # ClickHouse should be), so it holds the batch unacknowledged and retries — until SIGKILL.
     log = tmp_path / "flusher.log"
@@ -130,7 +145,9 @@ def test_a_flusher_killed_with_sigkill_mid_batch_loses_and_doubles_nothing(
         process.send_signal(signal.SIGKILL)
         process.wait()
     stream = RedisStreamBuffer(url)
-    assert stream.redis.xpending(stream.stream, stream.group)["pending"] == 40  # read, never acked
+    # every entry read (the 40 records in one batch), none acknowledged
+    assert stream.redis.xpending(stream.stream, stream.group)["pending"] == stream.pending() == 8
+    assert buffered(stream) == 40
     assert totals() == (0, 0, 0)
 
     consumer, claim_idle_ms = ("doomed", 60_000) if successor == "the same consumer" else ("heir", 0)
@@ -145,14 +162,14 @@ def test_a_flusher_killed_after_its_insert_but_before_its_ack_is_not_counted_twi
     successor: str, redis_url: str, events_table: None
 ) -> None:
     stream = f"test:{uuid.uuid4().hex}"
-    push_in_fives(RedisStreamBuffer(redis_url, stream=stream), 0, 25)
-    first = RedisStreamBuffer(redis_url, stream=stream, consumer="dying").read(10, 0)
-    assert first is not None and len(first.records) == 10
+    push_in_fives(RedisStreamBuffer(redis_url, stream=stream), 0, 25)  # 5 entries of 5 records
+    first = RedisStreamBuffer(redis_url, stream=stream, consumer="dying").read(2, 0)  # 2 entries
+    assert first is not None and pathnames(first.records) == [f"/e/{i}" for i in range(10)]
     clickhouse_sink("events", first.records, first.token)  # the insert lands; SIGKILL before the ack
     in_flight = [(first.token, first.records)]
     if successor == "another consumer":  # a second dead flusher: their pending entries interleave
-        second = RedisStreamBuffer(redis_url, stream=stream, consumer="dying-too").read(10, 0)
-        assert second is not None
+        second = RedisStreamBuffer(redis_url, stream=stream, consumer="dying-too").read(2, 0)
+        assert second is not None and pathnames(second.records) == [f"/e/{i}" for i in range(10, 20)]
         in_flight.append((second.token, second.records))
 
     consumer, claim_idle_ms = ("dying", 60_000) if successor == "the same consumer" else ("heir", 0)
@@ -163,14 +180,15 @@ def test_a_flusher_killed_after_its_insert_but_before_its_ack_is_not_counted_twi
         inserts.append((token, tuple(lines)))
         clickhouse_sink(table, lines, token)
 
-    flusher = Flusher(heir, recording_sink, batch_size=4)  # another batch size than the dead ones'
+    flusher = Flusher(heir, recording_sink, batch_size=1)  # another batch size than the dead ones'
     while flusher.flush_once(wait_s=0):
         pass
 
-    # the batches in flight came back whole, each under its first token; then new batches of 4
+    # the batches in flight came back whole (2 entries each, though the heir takes 1), each under its
+    # first token; then new batches of one entry, 5 records
     resumed, new = inserts[: len(in_flight)], inserts[len(in_flight) :]
     assert sorted(resumed) == sorted(in_flight)
-    assert [len(lines) for _, lines in new] == ([4, 4, 4, 3] if len(in_flight) == 1 else [4, 1])
+    assert [len(lines) for _, lines in new] == ([5, 5, 5] if len(in_flight) == 1 else [5])
     assert totals() == (25, 25, 25)
     redis.Redis.from_url(redis_url).delete(stream, heir.batches_key)
 
@@ -278,11 +296,11 @@ def test_clickhouse_unavailable_for_a_while_then_every_event_arrives_once(
         wait_until(lambda: totals()[0] == 30, "the first events")
         client.command("DETACH TABLE events")
         try:
-            push_in_fives(buffer, 30, 90)  # ingest goes on
+            push_in_fives(buffer, 30, 90)  # ingest goes on: 12 pushes of 5
             wait_until(lambda: sink.failures >= 3, "the flusher to fail and retry")
             # everything waits in the buffer (Redis or disk), nothing only in memory
             if isinstance(buffer, RedisStreamBuffer):
-                assert buffer.pending() == 60
+                assert buffer.pending() == 12 and buffered(buffer) == 60
             else:
                 assert not spool_is_empty(buffer.directory)
         finally:
@@ -479,7 +497,7 @@ def test_ingest_spools_while_redis_is_unreachable_and_replays_once_when_it_retur
             assert post(successor_app, f"/e/{i}", i) == 202  # straight to Redis now
         assert successor.replay_once() == 0
         assert not successor.spooled() and list(root.iterdir()) == []
-        assert successor.pending() == 40
+        assert buffered(successor.primary) == 40
 
         drain(RedisStreamBuffer(url))
         assert totals(site.site.id) == (40, 40, 40)
@@ -576,9 +594,9 @@ def test_a_push_that_landed_though_its_answer_was_lost_is_not_replayed(
 ) -> None:
     web = FallbackBuffer(ReplyLost(servers[-1].url), tmp_path / "fallback", retry_after_s=0)
     push_in_fives(web, 0, 15)  # the first five landed in Redis and were spooled as well
-    assert web.pending() == 15 and web.spooled()
+    assert web.pending() == 3 and buffered(web.primary) == 15 and web.spooled()  # 3 pushes, 3 entries
     assert web.replay_once() == 0  # the spooled copy's lane shows it landed
-    assert web.pending() == 15 and not web.spooled()
+    assert web.pending() == 3 and buffered(web.primary) == 15 and not web.spooled()
     drain(web.primary)
     assert totals() == (15, 15, 15)
 
@@ -589,12 +607,14 @@ def test_a_push_that_runs_after_its_spooled_copy_was_replayed_adds_nothing(
     primary = NeverRan(servers[-1].url)
     web = FallbackBuffer(primary, tmp_path / "fallback", retry_after_s=0)
     push_in_fives(web, 0, 15)
-    assert web.pending() == 10
+    assert web.pending() == 2 and buffered(primary) == 10  # the second and third pushes
     assert web.replay_once() == 5  # it never ran, so its spooled copy goes in, and its lane is fenced
+    assert buffered(primary) == 15
+    entries = web.pending()
     assert primary.stalled is not None
     lane, seq, stalled_records = primary.stalled
     assert RedisStreamBuffer._run_push(primary, lane, seq, stalled_records) == -1  # the stalled push, late
-    assert web.pending() == 15
+    assert web.pending() == entries and buffered(primary) == 15
     drain(web.primary)
     assert totals() == (15, 15, 15)
 
@@ -605,7 +625,7 @@ def test_a_retried_push_whose_first_try_landed_adds_nothing(servers: list[Redis]
     assert stream._run_push(lane, 1, records(0, 3)) == 3
     assert stream._run_push(lane, 1, records(0, 3)) == 0  # redis-py's retry after a lost answer
     assert stream._run_push(lane, 2, records(3, 5)) == 2
-    assert stream.pending() == 5
+    assert stream.pending() == 2 and buffered(stream) == 5  # one entry per push that landed
 
 
 def test_with_redis_out_and_the_spool_unwritable_ingest_answers_503(
