@@ -20,6 +20,7 @@ from collections.abc import Callable
 
 from analytics.schema import Event
 from ingest.accounts import KeyGrant, SiteInfo
+from ingest.continuity import Continuity
 from ingest.drops import DropCounter, DropReason
 from ingest.errors import PayloadError
 from ingest.geo import UNKNOWN, GeoLocator, Location
@@ -106,6 +107,7 @@ class Pipeline:
         *,
         limits: Limits = NO_LIMITS,
         drops: DropCounter | None = None,
+        continuity: Continuity | None = None,
     ) -> None:
         self._sites = sites
         self._salts = salts
@@ -113,6 +115,7 @@ class Pipeline:
         self._clock = clock
         self._limits = limits
         self.drops = drops or DropCounter()
+        self._continuity = continuity
 
     def process(self, request: EventRequest, context: Context = Context()) -> Outcome:
         now = self._clock()
@@ -130,8 +133,23 @@ class Pipeline:
             for site in sites:
                 self.drops.add(site.id, reason, now.date())
             return Outcome((), DropReason(reason))
-        salt = self._salts.for_day(timestamp.date())
-        return Outcome(tuple(self._enrich(request, site, agent, where, timestamp, salt) for site in sites))
+        return Outcome(
+            tuple(
+                self._enrich(request, site, agent, where, timestamp, self._visitor(request, site, timestamp))
+                for site in sites
+            )
+        )
+
+    def _visitor(self, request: EventRequest, site: SiteInfo, at: dt.datetime) -> int:
+        """Today's visitor id, or yesterday's while a visit that began before midnight goes on."""
+        today = visitor_id(self._salts.for_day(at.date()), site.id, request.ip, request.user_agent)
+        if self._continuity is None or request.timestamp is not None:  # a backend's event: as sent
+            return today
+        yesterday = None
+        if self._continuity.wants_yesterday(at):
+            salt = self._salts.for_day(at.date() - dt.timedelta(days=1))
+            yesterday = visitor_id(salt, site.id, request.ip, request.user_agent)
+        return self._continuity.choose(site.id, at, today_id=today, yesterday_id=yesterday)
 
     def _resolve_sites(self, request: EventRequest) -> list[SiteInfo]:
         found = (self._sites.get(domain) for domain in request.domains)
@@ -198,7 +216,7 @@ class Pipeline:
         ua: UserAgentInfo,
         where: Location,
         timestamp: dt.datetime,
-        salt: bytes,
+        visitor: int,
     ) -> Event:
         source = attribute(referrer=request.referrer, query=request.query, own_host=request.hostname)
         return Event(
@@ -206,7 +224,7 @@ class Pipeline:
             timestamp=timestamp,
             event_id=new_event_id(),
             name=request.name,
-            visitor_id=visitor_id(salt, site.id, request.ip, request.user_agent),
+            visitor_id=visitor,
             hostname=request.hostname,
             pathname=request.pathname,
             referrer=source.referrer,

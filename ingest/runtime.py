@@ -15,6 +15,7 @@ from analytics.config import data_dir, database_url, env_int, env_networks, env_
 from ingest.accounts import AccountsDB
 from ingest.app import IngestApp, TrackerFiles
 from ingest.buffer import Buffer, FallbackBuffer, RedisStreamBuffer, SpoolBuffer, start_replayer
+from ingest.continuity import Continuity, MemoryRecent, RedisRecent
 from ingest.flusher import Flusher, start_thread
 from ingest.geo import locator
 from ingest.groupcommit import GroupCommit
@@ -65,6 +66,7 @@ def make_pipeline() -> Pipeline:
         SaltStore(db.salt, db.delete_salts_before),
         locator(),
         limits=make_limits(),
+        continuity=Continuity(RedisRecent(url) if (url := redis_url()) else MemoryRecent()),
     )
 
 

@@ -1,7 +1,8 @@
 """Anonymous visitor ids: a keyed BLAKE2b hash of (daily salt, site, IP, user agent).
 
 The salt is random, made per UTC day, and deleted after two days, so an id cannot be linked across
-days or reversed to an address. Yesterday's salt stays so a session crossing midnight is one session.
+days or reversed to an address. Yesterday's salt stays so a visit crossing midnight stays one visit
+(``ingest/continuity.py`` keeps its id).
 An event sent server-side with an older ``timestamp`` gets a salt for its day that lives only in this
 process's memory: visitors stay consistent within an import and nothing older is ever stored.
 

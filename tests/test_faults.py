@@ -31,6 +31,7 @@ from analytics import client
 from ingest.accounts import AccountsDB
 from ingest.app import IngestApp, TrackerFiles
 from ingest.buffer import (
+    Batch,
     Buffer,
     FallbackBuffer,
     RedisStreamBuffer,
@@ -216,6 +217,19 @@ class HeldSink:
             self.release.wait(20)
 
 
+class AckWatch(RedisStreamBuffer):
+    """The flusher's stream, telling the test when an acknowledgement failed."""
+
+    ack_failed = threading.Event()
+
+    def ack(self, batch: Batch) -> None:
+        try:
+            super().ack(batch)
+        except Exception:
+            self.ack_failed.set()
+            raise
+
+
 @pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])
 def test_redis_restarted_during_ingest_and_flush_loses_and_doubles_nothing(
     how: str,
@@ -229,7 +243,9 @@ def test_redis_restarted_during_ingest_and_flush_loses_and_doubles_nothing(
     web = FallbackBuffer(RedisStreamBuffer(url), tmp_path / "fallback", retry_after_s=0)
     app = web_app(accounts, web, tmp_path)
     sink = HeldSink()
-    flusher = Flusher(RedisStreamBuffer(url, consumer="flusher-1"), sink, batch_size=25)
+    stream = AckWatch(url, consumer="flusher-1")
+    stream.ack_failed = threading.Event()
+    flusher = Flusher(stream, sink, batch_size=25)
     flushing, stop_flushing = start_thread(flusher, interval_s=0.02, max_backoff_s=0.2)
     replaying, stop_replaying = start_replayer(web, interval_s=0.02, max_backoff_s=0.2)
     try:
@@ -248,6 +264,7 @@ def test_redis_restarted_during_ingest_and_flush_loses_and_doubles_nothing(
         for i in range(90, 150):
             assert post(app, f"/b/{i}", i) == 202  # spooled
         assert web.spooled()
+        wait_until(stream.ack_failed.is_set, "the held batch's acknowledgement to fail")
         servers.append(servers[-1].start_again())
         for i in range(150, 200):
             assert post(app, f"/b/{i}", i) == 202
