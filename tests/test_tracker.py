@@ -56,7 +56,11 @@ def browser(server: TrackerServer) -> Iterator[Browser]:
     # their teardown) would refuse to run beside it; its documented switch for such callers:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        with chromium([f"--host-resolver-rules={server.resolver_rules}"]) as running:
+        # The flag as well as the context's user_agent: beacons sent as a page unloads leave with the
+        # browser's own agent, and headless Chromium's says HeadlessChrome, which ingest drops as a bot.
+        with chromium(
+            [f"--host-resolver-rules={server.resolver_rules}", f"--user-agent={CHROME}"]
+        ) as running:
             yield running
 
 
