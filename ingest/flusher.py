@@ -15,7 +15,7 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 
-from analytics import client
+from analytics import client, sessions
 from ingest.buffer import Buffer
 from ingest.drops import PREFIX as DROPS_PREFIX
 
@@ -69,17 +69,23 @@ class Flusher:
         events, drops = split(batch.records)
         if events:
             self.sink("events", events, batch.token)
+            sessions.update(events)  # the visits these events start, extend or merge
         if drops:
             self.sink("dropped_events", drops, batch.token + ":dropped")
         self.buffer.ack(batch)
         return len(batch.records)
 
     def run(self, stop: threading.Event, *, interval_s: float = 0.5, max_backoff_s: float = 30.0) -> None:
-        """Flush until ``stop`` is set; on an error keep the batch and retry with a growing pause."""
+        """Flush until ``stop`` is set; on an error keep the batch and retry with a growing pause.
+
+        After a batch smaller than ``batch_size`` it pauses ``interval_s``, so a steady trickle becomes
+        one insert per interval rather than a stream of tiny ones (each costs the engine a part).
+        """
         backoff = interval_s
         while not stop.is_set():
             try:
-                self.flush_once(wait_s=interval_s)
+                if self.flush_once(wait_s=interval_s) < self.batch_size:
+                    stop.wait(interval_s)
                 backoff = interval_s
             except Exception as exc:
                 log.warning("flush failed, will retry in %.1fs: %s", backoff, exc)

@@ -40,6 +40,7 @@ def clickhouse() -> Iterator[None]:
 @pytest.fixture
 def events_table(clickhouse: None) -> Iterator[None]:
     client.command("TRUNCATE TABLE events")
+    client.command("TRUNCATE TABLE sessions")
     yield
 
 

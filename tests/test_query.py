@@ -1,14 +1,20 @@
 """The query layer against the real engine: metrics, breakdowns, timeseries in the site's timezone,
-filters, and hostile strings that must stay values."""
+filters, visits and their metrics by hand-worked examples, and hostile strings that must stay values.
 
+(tests/test_metrics_reference.py checks every metric against a plain-Python reference on random data.)
+"""
+
+import dataclasses
 import datetime as dt
+from collections.abc import Iterator
 
 import pytest
 
-from analytics import client, run_query
+from analytics import client, run_query, sessions
 from analytics.errors import QueryError
 from analytics.periods import DateRange, resolve_period
 from analytics.query import Filter, Query, build_sql
+from analytics.schema import Event
 from tests.conftest import make_event, seed
 
 DAY = dt.date(2026, 11, 20)
@@ -20,8 +26,20 @@ def at(hour: int, minute: int = 0, day: dt.date = DAY) -> dt.datetime:
 
 
 @pytest.fixture
-def seeded(events_table: None) -> None:
-    seed(
+def store(events_table: None) -> Iterator[None]:
+    client.command("TRUNCATE TABLE sessions")
+    yield
+
+
+def write(events: list[Event]) -> None:
+    """What the flusher does with a batch: insert the events, then bring their sessions up to date."""
+    seed(events)
+    sessions.update([event.to_json() for event in events])
+
+
+@pytest.fixture
+def seeded(store: None) -> None:
+    write(
         [
             make_event(
                 1, timestamp=at(9), visitor_id=1, pathname="/", referrer_source="Google", country_code="GB"
@@ -54,6 +72,16 @@ def test_it_breaks_down_by_page_and_source(seeded: None) -> None:
         Query(site_id=1, date_range=RANGE, metrics=("visitors",), dimensions=("visit:source",))
     )
     assert {r["visit:source"]: r["visitors"] for r in sources} == {"Google": 1, "Direct / None": 2}
+
+
+def test_percentage_is_a_share_of_all_the_visitors(seeded: None) -> None:
+    rows = run_query(
+        Query(site_id=1, date_range=RANGE, metrics=("visitors", "percentage"), dimensions=("visit:source",))
+    )
+    assert rows == [
+        {"visit:source": "Direct / None", "visitors": 2, "percentage": 66.7},
+        {"visit:source": "Google", "visitors": 1, "percentage": 33.3},
+    ]
 
 
 def test_it_leaves_unknown_countries_out_of_the_breakdown(seeded: None) -> None:
@@ -90,6 +118,178 @@ def test_it_filters(seeded: None) -> None:
     assert run_query(contains) == [{"pageviews": 1}]
 
 
+VISIT_METRICS = (
+    "visitors",
+    "visits",
+    "pageviews",
+    "views_per_visit",
+    "bounce_rate",
+    "visit_duration",
+    "events",
+)
+
+
+def visit(visitor: int, *steps: tuple[int, str, str], **fields: object) -> list[Event]:
+    """One visitor's events at (minute of the day, name, page)."""
+    return [
+        make_event(
+            1, timestamp=at(minute // 60, minute % 60), visitor_id=visitor, name=name, pathname=page, **fields
+        )
+        for minute, name, page in steps
+    ]
+
+
+def test_visit_metrics_follow_plausibles_definitions(store: None) -> None:
+    write(
+        [
+            *visit(1, (600, "pageview", "/"), (605, "pageview", "/pricing")),  # 5 minutes, 2 pages
+            *visit(2, (600, "pageview", "/")),  # a bounce
+            *visit(3, (600, "pageview", "/"), (601, "Signup", "/")),  # interactive: not a bounce
+            *visit(4, (600, "pageview", "/blog"), (610, "Scrolled", "/blog"), interactive=False),  # bounce
+        ]
+    )
+    rows = run_query(Query(site_id=1, date_range=RANGE, metrics=VISIT_METRICS))
+    # durations 300 + 0 + 60 + 0 (bounces count 0) over 4 visits = 90 s; 5 pageviews over 4 visits
+    assert rows == [
+        {
+            "visitors": 4,
+            "visits": 4,
+            "pageviews": 5,
+            "views_per_visit": 1.25,
+            "bounce_rate": 50,
+            "visit_duration": 90,
+            "events": 7,
+        }
+    ]
+
+
+def test_a_gap_of_exactly_30_minutes_continues_the_visit(store: None) -> None:
+    start = at(10)
+    write(
+        [
+            make_event(1, timestamp=start, visitor_id=1),
+            make_event(1, timestamp=start + dt.timedelta(minutes=30), visitor_id=1),
+            make_event(1, timestamp=start, visitor_id=2),
+            make_event(1, timestamp=start + dt.timedelta(minutes=30, milliseconds=1), visitor_id=2),
+        ]
+    )
+    assert run_query(Query(site_id=1, date_range=RANGE, metrics=("visits", "visit_duration"))) == [
+        {"visits": 3, "visit_duration": 600}  # 1800 s + two bounces, over 3 visits
+    ]
+
+
+def test_a_late_event_merges_two_visits_into_one(store: None) -> None:
+    write(visit(1, (600, "pageview", "/"), (650, "pageview", "/b")))  # 50 minutes apart: two visits
+    entry = Query(
+        site_id=1, date_range=RANGE, metrics=("visits", "bounce_rate"), dimensions=("visit:entry_page",)
+    )
+    assert run_query(entry) == [
+        {"visit:entry_page": "/", "visits": 1, "bounce_rate": 100},
+        {"visit:entry_page": "/b", "visits": 1, "bounce_rate": 100},
+    ]
+    write(visit(1, (625, "pageview", "/a")))  # arrives late, in the gap
+    assert run_query(entry) == [{"visit:entry_page": "/", "visits": 1, "bounce_rate": 0}]
+    exits = dataclasses.replace(entry, dimensions=("visit:exit_page",))
+    assert run_query(exits) == [{"visit:exit_page": "/b", "visits": 1, "bounce_rate": 0}]
+    write(visit(1, (590, "pageview", "/in"), (625, "pageview", "/a")))  # earlier still, and a repeat
+    assert run_query(entry) == [{"visit:entry_page": "/in", "visits": 1, "bounce_rate": 0}]
+
+
+def test_a_visit_is_attributed_to_its_first_touch(store: None) -> None:
+    write(
+        [
+            *visit(1, (600, "pageview", "/"), referrer_source="Google", country_code="DE"),
+            *visit(1, (601, "pageview", "/a"), referrer_source="", country_code="DE"),  # an internal click
+            *visit(2, (600, "pageview", "/"), referrer_source="", country_code="US"),
+        ]
+    )
+    query = Query(site_id=1, date_range=RANGE, metrics=("visitors", "visits", "pageviews"))
+    by_source = dataclasses.replace(query, dimensions=("visit:source",))
+    assert run_query(by_source) == [
+        {"visit:source": "Direct / None", "visitors": 1, "visits": 1, "pageviews": 1},
+        {"visit:source": "Google", "visitors": 1, "visits": 1, "pageviews": 2},
+    ]
+    from_google = dataclasses.replace(query, filters=(Filter("is", "visit:source", ("Google",)),))
+    assert run_query(from_google) == [{"visitors": 1, "visits": 1, "pageviews": 2}]
+
+
+def test_the_bounce_rate_of_a_page_is_over_the_visits_that_entered_on_it(store: None) -> None:
+    write(
+        [
+            *visit(1, (600, "pageview", "/")),  # entered on / and bounced
+            *visit(2, (600, "pageview", "/"), (602, "pageview", "/blog")),
+            *visit(3, (600, "pageview", "/blog")),  # entered on /blog and bounced
+        ]
+    )
+    query = Query(site_id=1, date_range=RANGE, metrics=("visitors", "visits", "bounce_rate"))
+    pages = run_query(dataclasses.replace(query, dimensions=("event:page",)))
+    assert pages == [
+        {"event:page": "/", "visitors": 2, "visits": 2, "bounce_rate": 50},
+        {"event:page": "/blog", "visitors": 2, "visits": 2, "bounce_rate": 100},  # one of one entry
+    ]
+    blog = dataclasses.replace(query, filters=(Filter("is", "event:page", ("/blog",)),))
+    assert run_query(blog) == [{"visitors": 2, "visits": 2, "bounce_rate": 100}]
+
+
+def test_time_on_page_and_scroll_depth_come_from_engagement(store: None) -> None:
+    engaged = {"name": "engagement"}
+    write(
+        [
+            *visit(1, (600, "pageview", "/")),
+            make_event(
+                1,
+                timestamp=at(10, 1),
+                visitor_id=1,
+                pathname="/",
+                engagement_time=30_000,
+                scroll_depth=40,
+                **engaged,
+            ),
+            make_event(
+                1,
+                timestamp=at(10, 3),
+                visitor_id=1,
+                pathname="/",
+                engagement_time=20_000,
+                scroll_depth=90,
+                **engaged,
+            ),
+            *visit(2, (600, "pageview", "/")),
+            make_event(
+                1,
+                timestamp=at(10, 2),
+                visitor_id=2,
+                pathname="/",
+                engagement_time=11_000,
+                scroll_depth=21,
+                **engaged,
+            ),
+            make_event(
+                1,
+                timestamp=at(10, 2),
+                visitor_id=2,
+                pathname="/x",
+                engagement_time=7_000,
+                scroll_depth=100,
+                **engaged,
+            ),
+        ]
+    )
+    pages = run_query(
+        Query(
+            site_id=1,
+            date_range=RANGE,
+            metrics=("time_on_page", "scroll_depth", "events"),
+            dimensions=("event:page",),
+        )
+    )
+    # "/": visitor 1 50 s deepest 90, visitor 2 11 s deepest 21 -> 30.5 s rounds to 31, 55.5 to 56
+    assert pages == [
+        {"event:page": "/", "time_on_page": 31, "scroll_depth": 56, "events": 2},
+        {"event:page": "/x", "time_on_page": 7, "scroll_depth": 100, "events": 0},
+    ]
+
+
 HOSTILE = [
     "' OR 1=1 --",
     "\\'; DROP TABLE events; --",
@@ -101,26 +301,23 @@ HOSTILE = [
 
 
 @pytest.mark.parametrize("value", HOSTILE)
-def test_hostile_filter_values_stay_values(seeded: None, value: str) -> None:
-    query = Query(
-        site_id=1,
-        date_range=RANGE,
-        metrics=("visitors",),
-        dimensions=("event:page",),
-        filters=(Filter("is", "event:page", (value,)),),
-    )
-    benign = Query(
-        site_id=1,
-        date_range=RANGE,
-        metrics=("visitors",),
-        dimensions=("event:page",),
-        filters=(Filter("is", "event:page", ("/benign",)),),
-    )
-    sql, params = build_sql(query)
-    assert sql == build_sql(benign)[0]
+@pytest.mark.parametrize("dimension", ["event:page", "visit:source"])
+def test_hostile_filter_values_stay_values(seeded: None, value: str, dimension: str) -> None:
+    def query(text: str) -> Query:
+        return Query(
+            site_id=1,
+            date_range=RANGE,
+            metrics=("visitors", "bounce_rate"),
+            dimensions=("event:page",),
+            filters=(Filter("is", dimension, (text,)),),
+        )
+
+    sql, params = build_sql(query(value))
+    assert sql == build_sql(query("/benign"))[0]
     assert params["f0"] == [value]
-    assert run_query(query) == []
+    assert run_query(query(value)) == []
     assert client.execute("SELECT count() FROM events").rows == [(6,)]
+    assert client.execute("SELECT count() FROM sessions").rows == [(5,)]
 
 
 @pytest.mark.parametrize("name", ["pathname) FROM events --", "event:page; DROP", "visitors`"])

@@ -6,23 +6,25 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from analytics import client, sessions
 from analytics.periods import today_in
 from tests.conftest import Persona, make_event, seed
 
 
 @pytest.fixture
 def seeded(owner: Persona, outsider: Persona, events_table: None) -> None:
-    now = dt.datetime.now(dt.UTC)
+    now, ms = dt.datetime.now(dt.UTC), dt.timedelta(milliseconds=1)
     site = owner.site.id
-    seed(
-        [
-            make_event(site, timestamp=now, visitor_id=1, pathname="/", referrer_source="Google"),
-            make_event(site, timestamp=now, visitor_id=1, pathname="/docs", referrer_source="Google"),
-            make_event(site, timestamp=now, visitor_id=2, pathname="/"),
-            make_event(site, timestamp=now - dt.timedelta(days=10), visitor_id=3, pathname="/old"),
-            make_event(outsider.site.id, timestamp=now, visitor_id=4, pathname="/secret"),
-        ]
-    )
+    events = [
+        make_event(site, timestamp=now, visitor_id=1, pathname="/", referrer_source="Google"),
+        make_event(site, timestamp=now + ms, visitor_id=1, pathname="/docs", referrer_source="Google"),
+        make_event(site, timestamp=now, visitor_id=2, pathname="/"),
+        make_event(site, timestamp=now - dt.timedelta(days=10), visitor_id=3, pathname="/old"),
+        make_event(outsider.site.id, timestamp=now, visitor_id=4, pathname="/secret"),
+    ]
+    client.command("TRUNCATE TABLE sessions")
+    seed(events)
+    sessions.update([event.to_json() for event in events])  # as the flusher does after its insert
 
 
 def get(path: str, key: str | None, **params: str) -> Any:
@@ -52,6 +54,43 @@ def test_breakdown_names_rows_by_the_property(owner: Persona, seeded: None) -> N
         {"source": "Direct / None", "visitors": 1},
         {"source": "Google", "visitors": 1},
     ]
+
+
+def test_aggregate_answers_every_visit_metric(owner: Persona, seeded: None) -> None:
+    metrics = "visitors,visits,pageviews,views_per_visit,bounce_rate,visit_duration,events"
+    response = get("aggregate", owner.key, site_id="example.com", period="day", metrics=metrics)
+    assert response.json() == {
+        "results": {
+            "visitors": {"value": 2},
+            "visits": {"value": 2},
+            "pageviews": {"value": 3},
+            "views_per_visit": {"value": 1.5},
+            "bounce_rate": {"value": 50},
+            "visit_duration": {"value": 0},
+            "events": {"value": 3},
+        }
+    }
+    engagement = get("aggregate", owner.key, site_id="example.com", metrics="time_on_page,scroll_depth")
+    assert engagement.json() == {"results": {"time_on_page": {"value": 0}, "scroll_depth": {"value": 0}}}
+
+
+def test_breakdown_by_entry_page_with_visit_metrics(owner: Persona, seeded: None) -> None:
+    response = get(
+        "breakdown",
+        owner.key,
+        site_id="example.com",
+        period="7d",
+        property="visit:entry_page",
+        metrics="visits,bounce_rate",
+    )
+    assert response.json() == {"results": [{"entry_page": "/", "visits": 2, "bounce_rate": 50}]}
+
+
+def test_timeseries_carries_visit_metrics(owner: Persona, seeded: None) -> None:
+    response = get("timeseries", owner.key, site_id="example.com", period="7d", metrics="visits,bounce_rate")
+    results = response.json()["results"]
+    assert results[-1] == {"date": today_in("Europe/Berlin").isoformat(), "visits": 2, "bounce_rate": 50}
+    assert [r["visits"] for r in results[:-1]] == [0] * 6
 
 
 def test_timeseries_fills_every_day_in_the_site_timezone(owner: Persona, seeded: None) -> None:
