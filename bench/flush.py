@@ -39,15 +39,16 @@ def _lines(count: int) -> list[bytes]:
     start = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
     paths = [f"/blog/post-{i}" for i in range(300)]
     sources = ["", "Google", "DuckDuckGo", "Hacker News", "Reddit", "Bing"]
+    visitors = [rng.getrandbits(64) for _ in range(count // 3 + 1)]  # ~3 events a visit, as on real sites
     lines = []
     for i in range(count):
         lines.append(
             Event(
                 site_id=1,
-                timestamp=start + dt.timedelta(seconds=i * 0.05),
+                timestamp=start + dt.timedelta(seconds=i * 0.05),  # a visitor's 3 events 0.1 s apart
                 event_id=uuid.UUID(int=rng.getrandbits(128), version=4),
                 name="pageview" if i % 12 else "Signup",
-                visitor_id=rng.getrandbits(64),
+                visitor_id=visitors[i // 3],
                 hostname="bench.example",
                 pathname=rng.choice(paths),
                 referrer_source=rng.choice(sources),

@@ -50,6 +50,9 @@ _REASONS = {
 }
 
 
+_ACCEPTED: Headers = [("Content-Type", "text/plain"), *_CORS, ("Content-Length", "2")]  # body: b"ok"
+
+
 def _respond(start_response: StartResponse, status: int, body: bytes, headers: Headers) -> list[bytes]:
     start_response(
         f"{status} {_REASONS.get(status, '')}".strip(), [*headers, ("Content-Length", str(len(body)))]
@@ -154,7 +157,8 @@ class IngestApp:
             return _json(
                 start_response, 503, {"errors": {"server": ["events cannot be stored now, try again"]}}
             )
-        return _respond(start_response, 202, b"ok", [("Content-Type", "text/plain"), *_CORS])
+        start_response("202 Accepted", list(_ACCEPTED))
+        return [b"ok"]
 
     def _grant(self, environ: dict[str, Any]) -> KeyGrant | None:
         """The grant of the request's API key; None without one; 401 for a key that is not live."""
@@ -196,10 +200,11 @@ class IngestApp:
 
 def _is_prefetch(environ: dict[str, Any]) -> bool:
     """A browser prefetch or prerender that no person may ever see (Purpose / Sec-Purpose / X-Moz)."""
-    purpose = " ".join(
-        environ.get(header, "") for header in ("HTTP_PURPOSE", "HTTP_SEC_PURPOSE", "HTTP_X_MOZ")
+    return any(
+        "prefetch" in environ[header].lower()
+        for header in ("HTTP_PURPOSE", "HTTP_SEC_PURPOSE", "HTTP_X_MOZ")
+        if header in environ
     )
-    return "prefetch" in purpose.lower()
 
 
 def _read_body(environ: dict[str, Any]) -> bytes:

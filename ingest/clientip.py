@@ -36,6 +36,8 @@ def client_ip(peer: str, forwarded_for: str, trusted: Sequence[Network]) -> str:
     if not trusted or not _trusted_peer(peer, tuple(trusted)):
         return peer
     hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
+    if len(hops) == 1:
+        return hops[0]  # trusted or not, the one hop is the client (the loop below would say so too)
     for hop in reversed(hops):
         if not _trusted(hop, trusted):
             return hop

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable, Sequence
 
 from analytics import client, sessions
+from analytics.config import env_int
 from ingest.buffer import Buffer
 from ingest.drops import PREFIX as DROPS_PREFIX
 
@@ -102,6 +103,11 @@ class Flusher:
             log.warning("could not drain the buffer on shutdown (it stays buffered): %s", exc)
 
 
+def flush_interval_s() -> float:
+    """How long the flusher lets a trickle of events gather into one insert (``FLUSH_INTERVAL_MS``)."""
+    return env_int("FLUSH_INTERVAL_MS", 1_000, minimum=10) / 1000
+
+
 def start_thread(
     flusher: Flusher, *, interval_s: float = 0.5, max_backoff_s: float = 30.0
 ) -> tuple[threading.Thread, threading.Event]:
@@ -126,7 +132,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     log.info("flushing to ClickHouse")
-    Flusher(make_buffer()).run(stop)
+    Flusher(make_buffer()).run(stop, interval_s=flush_interval_s())
     return 0
 
 

@@ -78,12 +78,20 @@ class EventRequest:
     server_fields: tuple[str, ...] = ()
 
 
-def _field(body: dict[str, Any], name: str) -> Any:
-    value = body.get(name)
-    short = _ALIASES.get(name)
-    if value is None and short is not None:
-        value = body.get(short)
-    return _clean(value)
+_LONG = {short: long for long, short in _ALIASES.items()}
+
+
+def _canonical(body: dict[str, Any]) -> dict[str, Any]:
+    """The body with short keys under their long names; a long key given with a value wins."""
+    out: dict[str, Any] = {}
+    for key, value in body.items():
+        long = _LONG.get(key)
+        if long is None:
+            if value is not None or key not in out:
+                out[key] = value
+        elif out.get(long) is None:
+            out[long] = value
+    return out
 
 
 def parse_body(raw: bytes) -> dict[str, Any]:
@@ -106,7 +114,7 @@ def _lenient_json(raw: bytes) -> Any:
 
 
 def parse_request(raw: bytes, *, ip: str, user_agent: str, now: dt.datetime | None = None) -> EventRequest:
-    body = parse_body(raw)
+    body = _canonical(parse_body(raw))
     name = _required_text(body, "name", MAX_NAME)
     url = _required_text(body, "url", MAX_URL)
     parsed = urllib.parse.urlsplit(url)
@@ -151,7 +159,7 @@ def normalize_host(host: str) -> str:
 
 
 def _required_text(body: dict[str, Any], name: str, limit: int) -> str:
-    value = _field(body, name)
+    value = _clean(body.get(name))
     if value is None or value == "":
         raise PayloadError(name, "is required")
     if not isinstance(value, str):
@@ -162,7 +170,7 @@ def _required_text(body: dict[str, Any], name: str, limit: int) -> str:
 
 
 def _optional_text(body: dict[str, Any], name: str, limit: int) -> str:
-    value = _field(body, name)
+    value = _clean(body.get(name))
     if value is None:
         return ""
     if not isinstance(value, str):
@@ -179,7 +187,7 @@ def _domains(body: dict[str, Any]) -> tuple[str, ...]:
 
 
 def _props(body: dict[str, Any]) -> tuple[tuple[str, str], ...]:
-    value = _field(body, "props")
+    value = body.get("props")
     if value is None:
         value = body.get("meta", body.get("m"))
     if value is None:
@@ -204,7 +212,7 @@ def _props(body: dict[str, Any]) -> tuple[tuple[str, str], ...]:
 
 
 def _screen_width(body: dict[str, Any]) -> int | None:
-    value = _field(body, "screen_width")
+    value = body.get("screen_width")
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -225,7 +233,7 @@ def _object(value: Any, field: str) -> dict[str, Any]:
 
 
 def _interactive(body: dict[str, Any]) -> bool:
-    value = _field(body, "interactive")
+    value = body.get("interactive")
     if value is None:
         return True
     if not isinstance(value, bool):
@@ -234,7 +242,7 @@ def _interactive(body: dict[str, Any]) -> bool:
 
 
 def _flag(body: dict[str, Any], name: str) -> bool:
-    value = _field(body, name)
+    value = body.get(name)
     if value in (None, 0, False):
         return False
     if value in (1, True):
@@ -243,7 +251,7 @@ def _flag(body: dict[str, Any], name: str) -> bool:
 
 
 def _revenue(body: dict[str, Any]) -> tuple[str | None, str]:
-    value = _field(body, "revenue")
+    value = body.get("revenue")
     if value is None:
         return None, ""
     value = _object(value, "revenue")
@@ -265,7 +273,7 @@ def _revenue(body: dict[str, Any]) -> tuple[str | None, str]:
 
 
 def _bounded_int(body: dict[str, Any], name: str, limit: int) -> int:
-    value = _field(body, name)
+    value = body.get(name)
     if value is None:
         return 0
     if isinstance(value, bool) or not isinstance(value, int | float) or value != value:

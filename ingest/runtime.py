@@ -16,7 +16,7 @@ from ingest.accounts import AccountsDB
 from ingest.app import IngestApp, TrackerFiles
 from ingest.buffer import Buffer, FallbackBuffer, RedisStreamBuffer, SpoolBuffer, start_replayer
 from ingest.continuity import Continuity, MemoryRecent, RedisRecent
-from ingest.flusher import Flusher, start_thread
+from ingest.flusher import Flusher, flush_interval_s, start_thread
 from ingest.geo import locator
 from ingest.groupcommit import GroupCommit
 from ingest.keys import KeyRing
@@ -105,7 +105,7 @@ def start_workers() -> None:
         _workers.append(start_replayer(buffer))
         log.info("fallback spool replayer started (%s)", buffer.spool_root)
     else:
-        _workers.append(start_thread(Flusher(buffer)))
+        _workers.append(start_thread(Flusher(buffer), interval_s=flush_interval_s()))
         log.info("embedded flusher started")
 
 
