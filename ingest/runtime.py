@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import functools
+import gc
 import logging
 import threading
 from pathlib import Path
@@ -99,6 +100,11 @@ def start_workers() -> None:
     """
     if not _started.acquire(blocking=False):
         return
+    # What is alive now (the app, its caches, the referrer and spam lists, regex sets) lives as long as
+    # the process: keep it out of the collector's scans, and collect less often (each request makes
+    # short-lived objects that reference counting frees anyway). About 5% more events/s here.
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
     buffer = make_buffer()
     if isinstance(buffer, GroupCommit) and isinstance(buffer.inner, FallbackBuffer):
         buffer = buffer.inner
