@@ -17,6 +17,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("sites/", sites.site_list, name="sites"),
     path("sites/new/", sites.site_new, name="site-new"),
+    path("api/v1/stats/realtime/visitors", stats.realtime_visitors, name="api-realtime-visitors"),
     path("api/v1/stats/aggregate", stats.aggregate, name="api-aggregate"),
     path("api/v1/stats/timeseries", stats.timeseries, name="api-timeseries"),
     path("api/v1/stats/breakdown", stats.breakdown, name="api-breakdown"),

@@ -185,3 +185,23 @@ def test_bad_parameters_get_400_naming_the_parameter(
     response = get(path, owner.key, **params)
     assert response.status_code == 400
     assert response.json()["error"].startswith(field)
+
+
+def test_realtime_visitors_counts_the_last_five_minutes(
+    owner: Persona, outsider: Persona, events_table: None
+) -> None:
+    now = dt.datetime.now(dt.UTC)
+    site = owner.site.id
+    seed(
+        [
+            make_event(site, timestamp=now - dt.timedelta(minutes=1), visitor_id=1),
+            make_event(site, timestamp=now - dt.timedelta(minutes=4), visitor_id=1, name="engagement"),
+            make_event(site, timestamp=now - dt.timedelta(minutes=2), visitor_id=2, name="Signup"),
+            make_event(site, timestamp=now - dt.timedelta(minutes=7), visitor_id=3),
+            make_event(outsider.site.id, timestamp=now, visitor_id=4),
+        ]
+    )
+    response = get("realtime/visitors", owner.key, site_id="example.com")
+    assert (response.status_code, response.json()) == (200, 2)
+    assert get("realtime/visitors", owner.key, site_id="elsewhere.org").status_code == 404
+    assert get("realtime/visitors", None, site_id="example.com").status_code == 401

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -11,6 +12,7 @@ from analytics import client, run_query
 from analytics.errors import QueryError
 from analytics.periods import today_in
 from analytics.query import Query
+from analytics.realtime import current_visitors
 from panel.stats_api import params
 from panel.stats_api.auth import ApiRequest, error, stats_api
 
@@ -34,6 +36,21 @@ def _answer(build: Callable[[], dict[str, Any]]) -> HttpResponse:
     except client.ClickHouseError as exc:
         if "TIMEOUT" in str(exc).upper():
             return error(503, "the query took too long; try a shorter period")
+        raise
+
+
+@stats_api("stats:read")
+def realtime_visitors(request: ApiRequest) -> HttpResponse:
+    """Plausible's ``/realtime/visitors``: a bare number, the visitors of the last five minutes."""
+    return _answer_value(lambda: current_visitors(request.site.id, dt.datetime.now(dt.UTC)))
+
+
+def _answer_value(build: Callable[[], int]) -> HttpResponse:
+    try:
+        return JsonResponse(build(), safe=False)
+    except client.ClickHouseError as exc:
+        if "TIMEOUT" in str(exc).upper():
+            return error(503, "the query took too long; try again")
         raise
 
 
