@@ -11,7 +11,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from analytics.config import ConfigError, data_dir, database_url, env_bool, env_int, env_str
+from analytics.config import ConfigError, data_dir, database_url, env_bool, env_int, env_str, redis_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -104,6 +104,15 @@ STORAGES = {
 }
 
 # Security: secure by default; plain-HTTP local use says LANTERN_HTTPS=0 (the default for ./dev serve).
+# Counters for rate limits: Redis when there is one (shared by every web process), else this process.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url()}
+    if redis_url()
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+# Requests a Stats API key may make (Plausible's default is 600 an hour); "0/h" would refuse all.
+STATS_API_RATE = env_str("STATS_API_RATE") or "600/h"
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = HTTPS

@@ -205,3 +205,14 @@ def test_realtime_visitors_counts_the_last_five_minutes(
     assert (response.status_code, response.json()) == (200, 2)
     assert get("realtime/visitors", owner.key, site_id="elsewhere.org").status_code == 404
     assert get("realtime/visitors", None, site_id="example.com").status_code == 401
+
+
+def test_each_api_key_has_an_hourly_allowance(owner: Persona, outsider: Persona, events_table: None) -> None:
+    from django.test import override_settings
+
+    with override_settings(STATS_API_RATE="3/h"):
+        statuses = [get("realtime/visitors", owner.key, site_id="example.com").status_code for _ in range(4)]
+        assert statuses == [200, 200, 200, 429]
+        refused = get("aggregate", owner.key, site_id="example.com", metrics="visitors")
+        assert refused.status_code == 429 and "3/h" in refused.json()["error"]
+        assert get("realtime/visitors", outsider.key, site_id="elsewhere.org").status_code == 200  # its own

@@ -9,7 +9,9 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django_ratelimit.core import is_ratelimited
 
 from panel.accounts.models import User
 from panel.apikeys.models import ApiKey
@@ -25,6 +27,19 @@ def error(status: int, message: str) -> JsonResponse:
     return JsonResponse({"error": message}, status=status)
 
 
+def _over_limit(request: HttpRequest, key: ApiKey) -> bool:
+    """Count this request against the key's allowance (``STATS_API_RATE``, a fixed window)."""
+    return bool(
+        is_ratelimited(
+            request,
+            group="stats-api",
+            key=lambda _group, _request: f"key:{key.pk}",
+            rate=settings.STATS_API_RATE,
+            increment=True,
+        )
+    )
+
+
 def _principal(request: HttpRequest, scope: str) -> tuple[User | None, ApiKey | None, JsonResponse | None]:
     header = request.headers.get("Authorization", "")
     if header:
@@ -36,6 +51,9 @@ def _principal(request: HttpRequest, scope: str) -> tuple[User | None, ApiKey | 
             return None, None, error(401, "Invalid API key")
         if not key.has_scope(scope):
             return None, None, error(403, f"this API key lacks the {scope} scope")
+        if _over_limit(request, key):
+            rate = settings.STATS_API_RATE
+            return None, None, error(429, f"Too many requests: an API key may make {rate}; wait and retry")
         key.touch()
         return key.user, key, None
     if isinstance(request.user, User) and request.user.is_authenticated:
