@@ -216,3 +216,21 @@ def test_each_api_key_has_an_hourly_allowance(owner: Persona, outsider: Persona,
         refused = get("aggregate", owner.key, site_id="example.com", metrics="visitors")
         assert refused.status_code == 429 and "3/h" in refused.json()["error"]
         assert get("realtime/visitors", outsider.key, site_id="elsewhere.org").status_code == 200  # its own
+
+
+def test_aggregate_compares_with_the_previous_period(owner: Persona, events_table: None) -> None:
+    today = today_in(owner.site.timezone)
+    noon = dt.datetime.combine(today, dt.time(12), dt.UTC)
+    site = owner.site.id
+    this_week = [make_event(site, timestamp=noon - dt.timedelta(days=d), visitor_id=d) for d in range(3)]
+    last_week = [make_event(site, timestamp=noon - dt.timedelta(days=8), visitor_id=9)] * 1
+    seed(this_week + last_week)
+    response = get(
+        "aggregate", owner.key, site_id="example.com", period="7d", metrics="visitors,pageviews",
+        compare="previous_period",
+    )  # fmt: skip
+    assert response.json() == {
+        "results": {"visitors": {"value": 3, "change": 200}, "pageviews": {"value": 3, "change": 200}}
+    }
+    bad = get("aggregate", owner.key, site_id="example.com", metrics="visitors", compare="yesterday")
+    assert bad.status_code == 400 and bad.json()["error"].startswith("compare:")

@@ -82,6 +82,15 @@ def parse_common(
     )
 
 
+def parse_compare(raw: str | None) -> bool:
+    """``compare=previous_period`` asks for each metric's change; nothing else is a comparison here."""
+    if raw is None or raw == "":
+        return False
+    if raw != "previous_period":
+        raise QueryError("compare", f"{raw!r} is not supported; use previous_period")
+    return True
+
+
 def _positive_int(params: Mapping[str, str], name: str, default: int, maximum: int) -> int:
     raw = params.get(name)
     if raw is None or raw == "":

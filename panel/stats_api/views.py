@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from django.http import HttpResponse, JsonResponse
 
 from analytics import client, run_query
+from analytics.compare import change
 from analytics.errors import QueryError
 from analytics.periods import today_in
 from analytics.query import Query
@@ -58,11 +60,24 @@ def _answer_value(build: Callable[[], int]) -> HttpResponse:
 def aggregate(request: ApiRequest) -> HttpResponse:
     def build() -> dict[str, Any]:
         query = _query(request)
-        rows = run_query(query, tag="api:aggregate")
-        totals = rows[0] if rows else dict.fromkeys(query.metrics, 0)
-        return {"results": {metric: {"value": totals[metric]} for metric in query.metrics}}
+        compare = params.parse_compare(request.GET.get("compare"))
+        totals = _totals(query, tag="api:aggregate")
+        results: dict[str, dict[str, Any]] = {m: {"value": totals[m]} for m in query.metrics}
+        if compare:
+            before = _totals(
+                dataclasses.replace(query, date_range=query.date_range.previous()),
+                tag="api:aggregate:compare",
+            )
+            for metric in query.metrics:
+                results[metric]["change"] = change(metric, totals[metric], before[metric])
+        return {"results": results}
 
     return _answer(build)
+
+
+def _totals(query: Query, *, tag: str) -> dict[str, Any]:
+    rows = run_query(query, tag=tag)
+    return rows[0] if rows else dict.fromkeys(query.metrics, 0)
 
 
 def _rows(query: Query, *, key: str, tag: str) -> dict[str, Any]:
