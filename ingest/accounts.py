@@ -107,7 +107,7 @@ class AccountsDB:
         ]
 
     def fetch_key(self, key_hash: str) -> KeyGrant | None:
-        """The grant of the live API key with this SHA-256 hash, or None."""
+        """The grant of the live API key with this SHA-256 hash, or None; records that it was used."""
         keys = self._run(
             "SELECT user_id, scopes FROM apikeys_apikey WHERE key_hash = ? AND revoked_at IS NULL",
             (key_hash,),
@@ -115,6 +115,11 @@ class AccountsDB:
         if not keys:
             return None
         user_id, scopes = keys[0]
+        now = dt.datetime.now(dt.UTC)  # the key was used: once per cache period is often enough
+        self._run(
+            "UPDATE apikeys_apikey SET last_used_at = ? WHERE key_hash = ?",
+            (now.isoformat() if self._is_sqlite else now, key_hash),
+        )
         sites = self._run(
             "SELECT s.id FROM lantern_site s JOIN accounts_membership m"
             " ON m.organisation_id = s.organisation_id WHERE m.user_id = ?",

@@ -197,6 +197,16 @@ def test_a_key_cannot_send_events_to_another_organisations_site(
     assert buffered(app) == []
 
 
+def test_sending_with_a_key_records_its_last_use(app: IngestApp, site: Persona) -> None:
+    from panel.apikeys.models import ApiKey
+
+    ApiKey.objects.filter(user=site.user).update(last_used_at=None)
+    assert post(app, page(ip=GB_LONDON), key=site.key).status == 202
+    key = ApiKey.objects.get(user=site.user)
+    assert key.last_used_at is not None
+    assert abs((key.last_used_at - dt.datetime.now(dt.UTC)).total_seconds()) < 60
+
+
 def test_a_revoked_key_stops_working(app: IngestApp, site: Persona) -> None:
     from django.utils import timezone
 
