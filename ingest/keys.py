@@ -31,6 +31,11 @@ def bearer(header: str) -> str | None:
     return value.strip()
 
 
+def looks_like_key(raw: str) -> bool:
+    """Whether ``raw`` has the shape of one of our keys (checked before any lookup)."""
+    return raw.startswith(KEY_PREFIX) and len(raw) <= MAX_KEY_LENGTH
+
+
 class KeyRing:
     """Grants by key, from ``load(key_hash)``, cached for ``ttl`` seconds (a revoked key dies within it)."""
 
@@ -48,7 +53,7 @@ class KeyRing:
         self._cache: dict[str, tuple[float, KeyGrant | None]] = {}
 
     def grant(self, raw: str) -> KeyGrant | None:
-        if not raw.startswith(KEY_PREFIX) or len(raw) > MAX_KEY_LENGTH:
+        if not looks_like_key(raw):
             return None
         digest = hash_key(raw)
         now = self._clock()

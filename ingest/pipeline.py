@@ -126,13 +126,13 @@ class Pipeline:
         timestamp = request.timestamp or now
         self._check_age(timestamp, sites, now)
         self._rate_limit(request, sites, now)
-        where = self._geo.locate(request.ip) if self._geo else UNKNOWN
         agent = classify(request.user_agent)
-        reason = self._filter(request, sites, agent, where, context)
+        reason = self._screen(request, agent, context)
+        where = UNKNOWN if reason or not self._geo else self._geo.locate(request.ip)
+        reason = reason or self._shield(request, sites, where)
         if reason is not None:
-            for site in sites:
-                self.drops.add(site.id, reason, now.date())
-            return Outcome((), DropReason(reason))
+            self._count_drop(sites, reason, now)
+            return Outcome((), reason)
         return Outcome(
             tuple(
                 self._enrich(request, site, agent, where, timestamp, self._visitor(request, site, timestamp))
@@ -173,31 +173,33 @@ class Pipeline:
         if timestamp < now - dt.timedelta(days=oldest):
             raise PayloadError("timestamp", f"is older than the site's data retention of {oldest} days")
 
+    def _count_drop(self, sites: list[SiteInfo], reason: DropReason, now: dt.datetime) -> None:
+        for site in sites:
+            self.drops.add(site.id, reason, now.date())
+
     def _rate_limit(self, request: EventRequest, sites: list[SiteInfo], now: dt.datetime) -> None:
-        reason = DropReason.RATE_LIMITED
         if not self._limits.per_client.allow(request.ip):
-            for site in sites:
-                self.drops.add(site.id, reason, now.date())
+            self._count_drop(sites, DropReason.RATE_LIMITED, now)
             raise RateLimited("client", "too many events from this client, slow down")
         for site in sites:
             if not self._limits.per_site.allow(str(site.id)):
-                self.drops.add(site.id, reason, now.date())
+                self._count_drop([site], DropReason.RATE_LIMITED, now)
                 raise RateLimited("domain", f"too many events for {site.domain}, slow down")
 
     @staticmethod
-    def _filter(
-        request: EventRequest,
-        sites: list[SiteInfo],
-        agent: UserAgentInfo,
-        where: Location,
-        context: Context,
-    ) -> str | None:
+    def _screen(request: EventRequest, agent: UserAgentInfo, context: Context) -> DropReason | None:
+        """The filters that need no lookup: prefetch, bots, referrer spam."""
         if context.prefetch:
             return DropReason.PREFETCH
         if agent.is_bot:
             return DropReason.BOT
         if is_spam(request.referrer):
             return DropReason.SPAM
+        return None
+
+    @staticmethod
+    def _shield(request: EventRequest, sites: list[SiteInfo], where: Location) -> DropReason | None:
+        """The first of the sites' shields that excludes this event."""
         for site in sites:
             reason = site.shields.check(
                 ip=request.ip,

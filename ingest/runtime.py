@@ -45,6 +45,13 @@ def make_buffer() -> Buffer:
     return GroupCommit(FallbackBuffer(RedisStreamBuffer(url), fallback_spool_dir()))
 
 
+def _fallback() -> FallbackBuffer | None:
+    """Server mode's fallback buffer behind the group commit, or None in embedded mode."""
+    buffer = make_buffer()
+    inner = buffer.inner if isinstance(buffer, GroupCommit) else buffer
+    return inner if isinstance(inner, FallbackBuffer) else None
+
+
 def fallback_spool_dir() -> Path:
     """Where a web process spools events while Redis is unreachable (``LANTERN_FALLBACK_SPOOL``)."""
     return Path(env_str("LANTERN_FALLBACK_SPOOL") or data_dir() / "fallback-spool").resolve()
@@ -105,13 +112,12 @@ def start_workers() -> None:
     # short-lived objects that reference counting frees anyway). About 5% more events/s here.
     gc.freeze()
     gc.set_threshold(20_000, 20, 20)
-    buffer = make_buffer()
-    if isinstance(buffer, GroupCommit) and isinstance(buffer.inner, FallbackBuffer):
-        buffer = buffer.inner
-        _workers.append(start_replayer(buffer))
-        log.info("fallback spool replayer started (%s)", buffer.spool_root)
+    fallback = _fallback()
+    if fallback is not None:
+        _workers.append(start_replayer(fallback))
+        log.info("fallback spool replayer started (%s)", fallback.spool_root)
     else:
-        _workers.append(start_thread(Flusher(buffer), interval_s=flush_interval_s()))
+        _workers.append(start_thread(Flusher(make_buffer()), interval_s=flush_interval_s()))
         log.info("embedded flusher started")
 
 
@@ -123,8 +129,5 @@ def stop_workers(timeout_s: float = 15.0) -> None:
         stop.set()
     for thread, _stop in _workers:
         thread.join(timeout_s)
-    buffer = make_buffer()
-    if isinstance(buffer, GroupCommit):
-        buffer = buffer.inner
-    if _workers and isinstance(buffer, FallbackBuffer):
-        buffer.close()  # lets go of its spool directory: another worker (or the next start) adopts it
+    if _workers and (fallback := _fallback()) is not None:
+        fallback.close()  # lets go of its spool directory: another worker (or the next start) adopts it

@@ -6,9 +6,9 @@ uses them to validate, ingest to build a ``Shields`` it checks every event again
 
     >>> shields = Shields.from_text(ips="10.0.0.0/8", pages="/admin/**", countries="", hostnames="")
     >>> shields.check(ip="10.1.2.3", pathname="/", country="", hostname="example.com")
-    'shield_ip'
+    <DropReason.SHIELD_IP: 'shield_ip'>
     >>> shields.check(ip="192.0.2.1", pathname="/admin/users/7", country="", hostname="example.com")
-    'shield_page'
+    <DropReason.SHIELD_PAGE: 'shield_page'>
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ import logging
 import re
 from collections.abc import Callable
 from typing import TypeVar
+
+from ingest.drops import DropReason
 
 log = logging.getLogger(__name__)
 
@@ -130,16 +132,16 @@ class Shields:
                 return False
         return True
 
-    def check(self, *, ip: str, pathname: str, country: str, hostname: str) -> str | None:
+    def check(self, *, ip: str, pathname: str, country: str, hostname: str) -> DropReason | None:
         """The drop reason for an event these shields exclude, or None."""
         if self.blocks_ip(ip):
-            return "shield_ip"
+            return DropReason.SHIELD_IP
         if self.blocks_host(hostname):
-            return "shield_hostname"
+            return DropReason.SHIELD_HOSTNAME
         if self.pages is not None and self.pages.fullmatch(pathname):
-            return "shield_page"
+            return DropReason.SHIELD_PAGE
         if country and country in self.countries:
-            return "shield_country"
+            return DropReason.SHIELD_COUNTRY
         return None
 
 

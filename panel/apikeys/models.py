@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from django.db import models
 from django.utils import timezone
 
-from ingest.keys import KEY_PREFIX, hash_key
+from ingest.keys import KEY_PREFIX, hash_key, looks_like_key
 from panel.accounts.models import User
 
 SCOPES = ("stats:read", "events:write", "sites:write")
@@ -23,7 +23,7 @@ VISIBLE = 11  # "lk_" and eight characters stay visible in lists
 class ApiKeyQuerySet(models.QuerySet["ApiKey"]):
     def for_raw_key(self, raw: str) -> ApiKey | None:
         """The live key matching ``raw``, or None."""
-        if not raw.startswith(KEY_PREFIX) or len(raw) > 200:
+        if not looks_like_key(raw):
             return None
         return self.select_related("user").filter(key_hash=hash_key(raw), revoked_at__isnull=True).first()
 

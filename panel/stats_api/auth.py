@@ -13,6 +13,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django_ratelimit.core import is_ratelimited
 
+from ingest.keys import bearer
 from panel.accounts.models import User
 from panel.apikeys.models import ApiKey
 from panel.sites.models import Site
@@ -43,10 +44,10 @@ def _over_limit(request: HttpRequest, key: ApiKey) -> bool:
 def _principal(request: HttpRequest, scope: str) -> tuple[User | None, ApiKey | None, JsonResponse | None]:
     header = request.headers.get("Authorization", "")
     if header:
-        kind, _, raw = header.partition(" ")
-        if kind.lower() != "bearer" or not raw.strip():
+        raw = bearer(header)
+        if not raw:
             return None, None, error(401, "Authorization must be 'Bearer <API key>'")
-        key = ApiKey.objects.for_raw_key(raw.strip())
+        key = ApiKey.objects.for_raw_key(raw)
         if key is None:
             return None, None, error(401, "Invalid API key")
         if not key.has_scope(scope):
