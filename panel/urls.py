@@ -7,6 +7,10 @@ from django.urls import path
 
 from panel.accounts import views as accounts
 from panel.dashboard import views as dashboard
+from panel.exports import views as exports
+from panel.sharing import settings_views as sharing_settings
+from panel.sharing import views as sharing
+from panel.sites import settings_views as site_settings
 from panel.sites import views as sites
 from panel.stats_api import views as stats
 
@@ -22,5 +26,20 @@ urlpatterns = [
     path("api/v1/stats/timeseries", stats.timeseries, name="api-timeseries"),
     path("api/v1/stats/breakdown", stats.breakdown, name="api-breakdown"),
     path("<str:domain>/snippet/", sites.site_snippet, name="site-snippet"),
+    path("share/<str:domain>", sharing.shared_dashboard, name="shared-dashboard"),
+    path("<str:domain>/export.zip", exports.export_zip, name="export-zip"),
+    path("<str:domain>/export/<slug:widget>.csv", exports.export_widget, name="export-widget"),
+    path("<str:domain>/settings/", site_settings.general, name="site-settings"),
+    path("<str:domain>/settings/shields/", site_settings.shields, name="site-settings-shields"),
+    path("<str:domain>/settings/snippet/", site_settings.snippet, name="site-settings-snippet"),
+    path("<str:domain>/settings/links/", sharing_settings.links, name="site-settings-links"),
+    path(
+        "<str:domain>/settings/links/<int:link_id>/revoke",
+        sharing_settings.revoke,
+        name="site-settings-link-revoke",
+    ),
+    path("<str:domain>/settings/danger/", site_settings.danger, name="site-settings-danger"),
+    path("<str:domain>/settings/danger/reset", site_settings.reset_stats, name="site-reset-stats"),
+    path("<str:domain>/settings/danger/delete", site_settings.delete_site, name="site-delete"),
     path("<str:domain>/", dashboard.dashboard, name="dashboard"),
 ]

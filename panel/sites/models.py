@@ -12,7 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from ingest.shields import ShieldError, parse_countries, parse_hostnames, parse_networks, parse_pages
-from panel.accounts.models import Organisation, User
+from panel.accounts.models import Membership, Organisation, User
 
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$|^localhost$")
 
@@ -60,6 +60,13 @@ class SiteQuerySet(models.QuerySet["Site"]):
     def for_user(self, user: User) -> SiteQuerySet:
         """The sites of every organisation the user is a member of."""
         return self.filter(organisation__memberships__user=user)
+
+    def managed_by(self, user: User) -> SiteQuerySet:
+        """The sites whose settings the user may change: owner or admin of the site's organisation."""
+        return self.filter(
+            organisation__memberships__user=user,
+            organisation__memberships__role__in=(Membership.Role.OWNER, Membership.Role.ADMIN),
+        )
 
 
 DEFAULT_RETENTION_DAYS = 3 * 365

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from panel.accounts.models import User
 from panel.sites.forms import SiteForm
 from panel.sites.models import Site
+from panel.sites.snippet import SnippetOptions, build
 
 
 def _user(request: HttpRequest) -> User:
@@ -36,11 +37,8 @@ def site_new(request: HttpRequest) -> HttpResponse:
     return render(request, "sites/new.html", {"form": form}, status=400 if form.errors else 200)
 
 
-def snippet_for(site: Site) -> str:
-    return f'<script defer data-domain="{site.domain}" src="{settings.BASE_URL}/js/script.js"></script>'
-
-
 @login_required
 def site_snippet(request: HttpRequest, domain: str) -> HttpResponse:
     site = get_object_or_404(Site.objects.for_user(_user(request)), domain=domain)
-    return render(request, "sites/snippet.html", {"site": site, "snippet": snippet_for(site)})
+    snippet = build(site.domain, settings.BASE_URL, SnippetOptions()).main
+    return render(request, "sites/snippet.html", {"site": site, "snippet": snippet})

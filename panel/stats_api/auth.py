@@ -1,4 +1,5 @@
-"""Who is asking, and for which site: an API key in ``Authorization: Bearer`` or a logged-in session.
+"""Who is asking, and for which site: an API key in ``Authorization: Bearer``, a logged-in session, or
+(``stats:read`` GETs only) a shared link's ``auth=<slug>`` parameter for that link's site.
 
 The decorator attaches ``request.site`` (and ``request.api_key`` when a key was used), so views never
 parse keys. A site the caller cannot see answers 404, the same as one that does not exist.
@@ -16,6 +17,7 @@ from django_ratelimit.core import is_ratelimited
 from ingest.keys import bearer
 from panel.accounts.models import User
 from panel.apikeys.models import ApiKey
+from panel.sharing import access as sharing
 from panel.sites.models import Site
 
 
@@ -68,6 +70,8 @@ def stats_api(
     def decorate(view: Callable[[ApiRequest], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
         @functools.wraps(view)
         def wrapper(request: HttpRequest) -> HttpResponse:
+            if sharing.PARAM in request.GET:
+                return _as_shared_link(request, scope, view)
             if request.method != "GET":
                 return error(405, "use GET")
             user, key, failure = _principal(request, scope)
@@ -87,3 +91,19 @@ def stats_api(
         return wrapper
 
     return decorate
+
+
+def _as_shared_link(
+    request: HttpRequest, scope: str, view: Callable[[ApiRequest], HttpResponse]
+) -> HttpResponse:
+    """A shared link reads the stats of its own site, and nothing else."""
+    if request.method != "GET" or scope != "stats:read":
+        return error(403, "auth: a shared link can only read stats")
+    site_id = (request.GET.get("site_id") or "").strip().lower()
+    site = sharing.shared_site(request, site_id)
+    if site is None:
+        return error(404, f"auth: no shared link to {site_id!r} (revoked, or its password not given)")
+    api_request: ApiRequest = request  # type: ignore[assignment]
+    api_request.site = site
+    api_request.api_key = None
+    return view(api_request)

@@ -1,0 +1,46 @@
+"""Managing a site's shared links (its owners and admins): list, create, revoke."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from panel.accounts.models import User
+from panel.sharing.forms import SharedLinkForm
+from panel.sharing.models import SharedLink
+from panel.sites.access import site_admin
+from panel.sites.models import Site
+
+
+@require_http_methods(["GET", "POST"])
+@site_admin
+def links(request: HttpRequest, site: Site) -> HttpResponse:
+    form = SharedLinkForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        by = request.user if isinstance(request.user, User) else None
+        link = SharedLink.objects.create_for(
+            site, name=form.cleaned_data["name"], password=form.cleaned_data["password"], by=by
+        )
+        messages.success(request, f"Shared link “{link.name}” created.")
+        return redirect("site-settings-links", domain=site.domain)
+    context = {
+        "site": site,
+        "tab": "links",
+        "form": form,
+        "links": site.shared_links.all(),
+        "base_url": settings.BASE_URL,
+    }
+    return render(request, "sharing/links.html", context, status=400 if form.errors else 200)
+
+
+@require_POST
+@site_admin
+def revoke(request: HttpRequest, site: Site, link_id: int) -> HttpResponse:
+    """Delete the link: from now on its URL answers 404."""
+    link = get_object_or_404(site.shared_links, pk=link_id)
+    link.delete()
+    messages.success(request, f"Shared link “{link.name}” revoked.")
+    return redirect("site-settings-links", domain=site.domain)

@@ -1,0 +1,108 @@
+"""A site's settings pages, for its owners and admins: general, shields, the tracker snippet, and the
+danger zone (reset its stats, delete it). Shared links are managed in ``panel.sharing``."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.db import transaction
+from django.forms import BaseForm
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from analytics.deletion import delete_site_data
+from panel.sites.access import site_admin
+from panel.sites.forms import ConfirmDomainForm, GeneralForm, ShieldsForm, SnippetForm
+from panel.sites.models import Site
+from panel.sites.snippet import SnippetOptions, build
+
+
+def _page(request: HttpRequest, site: Site, template: str, tab: str, **context: object) -> HttpResponse:
+    forms = [value for value in context.values() if isinstance(value, BaseForm)]
+    status = 400 if any(form.is_bound and form.errors for form in forms) else 200
+    return render(request, template, {"site": site, "tab": tab, **context}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@site_admin
+def general(request: HttpRequest, site: Site) -> HttpResponse:
+    form = GeneralForm(request.POST or None, instance=site)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Saved.")
+        return redirect("site-settings", domain=site.domain)
+    return _page(request, site, "sites/settings/general.html", "general", form=form)
+
+
+@require_http_methods(["GET", "POST"])
+@site_admin
+def shields(request: HttpRequest, site: Site) -> HttpResponse:
+    form = ShieldsForm(request.POST or None, instance=site)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Saved. Ingest applies the shields within a few seconds.")
+        return redirect("site-settings-shields", domain=site.domain)
+    return _page(request, site, "sites/settings/shields.html", "shields", form=form)
+
+
+@require_http_methods(["GET"])
+@site_admin
+def snippet(request: HttpRequest, site: Site) -> HttpResponse:
+    form = SnippetForm(request.GET or None)
+    options = form.options() if form.is_bound and form.is_valid() else SnippetOptions()
+    built = build(site.domain, settings.BASE_URL, options)
+    return _page(request, site, "sites/settings/snippet.html", "snippet", form=form, snippet=built)
+
+
+def _danger_page(
+    request: HttpRequest,
+    site: Site,
+    *,
+    reset_form: ConfirmDomainForm | None = None,
+    delete_form: ConfirmDomainForm | None = None,
+) -> HttpResponse:
+    return _page(
+        request,
+        site,
+        "sites/settings/danger.html",
+        "danger",
+        reset_form=reset_form or ConfirmDomainForm(domain=site.domain, prefix="reset"),
+        delete_form=delete_form or ConfirmDomainForm(domain=site.domain, prefix="delete"),
+    )
+
+
+@require_http_methods(["GET"])
+@site_admin
+def danger(request: HttpRequest, site: Site) -> HttpResponse:
+    return _danger_page(request, site)
+
+
+@require_POST
+@site_admin
+def reset_stats(request: HttpRequest, site: Site) -> HttpResponse:
+    """Delete every event, visit and drop count of the site; the site and its settings stay."""
+    form = ConfirmDomainForm(request.POST, domain=site.domain, prefix="reset")
+    if not form.is_valid():
+        return _danger_page(request, site, reset_form=form)
+    delete_site_data(site.id)
+    messages.success(request, f"Every recorded event of {site.domain} is deleted.")
+    return redirect("site-settings-danger", domain=site.domain)
+
+
+@require_POST
+@site_admin
+def delete_site(request: HttpRequest, site: Site) -> HttpResponse:
+    """Delete the site's data in ClickHouse, then the site with its settings and shared links.
+
+    The site's row goes only when ClickHouse's deletion has succeeded, so a failure can be retried.
+    """
+    form = ConfirmDomainForm(request.POST, domain=site.domain, prefix="delete")
+    if not form.is_valid():
+        return _danger_page(request, site, delete_form=form)
+    site_id, domain = site.id, site.domain
+    with transaction.atomic():
+        site.delete()
+        delete_site_data(site_id)
+    messages.success(request, f"{domain} and all its data are deleted.")
+    return redirect("sites")
