@@ -1,0 +1,58 @@
+"""Deleting a site's data from ClickHouse: no row of it remains in any table; other sites' rows stay."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from analytics import client, sessions
+from analytics.deletion import delete_site_data, site_row_counts, tables_with_site_data
+from tests.conftest import make_event, seed
+
+GONE, KEPT = 7001, 7002
+# Tables that hold no site's data (everything else must have a site_id column, or deletion misses it).
+NOT_SITE_DATA = {"lantern_migrations"}
+
+
+@pytest.fixture
+def two_sites(clickhouse: None) -> None:
+    now = dt.datetime.now(dt.UTC)
+    events = [
+        make_event(site, timestamp=now - dt.timedelta(days=days), visitor_id=visitor, pathname=f"/{days}")
+        for site in (GONE, KEPT)
+        for visitor in (1, 2)
+        for days in (0, 40)  # two monthly partitions
+    ]
+    seed(events)
+    sessions.update([event.to_json() for event in events])
+    for site in (GONE, KEPT):
+        client.command("INSERT INTO dropped_events VALUES ({site:UInt64}, today(), 'bot', 3)", {"site": site})
+
+
+def test_every_table_of_site_data_is_covered(clickhouse: None) -> None:
+    tables = {
+        str(row[0])
+        for row in client.execute(
+            "SELECT name FROM system.tables WHERE database = currentDatabase() AND engine LIKE '%MergeTree'"
+        ).rows
+    }
+    assert {"events", "sessions", "dropped_events"} <= set(tables_with_site_data())
+    assert tables - set(tables_with_site_data()) <= NOT_SITE_DATA
+
+
+def test_it_deletes_every_row_of_the_site_and_only_those(two_sites: None) -> None:
+    before_gone, before_kept = site_row_counts(GONE), site_row_counts(KEPT)
+    assert all(count > 0 for count in before_gone.values()), before_gone
+    assert sorted(delete_site_data(GONE)) == sorted(before_gone)
+    assert site_row_counts(GONE) == dict.fromkeys(before_gone, 0)
+    assert site_row_counts(KEPT) == before_kept
+    # physically gone: the mutation has finished, nothing is waiting to be applied
+    pending = client.execute("SELECT count() FROM system.mutations WHERE is_done = 0").rows[0][0]
+    assert pending == 0
+
+
+def test_deleting_a_site_without_data_is_harmless(two_sites: None) -> None:
+    before = site_row_counts(KEPT)
+    delete_site_data(999_999)
+    assert site_row_counts(KEPT) == before

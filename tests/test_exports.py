@@ -1,0 +1,144 @@
+"""CSV export of the dashboard's view: every widget, one widget, for members and shared links only."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import zipfile
+
+import pytest
+from django.test import Client
+
+from analytics import sessions
+from analytics.periods import today_in
+from panel.exports.widgets import WIDGETS
+from panel.sharing.models import SharedLink
+from tests.conftest import Persona, make_event, seed
+
+HOSTILE = ['=HYPERLINK("http://evil.example","x")', "+1", "-1", "@SUM(A1:A2)"]
+
+
+@pytest.fixture
+def seeded(owner: Persona, outsider: Persona, events_table: None) -> None:
+    now = dt.datetime.now(dt.UTC)
+    events = [
+        make_event(owner.site.id, timestamp=now, visitor_id=1, pathname="/", referrer_source="Google"),
+        make_event(owner.site.id, timestamp=now, visitor_id=2, pathname="/pricing", country_code="DE"),
+        *(
+            make_event(owner.site.id, timestamp=now, visitor_id=10 + i, pathname=path, referrer_source=path)
+            for i, path in enumerate(HOSTILE)
+        ),
+        make_event(outsider.site.id, timestamp=now, visitor_id=3, pathname="/secret"),
+    ]
+    seed(events)
+    sessions.update([event.to_json() for event in events])
+
+
+def member(persona: Persona) -> Client:
+    browser = Client()
+    browser.force_login(persona.user)
+    return browser
+
+
+def read_csv(data: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(data.decode("utf-8"))))
+
+
+def test_the_zip_holds_every_widget(owner: Persona, seeded: None) -> None:
+    response = member(owner).get("/example.com/export.zip", {"period": "day"})
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    assert response["Content-Disposition"].startswith('attachment; filename="example.com-')
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    assert sorted(archive.namelist()) == sorted(f"{name}.csv" for name in WIDGETS)
+    visitors = read_csv(archive.read("visitors.csv"))
+    assert visitors[0] == [
+        "date",
+        "visitors",
+        "visits",
+        "pageviews",
+        "views_per_visit",
+        "bounce_rate",
+        "visit_duration",
+    ]
+    assert len(visitors) == 1 + 24 and sum(int(row[1]) for row in visitors[1:]) == 6  # hours of the day
+    pages = read_csv(archive.read("pages.csv"))
+    assert pages[0] == ["page", "visitors", "pageviews", "bounce_rate", "time_on_page", "scroll_depth"]
+    names = {row[0] for row in pages[1:]}
+    assert names == {"/", "/pricing", *("'" + path for path in HOSTILE)}
+    sources = {row[0] for row in read_csv(archive.read("sources.csv"))[1:]}
+    assert {"Google", "'+1", "'-1", "'@SUM(A1:A2)"} <= sources
+    countries = read_csv(archive.read("countries.csv"))
+    assert countries[0] == ["country", "visitors", "percentage"] and ["DE", "1", "16.7"] in countries
+    assert "secret" not in b"".join(archive.read(name) for name in archive.namelist()).decode()
+    assert today_in(owner.site.timezone).isoformat() in response["Content-Disposition"]
+
+
+def test_one_widget_as_csv_with_the_views_filters(owner: Persona, seeded: None) -> None:
+    response = member(owner).get(
+        "/example.com/export/pages.csv", {"period": "day", "filters": "event:page==/pricing|/"}
+    )
+    assert response.status_code == 200 and response["Content-Type"] == "text/csv; charset=utf-8"
+    assert "-pages-" in response["Content-Disposition"]
+    rows = read_csv(response.content)
+    assert [row[:3] for row in rows[1:]] == [["/", "1", "1"], ["/pricing", "1", "1"]]
+
+
+def test_every_hostile_cell_is_prefixed_in_every_file(owner: Persona, seeded: None) -> None:
+    archive = zipfile.ZipFile(io.BytesIO(member(owner).get("/example.com/export.zip").content))
+    for name in archive.namelist():
+        for row in read_csv(archive.read(name)):
+            for cell in row:
+                assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), (name, cell)
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"period": "fortnight"}, "period"),
+        ({"filters": "event:nope==1"}, "filters"),
+        ({"interval": "x"}, "interval"),
+    ],
+)
+def test_bad_parameters_answer_400_naming_them(
+    owner: Persona, seeded: None, params: dict[str, str], field: str
+) -> None:
+    response = member(owner).get("/example.com/export/visitors.csv", params)
+    assert response.status_code == 400 and response.content.decode().startswith(f"{field}:")
+
+
+def test_unknown_widget_is_404(owner: Persona) -> None:
+    assert member(owner).get("/example.com/export/passwords.csv").status_code == 404
+
+
+def test_another_organisation_gets_404(owner: Persona, outsider: Persona, seeded: None) -> None:
+    browser = member(outsider)
+    assert browser.get("/example.com/export.zip").status_code == 404
+    assert browser.get("/example.com/export/pages.csv").status_code == 404
+    assert browser.get("/nosuch.example/export.zip").status_code == 404
+
+
+def test_logged_out_goes_to_login(owner: Persona) -> None:
+    response = Client().get("/example.com/export.zip?period=7d")
+    assert response.status_code == 302 and response["Location"].startswith("/login/?next=")
+
+
+def test_a_shared_link_exports_its_own_site_only(owner: Persona, outsider: Persona, seeded: None) -> None:
+    link = SharedLink.objects.create_for(owner.site, name="Public")
+    browser = Client()
+    response = browser.get("/example.com/export/pages.csv", {"auth": link.slug, "period": "day"})
+    assert response.status_code == 200 and len(read_csv(response.content)) == 1 + 6
+    assert browser.get("/example.com/export.zip", {"auth": link.slug}).status_code == 200
+    assert browser.get("/elsewhere.org/export.zip", {"auth": link.slug}).status_code == 404
+
+
+def test_a_locked_shared_link_exports_after_its_password(owner: Persona, seeded: None) -> None:
+    link = SharedLink.objects.create_for(owner.site, name="Board", password="open sesame please")
+    browser = Client()
+    assert browser.get("/example.com/export.zip", {"auth": link.slug}).status_code == 404
+    browser.post(link.path(), {"password": "open sesame please"})
+    assert browser.get("/example.com/export.zip", {"auth": link.slug}).status_code == 200
+
+
+def test_exports_are_get_only(owner: Persona) -> None:
+    assert member(owner).post("/example.com/export.zip").status_code == 405
