@@ -32,7 +32,7 @@ def test_safe_cell(value: object, cell: str) -> None:
 
 
 def test_write_csv_quotes_and_prefixes() -> None:
-    rows = [
+    rows: list[dict[str, object]] = [
         {"page": "=1+1", "visitors": 3},
         {"page": '/a,"b"\nc', "visitors": 1},
         {"page": "/missing"},

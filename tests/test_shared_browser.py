@@ -4,8 +4,6 @@ password form, and embed mode inside an iframe on another site (and no other pag
 from __future__ import annotations
 
 import datetime as dt
-import http.server
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,40 +14,15 @@ from analytics import sessions
 from panel.sharing.models import SharedLink
 from tests.browser import chromium
 from tests.conftest import Persona, make_event, seed
-from tests.services import free_port
+from tests.test_e2e_browser import FixtureSite
 
 pytestmark = pytest.mark.browser
 
 
-class FramingSite:
-    """Another origin whose page frames a URL (``html`` set by the test)."""
-
-    def __init__(self) -> None:
-        self.html = ""
-        self.port = free_port()
-        site = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.end_headers()
-                self.wfile.write(site.html.encode())
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 @pytest.fixture
-def framing() -> Iterator[FramingSite]:
-    site = FramingSite()
+def framing() -> Iterator[FixtureSite]:
+    """Another origin, whose page frames Lantern's."""
+    site = FixtureSite()
     yield site
     site.close()
 
@@ -111,7 +84,7 @@ def test_a_password_protected_link_in_the_browser(live_server: Any, site: Person
         assert answer == {"status": 200, "body": {"results": {"visitors": {"value": 3}}}}
 
 
-def test_only_the_embed_view_can_be_framed(live_server: Any, site: Persona, framing: FramingSite) -> None:
+def test_only_the_embed_view_can_be_framed(live_server: Any, site: Persona, framing: FixtureSite) -> None:
     link = SharedLink.objects.create_for(site.site, name="Embed")
     base = live_server.url.replace("localhost", "127.0.0.1")
     framing.html = (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from panel.sites.snippet import QUEUE_STUB, SnippetOptions, build
@@ -22,7 +24,8 @@ def test_the_default_is_the_small_script() -> None:
     "feature", ["outbound_links", "file_downloads", "tagged_events", "engagement", "not_found"]
 )
 def test_any_extended_feature_picks_the_all_features_script(feature: str) -> None:
-    snippet = build("example.com", BASE, SnippetOptions(**{feature: True}))
+    chosen: dict[str, Any] = {feature: True}
+    snippet = build("example.com", BASE, SnippetOptions(**chosen))
     assert 'src="https://lantern.example/js/script.all.js"' in snippet.main
 
 

@@ -24,26 +24,30 @@ def _page(request: HttpRequest, site: Site, template: str, tab: str, **context: 
     return render(request, template, {"site": site, "tab": tab, **context}, status=status)
 
 
+def _settings_form(
+    request: HttpRequest, site: Site, form_class: type[GeneralForm | ShieldsForm], tab: str, saved: str
+) -> HttpResponse:
+    """A form over the site's own fields: saved and back to the page, or shown with its errors."""
+    form = form_class(request.POST or None, instance=site)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, saved)
+        return redirect(request.path)
+    return _page(request, site, f"sites/settings/{tab}.html", tab, form=form)
+
+
 @require_http_methods(["GET", "POST"])
 @site_admin
 def general(request: HttpRequest, site: Site) -> HttpResponse:
-    form = GeneralForm(request.POST or None, instance=site)
-    if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, "Saved.")
-        return redirect("site-settings", domain=site.domain)
-    return _page(request, site, "sites/settings/general.html", "general", form=form)
+    return _settings_form(request, site, GeneralForm, "general", "Saved.")
 
 
 @require_http_methods(["GET", "POST"])
 @site_admin
 def shields(request: HttpRequest, site: Site) -> HttpResponse:
-    form = ShieldsForm(request.POST or None, instance=site)
-    if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, "Saved. Ingest applies the shields within a few seconds.")
-        return redirect("site-settings-shields", domain=site.domain)
-    return _page(request, site, "sites/settings/shields.html", "shields", form=form)
+    return _settings_form(
+        request, site, ShieldsForm, "shields", "Saved. Ingest applies the shields within a few seconds."
+    )
 
 
 @require_http_methods(["GET"])
