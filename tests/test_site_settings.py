@@ -256,3 +256,21 @@ def test_delete_removes_the_site_its_links_and_its_data(
         headers={"Authorization": f"Bearer {owner.key}"},
     )
     assert api.status_code == 404
+
+
+def test_an_out_of_range_link_id_is_404(owner: Persona) -> None:
+    response = member(owner.user).post(f"/example.com/settings/links/{10**20}/revoke")
+    assert response.status_code == 404
+
+
+def test_huge_and_odd_input_is_a_form_error(owner: Persona) -> None:
+    browser = member(owner.user)
+    assert_form_error(
+        browser.post("/example.com/settings/shields/", {"excluded_ips": "1.2.3.4\n" * 600}), "excluded_ips"
+    )
+    assert_form_error(
+        browser.post("/example.com/settings/", {"timezone": "\x00", "retention_days": "1e9"}), "timezone"
+    )
+    assert_form_error(
+        browser.post("/example.com/settings/links/", {"name": "x", "password": "p" * 500}), "password"
+    )
