@@ -190,6 +190,7 @@ def test_shared_links_are_created_listed_and_revoked(owner: Persona) -> None:
     assert "long enough pw" not in link.password_hash and link.check_password("long enough pw")
     page = browser.get("/example.com/settings/links/").content.decode()
     assert f"http://127.0.0.1:8000/share/example.com?auth={link.slug}" in page
+    assert f'&lt;iframe src="http://127.0.0.1:8000/share/example.com?auth={link.slug}&amp;embed=true"' in page
     assert browser.post(f"/example.com/settings/links/{link.pk}/revoke").status_code == 302
     assert not SharedLink.objects.filter(pk=link.pk).exists()
 

@@ -60,6 +60,10 @@ class SharedLink(models.Model):
         return f"{reverse('shared-dashboard', args=[self.site.domain])}?{urlencode(query)}"
 
     @property
+    def path_for_embed(self) -> str:
+        return self.path(embed=True)
+
+    @property
     def has_password(self) -> bool:
         return bool(self.password_hash)
 
