@@ -12,7 +12,7 @@ from tests.conftest import make_event, seed
 
 GONE, KEPT = 7001, 7002
 # Tables that hold no site's data (everything else must have a site_id column, or deletion misses it).
-NOT_SITE_DATA = {"lantern_migrations"}
+NOT_SITE_DATA = {"lantern_migrations", "sessions_progress"}
 
 
 @pytest.fixture
