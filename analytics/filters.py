@@ -63,7 +63,9 @@ class Filter:
         if len(self.values) > MAX_VALUES:
             raise QueryError("filters", f"{self.dimension}: at most {MAX_VALUES} values in one filter")
         if any(len(v) > MAX_VALUE_CHARS for v in self.values):
-            raise QueryError("filters", f"{self.dimension}: a value is longer than {MAX_VALUE_CHARS} characters")
+            raise QueryError(
+                "filters", f"{self.dimension}: a value is longer than {MAX_VALUE_CHARS} characters"
+            )
 
 
 @dataclasses.dataclass(frozen=True)

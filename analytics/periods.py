@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import zoneinfo
-
 from typing import TypeVar
 
 from analytics.errors import QueryError
@@ -44,7 +43,9 @@ class DateRange:
         """The exact interval [start, end) (aware datetimes), its dates taken in ``tz``."""
         zone = zoneinfo.ZoneInfo(tz)
         last = (end - dt.timedelta(milliseconds=1)).astimezone(zone).date()
-        return cls(start.astimezone(zone).date(), last, tz, (start.astimezone(dt.UTC), end.astimezone(dt.UTC)))
+        return cls(
+            start.astimezone(zone).date(), last, tz, (start.astimezone(dt.UTC), end.astimezone(dt.UTC))
+        )
 
     def bounds_utc(self) -> tuple[dt.datetime, dt.datetime]:
         """The half-open UTC interval [start, end) covering the local dates (or the exact moments)."""
@@ -139,7 +140,9 @@ def resolve_period(
 def realtime(tz: str, now: dt.datetime) -> DateRange:
     """The current minute (of ``now``, aware) and the ``REALTIME_MINUTES - 1`` before it."""
     minute = now.astimezone(dt.UTC).replace(second=0, microsecond=0)
-    return DateRange.between(minute - dt.timedelta(minutes=REALTIME_MINUTES - 1), minute + dt.timedelta(minutes=1), tz)
+    return DateRange.between(
+        minute - dt.timedelta(minutes=REALTIME_MINUTES - 1), minute + dt.timedelta(minutes=1), tz
+    )
 
 
 def _custom_range(custom: str | None, tz: str) -> DateRange:

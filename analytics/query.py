@@ -152,7 +152,7 @@ _START, _END, _LAST = f"{{start:{_TIME}}}", f"{{end:{_TIME}}}", f"{{last:{_TIME}
 
 
 def node_scope(node: FilterNode) -> str:
-    """"event" or "visit": a Logic node mixing both is refused (its meaning would not be exact)."""
+    """ "event" or "visit": a Logic node mixing both is refused (its meaning would not be exact)."""
     scopes = set()
     for leaf in leaves(node):
         dimension = find(leaf.dimension)
@@ -326,9 +326,8 @@ class Plan:
             return f"arrayJoin(arrayFilter(x -> x != '', CAST([{', '.join(names)}], 'Array(String)')))"
         if dimension.prop:
             key, t = self.bind(dimension.prop, "String"), f"{table}."
-            return (
-                f"if(has({t}prop_keys, {key}), {t}prop_values[indexOf({t}prop_keys, {key})], '{dimension.empty_label}')"
-            )
+            value = f"{t}prop_values[indexOf({t}prop_keys, {key})]"
+            return f"if(has({t}prop_keys, {key}), {value}, '{dimension.empty_label}')"
         return dimension.sql(table)
 
     def dimension_sql(self, name: str, *, time: str) -> str:

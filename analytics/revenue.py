@@ -1,9 +1,9 @@
 """Money as the Stats API answers it (Plausible's shape): a value rounded to cents, and two labels.
 
-    >>> money(decimal.Decimal("1234.565"), "EUR")
-    {'value': 1234.57, 'currency': 'EUR', 'short': '€1.2K', 'long': '€1,234.57'}
-    >>> money(decimal.Decimal("5"), "CHF")["long"]
-    'CHF 5.00'
+>>> money(decimal.Decimal("1234.565"), "EUR")
+{'value': 1234.57, 'currency': 'EUR', 'short': '€1.2K', 'long': '€1,234.57'}
+>>> money(decimal.Decimal("5"), "CHF")["long"]
+'CHF 5.00'
 """
 
 from __future__ import annotations

@@ -49,7 +49,9 @@ def _engine_errors() -> Iterator[None]:
         text = str(exc)
         if "Code: 427" in text or "CANNOT_COMPILE_REGEXP" in text or "cannot compile re2" in text:
             detail = text.split("error:", 1)[-1].split(".")[0].strip()
-            raise QueryError("filters", f"a matches pattern is not a valid RE2 expression ({detail})") from None
+            raise QueryError(
+                "filters", f"a matches pattern is not a valid RE2 expression ({detail})"
+            ) from None
         raise
 
 

@@ -171,7 +171,9 @@ def wildcard(pattern: str) -> str:
 
 
 def equals(pattern: str, value: str) -> bool:
-    return re.fullmatch(wildcard(pattern), value, re.DOTALL) is not None if "*" in pattern else pattern == value
+    return (
+        re.fullmatch(wildcard(pattern), value, re.DOTALL) is not None if "*" in pattern else pattern == value
+    )
 
 
 def matches(flt: Filter, value: str) -> bool:
@@ -244,7 +246,9 @@ class Totals:
             "scroll_depth": lambda: half_up(sum(p[1] for p in self.pairs.values()), len(self.pairs)),
             "percentage": lambda: half_up(len(self.visitors) * 1000, total_visitors) / 10,
             "conversion_rate": lambda: half_up(len(self.visitors) * 10000, total_base) / 100,
-            "group_conversion_rate": lambda: half_up(len(self.visitors) * 10000, len(self.base_visitors)) / 100,
+            "group_conversion_rate": lambda: (
+                half_up(len(self.visitors) * 10000, len(self.base_visitors)) / 100
+            ),
             "exit_rate": lambda: half_up(visits * 1000, self.page_pageviews) / 10,
             "total_revenue": lambda: money(self.revenue, currency) if currency else None,
             "average_revenue": lambda: money(average, currency) if currency else None,
@@ -257,7 +261,7 @@ class Reference:
         self.events = list(events)
         self.sessions, self.session_of = sessionize(self.events)
 
-    def run(self, query: Query) -> list[dict[str, Any]]:  # noqa: C901 - one definition, read top to bottom
+    def run(self, query: Query) -> list[dict[str, Any]]:
         """Every group's row (unordered, no limit), or the gap-filled series for a lone time dimension."""
         start, end = (ms(moment) for moment in query.date_range.bounds_utc())
         tz = query.date_range.tz
@@ -277,7 +281,9 @@ class Reference:
         def event_value(event: Event, dimension: str) -> str:
             found = find(dimension)
             assert found is not None
-            return prop(event, found.prop) if found.prop else label(dimension, str(getattr(event, found.column)))
+            return (
+                prop(event, found.prop) if found.prop else label(dimension, str(getattr(event, found.column)))
+            )
 
         def visit_ok(session: Session) -> bool:
             return all(holds(n, lambda f: matches(f, visit_value(session, f.dimension))) for n in visit_nodes)
@@ -330,7 +336,9 @@ class Reference:
 
         total_visitors = visitors_under(event_nodes)  # for percentage: the dimensions aside
         total_base = visitors_under(base_nodes)  # for conversion_rate: the goal filters aside too
-        currency = query.revenue_currency() if {"total_revenue", "average_revenue"} & set(query.metrics) else ""
+        currency = (
+            query.revenue_currency() if {"total_revenue", "average_revenue"} & set(query.metrics) else ""
+        )
 
         def currency_of(group: tuple[str, ...]) -> str:
             if isinstance(currency, dict):
@@ -339,7 +347,11 @@ class Reference:
 
         def paid(event: Event, group: tuple[str, ...]) -> bool:
             wanted = currency_of(group)
-            return event.revenue_amount is not None and event.revenue_currency != "" and event.revenue_currency == wanted
+            return (
+                event.revenue_amount is not None
+                and event.revenue_currency != ""
+                and event.revenue_currency == wanted
+            )
 
         for event in self.events:
             if event.site_id != query.site_id or event.name == "engagement":

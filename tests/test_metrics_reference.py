@@ -19,10 +19,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analytics import client, run_query, sessions
-from analytics.periods import DateRange
 from analytics.errors import QueryError
 from analytics.filters import Filter, FilterNode, Logic
 from analytics.goals import Goal
+from analytics.periods import DateRange
 from analytics.query import METRICS, Query
 from analytics.schema import Event
 from ingest.buffer import Batch
@@ -57,7 +57,9 @@ def visits(draw: st.DrawFn, visitor_id: int) -> list[Event]:
     for _ in range(draw(st.integers(1, 7))):
         moment += dt.timedelta(milliseconds=draw(GAPS_MS))
         name = draw(
-            st.sampled_from(["pageview", "pageview", "engagement", "Signup", "Outbound Link: Click", "Purchase"])
+            st.sampled_from(
+                ["pageview", "pageview", "engagement", "Signup", "Outbound Link: Click", "Purchase"]
+            )
         )
         props = draw(st.sampled_from([(), (("plan", "pro"),), (("plan", "free"), ("size", "L"))]))
         paid = name == "Purchase" and draw(st.booleans())
@@ -157,7 +159,9 @@ LEAVES = st.one_of(
     st.builds(Filter, st.just("is_not"), st.just("visit:source"), st.just(("Direct / None",))),
     st.builds(Filter, st.just("matches_not"), st.just("visit:source"), st.just(("o{2}",))),
     st.builds(Filter, st.just("is"), st.just("visit:country"), st.just(("DE", "US"))),
-    st.builds(Filter, st.just("is"), st.just("event:page"), st.sampled_from([("/a",), ("/", "/b"), ("/a*",)])),
+    st.builds(
+        Filter, st.just("is"), st.just("event:page"), st.sampled_from([("/a",), ("/", "/b"), ("/a*",)])
+    ),
     st.builds(Filter, st.just("is_not"), st.just("event:page"), st.sampled_from([("/a/**",), ("/*",)])),
     st.builds(Filter, st.just("matches"), st.just("event:page"), st.sampled_from([("^/a",), ("x$", "^/$")])),
     st.builds(Filter, st.just("contains"), st.just("visit:entry_page"), st.just(("a",))),
@@ -168,7 +172,9 @@ LEAVES = st.one_of(
     st.builds(Filter, st.just("contains_not"), st.just("event:props:size"), st.just(("l",))),
 )
 GOAL_FILTERS = st.one_of(
-    st.builds(Filter, st.just("is"), st.just("event:goal"), st.sampled_from([("Signup",), ("Visit /a*", "Buy")])),
+    st.builds(
+        Filter, st.just("is"), st.just("event:goal"), st.sampled_from([("Signup",), ("Visit /a*", "Buy")])
+    ),
     st.builds(Filter, st.just("contains"), st.just("event:goal"), st.just(("out", "deep"))),
     st.builds(Filter, st.just("is_not"), st.just("event:goal"), st.just(("Buy",))),
 )
@@ -185,7 +191,11 @@ LOGIC = st.one_of(
         Logic,
         st.just("and"),
         st.tuples(
-            st.just(Logic("or", (Filter("is", "visit:source", ("Google",)), Filter("is", "visit:country", ("US",))))),
+            st.just(
+                Logic(
+                    "or", (Filter("is", "visit:source", ("Google",)), Filter("is", "visit:country", ("US",)))
+                )
+            ),
             st.just(Logic("not", (Filter("is", "visit:browser", ("Chrome",)),))),
         ),
     ),
@@ -230,7 +240,8 @@ class Case:
         lines = [
             f"{e.timestamp.isoformat()} site={e.site_id} v={e.visitor_id} {e.name} {e.pathname}"
             f" src={e.referrer_source!r} int={e.interactive} {str(e.event_id)[:8]}"
-            f" props={dict(zip(e.prop_keys, e.prop_values, strict=True))} $={e.revenue_amount}{e.revenue_currency}"
+            f" props={list(zip(e.prop_keys, e.prop_values, strict=True))}"
+            f" $={e.revenue_amount}{e.revenue_currency}"
             for e in sorted(self.events, key=lambda e: (e.visitor_id, e.timestamp))
         ]
         sizes = [len(b.records) for b in self.batches]
