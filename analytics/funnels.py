@@ -24,7 +24,7 @@ from analytics.filters import FilterNode
 from analytics.goals import Goal, goal_sql
 from analytics.periods import DateRange
 from analytics.query import Plan, Query
-from analytics.runner import execute_checked
+from analytics.runner import check_patterns, execute_checked
 
 __all__ = ["MAX_STEPS", "MIN_STEPS", "Funnel", "FunnelResult", "FunnelStep", "funnel_sql", "run_funnel"]
 
@@ -138,6 +138,7 @@ def run_funnel(
     tag: str = "",
 ) -> FunnelResult:
     """The funnel's figures; ``goals`` (the site's) are needed only when a filter names event:goal."""
+    check_patterns(filters)
     sql, params = funnel_sql(site_id, date_range, funnel, filters, goals)
     rows = execute_checked(sql, params, tag=tag or f"site:{site_id}:funnel", max_rows=MAX_STEPS + 1).rows
     reached = {int(level): int(count) for level, count in rows}

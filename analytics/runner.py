@@ -11,18 +11,19 @@ currency. A pattern the engine cannot compile (``matches``) is a ``QueryError`` 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from analytics import client
 from analytics.dimensions import GOAL
 from analytics.errors import QueryError
+from analytics.filters import FilterNode, leaves
 from analytics.query import MAX_LIMIT, REVENUE_METRICS, Query, build_sql
 from analytics.revenue import money
 from analytics.timebuckets import buckets
 
-__all__ = ["execute_checked", "run_query"]
+__all__ = ["check_patterns", "execute_checked", "run_query"]
 
 
 def run_query(query: Query, *, tag: str = "") -> list[dict[str, Any]]:
@@ -30,6 +31,7 @@ def run_query(query: Query, *, tag: str = "") -> list[dict[str, Any]]:
     if _is_timeseries(query):
         wanted = len(buckets(query.time_dimension or "", query.date_range))
         query = dataclasses.replace(query, limit=min(max(wanted, 1), MAX_LIMIT), offset=0)
+    check_patterns(query.filters)
     sql, params = build_sql(query)
     result = execute_checked(sql, params, tag=tag or f"site:{query.site_id}", max_rows=query.limit + 1)
     names = [*query.dimensions, *query.metrics]
@@ -59,6 +61,20 @@ def execute_checked(sql: str, params: Mapping[str, Any], *, tag: str, max_rows: 
     """``client.execute``, with the engine's refusal of an invalid pattern turned into a QueryError."""
     with _engine_errors():
         return client.execute(sql, params, tag=tag, max_rows=max_rows)
+
+
+def check_patterns(filters: Sequence[FilterNode]) -> None:
+    """Compile every ``matches`` pattern in the engine, on a constant: an invalid one is a QueryError.
+
+    (The query itself may never compile a pattern, e.g. when no row reaches the condition.)
+    """
+    patterns = sorted(
+        {v for node in filters for leaf in leaves(node) if "matches" in leaf.operator for v in leaf.values}
+    )
+    if patterns:
+        params = {f"r{index}": pattern for index, pattern in enumerate(patterns)}
+        checks = ", ".join(f"match('', {{r{index}:String}})" for index in range(len(patterns)))
+        execute_checked(f"SELECT {checks}", params, tag="patterns", max_rows=1)
 
 
 def _is_timeseries(query: Query) -> bool:
