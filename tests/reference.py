@@ -450,3 +450,46 @@ class Reference:
             by_bucket = {row[name]: row for row in rows}
             return [by_bucket.get(b, {name: b, **zero}) for b in buckets(name, query.date_range)]
         return rows
+
+
+def funnel_levels(reference: Reference, query: Query, steps: Sequence[Goal]) -> dict[int, int]:
+    """Visitors by the furthest funnel step reached in one of their visits (0: in range, not entered).
+
+    Within a visit, steps are completed in order by events strictly later than the step before.
+    """
+    start, end = (ms(moment) for moment in query.date_range.bounds_utc())
+
+    def leaf_ok(event: Event, session: Session, flt: Filter) -> bool:
+        dimension = find(flt.dimension)
+        assert dimension is not None
+        if flt.dimension == "event:goal":
+            found = any(completes(g, event) for g in named_goals(query.goals, flt))
+            return not found if flt.operator.endswith("_not") else found
+        if dimension.scope == "visit":
+            return matches(flt, label(flt.dimension, session.attribute(dimension.column)))
+        if dimension.prop:
+            return matches(flt, prop(event, dimension.prop))
+        return matches(flt, label(flt.dimension, str(getattr(event, dimension.column))))
+
+    best: dict[int, int] = {}
+    for session in reference.sessions:
+        level, last = 0, -1
+        passing = [
+            e
+            for e in session.events
+            if e.site_id == query.site_id
+            and e.name != "engagement"
+            and start <= ms(e.timestamp) < end
+            and all(holds(n, lambda f, e=e, s=session: leaf_ok(e, s, f)) for n in query.filters)  # type: ignore[misc]
+        ]
+        if not passing:
+            continue
+        for event in sorted(passing, key=lambda e: ms(e.timestamp)):
+            if level < len(steps) and completes(steps[level], event) and ms(event.timestamp) > last:
+                level, last = level + 1, ms(event.timestamp)
+        visitor = session.first.visitor_id
+        best[visitor] = max(best.get(visitor, 0), level)
+    levels: dict[int, int] = defaultdict(int)
+    for level in best.values():
+        levels[level] += 1
+    return dict(levels)

@@ -13,7 +13,7 @@ import pytest
 from analytics import client, run_query, sessions
 from analytics.errors import QueryError
 from analytics.periods import DateRange, resolve_period
-from analytics.query import Filter, Query, build_sql
+from analytics.query import Filter, Query
 from analytics.schema import Event
 from tests.conftest import make_event, seed
 
