@@ -16,6 +16,7 @@ import dataclasses
 import datetime as dt
 import re
 from collections.abc import Mapping
+from typing import Any
 
 from analytics.dimensions import GOAL, PROPS_PREFIX, find
 from analytics.errors import QueryError
@@ -82,7 +83,9 @@ def parse_common(
     earliest: dt.date | None = None,
     goals: tuple[Goal, ...] = (),
     now: dt.datetime | None = None,
+    kind: str = "aggregate",
 ) -> Query:
+    """The Query of an aggregate, a timeseries (one time dimension) or a breakdown (``property``)."""
     period = params.get("period") or "30d"
     date = params.get("date")
     date_range = resolve_period(
@@ -94,13 +97,20 @@ def parse_common(
         earliest=earliest,
         now=now,
     )
-    return Query(
+    shape: dict[str, Any] = {}
+    if kind == "timeseries":
+        shape = {"dimensions": (_interval(date_range, params),)}
+    elif kind == "breakdown":
+        shape = _breakdown(params)
+    query = Query(
         site_id=site_id,
         date_range=date_range,
         metrics=_metrics(params.get("metrics")),
         filters=parse_filters(params.get("filters")),
         goals=goals,
+        **shape,
     )
+    return _group_rates(query)
 
 
 COMPARISONS = ("previous_period", "year_over_year")
@@ -117,7 +127,7 @@ def parse_compare(raw: str | None, date_range: DateRange) -> DateRange | None:
     raise QueryError("compare", f"{raw!r} is not supported; use {' or '.join(COMPARISONS)}")
 
 
-def group_rates(query: Query) -> Query:
+def _group_rates(query: Query) -> Query:
     """v1 reports a breakdown's (or a timeseries bucket's) conversion rate within its group."""
     if "conversion_rate" not in query.metrics or not query.dimensions or GOAL in query.dimensions:
         return query
@@ -138,18 +148,18 @@ def _positive_int(params: Mapping[str, str], name: str, default: int, maximum: i
     return value
 
 
-def for_timeseries(query: Query, params: Mapping[str, str]) -> Query:
-    realtime = query.date_range.moments is not None
-    default = "minute" if realtime else "hour" if query.date_range.days == 1 else "date"
+def _interval(date_range: DateRange, params: Mapping[str, str]) -> str:
+    realtime = date_range.moments is not None
+    default = "minute" if realtime else "hour" if date_range.days == 1 else "date"
     interval = params.get("interval") or default
     if interval not in INTERVALS:
         raise QueryError("interval", f"{interval!r} is not one of {', '.join(INTERVALS)}")
-    if interval == "minute" and not realtime and query.date_range.days > 1:
+    if interval == "minute" and not realtime and date_range.days > 1:
         raise QueryError("interval", "minute is for period=day or period=realtime")
-    return dataclasses.replace(query, dimensions=(INTERVALS[interval],))
+    return INTERVALS[interval]
 
 
-def for_breakdown(query: Query, params: Mapping[str, str]) -> Query:
+def _breakdown(params: Mapping[str, str]) -> dict[str, Any]:
     prop = params.get("property")
     if not prop:
         raise QueryError("property", "is required, e.g. property=event:page")
@@ -157,7 +167,7 @@ def for_breakdown(query: Query, params: Mapping[str, str]) -> Query:
         raise QueryError("property", f"cannot break down by {prop!r}")
     limit = _positive_int(params, "limit", 100, MAX_BREAKDOWN_LIMIT)
     page = _positive_int(params, "page", 1, 1_000_000)
-    return dataclasses.replace(query, dimensions=(prop,), limit=limit, offset=(page - 1) * limit)
+    return {"dimensions": (prop,), "limit": limit, "offset": (page - 1) * limit}
 
 
 def result_key(dimension: str) -> str:

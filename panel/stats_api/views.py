@@ -24,7 +24,7 @@ from panel.stats_api import params
 from panel.stats_api.auth import ApiRequest, error, stats_api
 
 
-def _query(request: ApiRequest) -> Query:
+def _query(request: ApiRequest, kind: str = "aggregate") -> Query:
     site = request.site
     return params.parse_common(
         request.GET.dict(),
@@ -33,6 +33,7 @@ def _query(request: ApiRequest) -> Query:
         today=today_in(site.timezone),
         earliest=site.created_at.date(),
         goals=Goal.objects.analytics_goals(site),
+        kind=kind,
     )
 
 
@@ -84,7 +85,7 @@ def _totals(query: Query, *, tag: str) -> dict[str, Any]:
 def _rows(query: Query, *, key: str, tag: str) -> dict[str, Any]:
     """One result row per value of the query's single dimension, named ``key`` in the answer.
 
-    A group conversion rate (see ``params.group_rates``) is answered under v1's name, conversion_rate.
+    A group conversion rate (see ``params._group_rates``) is answered under v1's name, conversion_rate.
     """
     dimension = query.dimensions[0]
     rows = run_query(query, tag=tag)
@@ -95,7 +96,7 @@ def _rows(query: Query, *, key: str, tag: str) -> dict[str, Any]:
 @stats_api("stats:read")
 def timeseries(request: ApiRequest) -> HttpResponse:
     def build() -> dict[str, Any]:
-        query = params.group_rates(params.for_timeseries(_query(request), request.GET.dict()))
+        query = _query(request, "timeseries")
         return _rows(query, key="date", tag="api:timeseries")
 
     return _answer(build)
@@ -104,7 +105,7 @@ def timeseries(request: ApiRequest) -> HttpResponse:
 @stats_api("stats:read")
 def breakdown(request: ApiRequest) -> HttpResponse:
     def build() -> dict[str, Any]:
-        query = params.group_rates(params.for_breakdown(_query(request), request.GET.dict()))
+        query = _query(request, "breakdown")
         return _rows(query, key=params.result_key(query.dimensions[0]), tag="api:breakdown")
 
     return _answer(build)
