@@ -54,6 +54,8 @@ class Filter:
     values: tuple[str, ...]
 
     def __post_init__(self) -> None:
+        if isinstance(self.values, list):  # a list from JSON is welcome; the filter keeps a tuple
+            object.__setattr__(self, "values", tuple(self.values))
         if self.operator not in OPERATORS:
             raise QueryError("filters", f"unknown operator {self.operator!r}; known: {', '.join(OPERATORS)}")
         if not isinstance(self.values, tuple) or not all(isinstance(v, str) for v in self.values):
@@ -76,6 +78,8 @@ class Logic:
     children: tuple[FilterNode, ...]
 
     def __post_init__(self) -> None:
+        if isinstance(self.children, list):
+            object.__setattr__(self, "children", tuple(self.children))
         if self.op not in LOGIC_OPS:
             raise QueryError("filters", f"unknown logical operator {self.op!r}; known: and, or, not")
         if not isinstance(self.children, tuple) or not all(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -209,3 +209,19 @@ def test_year_before_keeps_the_dates_and_shortens_a_leap_day() -> None:
     leap = DateRange(dt.date(2028, 2, 29), dt.date(2028, 3, 31), "UTC")
     assert leap.year_before() == DateRange(dt.date(2027, 2, 28), dt.date(2027, 3, 31), "UTC")
     assert dataclasses.replace(leap, first=dt.date(2028, 1, 1)).year_before().first == dt.date(2027, 1, 1)
+
+
+def test_filters_take_lists_from_json_and_refuse_other_shapes() -> None:
+    assert Filter("is", "event:page", ["/"]).values == ("/",)  # type: ignore[arg-type]
+    assert Logic("or", [Filter("is", "event:page", ("/",))]).children == (Filter("is", "event:page", ("/",)),)  # type: ignore[arg-type]
+    bad_shapes: list[Callable[[], object]] = [
+        lambda: Filter("is", "event:page", ()),
+        lambda: Filter("is", "event:page", (1,)),  # type: ignore[arg-type]
+        lambda: Filter("like", "event:page", ("/",)),
+        lambda: Logic("xor", (Filter("is", "event:page", ("/",)),)),
+        lambda: Logic("and", ("event:page",)),  # type: ignore[arg-type]
+    ]
+    for bad in bad_shapes:
+        with pytest.raises(QueryError) as caught:
+            bad()
+        assert caught.value.field == "filters"

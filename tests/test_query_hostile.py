@@ -14,7 +14,7 @@ import pytest
 from analytics import client, run_query, sessions
 from analytics.dimensions import DIMENSIONS
 from analytics.errors import QueryError
-from analytics.filters import OPERATORS, Filter, Logic
+from analytics.filters import OPERATORS, Filter, Logic, leaves
 from analytics.goals import Goal
 from analytics.periods import DateRange
 from analytics.query import Query, build_sql
@@ -83,8 +83,12 @@ def answer(query: Query, reference: Reference) -> None:
     """The engine's rows are the reference's, or both refuse the pattern; nothing stored changes."""
     rows_before = client.execute("SELECT count() FROM events").rows
     patterns = [
-        v for node in query.filters for v in getattr(node, "values", ()) if "matches" in node.operator
-    ]  # type: ignore[union-attr]
+        v
+        for node in query.filters
+        for leaf in leaves(node)
+        if "matches" in leaf.operator
+        for v in leaf.values
+    ]
     try:
         found = run_query(query)
     except QueryError as exc:

@@ -73,7 +73,7 @@ def test_a_logged_in_owner_reads_it_and_others_cannot(
     browser = Client()
     browser.force_login(owner.user)
     answer = browser.get(
-        "/api/v1/stats/funnel", {"site_id": "example.com", "funnel": funnel.pk, "period": "day"}
+        "/api/v1/stats/funnel", {"site_id": "example.com", "funnel": str(funnel.pk), "period": "day"}
     )
     assert answer.json()["results"]["entering_visitors"] == 2
     assert get(outsider.key, site_id="example.com", funnel=str(funnel.pk)).status_code == 404
