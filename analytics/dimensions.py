@@ -57,6 +57,9 @@ DIMENSIONS: dict[str, Dimension] = {
     "visit:country": Dimension("visit", "country_code"),
     "visit:region": Dimension("visit", "region"),
     "visit:city": Dimension("visit", "city"),
+    # Plausible's names for the names (its region and city are codes; Lantern stores names for both)
+    "visit:region_name": Dimension("visit", "region"),
+    "visit:city_name": Dimension("visit", "city"),
     "visit:browser": Dimension("visit", "browser"),
     "visit:browser_version": Dimension("visit", "browser_version"),
     "visit:os": Dimension("visit", "os"),

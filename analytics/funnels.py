@@ -7,11 +7,13 @@
     [120, 40, 6]
 
 The rule: a visitor reaches step k when, within one visit (``analytics.sessions``), events in the range
-complete steps 1..k in that order, each strictly later than the one before (ClickHouse ``windowFunnel``
-in ``strict_increase`` mode over the visit; events of the same millisecond do not chain). A visitor
-counts once per step, by their furthest visit. Filters narrow the events as in ``Query`` (visit filters
-the visits). Per step: visitors, the conversion rate from the first step, and the drop-off (count and
-percent) from the step before; rates are percent to 2 decimals, half up.
+complete steps 1..k in that order, each strictly later than the one before (events of the same
+millisecond do not chain; one event completes at most one step). Each visit is walked in time order,
+taking every step at its first chance (which reaches the furthest step possible); ClickHouse's
+``windowFunnel`` is not used because it restarts a chain when one event matches both a step and the
+next one. A visitor counts once per step, by their furthest visit. Filters narrow the events as in
+``Query`` (visit filters the visits). Per step: visitors, the conversion rate from the first step, and
+the drop-off (count and percent) from the step before; rates are percent to 2 decimals, half up.
 """
 
 from __future__ import annotations
@@ -30,7 +32,6 @@ __all__ = ["MAX_STEPS", "MIN_STEPS", "Funnel", "FunnelResult", "FunnelStep", "fu
 
 MIN_STEPS, MAX_STEPS = 2, 8
 MAX_NAME = 120
-_WINDOW_MS = 86_400_000  # a visit never spans more than a day
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,12 +112,19 @@ def funnel_sql(
 ) -> tuple[str, dict[str, Any]]:
     """Rows (level, visitors): how many visitors got exactly that far (level 0: in range, not entered)."""
     plan = Plan(Query(site_id, date_range, ("visitors",), filters=filters, goals=goals))
-    conditions = ", ".join(goal_sql(step, plan.bind) for step in funnel.steps)
+    mask = " + ".join(
+        f"toUInt64({goal_sql(step, plan.bind)}) * {1 << i}" for i, step in enumerate(funnel.steps)
+    )
     stamp = "toUInt64(toUnixTimestamp64Milli(e.timestamp))"
+    # (level, time of the last step taken), advanced by each event in time order that completes the next step
+    walk = (
+        f"arrayFold((acc, x) -> if(acc.1 < {len(funnel.steps)} AND bitTest(x.2, acc.1) AND x.1 > acc.2,"
+        " (toUInt64(acc.1 + 1), x.1), acc),"
+        f" arraySort(groupArray(({stamp}, {mask}))), (toUInt64(0), toUInt64(0))).1"
+    )
     where = plan.events_in_range(joined=True, engagement=False, grouped=False)
     per_visit = (
-        f"SELECT e.visitor_id AS visitor, s.session_start AS started,"  # noqa: S608 - names only
-        f" windowFunnel({_WINDOW_MS}, 'strict_increase')({stamp}, {conditions}) AS level"
+        f"SELECT e.visitor_id AS visitor, s.session_start AS started, {walk} AS level"  # noqa: S608 - names only
         f" FROM {plan.events_from(joined=True)} WHERE {' AND '.join(where)}"
         " GROUP BY visitor, started"
     )
