@@ -408,3 +408,19 @@ def test_hostile_parameters_answer_200_or_400_never_500(owner: Persona, converti
         if response.status_code == 400:
             assert response.json()["error"].split(":")[0] in (field, "date"), (params, response.json())
     assert client.execute("SELECT count() FROM events").rows == [(5,)]
+
+
+def test_breakdown_by_exit_page_with_exit_rate(owner: Persona, converting: None) -> None:
+    response = get(
+        "breakdown", owner.key, site_id="example.com", period="day", property="visit:exit_page",
+        metrics="visits,exit_rate",
+    )  # fmt: skip
+    assert response.json() == {
+        "results": [
+            {"exit_page": "/", "visits": 1, "exit_rate": 100.0},
+            {"exit_page": "/blog/2026/hello", "visits": 1, "exit_rate": 100.0},
+            {"exit_page": "/shop", "visits": 1, "exit_rate": 100.0},
+        ]
+    }
+    wrong = get("breakdown", owner.key, site_id="example.com", property="event:page", metrics="exit_rate")
+    assert wrong.status_code == 400 and wrong.json()["error"].startswith("metrics")
