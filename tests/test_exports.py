@@ -13,6 +13,7 @@ from django.test import Client
 from analytics import sessions
 from analytics.periods import today_in
 from panel.exports.widgets import WIDGETS
+from panel.goals.models import Goal
 from panel.sharing.models import SharedLink
 from tests.conftest import Persona, make_event, seed
 
@@ -29,8 +30,17 @@ def seeded(owner: Persona, outsider: Persona, events_table: None) -> None:
             make_event(owner.site.id, timestamp=now, visitor_id=10 + i, pathname=path, referrer_source=path)
             for i, path in enumerate(HOSTILE)
         ),
+        make_event(
+            owner.site.id,
+            timestamp=now + dt.timedelta(milliseconds=1),
+            visitor_id=1,
+            name="Signup",
+            prop_keys=["plan"],
+            prop_values=["=pro"],
+        ),
         make_event(outsider.site.id, timestamp=now, visitor_id=3, pathname="/secret"),
     ]
+    Goal.objects.create(site=owner.site, event_name="Signup")
     seed(events)
     sessions.update([event.to_json() for event in events])
 
@@ -163,3 +173,18 @@ def test_odd_parameters_never_fail_the_server(owner: Persona, seeded: None, para
     assert response.status_code in (200, 400), response.content[:200]
     zipped = member(owner).get("/example.com/export.zip", params)
     assert zipped.status_code == response.status_code
+
+
+def test_goals_and_custom_properties(owner: Persona, seeded: None) -> None:
+    browser = member(owner)
+    goals = read_csv(browser.get("/example.com/export/goals.csv", {"period": "day"}).content)
+    assert goals == [["goal", "visitors", "events", "conversion_rate"], ["Signup", "1", "1", "16.67"]]
+    props = browser.get("/example.com/export/props.csv", {"period": "day", "property": "event:props:plan"})
+    assert props.status_code == 200 and "-props-" in props["Content-Disposition"]
+    assert read_csv(props.content) == [
+        ["property", "value", "visitors", "events"],
+        ["plan", "(none)", "6", "6"],  # events without the property, as the Stats API counts them
+        ["plan", "'=pro", "1", "1"],
+    ]
+    missing = browser.get("/example.com/export/props.csv", {"period": "day"})
+    assert missing.status_code == 400 and missing.content.startswith(b"property:")

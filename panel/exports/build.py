@@ -1,10 +1,11 @@
 """Building exports: one widget's rows for the dashboard's view as CSV, or the whole view as a zip.
 
-The view comes from the same query string the Stats API takes (``period``, ``date``, ``filters``,
-``interval``), parsed by the Stats API's own parser; every widget is one ``analytics.run_query``.
+The view comes from the query string the Stats API takes (``period``, ``date``, ``filters``,
+``interval``), parsed by the Stats API's own ``query_for`` (so the site's goals come along); every
+widget is one ``analytics.run_query``, custom properties one per key.
 
-    >>> query = view_query(site, {"period": "7d", "filters": "visit:country==DE"})  # doctest: +SKIP
-    >>> view_zip(query, {})  # doctest: +SKIP
+    >>> view = parse_view(site, {"period": "7d", "filters": "visit:country==DE"})  # doctest: +SKIP
+    >>> view_zip(view, prop_keys=["plan"])  # doctest: +SKIP
     b'PK...'
 """
 
@@ -14,66 +15,81 @@ import dataclasses
 import datetime as dt
 import io
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from analytics import run_query
-from analytics.periods import today_in
+from analytics.dimensions import PROPS_PREFIX
 from analytics.query import MAX_LIMIT, Query
 from panel.exports.csv import write_csv
-from panel.exports.widgets import WIDGETS, Widget
+from panel.exports.widgets import PROPS, PROPS_METRICS, WIDGETS, Widget
 from panel.sites.models import Site
-from panel.stats_api import params as stats_params
+from panel.stats_api.params import result_key
+from panel.stats_api.views import query_for
 
 # Each widget chooses its own metrics and dimensions; these parameters of the view do not apply.
 NOT_THE_VIEWS = frozenset({"metrics", "property", "limit", "page", "compare", "auth", "embed", "site_id"})
 
-
-def view_query(site: Site, params: Mapping[str, str]) -> Query:
-    """The dashboard's period and filters for ``site``; a bad parameter raises QueryError naming it."""
-    return stats_params.parse_common(
-        {name: value for name, value in params.items() if name not in NOT_THE_VIEWS},
-        site_id=site.id,
-        tz=site.timezone,
-        today=today_in(site.timezone),
-        earliest=site.created_at.date(),
-    )
+Rows = tuple[list[str], list[dict[str, object]]]
 
 
-def widget_rows(
-    query: Query, params: Mapping[str, str], widget: Widget
-) -> tuple[list[str], list[dict[str, object]]]:
-    """The widget's columns and rows for the view ``query`` (time series at ``params``' interval)."""
+@dataclasses.dataclass(frozen=True)
+class View:
+    site: Site
+    totals: Query  # the view's period, filters and the site's goals
+    over_time: Query  # the same, bucketed by the view's interval
+
+
+def parse_view(site: Site, params: Mapping[str, str]) -> View:
+    """The dashboard's view of ``site``; a bad parameter raises QueryError naming it."""
+    values = {name: value for name, value in params.items() if name not in NOT_THE_VIEWS}
+    return View(site, query_for(site, values), query_for(site, values, kind="timeseries"))
+
+
+def widget_rows(view: View, widget: Widget) -> Rows:
+    """The widget's columns and rows (the time series when it has no dimensions)."""
     if widget.dimensions:
-        widget_query = dataclasses.replace(
-            query, dimensions=widget.dimensions, metrics=widget.metrics, limit=MAX_LIMIT, offset=0
+        query = dataclasses.replace(
+            view.totals, dimensions=widget.dimensions, metrics=widget.metrics, limit=MAX_LIMIT, offset=0
         )
-        names = {dimension: stats_params.result_key(dimension) for dimension in widget.dimensions}
+        names = {dimension: result_key(dimension) for dimension in widget.dimensions}
     else:
-        widget_query = dataclasses.replace(stats_params.for_timeseries(query, params), metrics=widget.metrics)
-        names = {widget_query.dimensions[0]: "date"}
-    rows = run_query(widget_query, tag=f"export:{widget.name}")
+        query = dataclasses.replace(view.over_time, metrics=widget.metrics)
+        names = {query.dimensions[0]: "date"}
+    rows = run_query(query, tag=f"export:{widget.name}")
     renamed = [{**{names[d]: row[d] for d in names}, **{m: row[m] for m in widget.metrics}} for row in rows]
     return [*names.values(), *widget.metrics], renamed
 
 
-def widget_csv(query: Query, params: Mapping[str, str], widget: Widget) -> bytes:
-    columns, rows = widget_rows(query, params, widget)
-    return write_csv(rows, columns)
+def props_rows(view: View, keys: Sequence[str]) -> Rows:
+    """Custom properties: a row per (key, value) for each of ``keys``."""
+    rows: list[dict[str, object]] = []
+    for key in keys:
+        dimension = PROPS_PREFIX + key
+        query = dataclasses.replace(
+            view.totals, dimensions=(dimension,), metrics=PROPS_METRICS, limit=MAX_LIMIT, offset=0
+        )
+        for row in run_query(query, tag="export:props"):
+            rows.append({"property": key, "value": row[dimension], **{m: row[m] for m in PROPS_METRICS}})
+    return ["property", "value", *PROPS_METRICS], rows
 
 
-def view_zip(query: Query, params: Mapping[str, str], widgets: Iterable[Widget] = WIDGETS.values()) -> bytes:
-    """Every widget's CSV, as ``<widget>.csv`` files in one zip."""
+def view_zip(view: View, prop_keys: Sequence[str], widgets: Iterable[Widget] = WIDGETS.values()) -> bytes:
+    """Every widget's CSV as ``<widget>.csv`` in one zip, and ``props.csv`` for ``prop_keys`` (if any)."""
     out = io.BytesIO()
     stamp = dt.datetime.now(dt.UTC).timetuple()[:6]
+    files = [(widget.name, widget_rows(view, widget)) for widget in widgets]
+    if prop_keys:
+        files.append((PROPS, props_rows(view, prop_keys)))
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for widget in widgets:
-            info = zipfile.ZipInfo(f"{widget.name}.csv", date_time=stamp)
+        for name, (columns, rows) in files:
+            info = zipfile.ZipInfo(f"{name}.csv", date_time=stamp)
             info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, widget_csv(query, params, widget))
+            archive.writestr(info, write_csv(rows, columns))
     return out.getvalue()
 
 
-def file_name(site: Site, query: Query, extension: str, widget: str = "") -> str:
+def file_name(view: View, extension: str, widget: str = "") -> str:
     """``example.com-pages-2026-11-01-2026-11-30.csv``: the site, the widget and the view's dates."""
-    parts = [site.domain, widget, query.date_range.first.isoformat(), query.date_range.last.isoformat()]
+    dates = view.totals.date_range
+    parts = [view.site.domain, widget, dates.first.isoformat(), dates.last.isoformat()]
     return "-".join(part for part in parts if part) + extension

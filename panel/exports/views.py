@@ -1,8 +1,9 @@
 """Export URLs: ``/<domain>/export.zip`` (every widget) and ``/<domain>/export/<widget>.csv``.
 
-Both take the dashboard's Stats API parameters (``period``, ``date``, ``filters``, ``interval``).
-A logged-in member of the site's organisation may export; so may a shared link of that site
-(``auth=<slug>``, unlocked as for its page). Anyone else gets 404.
+Both take the dashboard's Stats API parameters (``period``, ``date``, ``filters``, ``interval``);
+``props.csv`` also takes ``property=event:props:<key>``. A logged-in member of the site's organisation
+may export; so may a shared link of that site (``auth=<slug>``, unlocked as for its page). Anyone
+else gets 404.
 """
 
 from __future__ import annotations
@@ -15,12 +16,16 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
 from analytics import client
+from analytics.dimensions import PROPS_PREFIX, find
 from analytics.errors import QueryError
 from panel.accounts.models import User
-from panel.exports.build import file_name, view_query, view_zip, widget_csv
-from panel.exports.widgets import WIDGETS
+from panel.exports.build import View, file_name, parse_view, props_rows, view_zip, widget_rows
+from panel.exports.csv import write_csv
+from panel.exports.widgets import PROPS, WIDGETS
 from panel.sharing import access as sharing
 from panel.sites.models import Site
+
+Built = tuple[bytes, str, str]  # body, content type, file name
 
 
 def _site(request: HttpRequest, domain: str) -> Site | None:
@@ -36,14 +41,12 @@ def _site(request: HttpRequest, domain: str) -> Site | None:
     return site
 
 
-def _export(
-    request: HttpRequest, domain: str, build: Callable[[Site], tuple[bytes, str, str]]
-) -> HttpResponse:
+def _export(request: HttpRequest, domain: str, build: Callable[[View], Built]) -> HttpResponse:
     site = _site(request, domain)
     if site is None:
         return redirect_to_login(request.get_full_path())
     try:
-        body, content_type, name = build(site)
+        body, content_type, name = build(parse_view(site, request.GET.dict()))
     except QueryError as exc:
         return HttpResponse(
             f"{exc.field}: {exc.message}", status=400, content_type="text/plain; charset=utf-8"
@@ -58,23 +61,31 @@ def _export(
     return response
 
 
+def _prop_key(request: HttpRequest) -> str:
+    """The custom property ``props.csv`` lists: ``property=event:props:<key>``."""
+    prop = request.GET.get("property") or ""
+    if not prop.startswith(PROPS_PREFIX) or find(prop) is None:
+        raise QueryError("property", "name the custom property, e.g. property=event:props:plan")
+    return prop.removeprefix(PROPS_PREFIX)
+
+
 @require_GET
 def export_zip(request: HttpRequest, domain: str) -> HttpResponse:
-    def build(site: Site) -> tuple[bytes, str, str]:
-        query = view_query(site, request.GET.dict())
-        return view_zip(query, request.GET.dict()), "application/zip", file_name(site, query, ".zip")
+    def build(view: View) -> Built:
+        return view_zip(view, prop_keys=[]), "application/zip", file_name(view, ".zip")
 
     return _export(request, domain, build)
 
 
 @require_GET
 def export_widget(request: HttpRequest, domain: str, widget: str) -> HttpResponse:
-    if widget not in WIDGETS:
-        raise Http404(f"no widget {widget!r}; known: {', '.join(WIDGETS)}")
+    if widget not in WIDGETS and widget != PROPS:
+        raise Http404(f"no widget {widget!r}; known: {', '.join([*WIDGETS, PROPS])}")
 
-    def build(site: Site) -> tuple[bytes, str, str]:
-        query = view_query(site, request.GET.dict())
-        body = widget_csv(query, request.GET.dict(), WIDGETS[widget])
-        return body, "text/csv; charset=utf-8", file_name(site, query, ".csv", widget)
+    def build(view: View) -> Built:
+        columns, rows = (
+            props_rows(view, [_prop_key(request)]) if widget == PROPS else widget_rows(view, WIDGETS[widget])
+        )
+        return write_csv(rows, columns), "text/csv; charset=utf-8", file_name(view, ".csv", widget)
 
     return _export(request, domain, build)

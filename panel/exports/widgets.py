@@ -1,8 +1,8 @@
 """What each CSV of a dashboard export holds: the dashboard's widgets, by file name.
 
 A widget is a breakdown by one or more dimensions, or (no dimensions) the visitors-over-time series,
-with the metrics its file reports. Names are the only way to ask for a widget, so nothing from the
-URL reaches a query unchecked.
+with the metrics its file reports; ``props`` (custom properties) is one file for several keys. Names
+are the only way to ask for a widget, so nothing from the URL reaches a query unchecked.
 """
 
 from __future__ import annotations
@@ -54,4 +54,9 @@ WIDGETS: dict[str, Widget] = _widgets(
     Widget("devices", ("visit:device",), SHARE_METRICS),
     Widget("screen_sizes", ("visit:screen",), SHARE_METRICS),
     Widget("events", ("event:name",), ("visitors", "events")),
+    Widget("goals", ("event:goal",), ("visitors", "events", "conversion_rate")),
 )
+
+# ``props.csv``: custom properties, a row per key and value (the keys are the view's, see exports.views).
+PROPS = "props"
+PROPS_METRICS = ("visitors", "events")

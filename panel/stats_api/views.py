@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.http import HttpResponse, JsonResponse
@@ -20,14 +20,18 @@ from analytics.periods import today_in
 from analytics.query import Query
 from analytics.realtime import current_visitors
 from panel.goals.models import Funnel, Goal
+from panel.sites.models import Site
 from panel.stats_api import params
 from panel.stats_api.auth import ApiRequest, error, stats_api
 
 
-def _query(request: ApiRequest, kind: str = "aggregate") -> Query:
-    site = request.site
+def query_for(site: Site, values: Mapping[str, str], kind: str = "aggregate") -> Query:
+    """The Query that the Stats API parameters ``values`` ask of ``site`` (its timezone and goals).
+
+    CSV exports (``panel.exports``) build their queries with it too.
+    """
     return params.parse_common(
-        request.GET.dict(),
+        values,
         site_id=site.id,
         tz=site.timezone,
         today=today_in(site.timezone),
@@ -35,6 +39,10 @@ def _query(request: ApiRequest, kind: str = "aggregate") -> Query:
         goals=Goal.objects.analytics_goals(site),
         kind=kind,
     )
+
+
+def _query(request: ApiRequest, kind: str = "aggregate") -> Query:
+    return query_for(request.site, request.GET.dict(), kind)
 
 
 def _answer(build: Callable[[], Any]) -> HttpResponse:
