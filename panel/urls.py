@@ -10,6 +10,7 @@ from panel.dashboard import views as dashboard
 from panel.exports import views as exports
 from panel.sharing import settings_views as sharing_settings
 from panel.sharing import views as sharing
+from panel.sites import goals_views as goal_settings
 from panel.sites import settings_views as site_settings
 from panel.sites import views as sites
 from panel.stats_api import views as stats
@@ -38,6 +39,18 @@ urlpatterns = [
         "<str:domain>/settings/links/<int:link_id>/revoke",
         sharing_settings.revoke,
         name="site-settings-link-revoke",
+    ),
+    path("<str:domain>/settings/goals/", goal_settings.goals, name="site-settings-goals"),
+    path(
+        "<str:domain>/settings/goals/<int:goal_id>/delete",
+        goal_settings.delete_goal,
+        name="site-settings-goal-delete",
+    ),
+    path("<str:domain>/settings/funnels/", goal_settings.funnels, name="site-settings-funnels"),
+    path(
+        "<str:domain>/settings/funnels/<int:funnel_id>/delete",
+        goal_settings.delete_funnel,
+        name="site-settings-funnel-delete",
     ),
     path("<str:domain>/settings/danger/", site_settings.danger, name="site-settings-danger"),
     path("<str:domain>/settings/danger/reset", site_settings.reset_stats, name="site-reset-stats"),

@@ -19,11 +19,21 @@ from tests.test_pages import assert_form_error
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
 
-PAGES = ["settings/", "settings/shields/", "settings/snippet/", "settings/links/", "settings/danger/"]
+PAGES = [
+    "settings/",
+    "settings/shields/",
+    "settings/snippet/",
+    "settings/links/",
+    "settings/goals/",
+    "settings/funnels/",
+    "settings/danger/",
+]
 POSTS = [
     ("settings/", {"timezone": "UTC", "retention_days": "30"}),
     ("settings/shields/", {"excluded_ips": "10.0.0.0/8"}),
     ("settings/links/", {"name": "x"}),
+    ("settings/goals/", {"kind": "event", "event_name": "Signup"}),
+    ("settings/funnels/", {"name": "x"}),
     ("settings/danger/reset", {"reset-confirm": "example.com"}),
     ("settings/danger/delete", {"delete-confirm": "example.com"}),
 ]

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from analytics.deletion import delete_site_data
+from panel.goals.models import Funnel
 from panel.sites.access import site_admin
 from panel.sites.forms import ConfirmDomainForm, GeneralForm, ShieldsForm, SnippetForm
 from panel.sites.models import Site
@@ -97,7 +98,7 @@ def reset_stats(request: HttpRequest, site: Site) -> HttpResponse:
 @require_POST
 @site_admin
 def delete_site(request: HttpRequest, site: Site) -> HttpResponse:
-    """Delete the site's data in ClickHouse, then the site with its settings and shared links.
+    """Delete the site's data in ClickHouse, then the site with its settings, goals, funnels and links.
 
     The site's row goes only when ClickHouse's deletion has succeeded, so a failure can be retried.
     """
@@ -106,6 +107,7 @@ def delete_site(request: HttpRequest, site: Site) -> HttpResponse:
         return _danger_page(request, site, delete_form=form)
     site_id, domain = site.id, site.domain
     with transaction.atomic():
+        Funnel.objects.filter(site=site).delete()  # first: a funnel's steps protect its goals
         site.delete()
         delete_site_data(site_id)
     messages.success(request, f"{domain} and all its data are deleted.")

@@ -1,0 +1,68 @@
+"""A site's goals and funnels settings pages (owners and admins): list, add, delete."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db.models import ProtectedError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from analytics.funnels import MIN_STEPS
+from panel.goals.models import Funnel, Goal
+from panel.sites.access import site_admin
+from panel.sites.goals_forms import FunnelForm, GoalForm
+from panel.sites.models import Site
+
+
+@require_http_methods(["GET", "POST"])
+@site_admin
+def goals(request: HttpRequest, site: Site) -> HttpResponse:
+    form = GoalForm(request.POST or None, site=site)
+    if request.method == "POST" and form.is_valid():
+        goal = form.save()
+        messages.success(request, f"Goal “{goal.display_name}” added.")
+        return redirect("site-settings-goals", domain=site.domain)
+    context = {"site": site, "tab": "goals", "form": form, "goals": Goal.objects.for_site(site)}
+    return render(request, "sites/settings/goals.html", context, status=400 if form.errors else 200)
+
+
+@require_POST
+@site_admin
+def delete_goal(request: HttpRequest, site: Site, goal_id: int) -> HttpResponse:
+    goal = get_object_or_404(Goal.objects.for_site(site), pk=goal_id)
+    try:
+        goal.delete()
+    except ProtectedError:
+        used_by = ", ".join(sorted({step.funnel.name for step in goal.funnel_steps.select_related("funnel")}))
+        messages.error(request, f"“{goal.display_name}” is a step of {used_by}: delete the funnel first.")
+    else:
+        messages.success(request, f"Goal “{goal.display_name}” deleted.")
+    return redirect("site-settings-goals", domain=site.domain)
+
+
+@require_http_methods(["GET", "POST"])
+@site_admin
+def funnels(request: HttpRequest, site: Site) -> HttpResponse:
+    form = FunnelForm(request.POST or None, site=site)
+    if request.method == "POST" and form.is_valid():
+        funnel = Funnel.objects.create_with_steps(site, form.cleaned_data["name"], form.steps())
+        messages.success(request, f"Funnel “{funnel.name}” added.")
+        return redirect("site-settings-funnels", domain=site.domain)
+    context = {
+        "site": site,
+        "tab": "funnels",
+        "form": form,
+        "funnels": Funnel.objects.for_site(site),
+        "enough_goals": Goal.objects.for_site(site).count() >= MIN_STEPS,
+    }
+    return render(request, "sites/settings/funnels.html", context, status=400 if form.errors else 200)
+
+
+@require_POST
+@site_admin
+def delete_funnel(request: HttpRequest, site: Site, funnel_id: int) -> HttpResponse:
+    funnel = get_object_or_404(Funnel.objects.for_site(site), pk=funnel_id)
+    funnel.delete()
+    messages.success(request, f"Funnel “{funnel.name}” deleted.")
+    return redirect("site-settings-funnels", domain=site.domain)
