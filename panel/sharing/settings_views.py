@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from panel.accounts.models import User
@@ -13,6 +13,7 @@ from panel.sharing.forms import SharedLinkForm
 from panel.sharing.models import SharedLink
 from panel.sites.access import site_admin
 from panel.sites.models import Site
+from panel.sites.pages import settings_page
 
 
 @require_http_methods(["GET", "POST"])
@@ -26,14 +27,15 @@ def links(request: HttpRequest, site: Site) -> HttpResponse:
         )
         messages.success(request, f"Shared link “{link.name}” created.")
         return redirect("site-settings-links", domain=site.domain)
-    context = {
-        "site": site,
-        "tab": "links",
-        "form": form,
-        "links": site.shared_links.all(),
-        "base_url": settings.BASE_URL,
-    }
-    return render(request, "sharing/links.html", context, status=400 if form.errors else 200)
+    return settings_page(
+        request,
+        site,
+        "sharing/links.html",
+        "links",
+        form=form,
+        links=site.shared_links.all(),
+        base_url=settings.BASE_URL,
+    )
 
 
 @require_POST

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.db.models import ProtectedError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from analytics.funnels import MIN_STEPS
@@ -13,6 +13,7 @@ from panel.goals.models import Funnel, Goal
 from panel.sites.access import site_admin
 from panel.sites.goals_forms import FunnelForm, GoalForm
 from panel.sites.models import Site
+from panel.sites.pages import settings_page
 
 
 @require_http_methods(["GET", "POST"])
@@ -23,8 +24,9 @@ def goals(request: HttpRequest, site: Site) -> HttpResponse:
         goal = form.save()
         messages.success(request, f"Goal “{goal.display_name}” added.")
         return redirect("site-settings-goals", domain=site.domain)
-    context = {"site": site, "tab": "goals", "form": form, "goals": Goal.objects.for_site(site)}
-    return render(request, "sites/settings/goals.html", context, status=400 if form.errors else 200)
+    return settings_page(
+        request, site, "sites/settings/goals.html", "goals", form=form, goals=Goal.objects.for_site(site)
+    )
 
 
 @require_POST
@@ -49,14 +51,15 @@ def funnels(request: HttpRequest, site: Site) -> HttpResponse:
         funnel = Funnel.objects.create_with_steps(site, form.cleaned_data["name"], form.steps())
         messages.success(request, f"Funnel “{funnel.name}” added.")
         return redirect("site-settings-funnels", domain=site.domain)
-    context = {
-        "site": site,
-        "tab": "funnels",
-        "form": form,
-        "funnels": Funnel.objects.for_site(site),
-        "enough_goals": Goal.objects.for_site(site).count() >= MIN_STEPS,
-    }
-    return render(request, "sites/settings/funnels.html", context, status=400 if form.errors else 200)
+    return settings_page(
+        request,
+        site,
+        "sites/settings/funnels.html",
+        "funnels",
+        form=form,
+        funnels=Funnel.objects.for_site(site),
+        enough_goals=Goal.objects.for_site(site).count() >= MIN_STEPS,
+    )
 
 
 @require_POST

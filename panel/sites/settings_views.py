@@ -6,9 +6,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
-from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from analytics.deletion import delete_site_data
@@ -16,13 +15,8 @@ from panel.goals.models import Funnel
 from panel.sites.access import site_admin
 from panel.sites.forms import ConfirmDomainForm, GeneralForm, ShieldsForm, SnippetForm
 from panel.sites.models import Site
+from panel.sites.pages import settings_page
 from panel.sites.snippet import SnippetOptions, build
-
-
-def _page(request: HttpRequest, site: Site, template: str, tab: str, **context: object) -> HttpResponse:
-    forms = [value for value in context.values() if isinstance(value, BaseForm)]
-    status = 400 if any(form.is_bound and form.errors for form in forms) else 200
-    return render(request, template, {"site": site, "tab": tab, **context}, status=status)
 
 
 def _settings_form(
@@ -34,7 +28,7 @@ def _settings_form(
         form.save()
         messages.success(request, saved)
         return redirect(request.path)
-    return _page(request, site, f"sites/settings/{tab}.html", tab, form=form)
+    return settings_page(request, site, f"sites/settings/{tab}.html", tab, form=form)
 
 
 @require_http_methods(["GET", "POST"])
@@ -57,7 +51,7 @@ def snippet(request: HttpRequest, site: Site) -> HttpResponse:
     form = SnippetForm(request.GET or None)
     options = form.options() if form.is_bound and form.is_valid() else SnippetOptions()
     built = build(site.domain, settings.BASE_URL, options)
-    return _page(request, site, "sites/settings/snippet.html", "snippet", form=form, snippet=built)
+    return settings_page(request, site, "sites/settings/snippet.html", "snippet", form=form, snippet=built)
 
 
 def _danger_page(
@@ -67,7 +61,7 @@ def _danger_page(
     reset_form: ConfirmDomainForm | None = None,
     delete_form: ConfirmDomainForm | None = None,
 ) -> HttpResponse:
-    return _page(
+    return settings_page(
         request,
         site,
         "sites/settings/danger.html",
