@@ -183,6 +183,8 @@ def _bound(value: Any, path: str, tz: str, *, end: bool) -> dt.date:
         raise QueryError(path, f"{_show(text)} is not an ISO 8601 date or date-time") from None
     if moment.tzinfo is None:
         raise QueryError(path, "a date-time needs its UTC offset, e.g. 2026-01-01T00:00:00+01:00")
+    if not FIRST_DAY <= moment.date() <= LAST_DAY:  # far-off times cannot even change zone
+        raise QueryError(path, f"must be between {FIRST_DAY} and {LAST_DAY}")
     local = moment.astimezone(zoneinfo.ZoneInfo(tz))
     edge = dt.time(23, 59, 59) if end else dt.time(0, 0, 0)
     if local.time().replace(microsecond=0) != edge or (not end and local.microsecond):
