@@ -68,7 +68,7 @@ def test_names_come_from_the_query_registries(db: None) -> None:
 
 def test_the_query_schema_accepts_good_bodies_and_refuses_bad_ones(db: None) -> None:
     query = schema(fetch(), "Query")
-    good = {
+    good: dict[str, Any] = {
         "site_id": "example.com",
         "metrics": ["visitors", "bounce_rate"],
         "date_range": ["2026-01-01", "2026-01-31"],
@@ -79,12 +79,13 @@ def test_the_query_schema_accepts_good_bodies_and_refuses_bad_ones(db: None) -> 
         "pagination": {"limit": 10, "offset": 20},
     }
     assert list(query.iter_errors(good)) == []
-    for bad in (
+    bad: list[dict[str, Any]] = [
         {**good, "metrics": ["nope"]},
         {**good, "filters": [["like", "event:page", ["/"]]]},
         {"site_id": "x"},
-    ):
-        assert list(query.iter_errors(bad)) != []
+    ]
+    for body in bad:
+        assert list(query.iter_errors(body)) != []
 
 
 def test_a_real_answer_matches_the_documented_result(owner: Persona, events_table: None) -> None:
