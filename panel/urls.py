@@ -22,6 +22,7 @@ urlpatterns = [
     path("api/v1/stats/aggregate", stats.aggregate, name="api-aggregate"),
     path("api/v1/stats/timeseries", stats.timeseries, name="api-timeseries"),
     path("api/v1/stats/breakdown", stats.breakdown, name="api-breakdown"),
+    path("api/v1/stats/funnel", stats.funnel, name="api-funnel"),
     path("api/v2/query", v2_views.query, name="api-v2-query"),
     path("api/docs/openapi.json", openapi.openapi_json, name="api-openapi"),
     path("<str:domain>/snippet/", sites.site_snippet, name="site-snippet"),

@@ -11,6 +11,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from openapi_spec_validator import validate
 
+from analytics.dimensions import GOAL
 from analytics.query import DIMENSIONS, METRICS, OPERATORS, TIME_DIMENSIONS
 from tests.conftest import Persona, make_event, seed
 
@@ -60,10 +61,12 @@ def test_every_api_route_is_documented(db: None) -> None:
 def test_names_come_from_the_query_registries(db: None) -> None:
     schemas = fetch()["components"]["schemas"]
     assert schemas["Metric"]["enum"] == list(METRICS)
-    assert schemas["Dimension"]["oneOf"][0]["enum"] == [*DIMENSIONS, *TIME_DIMENSIONS, "time"]
+    assert schemas["Dimension"]["oneOf"][0]["enum"] == [*DIMENSIONS, GOAL, *TIME_DIMENSIONS, "time"]
     assert schemas["Filter"]["oneOf"][0]["prefixItems"][0]["enum"] == list(OPERATORS)
     breakdown = fetch()["paths"]["/api/v1/stats/breakdown"]["get"]["parameters"]
-    assert next(p for p in breakdown if p["name"] == "property")["schema"]["enum"] == list(DIMENSIONS)
+    prop = next(p for p in breakdown if p["name"] == "property")["schema"]
+    assert prop == {"$ref": "#/components/schemas/FilterDimension"}
+    assert schemas["FilterDimension"]["oneOf"][0]["enum"] == [*DIMENSIONS, GOAL]
 
 
 def test_the_query_schema_accepts_good_bodies_and_refuses_bad_ones(db: None) -> None:

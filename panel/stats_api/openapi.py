@@ -15,6 +15,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
+from analytics.dimensions import GOAL
 from analytics.periods import PERIODS
 from analytics.query import DIMENSIONS, MAX_LIMIT, METRICS, OPERATORS, TIME_DIMENSIONS
 from ingest import request as events
@@ -96,14 +97,14 @@ def _v1(operation: str, summary: str, answer: Schema, *extra: Schema) -> Schema:
 
 
 def _schemas() -> dict[str, Schema]:
-    dimension_names = [*DIMENSIONS, *TIME_DIMENSIONS, v2_params.TIME]
+    dimension_names = [*DIMENSIONS, GOAL, *TIME_DIMENSIONS, v2_params.TIME]
     props = {"type": "string", "pattern": f"^{v2_params.PROPS}.+$", "description": "A custom property."}
     clause = {"type": ["string", "integer"], "maxLength": events.MAX_PROP_VALUE}
     return {
         "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
         "Metric": {"enum": list(METRICS)},
         "Dimension": {"oneOf": [{"enum": dimension_names}, props]},
-        "FilterDimension": {"oneOf": [{"enum": list(DIMENSIONS)}, props]},
+        "FilterDimension": {"oneOf": [{"enum": [*DIMENSIONS, GOAL]}, props]},
         "Filter": {
             "description": "[operator, dimension, clauses], or and/or/not over filters.",
             "oneOf": [
@@ -247,6 +248,29 @@ def _schemas() -> dict[str, Schema]:
                 "query": {"type": "object", "description": "The query as run."},
             },
         },
+        "Funnel": {
+            "type": "object",
+            "required": ["name", "all_visitors", "entering_visitors", "never_entering_visitors", "steps"],
+            "properties": {
+                "name": {"type": "string"},
+                "all_visitors": {"type": "integer"},
+                "entering_visitors": {"type": "integer"},
+                "never_entering_visitors": {"type": "integer"},
+                "steps": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "label": {"type": "string"},
+                            "visitors": {"type": "integer"},
+                            "conversion_rate": {"type": "number"},
+                            "dropoff": {"type": "integer"},
+                            "dropoff_percentage": {"type": "number"},
+                        },
+                    },
+                },
+            },
+        },
         "Event": {
             "type": "object",
             "required": ["name", "url", "domain"],
@@ -349,9 +373,7 @@ def document() -> dict[str, Any]:
                     "type": "object",
                     "properties": {"results": {"type": "object", "additionalProperties": {"type": "object"}}},
                 },
-                _query_parameter(
-                    "compare", "previous_period adds each metric's change.", {"enum": ["previous_period"]}
-                ),
+                _query_parameter("compare", "Adds each metric's change.", {"enum": list(params.COMPARISONS)}),
             ),
             "/api/v1/stats/timeseries": _v1(
                 "timeseries",
@@ -364,7 +386,7 @@ def document() -> dict[str, Any]:
                 "Metrics per value of a property.",
                 _v1_rows("the property's last part (page, source, ...) and the metrics"),
                 _query_parameter(
-                    "property", "What to break down by.", {"enum": list(DIMENSIONS)}, required=True
+                    "property", "What to break down by.", _ref("FilterDimension"), required=True
                 ),
                 _query_parameter(
                     "limit",
@@ -372,6 +394,14 @@ def document() -> dict[str, Any]:
                     {"type": "integer", "minimum": 1, "maximum": params.MAX_BREAKDOWN_LIMIT},
                 ),
                 _query_parameter("page", "From 1.", {"type": "integer", "minimum": 1}),
+            ),
+            "/api/v1/stats/funnel": _v1(
+                "funnel",
+                "A Lantern extension: one of the site's funnels, step by step.",
+                {"type": "object", "required": ["results"], "properties": {"results": _ref("Funnel")}},
+                _query_parameter(
+                    "funnel", "The funnel's id.", {"type": "integer", "minimum": 1}, required=True
+                ),
             ),
             "/api/v2/query": {
                 "post": {

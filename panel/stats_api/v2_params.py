@@ -22,22 +22,33 @@ from typing import Any
 
 import orjson
 
+from analytics.dimensions import PROPS_PREFIX, find
 from analytics.errors import QueryError
+from analytics.filters import MAX_DEPTH, MAX_VALUE_CHARS, MAX_VALUES
 from analytics.periods import MAX_DAYS, PERIODS, DateRange, resolve_period
-from analytics.query import DIMENSIONS, MAX_LIMIT, METRICS, OPERATORS, TIME_DIMENSIONS, Filter, Query
-from ingest.request import MAX_PROP_KEY, MAX_PROP_VALUE
+from analytics.query import (
+    MAX_LIMIT,
+    METRICS,
+    OPERATORS,
+    TIME_DIMENSIONS,
+    Filter,
+    FilterNode,
+    Goal,
+    Logic,
+    Query,
+)
 
 MAX_BODY_BYTES = 64 * 1024
-MAX_FILTER_DEPTH = 8
+MAX_FILTER_DEPTH = MAX_DEPTH
 MAX_FILTER_NODES = 100
-MAX_CLAUSES = 1_000
+MAX_CLAUSES = MAX_VALUES
 MAX_DIMENSIONS = 8
 MAX_OFFSET = 1_000_000
 FIRST_DAY, LAST_DAY = dt.date(1970, 1, 1), dt.date(2199, 12, 31)
 
 SHORTCUTS = tuple(period for period in PERIODS if period != "custom")
 TIME = "time"  # Plausible's "pick the time bucket for me" dimension
-PROPS = "event:props:"  # custom properties: event:props:<key>
+PROPS = PROPS_PREFIX  # custom properties: event:props:<key>
 KEYS = (
     "site_id",
     "metrics",
@@ -102,7 +113,13 @@ def load_body(raw: bytes, content_type: str) -> dict[str, Any]:
 
 
 def parse(
-    body: dict[str, Any], *, site_id: int, tz: str, today: dt.date, earliest: dt.date | None = None
+    body: dict[str, Any],
+    *,
+    site_id: int,
+    tz: str,
+    today: dt.date,
+    earliest: dt.date | None = None,
+    goals: tuple[Goal, ...] = (),
 ) -> V2Query:
     for key in body:
         if key not in KEYS:
@@ -124,6 +141,7 @@ def parse(
             order_by=order_by,
             limit=limit,
             offset=offset,
+            goals=goals,
         )
     except QueryError as exc:  # a rule of the query layer's own (e.g. a metric it cannot break down)
         raise QueryError(_QUERY_FIELDS.get(exc.field, f"#/{exc.field}"), exc.message) from None
@@ -167,33 +185,38 @@ def _date_range(value: Any, date: Any, tz: str, today: dt.date, earliest: dt.dat
     items = _list(value, "#/date_range", most=2)
     if len(items) != 2:
         raise QueryError("#/date_range", 'must be a shortcut such as "7d" or a list of two dates')
-    first = _bound(items[0], "#/date_range/0", tz, end=False)
-    last = _bound(items[1], "#/date_range/1", tz, end=True)
-    return _checked_range(first, last, tz, "#/date_range")
+    texts = [_string(item, _at("#/date_range", index)) for index, item in enumerate(items)]
+    if not any("T" in text.upper() for text in texts):
+        days = [_day(text, _at("#/date_range", index)) for index, text in enumerate(texts)]
+        return _checked_range(days[0], days[1], tz, "#/date_range")
+    start = _moment(texts[0], "#/date_range/0", tz, end=False)
+    end = _moment(texts[1], "#/date_range/1", tz, end=True)
+    if end <= start:
+        raise QueryError("#/date_range", "ends before it starts")
+    whole_days = _checked_range(start.date(), (end - dt.timedelta(seconds=1)).date(), tz, "#/date_range")
+    if start.time() == dt.time(0) and end.time() == dt.time(0):  # whole local days: a plain date range
+        return whole_days
+    return DateRange.between(start, end, tz)
 
 
-def _bound(value: Any, path: str, tz: str, *, end: bool) -> dt.date:
-    """A date, or a datetime on a whole local day's edge (00:00:00 to start, 23:59:59 to end)."""
-    text = _string(value, path)
-    if "T" not in text.upper():
-        return _day(text, path)
+def _moment(text: str, path: str, tz: str, *, end: bool) -> dt.datetime:
+    """A bound in the site's zone: an ISO 8601 date-time with its offset (an end takes in its whole
+    second), or a date (its whole day)."""
     try:
-        moment = dt.datetime.fromisoformat(text)
+        moment = dt.datetime.fromisoformat(text) if "T" in text.upper() else None
     except ValueError:
         raise QueryError(path, f"{_show(text)} is not an ISO 8601 date or date-time") from None
+    zone = zoneinfo.ZoneInfo(tz)
+    if moment is None:
+        day = _day(text, path)
+        return dt.datetime.combine(day + dt.timedelta(days=1) if end else day, dt.time(), zone)
     if moment.tzinfo is None:
         raise QueryError(path, "a date-time needs its UTC offset, e.g. 2026-01-01T00:00:00+01:00")
     if not FIRST_DAY <= moment.date() <= LAST_DAY:  # far-off times cannot even change zone
         raise QueryError(path, f"must be between {FIRST_DAY} and {LAST_DAY}")
-    local = moment.astimezone(zoneinfo.ZoneInfo(tz))
-    edge = dt.time(23, 59, 59) if end else dt.time(0, 0, 0)
-    if local.time().replace(microsecond=0) != edge or (not end and local.microsecond):
-        raise QueryError(
-            path,
-            f"Lantern counts whole days in the site's timezone ({tz}): "
-            f"{'end' if end else 'start'} at {edge.isoformat()} local time, or send dates",
-        )
-    return _in_bounds(local.date(), path)
+    local = moment.astimezone(zone)
+    _in_bounds(local.date(), path)
+    return local.replace(microsecond=0) + dt.timedelta(seconds=1) if end else local
 
 
 def _day(value: Any, path: str) -> dt.date:
@@ -220,7 +243,10 @@ def _checked_range(first: dt.date, last: dt.date, tz: str, path: str) -> DateRan
 
 
 def time_bucket_for(date_range: DateRange) -> str:
-    """What Plausible's ``time`` dimension means for a range: hours up to two days, days up to 41."""
+    """What Plausible's ``time`` dimension means for a range: minutes up to an hour (exact ranges
+    such as realtime), hours up to two days, days up to 41, else months."""
+    if date_range.moments and date_range.moments[1] - date_range.moments[0] <= dt.timedelta(hours=1):
+        return "time:minute"
     if date_range.days <= 2:
         return "time:hour"
     return "time:day" if date_range.days <= 41 else "time:month"
@@ -243,20 +269,18 @@ def _dimensions(value: Any, date_range: DateRange) -> tuple[str, ...]:
 
 
 def _filterable(name: str) -> bool:
-    """An event or visit dimension, or a custom property (whose support is the query layer's call)."""
-    if name.startswith(PROPS):
-        return 0 < len(name) - len(PROPS) <= MAX_PROP_KEY
-    return name in DIMENSIONS
+    """An event or visit dimension, a goal or a custom property: the query layer's ``find``."""
+    return find(name) is not None
 
 
 # -- filters --------------------------------------------------------------------------------------
 
 
-def _filters(value: Any) -> tuple[Filter, ...]:
+def _filters(value: Any) -> tuple[FilterNode, ...]:
     items = _list(value, "#/filters", most=MAX_FILTER_NODES)
     budget = _Budget()
     nodes = [_node(item, _at("#/filters", index), 1, budget) for index, item in enumerate(items)]
-    return tuple(flt for index, node in enumerate(nodes) for flt in _conjuncts(node, _at("#/filters", index)))
+    return tuple(flt for node in nodes for flt in _conjuncts(node))
 
 
 @dataclasses.dataclass
@@ -313,15 +337,18 @@ def _simple(operator: str, items: list[Any], path: str) -> Filter:
     values = tuple(_clause(c, _at(_at(path, 2), i)) for i, c in enumerate(clauses))
     if len(items) == 4:
         _modifiers(items[3], _at(path, 3))
-    return Filter(operator, dimension, values)
+    try:
+        return Filter(operator, dimension, values)
+    except QueryError as exc:  # a rule of the query layer's own about values
+        raise QueryError(path, exc.message) from None
 
 
 def _clause(value: Any, path: str) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise QueryError(path, "must be a string (or a whole number)")
     text = str(value)
-    if len(text) > MAX_PROP_VALUE:
-        raise QueryError(path, f"is longer than {MAX_PROP_VALUE} characters")
+    if len(text) > MAX_VALUE_CHARS:
+        raise QueryError(path, f"is longer than {MAX_VALUE_CHARS} characters")
     return text
 
 
@@ -335,63 +362,52 @@ def _modifiers(value: Any, path: str) -> None:
         )
 
 
-def _conjuncts(tree: _Tree, path: str) -> list[Filter]:
-    """The tree as filters that must all hold: and-groups flattened, "not" pushed into operators
+def _conjuncts(tree: _Tree) -> list[FilterNode]:
+    """The tree as nodes that must all hold: and-groups flattened, "not" pushed into operators
     (``not is`` is ``is_not``), an "or" of one positive operator on one dimension joined into one."""
     if isinstance(tree, Filter):
         return [tree]
-    operator, children, where = tree
+    operator, children, _path = tree
     if operator == "and":
-        return [flt for child in children for flt in _conjuncts(child, where)]
+        return [node for child in children for node in _conjuncts(child)]
     if operator == "not":
-        return _negated(children[0], where)
-    return [_join([_disjuncts(child, where) for child in children], where)]
+        return _negated(children[0])
+    return [_either([_conjuncts(child) for child in children])]
 
 
-def _negated(tree: _Tree, path: str) -> list[Filter]:
-    """Filters that must all hold for the tree not to: De Morgan down to negated operators."""
+def _negated(tree: _Tree) -> list[FilterNode]:
+    """Nodes that must all hold for the tree not to: De Morgan down to negated operators."""
     if isinstance(tree, Filter):
-        if NEGATION.get(tree.operator) not in OPERATORS:
-            raise QueryError(path, f"{_show(tree.operator)} cannot be negated")
         return [dataclasses.replace(tree, operator=NEGATION[tree.operator])]
-    operator, children, where = tree
+    operator, children, _path = tree
     if operator == "not":
-        return _conjuncts(children[0], where)
+        return _conjuncts(children[0])
     if operator == "or":  # not (a or b) = not a and not b
-        return [flt for child in children for flt in _negated(child, where)]
-    return [_join([_single(_negated(child, where)) for child in children], where)]  # not a or not b
+        return [node for child in children for node in _negated(child)]
+    return [_either([_negated(child) for child in children])]  # not (a and b) = not a or not b
 
 
-def _disjuncts(tree: _Tree, path: str) -> list[Filter] | None:
-    """The tree as filters of which any may hold, or None when one alternative needs several."""
-    if isinstance(tree, tuple) and tree[0] == "or":
-        parts = [_disjuncts(child, tree[2]) for child in tree[1]]
-        return None if any(p is None for p in parts) else [flt for p in parts if p for flt in p]
-    return _single(_conjuncts(tree, path))
-
-
-def _single(filters: list[Filter]) -> list[Filter] | None:
-    return filters if len(filters) == 1 else None
-
-
-def _join(alternatives: list[list[Filter] | None], path: str) -> Filter:
-    """An "or" the query layer runs as one filter: one positive operator on one dimension."""
-    parts = [flt for part in alternatives if part is not None for flt in part]
-    first = parts[0] if parts else None
+def _either(alternatives: list[list[FilterNode]]) -> FilterNode:
+    """Any of the alternatives (each a conjunction): one filter when they are values of one positive
+    operator on one dimension, else an "or" group."""
+    nodes = [alt[0] if len(alt) == 1 else Logic("and", tuple(alt)) for alt in alternatives]
+    flat = [
+        kid
+        for node in nodes
+        for kid in (node.children if isinstance(node, Logic) and node.op == "or" else (node,))
+    ]
+    leaves = [node for node in flat if isinstance(node, Filter)]
+    first = leaves[0] if leaves else None
     if (
         first is not None
-        and all(part is not None for part in alternatives)
-        and all((p.operator, p.dimension) == (first.operator, first.dimension) for p in parts)
-        and (len(parts) == 1 or first.operator in POSITIVE)
+        and len(leaves) == len(flat)
+        and all((leaf.operator, leaf.dimension) == (first.operator, first.dimension) for leaf in leaves)
+        and (len(leaves) == 1 or first.operator in POSITIVE)
     ):
-        values = tuple(dict.fromkeys(value for part in parts for value in part.values))
-        return Filter(first.operator, first.dimension, values)
-    operators = ", ".join(p for p in POSITIVE if p in OPERATORS)
-    raise QueryError(
-        path,
-        f'"or" is supported between clauses of one dimension and one operator ({operators}); '
-        'list the values instead, e.g. ["is", "visit:country", ["DE", "FR"]]',
-    )
+        values = tuple(dict.fromkeys(value for leaf in leaves for value in leaf.values))
+        if len(values) <= MAX_CLAUSES:
+            return Filter(first.operator, first.dimension, values)
+    return Logic("or", tuple(flat))
 
 
 # -- ordering, include, pagination ----------------------------------------------------------------
@@ -442,7 +458,7 @@ def _comparison(value: Any, date_range: DateRange) -> DateRange:
     if mode == "previous_period":
         other = date_range.previous()
     elif mode == "year_over_year":
-        other = _year_before(date_range)
+        other = date_range.year_before()
     else:
         bounds = _list(options["date_range"], _at(path, "date_range"), most=2)
         if len(bounds) != 2:
@@ -451,15 +467,10 @@ def _comparison(value: Any, date_range: DateRange) -> DateRange:
         other = _checked_range(days[0], days[1], date_range.tz, _at(path, "date_range"))
     if _bool(options.get("match_day_of_week", False), _at(path, "match_day_of_week")):
         back = dt.timedelta(days=(other.first.weekday() - date_range.first.weekday()) % 7)
+        if other.moments is not None:
+            return DateRange.between(other.moments[0] - back, other.moments[1] - back, other.tz)
         other = DateRange(other.first - back, other.last - back, other.tz)
     return other
-
-
-def _year_before(date_range: DateRange) -> DateRange:
-    def shift(day: dt.date) -> dt.date:
-        return day.replace(year=day.year - 1, day=min(day.day, 28) if day.month == 2 else day.day)
-
-    return DateRange(shift(date_range.first), shift(date_range.last), date_range.tz)
 
 
 def _echo_include(value: dict[str, Any]) -> dict[str, Any]:

@@ -16,10 +16,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from analytics import run_query
-from analytics.compare import change
 from analytics.query import MAX_LIMIT, Query
 from analytics.timebuckets import buckets
 from panel.stats_api.v2_params import V2Query
+from panel.stats_api.views import _change
 
 Row = dict[str, Any]
 
@@ -39,7 +39,7 @@ def answer(parsed: V2Query, *, domain: str) -> dict[str, Any]:
                 "dimensions": dims,
                 "metrics": metrics,
                 "change": [
-                    change(name, now, then)
+                    _change(name, now, then)
                     for name, now, then in zip(query.metrics, result["metrics"], metrics, strict=True)
                 ],
             }
@@ -104,6 +104,9 @@ def echo(parsed: V2Query, domain: str) -> dict[str, Any]:
     zone = zoneinfo.ZoneInfo(query.date_range.tz)
     first = dt.datetime.combine(query.date_range.first, dt.time(0, 0, 0), zone)
     last = dt.datetime.combine(query.date_range.last, dt.time(23, 59, 59), zone)
+    if query.date_range.moments is not None:  # an exact range: its first and last second
+        start, end = query.date_range.moments
+        first, last = start.astimezone(zone), (end - dt.timedelta(seconds=1)).astimezone(zone)
     order = query.order_by or (
         ((query.time_dimension, "asc"),) if query.time_dimension else ((query.metrics[0], "desc"),)
     )

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 
+from analytics.errors import QueryError
 from analytics.periods import today_in
+from panel.goals.models import Goal
 from panel.stats_api import v2_params, v2_results
 from panel.stats_api.auth import ApiRequest, stats_api
 from panel.stats_api.views import _answer
@@ -22,7 +24,11 @@ def query(request: ApiRequest) -> HttpResponse:
             tz=site.timezone,
             today=today_in(site.timezone),
             earliest=site.created_at.date(),
+            goals=Goal.objects.analytics_goals(site),
         )
-        return v2_results.answer(parsed, domain=site.domain)
+        try:
+            return v2_results.answer(parsed, domain=site.domain)
+        except QueryError as exc:  # found while running (e.g. a pattern the engine cannot compile)
+            raise QueryError(f"#/{exc.field}", exc.message) from None
 
     return _answer(build)
