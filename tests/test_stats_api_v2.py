@@ -220,6 +220,48 @@ def test_goals_convert_and_break_down(owner: Persona, events_table: None, today:
     assert filtered["results"] == [{"metrics": [1, 25.0], "dimensions": []}]
 
 
+def test_revenue_and_custom_properties_agree_with_v1_and_compare(
+    owner: Persona, events_table: None, today: dt.date
+) -> None:
+    from panel.goals.models import Goal
+
+    Goal.objects.create(site=owner.site, event_name="Purchase", display_name="Buy", currency="EUR")
+    Goal.objects.create(site=owner.site, event_name="Signup", display_name="Signup")
+    noon = dt.datetime.combine(today, dt.time(12), zoneinfo.ZoneInfo(owner.site.timezone))
+    site, day = owner.site.id, dt.timedelta(days=1)
+
+    def buy(at: dt.datetime, visitor: int, amount: str) -> Event:
+        return make_event(site, timestamp=at, visitor_id=visitor, name="Purchase", revenue_amount=amount,
+                          revenue_currency="EUR", prop_keys=("plan",), prop_values=("pro",))  # fmt: skip
+
+    seed_visits(
+        [
+            make_event(site, timestamp=noon, visitor_id=1),
+            buy(noon, 1, "12.5"),
+            make_event(
+                site, timestamp=noon, visitor_id=2, name="Signup", prop_keys=("plan",), prop_values=("free",)
+            ),
+            buy(noon - day, 3, "10"),
+        ]
+    )
+    body = {"metrics": ["visitors", "total_revenue"], "date_range": "day", "dimensions": ["event:goal"]}
+    answer = query(owner.key, **body, include={"comparisons": {"mode": "previous_period"}})
+    euros = {"value": 12.5, "currency": "EUR", "short": "€12.50", "long": "€12.50"}
+    before = {"value": 10.0, "currency": "EUR", "short": "€10.00", "long": "€10.00"}
+    buy_then = {"dimensions": ["Buy"], "metrics": [1, before], "change": [0, 25]}
+    signup_then = {"dimensions": ["Signup"], "metrics": [0, None], "change": [100, None]}
+    assert answer["results"] == [
+        {"metrics": [1, euros], "dimensions": ["Buy"], "comparison": buy_then},
+        {"metrics": [1, None], "dimensions": ["Signup"], "comparison": signup_then},
+    ]
+    old = v1("breakdown", owner.key, period="day", property="event:goal", metrics="visitors,total_revenue")
+    assert [r["metrics"] for r in answer["results"]] == [[r["visitors"], r["total_revenue"]] for r in old]
+    plans = query(owner.key, metrics=["visitors"], date_range="day", dimensions=["event:props:plan"])
+    old_plans = v1("breakdown", owner.key, period="day", property="event:props:plan")
+    assert plans["results"] == [{"metrics": [r["visitors"]], "dimensions": [r["plan"]]} for r in old_plans]
+    assert [r["dimensions"] for r in plans["results"]] == [["(none)"], ["free"], ["pro"]]
+
+
 def test_a_date_time_range_counts_exactly_its_seconds(owner: Persona, seeded: None, today: dt.date) -> None:
     offset = dt.datetime.combine(today, dt.time(), zoneinfo.ZoneInfo(owner.site.timezone)).isoformat()[-6:]
     bounds = [f"{today}T12:00:00{offset}", f"{today}T12:00:59{offset}"]

@@ -230,7 +230,7 @@ def _schemas() -> dict[str, Schema]:
                                         "items": {"type": ["number", "object", "null"]},
                                     },
                                     "dimensions": {"type": "array", "items": {"type": ["string", "null"]}},
-                                    "change": {"type": "array", "items": {"type": "number"}},
+                                    "change": {"type": "array", "items": {"type": ["number", "null"]}},
                                 },
                             },
                         },

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from analytics import run_query
-from analytics.query import MAX_LIMIT, Query
+from analytics.query import MAX_LIMIT, REVENUE_METRICS, Query
 from analytics.timebuckets import buckets
 from panel.stats_api.v2_params import V2Query
 from panel.stats_api.views import _change
@@ -71,7 +71,8 @@ def compare(
     query: Query, rows: list[Row], before: Query, earlier: list[Row]
 ) -> list[tuple[list[Any], list[Any]]]:
     """For each row, the comparison period's row of the same group: the same values, with a time
-    bucket standing for the bucket at the same place in the earlier range. Missing groups are zeros."""
+    bucket standing for the bucket at the same place in the earlier range. Missing groups are zeros
+    (no revenue: null)."""
     time_dimension = query.time_dimension
     place: dict[Any, Any] = {}
     if time_dimension:
@@ -82,7 +83,8 @@ def compare(
     for row in rows:
         dims = [place.get(row[d]) if d == time_dimension else row[d] for d in query.dimensions]
         other = found.get(tuple(dims), {})
-        matched.append((dims, [other.get(m, 0) for m in query.metrics]))
+        missing = [None if m in REVENUE_METRICS else 0 for m in query.metrics]  # as a group without data
+        matched.append((dims, [other.get(m, zero) for m, zero in zip(query.metrics, missing, strict=True)]))
     return matched
 
 
