@@ -70,6 +70,12 @@ def test_its_stats_api_calls_answer_for_that_site_only(link: SharedLink, seeded:
 def test_it_never_writes(link: SharedLink) -> None:
     response = Client().post(f"/api/v1/stats/aggregate?site_id=example.com&auth={link.slug}")
     assert response.status_code == 403 and "only read" in response.json()["error"]
+    v2 = Client().post(
+        f"/api/v2/query?auth={link.slug}",
+        {"site_id": "example.com", "metrics": ["visitors"], "date_range": "7d"},
+        content_type="application/json",
+    )
+    assert v2.status_code == 403 and "only read" in v2.json()["error"]
 
 
 def test_it_does_not_reach_settings_or_other_pages(link: SharedLink) -> None:
