@@ -264,25 +264,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def live_sql(columns: Sequence[str], having: Sequence[str] = ()) -> str:
+# Which sessions of the range a reader takes: WHERE conditions on the key (cheap: they prune the
+# scan) and conditions on the live state. Sessions never span more than a day.
+_START, _END = "{start:DateTime64(3, 'UTC')}", "{end:DateTime64(3, 'UTC')}"
+SPANS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    # every session overlapping [start, end)
+    "overlapping": ((), (f"session_end >= {_START}",)),
+    # the sessions wholly inside it: all their events lie in the range
+    "inside": ((f"session_start >= {_START}",), (f"session_end < {_END}",)),
+    # the sessions crossing an edge of it: only some of their events lie in the range
+    "edges": (
+        (f"(session_start < {_START} OR session_start >= {_END} - INTERVAL 1 DAY)",),
+        (f"session_end >= {_START}", f"(session_start < {_START} OR session_end >= {_END})"),
+    ),
+}
+
+
+def live_sql(columns: Sequence[str], having: Sequence[str] = (), *, span: str = "overlapping") -> str:
     """A subquery: each session of ``{site_id}`` overlapping ``[{start}, {end})``, in its latest state.
 
     Yields ``site_id, visitor_id, session_start`` and the requested ``columns`` (from
     ``SESSION_COLUMNS``; ``session_end`` always), keeping the sessions that also satisfy ``having``
     (conditions over those columns). Sessions never span more than a day, so the scan starts a day
-    before the range.
+    before the range. ``span`` narrows them to those wholly inside the range or crossing its edges.
     """
     unknown = set(columns) - set(SESSION_COLUMNS)
     if unknown:
         raise ValueError(f"not session columns: {sorted(unknown)}")
+    where, live = SPANS[span]
     wanted = ["session_end", "deleted", *(c for c in dict.fromkeys(columns) if c != "session_end")]
     picks = ", ".join(f"argMax({column}, version) AS {column}" for column in wanted)
-    conditions = ["deleted = 0", "session_end >= {start:DateTime64(3, 'UTC')}", *having]
+    conditions = ["deleted = 0", *live, *having]
     return (
         f"SELECT site_id, visitor_id, session_start, {picks} FROM sessions"  # noqa: S608 - constant names
         " WHERE site_id = {site_id:UInt64}"
-        " AND session_start >= {start:DateTime64(3, 'UTC')} - INTERVAL 1 DAY"
-        " AND session_start < {end:DateTime64(3, 'UTC')}"
+        f" AND session_start >= {_START} - INTERVAL 1 DAY AND session_start < {_END}"
+        f"{''.join(' AND ' + condition for condition in where)}"
         " GROUP BY site_id, visitor_id, session_start"
         f" HAVING {' AND '.join(conditions)}"
     )
