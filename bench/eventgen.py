@@ -12,8 +12,7 @@ page) number, so a seed always gives the same data:
 - ~12% of visits carry UTM tags (their channel follows the medium); country, region and city, and a
   device profile (browser, OS, device, screen size) per visitor from weighted lists.
 
-    >>> sql, params = insert_sql(events=10**6, site_id=1, last_day=dt.date(2026, 11, 20))  # doctest: +SKIP
-    >>> client.command(sql, params)  # doctest: +SKIP
+    >>> generate(events=10**6, site_id=1, last_day=dt.date(2026, 11, 20))  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -24,7 +23,6 @@ from collections.abc import Sequence
 from typing import Any
 
 DAYS = 30
-EVENTS_PER_VISIT = 5.0  # a little under what a visit makes (~5.3), so the LIMIT is always reached
 HOSTNAME = "bench.example"
 
 PAGES: tuple[str, ...] = (
@@ -173,17 +171,33 @@ def _from_zipf(name: str, u: str) -> str:
     return f"{items}[{_zipf(f'length({items})', u)}]"
 
 
-def insert_sql(*, events: int, site_id: int, last_day: dt.date, seed: int = 1) -> tuple[str, dict[str, Any]]:
-    """The statement and its parameters that add ``events`` events over the DAYS days up to ``last_day``."""
+def generate(*, events: int, site_id: int, last_day: dt.date, seed: int = 1) -> None:
+    """Add exactly ``events`` events for ``site_id`` over the DAYS days up to ``last_day``: every visit
+    up to the one where the running count of events reaches ``events``, and that one's first events."""
+    from analytics import client
+
+    params = _params(site_id=site_id, last_day=last_day, seed=seed)
+    params["events"] = events
+    visits = events // 4 + 100
+    while True:  # a visit makes ~5.3 events: this many visits is nearly always enough at once
+        params["visits"] = visits
+        found = client.execute(CUT_SQL, params, tag="bench:eventgen", timeout_s=600).rows
+        if found:
+            break
+        visits *= 2
+    last, made_before = found[0]
+    params.update(visits=int(last) + 1, last=last, rest=events - made_before)
+    client.command(INSERT_SQL, params)
+
+
+def _params(*, site_id: int, last_day: dt.date, seed: int) -> dict[str, Any]:
     first_day = last_day - dt.timedelta(days=DAYS - 1)
     day_weights = [0.7 if (first_day + dt.timedelta(days=n)).weekday() >= 5 else 1.0 for n in range(DAYS)]
-    params: dict[str, Any] = {
+    return {
         "seed": seed,
         "site": site_id,
         "hostname": HOSTNAME,
         "first_ms": int(dt.datetime.combine(first_day, dt.time(), dt.UTC).timestamp() * 1000),
-        "visits": int(events / EVENTS_PER_VISIT) + 10,
-        "events": events,
         "day_cdf": cumulative(day_weights),
         "hour_cdf": cumulative(HOUR_WEIGHTS),
         "pages": list(PAGES),
@@ -197,16 +211,46 @@ def insert_sql(*, events: int, site_id: int, last_day: dt.date, seed: int = 1) -
         "client_cdf": cumulative([w for _, w in CLIENTS]),
         "plans": list(PLANS),
     }
-    return _SQL, params
 
 
 _PAGE = f"{{pages:Array(String)}}[{_zipf('length({pages:Array(String)})', _u('v', 'page', 'i'))}]"
 _GAP_S = f"toUInt32(5 + least(1500, -90 * log(1 - {_u('v', 'gap', 'j')})))"
+_CUSTOM = f"""multiIf(
+            j + 1 = pages_seen AND {_u("v", "signup")} < {SIGNUP_SHARE}, 'Signup',
+            {_u("v", "outbound", "j")} < {OUTBOUND_SHARE}, 'Outbound Link: Click',
+            {_u("v", "download", "j")} < {DOWNLOAD_SHARE}, 'File Download', '')"""
+
+# Visit level: what each page of a visit makes (a pageview, maybe engagement, maybe a custom event)
+# and how many events the visit makes before each page: ``made_before[pages_seen + 1]`` in all.
+_VISIT_SHAPE = f"""
+    SELECT number AS v, {_u("intDiv(v, 2)", "shared")} < {RETURN_SHARE} AS shared,
+        if(shared, intDiv(v, 2) * 2, v) AS key, shared AND v % 2 = 1 AS second,
+        toUInt32(least({MAX_PAGES}, 1 + floor(log(1 - {_u("v", "pages")}) / log({STAY_ON_PAGE}))))
+            AS pages_seen,
+        arrayMap(j -> {_u("v", "engage", "j")} < {ENGAGED_SHARE}, range(pages_seen)) AS engaged,
+        arrayMap(j -> {_CUSTOM}, range(pages_seen)) AS customs,
+        arrayPushFront(arrayCumSum(arrayMap((e, c) -> 1 + e + (c != ''), engaged, customs)), 0)
+            AS made_before
+    FROM numbers({{visits:UInt64}})
+"""
+
+# The last visit needed for {events} events, and how many events the visits before it make.
+CUT_SQL = f"""
+SELECT v, total - made_before[pages_seen + 1] FROM (
+    SELECT v, pages_seen, made_before,
+        sum(made_before[pages_seen + 1]) OVER (ORDER BY v ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+            AS total
+    FROM ({_VISIT_SHAPE})
+)
+WHERE total >= {{events:UInt64}}
+ORDER BY v
+LIMIT 1
+"""
 
 # Visit level: who, when, from where, and the gaps between its pages (seconds).
 _VISITS = f"""
-SELECT v, key, second,
-    arrayPushFront(arrayCumSum(gaps), 0) AS offsets, gaps, pages_seen,
+SELECT v, key, second, pages_seen, engaged, customs, made_before,
+    arrayPushFront(arrayCumSum(gaps), 0) AS offsets, gaps,
     {{first_ms:Int64}} + (day - 1) * 86400000
         + toInt64(((hour - 1) * 3600 + {_u("key", "minute")} * 3600) * if(shared, 0.75, 1) * 1000)
         + if(second, toInt64((7200 + {_u("v", "later")} * 10800) * 1000), 0) AS start_ms,
@@ -217,19 +261,17 @@ SELECT v, key, second,
     {{places:Array(Array(String))}}[{_pick_weighted("place", _u("key", "place"))}] AS place,
     {{clients:Array(Array(String))}}[{_pick_weighted("client", _u("key", "client"))}] AS device
 FROM (
-    SELECT number AS v, {_u("intDiv(v, 2)", "shared")} < {RETURN_SHARE} AS shared,
-        if(shared, intDiv(v, 2) * 2, v) AS key, shared AND v % 2 = 1 AS second,
+    SELECT *,
         {_pick_weighted("day", _u("key", "day"))} AS day,
         {_pick_weighted("hour", _u("key", "hour"))} AS hour,
-        toUInt32(least({MAX_PAGES}, 1 + floor(log(1 - {_u("v", "pages")}) / log({STAY_ON_PAGE}))))
-            AS pages_seen,
         arrayMap(j -> {_GAP_S}, range(pages_seen)) AS gaps
-    FROM numbers({{visits:UInt64}})
+    FROM ({_VISIT_SHAPE})
 )
 """
 
-# Event level: each page slot i gives a pageview, maybe an engagement event, maybe a custom event.
-_SQL = f"""
+# Event level: each page slot i gives a pageview, maybe an engagement event, maybe a custom event;
+# the last visit ({last}) gives only its first {rest} events.
+INSERT_SQL = f"""
 INSERT INTO events (site_id, timestamp, event_id, name, visitor_id, hostname, pathname, referrer,
     referrer_source, channel, utm_medium, utm_source, utm_campaign, country_code, region, city,
     browser, browser_version, os, os_version, device, screen_size, prop_keys, prop_values,
@@ -260,14 +302,11 @@ SELECT {{site:UInt64}},
     if(kind = 1, toUInt32(least(gaps[i + 1] * 800, 1800000) * {_u("v", "engaged", "i")}), 0),
     if(kind = 1, toUInt8(least(100, 10 + 90 * {_u("v", "scroll", "i")})), 0)
 FROM (
-    SELECT *, slot, intDiv(slot, 3) AS i, slot % 3 AS kind,
-        multiIf(
-            i + 1 = pages_seen AND {_u("v", "signup")} < {SIGNUP_SHARE}, 'Signup',
-            {_u("v", "outbound", "i")} < {OUTBOUND_SHARE}, 'Outbound Link: Click',
-            {_u("v", "download", "i")} < {DOWNLOAD_SHARE}, 'File Download', '') AS custom
+    SELECT *, slot, intDiv(slot, 3) AS i, slot % 3 AS kind, customs[i + 1] AS custom,
+        made_before[i + 1] + multiIf(kind = 0, 0, kind = 1, 1, 1 + engaged[i + 1]) AS rank
     FROM ({_VISITS})
     ARRAY JOIN range(pages_seen * 3) AS slot
-    WHERE kind = 0 OR (kind = 1 AND {_u("v", "engage", "i")} < {ENGAGED_SHARE}) OR (kind = 2 AND custom != '')
+    WHERE (kind = 0 OR (kind = 1 AND engaged[i + 1]) OR (kind = 2 AND custom != ''))
+        AND (v < {{last:UInt64}} OR rank < {{rest:UInt64}})
 )
-LIMIT {{events:UInt64}}
 """  # names are constants; every value is a bound parameter
