@@ -21,6 +21,7 @@ from ingest.accounts import AccountsDB
 from ingest.pipeline import Pipeline
 from ingest.sites import SiteRegistry
 from ingest.visitor import SaltStore
+from tests.smtp import SmtpServer
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -39,8 +40,8 @@ def clickhouse() -> Iterator[None]:
 
 @pytest.fixture
 def events_table(clickhouse: None) -> Iterator[None]:
-    client.command("TRUNCATE TABLE events")
-    client.command("TRUNCATE TABLE sessions")
+    for table in ("events", "sessions", "sessions_queue", "sessions_progress"):
+        client.command(f"TRUNCATE TABLE {table}")
     yield
 
 
@@ -118,3 +119,12 @@ def redis_url() -> str:
     if not url:
         pytest.fail("TEST_REDIS_URL is not set: run the suite with ./dev test, which starts Redis")
     return url
+
+
+@pytest.fixture
+def mailbox(settings: Any) -> Iterator[SmtpServer]:
+    """A real local SMTP server that Django's SMTP backend sends to for this test."""
+    with SmtpServer.running() as server:
+        for name, value in server.django_settings().items():
+            setattr(settings, name, value)
+        yield server
