@@ -21,15 +21,18 @@ LAST_DAY = dt.date(2026, 11, 20)
 EVENTS = 30_000
 
 
+TABLES = ("events", "sessions", "sessions_queue", "sessions_progress")
+
+
 @pytest.fixture(scope="module")
 def generated(clickhouse: None) -> Iterator[None]:
-    client.command("TRUNCATE TABLE events")
-    client.command("TRUNCATE TABLE sessions")
+    for table in TABLES:
+        client.command(f"TRUNCATE TABLE {table}")
     eventgen.generate(events=EVENTS, site_id=SITE, last_day=LAST_DAY, seed=3)
     sessions.rebuild(SITE)
     yield
-    client.command("TRUNCATE TABLE events")
-    client.command("TRUNCATE TABLE sessions")
+    for table in TABLES:
+        client.command(f"TRUNCATE TABLE {table}")
 
 
 def rows(sql: str) -> list[tuple[Any, ...]]:
