@@ -207,7 +207,6 @@ def rebuild(site_id: int | None = None) -> int:
 
     Set-based: the write statement runs over whole days (``RECONCILE_DAYS``, the flusher's statement
     scoped by day instead of by visitor), a few days at a time, so each day's events are read once.
-    A day whose event count moved while it was written (a flusher inserting) is done again.
     """
     where, params = "", {}
     if site_id is not None:
@@ -230,17 +229,20 @@ def rebuild(site_id: int | None = None) -> int:
     return sum(int(row[3]) for row in rows)
 
 
-def _rebuild_days(days: Sequence[tuple[int, dt.date]], *, attempts: int = 8) -> None:
-    """``RECONCILE_DAYS`` over these (site, day) pairs, redoing those whose events moved meanwhile."""
+def _rebuild_days(days: Sequence[tuple[int, dt.date]]) -> None:
+    """``RECONCILE_DAYS`` over these (site, day) pairs. Days whose events moved meanwhile (a flusher at
+    work) are redone visitor-day by visitor-day (``reconcile``), so a busy today never holds it up."""
     before = _day_counts(days)
-    for _ in range(attempts):
-        client.command(RECONCILE_DAYS, {"site_days": sorted(days), "gap_ms": GAP_MS})
-        after = _day_counts(days)
-        days = [key for key in days if after.get(key, 0) != before.get(key, 0)]
-        if not days:
-            return
-        before = after
-    raise SessionsBusy(f"{len(days)} day(s) kept changing while their sessions were written")
+    client.command(RECONCILE_DAYS, {"site_days": sorted(days), "gap_ms": GAP_MS})
+    after = _day_counts(days)
+    moved = [key for key in days if after.get(key, 0) != before.get(key, 0)]
+    if moved:
+        sql = (
+            "SELECT DISTINCT site_id, visitor_id, toDate(timestamp) FROM events"  # noqa: S608
+            f" WHERE {_DAY_SCOPE.format(time='timestamp')}"
+        )
+        rows = client.execute(sql, {"site_days": sorted(moved)}, tag="sessions:rebuild", max_rows=0).rows
+        reconcile(VisitorDay(int(site), int(visitor), day) for site, visitor, day in rows)
 
 
 def _day_counts(days: Sequence[tuple[int, dt.date]]) -> dict[tuple[int, dt.date], int]:

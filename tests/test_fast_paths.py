@@ -140,6 +140,46 @@ def test_rebuild_writes_what_reconcile_writes_over_stale_sessions(store: None) -
         client.command("DROP TABLE IF EXISTS sessions_start")
 
 
+def live() -> list[tuple[object, ...]]:
+    """Each live session's key and content (its fingerprint covers every column)."""
+    return client.execute(
+        "SELECT site_id, visitor_id, session_start, argMax(fingerprint, version) FROM sessions"
+        " GROUP BY site_id, visitor_id, session_start HAVING argMax(deleted, version) = 0"
+        " ORDER BY site_id, visitor_id, session_start",
+        max_rows=0,
+    ).rows
+
+
+def test_a_day_whose_events_move_during_the_rebuild_is_redone_visitor_by_visitor(
+    store: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An event lands while a day's statement runs (a flusher at work): that day is redone by
+    ``reconcile``, and the live sessions are those of all the events."""
+    late = event(1, at(-1, 20), page="/late")  # joins visitor 1's session that crosses the start
+    seed(EDGE_EVENTS)
+    real = client.command
+    statements: list[str] = []
+
+    def meanwhile(sql: str, parameters: dict[str, object] | None = None) -> object:
+        statements.append(sql)
+        done = real(sql, parameters)
+        if sql == sessions.RECONCILE_DAYS and statements.count(sql) == 1:
+            seed([late])
+        return done
+
+    monkeypatch.setattr(client, "command", meanwhile)
+    sessions.rebuild(SITE)
+    monkeypatch.setattr(client, "command", real)
+    assert statements.count(sessions.RECONCILE_DAYS) == 1
+    assert sessions.RECONCILE in statements  # the moved day, visitor by visitor
+    rebuilt = live()
+    client.command("TRUNCATE TABLE sessions")
+    sessions.reconcile(all_visitor_days())
+    assert rebuilt == live()
+    query = Query(SITE, BERLIN_DAY, EVENT_METRICS, ("visit:exit_page",), limit=1000)
+    assert keyed(run_query(query), "visit:exit_page")["/late"]["pageviews"] == 2  # /in and /late
+
+
 def test_rebuild_leaves_other_sites_alone(store: None) -> None:
     seed([*EDGE_EVENTS, dataclasses.replace(EDGE_EVENTS[0], site_id=SITE + 1, event_id=uuid.uuid4())])
     sessions.rebuild(SITE)
