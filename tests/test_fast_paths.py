@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from analytics import client, run_query, sessions
 from analytics.periods import DateRange
-from analytics.query import Filter, Query, _Plan
+from analytics.query import Filter, Plan, Query
 from analytics.schema import Event
 from tests.conftest import seed
 from tests.reference import Reference
@@ -56,7 +56,7 @@ def all_visitor_days() -> list[sessions.VisitorDay]:
 def plain(query: Query) -> list[dict[str, object]]:
     """``run_query`` with every event joined to its session, as before ``events_by_session``."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(_Plan, "events_by_session", _Plan.events_joined)
+        patch.setattr(Plan, "events_by_session", Plan.events_joined)
         return run_query(query)
 
 
