@@ -86,27 +86,27 @@ def page_calls() -> list[Call]:
     from analytics.realtime import current_visitors
     from panel.stats_api import params
 
-    def query(qs: Mapping[str, str]) -> Query:
-        return params.parse_common(qs, site_id=SITE_ID, tz=TZ, today=LAST_DAY)
+    def query(qs: Mapping[str, str], kind: str = "aggregate") -> Query:
+        return params.parse_common(qs, site_id=SITE_ID, tz=TZ, today=LAST_DAY, kind=kind)
 
     def aggregate() -> object:
         qs = {"period": "30d", "metrics": VISIT_METRICS, "compare": "previous_period"}
         current = query(qs)
-        assert params.parse_compare(qs["compare"])
+        previous = params.parse_compare(qs["compare"], current.date_range)
+        assert previous is not None
         run_query(current, tag="bench:aggregate")
-        previous = dataclasses.replace(current, date_range=current.date_range.previous())
-        return run_query(previous, tag="bench:aggregate:compare")
+        return run_query(dataclasses.replace(current, date_range=previous), tag="bench:aggregate:compare")
 
     def timeseries(previous: bool) -> Callable[[], object]:
         qs = {"period": "30d", "metrics": "visitors", "interval": "date"}
-        built = params.for_timeseries(query(qs), qs)
+        built = query(qs, "timeseries")
         if previous:
             built = dataclasses.replace(built, date_range=built.date_range.previous())
         return lambda: run_query(built, tag="bench:timeseries")
 
     def breakdown(prop: str) -> Callable[[], object]:
         qs = {"period": "30d", "metrics": "visitors", "property": prop, "limit": "9"}
-        built = params.for_breakdown(query(qs), qs)
+        built = query(qs, "breakdown")
         return lambda: run_query(built, tag="bench:breakdown")
 
     return [
