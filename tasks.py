@@ -23,6 +23,8 @@ from invoke.tasks import task
 ROOT = Path(__file__).resolve().parent
 PY = str(ROOT / ".venv" / "bin" / "python")
 TRACKER = ROOT / "tracker-js"
+DASHBOARD = ROOT / "dashboard-js"
+DASHBOARD_DIST = ROOT / "panel" / "static" / "lantern" / "dist"
 SHARED = ROOT.parent / "shared"
 
 
@@ -73,6 +75,25 @@ def tracker(c: Context) -> None:
         c.run("node build.mjs")
 
 
+def _newest_mtime(paths: list[Path]) -> float:
+    return max((p.stat().st_mtime for p in paths if p.is_file()), default=0.0)
+
+
+@task
+def dashboard(c: Context) -> None:
+    """Bundle dashboard-js (uPlot, the world map) into panel/static/lantern/dist when its sources changed."""
+    if not shutil.which("node"):
+        _apt_install(c, ["nodejs", "npm"])
+    with c.cd(str(DASHBOARD)):
+        if not (DASHBOARD / "node_modules" / "esbuild").exists():
+            c.run("npm ci --no-audit --no-fund --loglevel=error", hide="out")
+        sources = [*(DASHBOARD / "src").rglob("*"), DASHBOARD / "build.mjs", DASHBOARD / "package-lock.json"]
+        built = [DASHBOARD_DIST / "dashboard.js", DASHBOARD_DIST / "theme.js"]
+        if all(p.exists() for p in built) and _newest_mtime(sources) < min(p.stat().st_mtime for p in built):
+            return
+        c.run("node build.mjs")
+
+
 @task
 def migrate(c: Context) -> None:
     """Apply the Django (accounts) and ClickHouse (events) migrations."""
@@ -81,7 +102,7 @@ def migrate(c: Context) -> None:
     c.run(f"{PY} -m clickhouse.migrate", env=env)
 
 
-@task(pre=[tracker, migrate])
+@task(pre=[tracker, dashboard, migrate])
 def serve(c: Context) -> None:
     """Run Lantern at http://127.0.0.1:$PORT: SQLite, chDB, in-process buffer and jobs, no servers needed."""
     env = embedded_env()
@@ -129,6 +150,7 @@ def test(c: Context, k: str = "", fast: bool = False, skip_lint: bool = False) -
 
     _apt_install(c, services.missing_packages())
     tracker(c)
+    dashboard(c)
     if not skip_lint:
         lint(c)
     with tempfile.TemporaryDirectory(prefix="lantern-test-") as tmp:
