@@ -110,6 +110,7 @@ class Watched:
     foreign: list[str]
     console_errors: list[str]
     dialogs: list[str]
+    failed_requests: list[str] = dataclasses.field(default_factory=list)
 
     def open(self, query: str = "") -> None:
         self.page.goto(f"{self.base}/example.com/{query}")
@@ -139,6 +140,7 @@ def dashboard(seeded: Seeded) -> Iterator[Watched]:
         watched = Watched(page, base, [], [], [])
         page.on("request", lambda r: urlsplit(r.url).netloc == host or watched.foreign.append(r.url))
         page.on("console", lambda m: watched.console_errors.append(m.text) if m.type == "error" else None)
+        page.on("response", lambda r: r.status >= 400 and watched.failed_requests.append(r.url))
         page.on("pageerror", lambda exc: watched.console_errors.append(str(exc)))
         page.on("dialog", lambda d: (watched.dialogs.append(d.message), d.dismiss()))
         try:
@@ -146,8 +148,23 @@ def dashboard(seeded: Seeded) -> Iterator[Watched]:
         finally:
             context.close()
     assert watched.foreign == []
-    assert watched.console_errors == []
+    # a request the API refused shows in the console too; only tests that expect one may have one
+    http_errors = [m for m in watched.console_errors if m.startswith("Failed to load resource")]
+    assert len(http_errors) == len(watched.failed_requests)
+    assert [m for m in watched.console_errors if m not in http_errors] == []
     assert watched.dialogs == []
+
+
+def _rows(watched: Watched, widget: str) -> list[tuple[str, str]]:
+    """A list card's rows as (name, count)."""
+    names = watched.page.locator(f"#list-{widget} .row .name").all_inner_texts()
+    counts = watched.page.locator(f"#list-{widget} .row .count").all_inner_texts()
+    return list(zip(names, counts, strict=True))
+
+
+def _tab(watched: Watched, widget: str, tab: str) -> None:
+    watched.page.click(f"#widget-{widget} .tabs [data-tab={tab}]")
+    watched.ready()
 
 
 def test_every_widget_shows_the_seeded_day(dashboard: Watched, seeded: Seeded) -> None:
@@ -161,5 +178,234 @@ def test_every_widget_shows_the_seeded_day(dashboard: Watched, seeded: Seeded) -
     assert dashboard.text("#stat-views_per_visit") == "1.5"
     assert dashboard.text("#stat-bounce_rate") == "75%"
     assert dashboard.text("#stat-visit_duration") == "30s"
-    assert page.inner_text(".stat[data-metric=visitors] .change") == "↑ 100%"
+    assert page.inner_text(".stat[data-metric=visitors] .change") == "↑ 100%"  # 2 yesterday
+    assert page.inner_text(".stat[data-metric=bounce_rate] .change") == "↓ 25 pts"
     assert page.get_attribute(".current", "data-count") == str(seeded.current_visitors)
+
+    assert _rows(dashboard, "sources") == [
+        ("Direct", "1"),
+        ("Email", "1"),
+        ("Organic Search", "1"),
+        ("Organic Social", "1"),
+    ]
+    assert _rows(dashboard, "pages") == [("/", "2"), (XSS, "1"), ("/blog/hello", "1"), ("/pricing", "1")]
+    assert page.locator("#widget-pages img").count() == 0  # tracked data is text, never markup
+    assert _rows(dashboard, "devices") == [("Chrome", "2"), ("Firefox", "1"), ("Safari", "1")]
+    assert _rows(dashboard, "locations") == [("Germany", "2"), ("France", "1"), ("United States", "1")]
+    shaded = page.locator("svg.world path.has-visitors").evaluate_all("ps => ps.map(p => p.dataset.country)")
+    assert sorted(shaded) == ["DE", "FR", "US"]
+    assert page.locator("svg.world path").count() > 150
+    assert page.get_attribute("#dropped-total", "data-total") == "5"
+    assert page.locator("#dropped-table thead").inner_text().split() == [
+        "DAY",
+        "BOTS",
+        "IP",
+        "SHIELD",
+        "TOTAL",
+    ]
+
+    # the chart: 24 hours of today, yesterday's beside it; click a top stat to chart it
+    assert page.get_attribute("#chart", "data-points") == "24"
+    assert page.get_attribute("#chart", "data-interval") == "hour"
+    assert page.get_attribute("#chart", "data-previous-total") == "2"
+    assert page.locator("#chart canvas").count() == 1
+    page.click(".stat[data-metric=pageviews]")
+    dashboard.ready()
+    assert page.get_attribute("#chart", "data-metric") == "pageviews"
+    assert page.get_attribute("#chart", "data-total") == "6"
+    assert dashboard.query()["metric"] == ["pageviews"]
+
+    # every tab reads its own breakdown
+    _tab(dashboard, "sources", "source")
+    assert _rows(dashboard, "sources") == [("Direct / None", "2"), ("Google", "1"), ("Twitter", "1")]
+    _tab(dashboard, "sources", "utm_campaign")
+    assert _rows(dashboard, "sources") == [("launch", "1")]
+    _tab(dashboard, "sources", "utm_medium")
+    assert _rows(dashboard, "sources") == [("email", "1")]
+    _tab(dashboard, "pages", "entry")
+    assert _rows(dashboard, "pages")[0] == ("/", "2")
+    _tab(dashboard, "pages", "exit")
+    assert ("/pricing", "1") in _rows(dashboard, "pages")
+    _tab(dashboard, "locations", "region")
+    assert _rows(dashboard, "locations")[0] == ("Berlin", "2")
+    _tab(dashboard, "locations", "city")
+    assert ("San Francisco", "1") in _rows(dashboard, "locations")
+    _tab(dashboard, "devices", "os")
+    assert len(_rows(dashboard, "devices")) == 4
+    _tab(dashboard, "devices", "screen")
+    assert _rows(dashboard, "devices")[0] == ("Mobile", "2")
+    query = dashboard.query()
+    assert (query["sources"], query["pages"], query["locations"], query["devices"]) == (
+        ["utm_medium"],
+        ["exit"],
+        ["city"],
+        ["screen"],
+    )
+    # ... and the URL brings the whole view back
+    dashboard.open("?" + urlsplit(page.url).query)
+    assert _rows(dashboard, "locations")[0][0] in {"Berlin", "Paris", "San Francisco"}
+    assert page.get_attribute("#chart", "data-metric") == "pageviews"
+
+
+def test_clicking_a_row_filters_the_whole_dashboard(dashboard: Watched) -> None:
+    dashboard.open("?period=day")
+    page = dashboard.page
+    page.click("#list-devices .row[data-value=Firefox]")
+    dashboard.ready()
+    assert dashboard.query()["filters"] == ["visit:browser==Firefox"]
+    assert dashboard.text("#stat-visitors") == "1"
+    assert dashboard.text("#stat-pageviews") == "1"
+    assert _rows(dashboard, "pages") == [("/", "1")]
+    assert _rows(dashboard, "devices") == [("Firefox 128.0", "1")]  # a browser drills down to versions
+    assert dashboard.text("#filter-bar .pill").split()[:3] == ["Browser", "is", "Firefox"]
+
+    page.click("#list-locations .row[data-value=US]")
+    dashboard.ready()
+    assert dashboard.query()["filters"] == ["visit:browser==Firefox;visit:country==US"]
+    assert dashboard.text("#stat-visitors") == "1"
+
+    page.go_back()
+    dashboard.ready()
+    assert dashboard.query()["filters"] == ["visit:browser==Firefox"]
+    page.go_back()
+    dashboard.ready()
+    assert "filters" not in dashboard.query()
+    assert dashboard.text("#stat-visitors") == "4"
+    page.go_forward()
+    dashboard.ready()
+    assert dashboard.text("#stat-visitors") == "1"
+
+    page.click("#filter-bar .pill .remove")
+    dashboard.ready()
+    assert "filters" not in dashboard.query()
+    assert dashboard.text("#stat-visitors") == "4"
+    page.click("svg.world path[data-country=DE]")
+    dashboard.ready()
+    assert dashboard.query()["filters"] == ["visit:country==DE"]
+    assert dashboard.text("#stat-visitors") == "2"
+
+
+def test_the_filter_editor_takes_every_dimension(dashboard: Watched) -> None:
+    dashboard.open("?period=day")
+    page = dashboard.page
+    page.click("#filter-button")
+    page.select_option("#filter-dialog select[name=dimension]", "event:page")
+    page.fill("#filter-dialog input[name=value]", "/pricing")
+    page.click("#filter-dialog button[type=submit]")
+    dashboard.ready()
+    assert dashboard.query()["filters"] == ["event:page==/pricing"]
+    assert dashboard.text("#stat-visitors") == "1"
+
+    page.click("#filter-button")
+    page.select_option("#filter-dialog select[name=dimension]", "event:page")
+    page.select_option("#filter-dialog select[name=operator]", "is_not")
+    page.fill("#filter-dialog input[name=value]", "/pricing")
+    page.keyboard.press("w")  # typing in the editor is not a shortcut
+    page.fill("#filter-dialog input[name=value]", "/pricing")
+    page.click("#filter-dialog button[type=submit]")
+    dashboard.ready()
+    assert dashboard.query()["filters"] == ["event:page!=/pricing"]
+    assert dashboard.query()["period"] == ["day"]
+    assert dashboard.text("#stat-pageviews") == "4"  # every pageview but the two of /pricing
+    assert dashboard.text("#filter-bar .pill").split()[:4] == ["Page", "is", "not", "/pricing"]
+
+    page.click("#filter-button")
+    page.click("#filter-dialog button[type=submit]")  # no value: the editor says so and stays open
+    assert page.is_visible("#filter-dialog .error")
+    page.click("#filter-dialog [data-close]")
+
+
+def test_date_ranges_comparison_and_keyboard_shortcuts(dashboard: Watched) -> None:
+    dashboard.open("?period=day")
+    page = dashboard.page
+    page.keyboard.press("w")
+    dashboard.ready()
+    assert dashboard.query()["period"] == ["7d"]
+    assert dashboard.text("#period-button").startswith("Last 7 days")
+    assert dashboard.text("#stat-visitors") == "6"
+    assert page.get_attribute("#chart", "data-points") == "7"
+
+    page.keyboard.press("x")
+    dashboard.ready()
+    assert dashboard.query()["compare"] == ["off"]
+    assert not page.is_visible(".stat[data-metric=visitors] .change")
+    assert page.get_attribute("#chart", "data-previous-total") == ""
+    page.keyboard.press("x")
+    dashboard.ready()
+    assert "compare" not in dashboard.query()
+    assert page.is_visible(".stat[data-metric=visitors] .change")
+
+    page.keyboard.press("e")
+    dashboard.ready()
+    assert dashboard.text("#period-button").startswith("Yesterday")
+    assert dashboard.text("#stat-visitors") == "2"
+
+    page.keyboard.press("t")
+    dashboard.ready()
+    assert "period" not in dashboard.query()  # the default, 30 days
+    assert dashboard.text("#stat-visitors") == "7"
+    page.click("#intervals [data-interval=week]")
+    dashboard.ready()
+    assert page.get_attribute("#chart", "data-interval") == "week"
+    assert dashboard.query()["interval"] == ["week"]
+
+    # a custom range from the picker
+    page.click("#period-button")
+    first = page.input_value("#custom-range input[name=from]")
+    page.fill("#custom-range input[name=from]", first)
+    last = page.input_value("#custom-range input[name=to]")
+    page.fill("#custom-range input[name=from]", last)
+    page.click("#custom-range button[type=submit]")
+    dashboard.ready()
+    assert dashboard.query()["period"] == ["custom"]
+    assert dashboard.query()["date"] == [f"{last},{last}"]
+    assert dashboard.text("#stat-visitors") == "4"
+
+    page.go_back()
+    dashboard.ready()
+    assert "period" not in dashboard.query()
+    assert dashboard.text("#stat-visitors") == "7"
+
+
+def test_an_empty_period_and_an_error_are_shown(dashboard: Watched) -> None:
+    dashboard.open("?period=custom&date=2020-01-01,2020-01-31")
+    assert dashboard.text("#stat-visitors") == "0"
+    assert dashboard.text("#list-pages") == "No data for this period"
+    assert dashboard.text("#widget-dropped .widget-body") == "Nothing was filtered out in this period."
+    dashboard.open("?filters=visit:nonsense==1")
+    error = dashboard.page.locator("#widget-pages .widget-error")
+    assert error.is_visible()
+    assert error.inner_text() == "Could not load: filters: cannot filter by 'visit:nonsense'"
+    assert all("nonsense" in url for url in dashboard.failed_requests)
+    assert len(dashboard.failed_requests) >= 6
+
+
+def test_dark_mode_follows_the_system_and_the_toggle_is_remembered(dashboard: Watched) -> None:
+    page = dashboard.page
+    page.emulate_media(color_scheme="dark")
+    dashboard.open("?period=day")
+    background = "getComputedStyle(document.body).backgroundColor"
+    assert page.evaluate(background) == "rgb(19, 19, 22)"
+    page.screenshot(path=str(ARTIFACTS / "dashboard-dark.png"), full_page=True)
+    page.click("#theme-toggle")
+    assert page.evaluate(background) == "rgb(247, 247, 248)"
+    assert page.evaluate("localStorage.getItem('lantern-theme')") == "light"
+    dashboard.open("?period=day")
+    assert page.evaluate(background) == "rgb(247, 247, 248)"
+    page.click("#theme-toggle")
+    assert page.evaluate(background) == "rgb(19, 19, 22)"
+
+
+def test_a_phone_sees_everything_without_scrolling_sideways(dashboard: Watched) -> None:
+    page = dashboard.page
+    page.set_viewport_size({"width": 375, "height": 812})
+    dashboard.open("?period=day")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.screenshot(path=str(ARTIFACTS / "dashboard-phone.png"), full_page=True)
+    page.click("#period-button")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.screenshot(path=str(ARTIFACTS / "dashboard-phone-menu.png"))
+    page.keyboard.press("Escape")
+    dashboard.open("?period=day&filters=event:page==" + XSS.replace("<", "%3C").replace(">", "%3E"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    assert dashboard.text("#stat-visitors") == "1"

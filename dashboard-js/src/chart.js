@@ -18,6 +18,15 @@ function tickText(seconds, interval) {
   return shortDate(day);
 }
 
+/** The hovered bucket in the legend: "Nov 21", "Nov 21 13:00", "Week of Nov 17", "Nov 2026". */
+function legendTime(seconds, interval) {
+  const text = new Date(seconds * 1000).toISOString().slice(0, 16).replace("T", " ");
+  if (interval === "hour" || interval === "minute") return shortDate(text);
+  if (interval === "week") return "Week of " + shortDate(text.slice(0, 10));
+  if (interval === "month") return shortDate(text.slice(0, 10), true).replace(/ \d+,/, "");
+  return shortDate(text.slice(0, 10));
+}
+
 /**
  * Draw (or redraw) the chart into ``root``.
  * series = {labels: [...], values: [...], previous: {labels, values} | null, metric, interval, name}
@@ -41,7 +50,7 @@ export class MainChart {
     const line = cssVar("--line");
     const few = x.length <= 40;
     const lines = [
-      {},
+      { label: "", value: (u, ts) => (ts === null || ts === undefined ? "" : legendTime(ts, series.interval)) },
       {
         label: series.name,
         stroke: accent,
