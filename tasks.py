@@ -88,7 +88,7 @@ def dashboard(c: Context) -> None:
         if not (DASHBOARD / "node_modules" / "esbuild").exists():
             c.run("npm ci --no-audit --no-fund --loglevel=error", hide="out")
         sources = [*(DASHBOARD / "src").rglob("*"), DASHBOARD / "build.mjs", DASHBOARD / "package-lock.json"]
-        built = [DASHBOARD_DIST / "dashboard.js", DASHBOARD_DIST / "theme.js"]
+        built = [DASHBOARD_DIST / "dashboard.js", DASHBOARD_DIST / "dashboard.css"]
         if all(p.exists() for p in built) and _newest_mtime(sources) < min(p.stat().st_mtime for p in built):
             return
         c.run("node build.mjs")

@@ -32,8 +32,22 @@ mkdirSync(here + "generated", { recursive: true });
 const map = { width: WIDTH, height: HEIGHT, countries: worldPaths() };
 writeFileSync(here + "generated/world.json", JSON.stringify(map));
 
+// The licences of what the bundle carries (uPlot; the map's shapes, from world-atlas, projected by
+// d3-geo and topojson-client) travel with it in dist/LICENSES.txt, named in the bundle's banner.
+const BUNDLED = ["uplot", "world-atlas", "d3-geo", "topojson-client"];
+mkdirSync(out, { recursive: true });
+writeFileSync(
+  out + "LICENSES.txt",
+  BUNDLED.map((name) => {
+    const meta = JSON.parse(readFileSync(here + `node_modules/${name}/package.json`, "utf8"));
+    const text = readFileSync(here + `node_modules/${name}/LICENSE`, "utf8").trim();
+    return `${name} ${meta.version} (${meta.license})\n\n${text}\n`;
+  }).join("\n" + "-".repeat(72) + "\n\n")
+);
+const banner = `/*! Lantern dashboard. Bundles ${BUNDLED.join(", ")}: licences in LICENSES.txt beside this file. */`;
+
 const result = await build({
-  entryPoints: { dashboard: here + "src/dashboard.js", theme: here + "src/theme.js" },
+  entryPoints: { dashboard: here + "src/dashboard.js" },
   bundle: true,
   minify: true,
   sourcemap: false,
@@ -41,6 +55,7 @@ const result = await build({
   target: ["es2020"],
   outdir: out,
   legalComments: "eof",
+  banner: { js: banner, css: banner },
   metafile: true,
   logLevel: "warning",
 });

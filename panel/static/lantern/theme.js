@@ -1,4 +1,4 @@
-// Applies the theme the visitor chose on the dashboard (remembered in localStorage) before the page
+// Applies the theme chosen with the dashboard's toggle (remembered in localStorage) before the page
 // paints; without a choice the page follows the system's light or dark setting.
 try {
   const theme = localStorage.getItem("lantern-theme");
