@@ -22,6 +22,7 @@ from ingest.accounts import AccountsDB
 from ingest.pipeline import Pipeline
 from ingest.sites import SiteRegistry
 from ingest.visitor import SaltStore
+from tests.smtp import SmtpServer
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -129,3 +130,12 @@ def redis_url() -> str:
     if not url:
         pytest.fail("TEST_REDIS_URL is not set: run the suite with ./dev test, which starts Redis")
     return url
+
+
+@pytest.fixture
+def mailbox(settings: Any) -> Iterator[SmtpServer]:
+    """A real local SMTP server that Django's SMTP backend sends to for this test."""
+    with SmtpServer.running() as server:
+        for name, value in server.django_settings().items():
+            setattr(settings, name, value)
+        yield server
