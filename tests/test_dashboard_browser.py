@@ -16,6 +16,7 @@ from playwright.sync_api import Page
 
 from analytics import sessions
 from analytics.schema import Event
+from bench.dashboard_render import p50, render_times_ms
 from tests.browser import chromium
 from tests.conftest import Persona, make_event, seed, seed_dropped
 from tests.dashboard_server import dashboard_server
@@ -409,3 +410,13 @@ def test_a_phone_sees_everything_without_scrolling_sideways(dashboard: Watched) 
     dashboard.open("?period=day&filters=event:page==" + XSS.replace("<", "%3C").replace(">", "%3E"))
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     assert dashboard.text("#stat-visitors") == "1"
+
+
+def test_the_render_benchmark_hook_times_each_run_to_every_widget(seeded: Seeded) -> None:
+    with dashboard_server() as base:
+        times = render_times_ms(
+            base, "example.com", login=("owner@example.com", "a long enough passphrase"), runs=2
+        )
+    assert len(times) == 2
+    assert all(t > 0 for t in times)
+    assert p50(times) == round(sorted(times)[0] + (sorted(times)[1] - sorted(times)[0]) / 2)

@@ -107,7 +107,10 @@ function start(root) {
       }
     }
     pending.delete(name);
-    if (!pending.size) root.dataset.ready = "true";
+    if (!pending.size && root.dataset.ready !== "true") {
+      root.dataset.ready = "true";
+      performance.mark("lantern:ready"); // bench/dashboard_render.py reads the first one
+    }
   }
 
   // -- top stats and current visitors ---------------------------------------------------------------
