@@ -2,9 +2,17 @@
 
 export class ApiError extends Error {}
 
+let sharedLink = "";
+
+/** On a shared link's page every request carries the link's ``auth`` slug instead of a session. */
+export function useSharedLink(slug) {
+  sharedLink = slug || "";
+}
+
 /** GET ``path`` with the query ``params``; the JSON answer, or an ApiError carrying the API's message. */
 export async function get(path, params, signal) {
   const query = new URLSearchParams();
+  if (sharedLink) query.set("auth", sharedLink);
   for (const [name, value] of Object.entries(params)) if (value !== undefined && value !== "") query.set(name, value);
   let response;
   try {

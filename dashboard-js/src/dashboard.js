@@ -3,7 +3,7 @@
 // ever written with textContent. When every widget has rendered, #dashboard gets data-ready="true"
 // (tests and the page-render benchmark wait for it).
 
-import { ApiError, get } from "./api.js";
+import { ApiError, get, useSharedLink } from "./api.js";
 import { MainChart } from "./chart.js";
 import { buckets, intervalsFor, isDay, lastMinutes, nowIn, previousRange, rangeOf } from "./dates.js";
 import { el, fill } from "./dom.js";
@@ -25,6 +25,7 @@ function start(root) {
   const site = root.dataset.site;
   const tz = root.dataset.timezone;
   const created = root.dataset.created;
+  useSharedLink(root.dataset.auth);
   const chart = new MainChart(root.querySelector("#chart"));
   const pending = new Set();
   const generations = {};
