@@ -33,7 +33,7 @@ def dashboard_server() -> Iterator[str]:
         try:
             return [b"".join(result)]
         finally:
-            result.close()  # type: ignore[attr-defined]  # Django's responses (and WhiteNoise's files) have one
+            result.close()  # Django's responses (and WhiteNoise's files) have one
             connections.close_all()
 
     server = make_server("127.0.0.1", 0, app, server_class=_ThreadingServer, handler_class=_QuietHandler)

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.test import Client
-from playwright.sync_api import Page
+from playwright.sync_api import ConsoleMessage, Dialog, Error, Page, Request, Response
 
 from analytics import sessions
 from analytics.schema import Event
@@ -106,12 +106,41 @@ def seeded(site: Persona, events_table: None) -> Seeded:
 
 @dataclasses.dataclass
 class Watched:
+    """The dashboard's tab, and everything it did that a test may not want: requests to another host,
+    console errors, refused requests, alert() dialogs (which an injected script would open)."""
+
     page: Page
     base: str
-    foreign: list[str]
-    console_errors: list[str]
-    dialogs: list[str]
+    foreign: list[str] = dataclasses.field(default_factory=list)
+    console_errors: list[str] = dataclasses.field(default_factory=list)
     failed_requests: list[str] = dataclasses.field(default_factory=list)
+    dialogs: list[str] = dataclasses.field(default_factory=list)
+
+    def watch(self) -> None:
+        self.page.on("request", self._request)
+        self.page.on("console", self._console)
+        self.page.on("response", self._response)
+        self.page.on("pageerror", self._page_error)
+        self.page.on("dialog", self._dialog)
+
+    def _request(self, request: Request) -> None:
+        if urlsplit(request.url).netloc != urlsplit(self.base).netloc:
+            self.foreign.append(request.url)
+
+    def _console(self, message: ConsoleMessage) -> None:
+        if message.type == "error":
+            self.console_errors.append(message.text)
+
+    def _response(self, response: Response) -> None:
+        if response.status >= 400:
+            self.failed_requests.append(response.url)
+
+    def _page_error(self, error: Error) -> None:
+        self.console_errors.append(str(error))
+
+    def _dialog(self, dialog: Dialog) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
 
     def open(self, query: str = "") -> None:
         self.page.goto(f"{self.base}/example.com/{query}")
@@ -135,15 +164,10 @@ def dashboard(seeded: Seeded) -> Iterator[Watched]:
     session.force_login(seeded.site.user)
     with dashboard_server() as base, chromium() as browser:
         context = browser.new_context(viewport={"width": 1280, "height": 900})
-        host = urlsplit(base).netloc
         context.add_cookies([{"name": "sessionid", "value": session.cookies["sessionid"].value, "url": base}])
         page = context.new_page()
-        watched = Watched(page, base, [], [], [])
-        page.on("request", lambda r: urlsplit(r.url).netloc == host or watched.foreign.append(r.url))
-        page.on("console", lambda m: watched.console_errors.append(m.text) if m.type == "error" else None)
-        page.on("response", lambda r: r.status >= 400 and watched.failed_requests.append(r.url))
-        page.on("pageerror", lambda exc: watched.console_errors.append(str(exc)))
-        page.on("dialog", lambda d: (watched.dialogs.append(d.message), d.dismiss()))
+        watched = Watched(page, base)
+        watched.watch()
         try:
             yield watched
         finally:
