@@ -22,6 +22,7 @@ urlpatterns = [
     path("api/v1/stats/timeseries", stats.timeseries, name="api-timeseries"),
     path("api/v1/stats/breakdown", stats.breakdown, name="api-breakdown"),
     path("api/dashboard/dropped", dashboard.dropped, name="dashboard-dropped"),
+    path("api/dashboard/prop-keys", dashboard.prop_keys, name="dashboard-prop-keys"),
     path("<str:domain>/snippet/", sites.site_snippet, name="site-snippet"),
     path("<str:domain>/", dashboard.dashboard, name="dashboard"),
 ]

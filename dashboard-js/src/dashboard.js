@@ -16,6 +16,7 @@ import { DIMENSIONS, DROP_REASONS, LISTS, LOWER_IS_BETTER, TOP_STATS, valueLabel
 const STATS = "/api/v1/stats/";
 const LIST_ROWS = 9;
 const REFRESH_MS = 30_000;
+const REALTIME_LABELS = { visitors: "Visitors (30 min)", pageviews: "Pageviews (30 min)" };
 const OPERATOR_WORDS = { is: "is", is_not: "is not", contains: "contains" };
 
 const root = document.getElementById("dashboard");
@@ -125,11 +126,12 @@ function start(root) {
       compare: compare ? "previous_period" : "",
     }, ctx.signal);
     if (!ctx.current()) return;
-    for (const [metric] of TOP_STATS) {
+    for (const [metric, label] of TOP_STATS) {
       const button = root.querySelector(`.stat[data-metric="${metric}"]`);
       const result = data.results[metric];
       button.hidden = !result;
       if (!result) continue;
+      button.querySelector(".label").textContent = realtime() ? REALTIME_LABELS[metric] : label;
       const value = button.querySelector(".value");
       value.textContent = metricValue(metric, result.value);
       value.title = metric === "visit_duration" || metric === "bounce_rate" || metric === "views_per_visit"

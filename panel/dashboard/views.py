@@ -1,9 +1,14 @@
 """The dashboard page shell (the data is fetched by the bundled ``lantern/dist/dashboard.js`` from the
-Stats API) and the one JSON endpoint only the dashboard needs: what ingest filtered out, per day."""
+Stats API) and the small JSON endpoints only the dashboard needs, for the site in ``site_id`` and the
+Stats API's ``period``/``date``: what ingest filtered out per day, and the custom property keys in use.
+Their access is the Stats API's (the session, or a shared link's ``auth``), never an API key."""
 
 from __future__ import annotations
 
 import dataclasses
+import functools
+from collections.abc import Callable
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -11,14 +16,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from analytics.dropped import dropped_events
 from analytics.errors import QueryError
-from analytics.periods import today_in
+from analytics.periods import DateRange, today_in
+from analytics.prop_keys import top_prop_keys
 from panel.accounts.models import User
 from panel.sites.models import Site
 from panel.stats_api import params
 from panel.stats_api.auth import ApiRequest, error, stats_api
-
-# The list cards, in page order (their tabs are drawn by the script).
-LISTS = (("sources", "Sources"), ("pages", "Pages"), ("locations", "Locations"), ("devices", "Devices"))
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -29,25 +32,43 @@ def home(request: HttpRequest) -> HttpResponse:
 def dashboard(request: HttpRequest, domain: str) -> HttpResponse:
     assert isinstance(request.user, User)
     site = get_object_or_404(Site.objects.for_user(request.user), domain=domain)
-    return render(request, "dashboard/dashboard.html", {"site": site, "lists": LISTS})
+    return render(request, "dashboard/dashboard.html", {"site": site})
 
 
-@stats_api("stats:read")
-def dropped(request: ApiRequest) -> HttpResponse:
-    """``GET /api/dashboard/dropped?site_id=&period=`` (the Stats API's period and date): events ingest
-    filtered out in the period, per UTC day and reason. For the logged-in dashboard, not API keys."""
-    if request.api_key is not None:
-        return error(403, "this endpoint serves the dashboard's session, not API keys")
-    site = request.site
-    try:
-        query = params.parse_common(
-            request.GET.dict(),
-            site_id=site.id,
-            tz=site.timezone,
-            today=today_in(site.timezone),
-            earliest=site.created_at.date(),
-        )
-    except QueryError as exc:
-        return error(400, f"{exc.field}: {exc.message}")
-    days = dropped_events(site.id, query.date_range.first, query.date_range.last)
-    return JsonResponse({"results": [dataclasses.asdict(day) for day in days]})
+def _for_dashboard(
+    answer: Callable[[Site, DateRange], Any],
+) -> Callable[[HttpRequest], HttpResponse]:
+    """A GET endpoint answering ``{"results": answer(site, date range)}``; 4xx naming the parameter."""
+
+    @stats_api("stats:read")
+    @functools.wraps(answer)
+    def view(request: ApiRequest) -> HttpResponse:
+        if request.api_key is not None:
+            return error(403, "this endpoint serves the dashboard, not API keys")
+        site = request.site
+        try:
+            query = params.parse_common(
+                request.GET.dict(),
+                site_id=site.id,
+                tz=site.timezone,
+                today=today_in(site.timezone),
+                earliest=site.created_at.date(),
+            )
+        except QueryError as exc:
+            return error(400, f"{exc.field}: {exc.message}")
+        return JsonResponse({"results": answer(site, query.date_range)})
+
+    return view
+
+
+@_for_dashboard
+def dropped(site: Site, date_range: DateRange) -> list[dict[str, Any]]:
+    """``GET /api/dashboard/dropped``: events ingest filtered out, per UTC day and reason."""
+    days = dropped_events(site.id, date_range.first, date_range.last)
+    return [dataclasses.asdict(day) for day in days]
+
+
+@_for_dashboard
+def prop_keys(site: Site, date_range: DateRange) -> list[str]:
+    """``GET /api/dashboard/prop-keys``: the custom property keys used in the period, most used first."""
+    return top_prop_keys(site.id, date_range)

@@ -1,5 +1,6 @@
-"""The dashboard's "filtered out" endpoint and its query: drops per UTC day and reason, site access as
-the Stats API checks it, session only, 4xx naming the parameter."""
+"""The dashboard's own endpoints and their queries: what was filtered out (drops per UTC day and reason)
+and the custom property keys in use; site access as the Stats API checks it, never an API key, 4xx
+naming the parameter."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from analytics import sessions
 from analytics.dropped import DroppedDay, dropped_events, per_day
-from tests.conftest import Persona, seed_dropped
+from analytics.periods import DateRange
+from analytics.prop_keys import top_prop_keys
+from tests.conftest import Persona, make_event, seed, seed_dropped
 
 
 def test_per_day_groups_reasons_and_totals_oldest_first() -> None:
@@ -48,8 +52,8 @@ def test_dropped_events_counts_one_site_between_two_days(owner: Persona, drops: 
     assert dropped_events(owner.site.id, drops + dt.timedelta(days=1), drops + dt.timedelta(days=2)) == []
 
 
-def _get(browser: Client, **params: str) -> Any:
-    return browser.get("/api/dashboard/dropped", params)
+def _get(browser: Client, endpoint: str = "dropped", **params: str) -> Any:
+    return browser.get(f"/api/dashboard/{endpoint}", params)
 
 
 def test_the_logged_in_owner_reads_the_drops_of_the_period(owner: Persona, drops: dt.date) -> None:
@@ -70,12 +74,15 @@ def test_another_organisation_gets_404(owner: Persona, outsider: Persona, drops:
     assert "site_id" in response.json()["error"]
 
 
-def test_it_is_for_the_session_not_api_keys_nor_strangers(owner: Persona, drops: dt.date) -> None:
+@pytest.mark.parametrize("endpoint", ["dropped", "prop-keys"])
+def test_it_is_for_the_session_not_api_keys_nor_strangers(owner: Persona, endpoint: str) -> None:
     with_key = Client().get(
-        "/api/dashboard/dropped", {"site_id": "example.com"}, headers={"Authorization": f"Bearer {owner.key}"}
+        f"/api/dashboard/{endpoint}",
+        {"site_id": "example.com"},
+        headers={"Authorization": f"Bearer {owner.key}"},
     )
     assert with_key.status_code == 403
-    assert _get(Client(), site_id="example.com").status_code == 401
+    assert _get(Client(), endpoint, site_id="example.com").status_code == 401
 
 
 @pytest.mark.parametrize(
@@ -87,10 +94,40 @@ def test_it_is_for_the_session_not_api_keys_nor_strangers(owner: Persona, drops:
         ({}, "site_id"),
     ],
 )
-def test_bad_parameters_get_400_naming_the_field(owner: Persona, params: dict[str, str], field: str) -> None:
+@pytest.mark.parametrize("endpoint", ["dropped", "prop-keys"])
+def test_bad_parameters_get_400_naming_the_field(
+    owner: Persona, params: dict[str, str], field: str, endpoint: str
+) -> None:
     browser = Client()
     browser.force_login(owner.user)
     query = {"site_id": "example.com", **params} if field != "site_id" else params
-    response = _get(browser, **query)
+    response = _get(browser, endpoint, **query)
     assert response.status_code == 400
     assert response.json()["error"].startswith(field)
+
+
+@pytest.fixture
+def props(owner: Persona, outsider: Persona, events_table: None) -> None:
+    now = dt.datetime.now(dt.UTC)
+    site = owner.site.id
+    events = [
+        make_event(site, name="Signup", prop_keys=("plan", "via"), prop_values=("pro", "ad")),
+        make_event(site, name="Signup", prop_keys=("plan",), prop_values=("free",)),
+        make_event(site, name="Download", prop_keys=("file",), prop_values=("a.pdf",)),
+        make_event(site, name="engagement", prop_keys=("hidden",), prop_values=("x",)),
+        make_event(site, timestamp=now - dt.timedelta(days=60), prop_keys=("old",), prop_values=("y",)),
+        make_event(outsider.site.id, prop_keys=("secret",), prop_values=("z",)),
+    ]
+    seed(events)
+    sessions.update([event.to_json() for event in events])
+
+
+def test_prop_keys_are_the_periods_most_used_first(owner: Persona, props: None) -> None:
+    today = dt.datetime.now(dt.UTC).date()
+    week = DateRange(today - dt.timedelta(days=6), today, "UTC")
+    assert top_prop_keys(owner.site.id, week) == ["plan", "file", "via"]
+    assert top_prop_keys(owner.site.id, week, limit=1) == ["plan"]
+    browser = Client()
+    browser.force_login(owner.user)
+    response = _get(browser, "prop-keys", site_id="example.com", period="7d")
+    assert response.json() == {"results": ["plan", "file", "via"]}
