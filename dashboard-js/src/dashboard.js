@@ -11,13 +11,13 @@ import { exact, metricValue, shortDate } from "./format.js";
 import { worldMap } from "./map.js";
 import { PRESETS, periodLabel, presetForKey } from "./periods.js";
 import { formatFilters, formatState, parseState, TABS, withFilter, withoutFilter } from "./state.js";
-import { DIMENSIONS, DROP_REASONS, LISTS, LOWER_IS_BETTER, TOP_STATS, valueLabel } from "./widgets.js";
+import { DIMENSIONS, DROP_REASONS, LISTS, LOWER_IS_BETTER, TOP_STATS, dimensionLabel, valueLabel } from "./widgets.js";
 
 const STATS = "/api/v1/stats/";
 const LIST_ROWS = 9;
 const REFRESH_MS = 30_000;
 const REALTIME_LABELS = { visitors: "Visitors (30 min)", pageviews: "Pageviews (30 min)" };
-const OPERATOR_WORDS = { is: "is", is_not: "is not", contains: "contains" };
+const OPERATOR_WORDS = { is: "is", is_not: "is not", contains: "contains", contains_not: "does not contain" };
 
 const root = document.getElementById("dashboard");
 if (root) start(root);
@@ -71,9 +71,15 @@ function start(root) {
     pages: (ctx) => loadList("pages", ctx),
     locations: (ctx) => loadList("locations", ctx),
     devices: (ctx) => loadList("devices", ctx),
+    goals: loadGoals,
+    props: loadProps,
+    funnels: loadFunnels,
     dropped: loadDropped,
     current: loadCurrent,
   };
+  for (const name of Object.keys(widgets)) {
+    if (name !== "current" && !root.querySelector(`[data-widget="${name}"]`)) delete widgets[name];
+  }
 
   function render(only = null, { quiet = false } = {}) {
     renderControls();
@@ -228,32 +234,115 @@ function start(root) {
     if (tab.map) {
       const counts = Object.fromEntries(rows.map((r) => [r.value, r.visitors]));
       const pick = (code) => navigate(withFilter(state, { op: "is", dimension: "visit:country", values: [code] }));
-      fill(body, [worldMap(counts, pick), listOf(widget, rows.slice(0, 5), property, "Country", null)]);
+      fill(body, [worldMap(counts, pick), listOf(widget, rows.slice(0, 5), property, "Country")]);
       return;
     }
     const column = parent === null ? tab.column : `${tab.column} version`;
-    fill(body, [listOf(widget, rows, property, column, parent)]);
+    fill(body, [listOf(widget, rows, property, column, { parent })]);
   }
 
-  function listOf(widget, rows, property, column, parent) {
-    const head = el("div", { class: "list-head" }, [el("span", { text: column }), el("span", { text: "Visitors" })]);
+  /**
+   * A list card's table: one row per value (a bar by visitors, then each metric), a click filters by it.
+   * rows = [{value, visitors, ...metrics}]; columns = [[metric, heading], ...] after the name.
+   */
+  function listOf(widget, rows, property, column, { parent = null, columns = [["visitors", "Visitors"]], empty = "No data for this period" } = {}) {
+    const head = el("div", { class: "list-head" }, [
+      el("span", { class: "name", text: column }),
+      ...columns.map(([, heading]) => el("span", { class: "count", text: heading })),
+    ]);
     const list = el("ol", { class: "list", attrs: { id: `list-${widget}` } });
     const max = Math.max(1, ...rows.map((r) => r.visitors));
-    if (!rows.length) list.appendChild(el("li", { class: "empty", text: "No data for this period" }));
+    if (!rows.length) list.appendChild(el("li", { class: "empty", text: empty }));
     for (const row of rows) {
       const label = parent === null ? valueLabel(property, row.value) : `${parent} ${row.value || "(unknown)"}`;
       const clickable = row.value !== "";
       const pick = () => navigate(withFilter(state, { op: "is", dimension: property, values: [row.value] }));
       const bar = el("span", { class: "bar" });
       bar.style.width = (row.visitors / max) * 100 + "%";
+      const cells = columns.map(([metric]) =>
+        el("span", { class: "count", text: metricValue(metric, row[metric]), attrs: { title: metric === "conversion_rate" ? null : exact(row[metric]) } }));
       const item = el("li", {
         class: clickable ? "row clickable" : "row",
         attrs: { tabindex: clickable ? "0" : null, role: clickable ? "button" : null, title: clickable ? `Filter by ${label}` : null, "data-value": row.value },
         on: clickable ? { click: pick, keydown: (e) => (e.key === "Enter" || e.key === " ") && (e.preventDefault(), pick()) } : {},
-      }, [bar, el("span", { class: "name", text: label }), el("span", { class: "count", text: metricValue("visitors", row.visitors), attrs: { title: exact(row.visitors) } })]);
+      }, [bar, el("span", { class: "name", text: label }), ...cells]);
       list.appendChild(item);
     }
-    return el("div", {}, [head, list]);
+    return el("div", { class: columns.length > 1 ? "wide-list" : "" }, [head, list]);
+  }
+
+  // -- goals, custom properties and funnels ------------------------------------------------------------
+
+  async function loadGoals(ctx) {
+    const data = await get(STATS + "breakdown", {
+      ...common(),
+      property: "event:goal",
+      metrics: "visitors,events,conversion_rate",
+      limit: String(LIST_ROWS),
+    }, ctx.signal);
+    if (!ctx.current()) return;
+    const rows = data.results.map((row) => ({ ...row, value: String(row.goal ?? "") }));
+    const columns = [["visitors", "Uniques"], ["events", "Total"], ["conversion_rate", "CR"]];
+    const empty = "No conversions in this period (goals are set in the site's settings)";
+    fill(root.querySelector("#widget-goals .widget-body"), [listOf("goals", rows, "event:goal", "Goal", { columns, empty })]);
+  }
+
+  async function loadProps(ctx) {
+    const keys = (await get("/api/dashboard/prop-keys", { site_id: site, ...periodParams() }, ctx.signal)).results;
+    if (!ctx.current()) return;
+    const key = keys.includes(state.tabs.props) ? state.tabs.props : keys[0];
+    fill(root.querySelector("#widget-props .tabs"), keys.slice(0, 8).map((name) =>
+      el("button", {
+        class: name === key ? "active" : "",
+        text: name,
+        attrs: { type: "button", role: "tab", "data-tab": name, "aria-selected": String(name === key) },
+        on: { click: () => navigate({ ...state, tabs: { ...state.tabs, props: name } }, { replace: true, only: ["props"] }) },
+      })));
+    const body = root.querySelector("#widget-props .widget-body");
+    if (!key) {
+      fill(body, [listOf("props", [], "", "Property", { empty: "No custom properties in this period" })]);
+      return;
+    }
+    const property = "event:props:" + key;
+    const data = await get(STATS + "breakdown", { ...common(), property, metrics: "visitors,events", limit: String(LIST_ROWS) }, ctx.signal);
+    if (!ctx.current()) return;
+    const rows = data.results.map((row) => ({ ...row, value: String(row[key] ?? "") }));
+    fill(body, [listOf("props", rows, property, key, { columns: [["visitors", "Visitors"], ["events", "Events"]] })]);
+  }
+
+  async function loadFunnels(ctx) {
+    const funnels = (await get("/api/dashboard/funnels", { site_id: site }, ctx.signal)).results;
+    if (!ctx.current()) return;
+    const body = root.querySelector("#widget-funnels .widget-body");
+    const select = root.querySelector("#funnel-select");
+    select.hidden = !funnels.length;
+    if (!funnels.length) {
+      fill(body, [el("p", { class: "muted small empty", text: "No funnels yet: a funnel is 2 to 8 of the site's goals in order, set in its settings." })]);
+      return;
+    }
+    const chosen = funnels.find((f) => String(f.id) === state.tabs.funnel) || funnels[0];
+    fill(select, funnels.map((f) => el("option", { text: f.name, attrs: { value: String(f.id), selected: f === chosen } })));
+    select.value = String(chosen.id);
+    const data = await get(STATS + "funnel", { ...common(), funnel: String(chosen.id) }, ctx.signal);
+    if (!ctx.current()) return;
+    const result = data.results;
+    const widest = Math.max(1, ...result.steps.map((s) => s.visitors));
+    const steps = result.steps.map((step, index) => {
+      const bar = el("span", { class: "bar" });
+      bar.style.width = (step.visitors / widest) * 100 + "%";
+      const note = index === 0
+        ? `${exact(result.never_entering_visitors)} of ${exact(result.all_visitors)} visitors never entered`
+        : `${metricValue("conversion_rate", step.conversion_rate)} converted · ${exact(step.dropoff)} dropped off (${step.dropoff_percentage}%)`;
+      return el("li", { class: "step", attrs: { "data-visitors": step.visitors } }, [
+        el("div", { class: "step-head" }, [
+          el("span", { class: "name", text: `${index + 1}. ${step.label}` }),
+          el("span", { class: "count", text: metricValue("visitors", step.visitors), attrs: { title: exact(step.visitors) } }),
+        ]),
+        el("div", { class: "meter" }, [bar]),
+        el("div", { class: "muted small", text: note }),
+      ]);
+    });
+    fill(body, [el("ol", { class: "funnel", attrs: { id: "funnel-steps" } }, steps)]);
   }
 
   // -- what ingest filtered out --------------------------------------------------------------------
@@ -387,12 +476,12 @@ function start(root) {
     const bar = root.querySelector("#filter-bar");
     const pills = state.filters.map((f) =>
       el("span", { class: "pill", attrs: { "data-dimension": f.dimension } }, [
-        el("span", { text: `${DIMENSIONS[f.dimension] || f.dimension} ${OPERATOR_WORDS[f.op]} ` }),
+        el("span", { text: `${dimensionLabel(f.dimension)} ${OPERATOR_WORDS[f.op]} ` }),
         el("strong", { text: f.values.map((v) => valueLabel(f.dimension, v)).join(" or ") }),
         el("button", {
           class: "remove",
           text: "×",
-          attrs: { type: "button", "aria-label": `Remove the ${DIMENSIONS[f.dimension] || f.dimension} filter` },
+          attrs: { type: "button", "aria-label": `Remove the ${dimensionLabel(f.dimension)} filter` },
           on: { click: () => navigate(withoutFilter(state, f.dimension)) },
         }),
       ]));
@@ -444,6 +533,12 @@ function start(root) {
     dialog.close();
     navigate(withFilter(state, { op: form.elements.operator.value, dimension: dimensionSelect.value, values: [value] }));
   });
+
+  const funnelSelect = root.querySelector("#funnel-select");
+  if (funnelSelect) {
+    funnelSelect.addEventListener("change", () =>
+      navigate({ ...state, tabs: { ...state.tabs, funnel: funnelSelect.value } }, { replace: true, only: ["funnels"] }));
+  }
 
   // -- keyboard shortcuts and the theme ------------------------------------------------------------
 

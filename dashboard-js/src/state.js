@@ -1,7 +1,8 @@
 // The dashboard's whole state lives in the URL's query string, so a view can be bookmarked and shared:
 //   ?period=7d&date=…&filters=visit:country==DE;event:page~blog&compare=off&metric=pageviews
-//    &interval=week&sources=utm_source&pages=entry&locations=city&devices=os
-// Filters use the Stats API's own syntax (== is, != is not, ~ contains; | between values).
+//    &interval=week&sources=utm_source&pages=entry&locations=city&devices=os&props=plan&funnel=3
+// Filters use the Stats API's own syntax (== is, != is not, ~ contains, !~ does not contain; | between values, \| a literal
+// pipe inside one).
 
 export const PERIODS = ["realtime", "day", "7d", "28d", "30d", "91d", "month", "6mo", "12mo", "year", "all", "custom"];
 export const METRICS = ["visitors", "visits", "pageviews", "views_per_visit", "bounce_rate", "visit_duration"];
@@ -11,10 +12,13 @@ export const TABS = {
   locations: ["map", "country", "region", "city"],
   devices: ["browser", "os", "screen"],
 };
+/** Tabs named by the data (a custom property's key, a funnel's id); empty means the first one. */
+export const FREE_TABS = ["props", "funnel"];
 const DEFAULT_PERIOD = "30d";
 const OPERATORS = [
   ["!=", "is_not"],
   ["==", "is"],
+  ["!~", "contains_not"],
   ["~", "contains"],
 ];
 
@@ -28,7 +32,7 @@ export function parseFilters(text) {
       .sort((a, b) => a[2] - b[2])[0];
     if (!found) continue;
     const [sign, op, at] = found;
-    const values = clause.slice(at + sign.length).split("|").filter((v) => v !== "");
+    const values = clause.slice(at + sign.length).split(/(?<!\\)\|/).map((v) => v.replace(/\\\|/g, "|")).filter((v) => v !== "");
     if (values.length) filters.push({ op, dimension: clause.slice(0, at).trim(), values });
   }
   return filters;
@@ -36,7 +40,7 @@ export function parseFilters(text) {
 
 export function formatFilters(filters) {
   const sign = Object.fromEntries(OPERATORS.map(([s, op]) => [op, s]));
-  return filters.map((f) => f.dimension + sign[f.op] + f.values.join("|")).join(";");
+  return filters.map((f) => f.dimension + sign[f.op] + f.values.map((v) => v.replace(/\|/g, "\\|")).join("|")).join(";");
 }
 
 /** The state a query string describes (anything unknown falls back to the default). */
@@ -45,6 +49,7 @@ export function parseState(search) {
   const period = PERIODS.includes(q.get("period")) ? q.get("period") : DEFAULT_PERIOD;
   const tabs = {};
   for (const [widget, names] of Object.entries(TABS)) tabs[widget] = names.includes(q.get(widget)) ? q.get(widget) : names[0];
+  for (const widget of FREE_TABS) tabs[widget] = (q.get(widget) || "").slice(0, 300);
   return {
     period,
     date: q.get("date") || "",
@@ -66,6 +71,7 @@ export function formatState(state) {
   if (state.metric !== "visitors") q.set("metric", state.metric);
   if (state.interval) q.set("interval", state.interval);
   for (const [widget, names] of Object.entries(TABS)) if (state.tabs[widget] !== names[0]) q.set(widget, state.tabs[widget]);
+  for (const widget of FREE_TABS) if (state.tabs[widget]) q.set(widget, state.tabs[widget]);
   const text = q.toString().replace(/%3A/gi, ":").replace(/%2C/gi, ",");
   return text ? "?" + text : "";
 }

@@ -21,6 +21,7 @@ export const DIMENSIONS = {
   "visit:exit_page": "Exit page",
   "event:hostname": "Hostname",
   "event:name": "Event name",
+  "event:goal": "Goal",
   "visit:source": "Source",
   "visit:referrer": "Referrer",
   "visit:channel": "Channel",
@@ -41,6 +42,11 @@ export const DIMENSIONS = {
 };
 
 /** How a value of a dimension is shown ("DE" -> "Germany"). */
+export function dimensionLabel(dimension) {
+  if (dimension.startsWith("event:props:")) return "Property " + dimension.slice("event:props:".length);
+  return DIMENSIONS[dimension] || dimension;
+}
+
 export function valueLabel(dimension, value) {
   if (dimension === "visit:country") return countryName(value);
   if (value === "") return "(none)";

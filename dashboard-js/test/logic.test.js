@@ -55,6 +55,9 @@ test("filters round-trip through the Stats API's syntax", () => {
   ]);
   assert.equal(formatFilters(filters), "visit:country==DE|FR;event:page!=/a==b;event:page~blog");
   assert.deepEqual(parseFilters("nonsense;visit:browser=="), []);
+  const piped = [{ op: "is", dimension: "event:page", values: ["/a|b", "/c"] }];
+  assert.equal(formatFilters(piped), "event:page==/a\\|b|/c");
+  assert.deepEqual(parseFilters(formatFilters(piped)), piped);
 });
 
 test("the URL holds the whole state, defaults left out", () => {
