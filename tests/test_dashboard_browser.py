@@ -423,6 +423,10 @@ def test_dark_mode_follows_the_system_and_the_toggle_is_remembered(dashboard: Wa
 
 def test_a_phone_sees_everything_without_scrolling_sideways(dashboard: Watched) -> None:
     page = dashboard.page
+    page.set_viewport_size({"width": 800, "height": 1000})
+    dashboard.open("?period=7d")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 800
+    page.screenshot(path=str(ARTIFACTS / "dashboard-tablet.png"), full_page=True)
     page.set_viewport_size({"width": 375, "height": 812})
     dashboard.open("?period=day")
     assert page.evaluate("document.documentElement.scrollWidth") <= 375

@@ -50,7 +50,7 @@ export class MainChart {
     const line = cssVar("--line");
     const few = x.length <= 40;
     const lines = [
-      { label: "", value: (u, ts) => (ts === null || ts === undefined ? "" : legendTime(ts, series.interval)) },
+      { label: series.interval === "hour" || series.interval === "minute" ? "Time" : "Date", value: (u, ts) => (ts === null || ts === undefined ? "" : legendTime(ts, series.interval)) },
       {
         label: series.name,
         stroke: accent,
