@@ -439,7 +439,10 @@ function start(root) {
     compareButton.setAttribute("aria-pressed", String(state.compare));
     compareButton.hidden = realtime();
     root.classList.toggle("is-realtime", realtime());
-    for (const button of root.querySelectorAll(".stat")) button.classList.toggle("active", button.dataset.metric === state.metric);
+    for (const button of root.querySelectorAll(".stat")) {
+      button.classList.toggle("active", button.dataset.metric === state.metric);
+      button.setAttribute("aria-pressed", String(button.dataset.metric === state.metric));
+    }
     renderIntervals();
     renderFilters();
     renderTabs();
