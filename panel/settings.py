@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "panel.apikeys",
     "panel.dashboard",
     "panel.stats_api",
+    "panel.goals",
 ]
 
 MIDDLEWARE = [

@@ -21,6 +21,7 @@ urlpatterns = [
     path("api/v1/stats/aggregate", stats.aggregate, name="api-aggregate"),
     path("api/v1/stats/timeseries", stats.timeseries, name="api-timeseries"),
     path("api/v1/stats/breakdown", stats.breakdown, name="api-breakdown"),
+    path("api/v1/stats/funnel", stats.funnel, name="api-funnel"),
     path("api/dashboard/dropped", dashboard.dropped, name="dashboard-dropped"),
     path("api/dashboard/prop-keys", dashboard.prop_keys, name="dashboard-prop-keys"),
     path("<str:domain>/snippet/", sites.site_snippet, name="site-snippet"),
