@@ -24,6 +24,7 @@ urlpatterns = [
     path("api/v1/stats/funnel", stats.funnel, name="api-funnel"),
     path("api/dashboard/dropped", dashboard.dropped, name="dashboard-dropped"),
     path("api/dashboard/prop-keys", dashboard.prop_keys, name="dashboard-prop-keys"),
+    path("api/dashboard/funnels", dashboard.funnels, name="dashboard-funnels"),
     path("<str:domain>/snippet/", sites.site_snippet, name="site-snippet"),
     path("<str:domain>/", dashboard.dashboard, name="dashboard"),
 ]

@@ -17,6 +17,7 @@ from playwright.sync_api import ConsoleMessage, Dialog, Error, Page, Request, Re
 from analytics import sessions
 from analytics.schema import Event
 from bench.dashboard_render import p50, render_times_ms
+from panel.goals.models import Funnel, Goal
 from tests.browser import chromium
 from tests.conftest import Persona, make_event, seed, seed_dropped
 from tests.dashboard_server import dashboard_server
@@ -30,6 +31,8 @@ XSS = "/<img src=x onerror=alert(1)>"
 class Seeded:
     site: Persona
     current_visitors: int  # visitors with an event in the five minutes before seeding
+    realtime_visitors: int  # ... in the 30 minutes before
+    realtime_pageviews: int
 
 
 def _visit(site: int, visitor: int, at: dt.datetime, pages: list[str], **fields: str) -> list[Event]:
@@ -97,11 +100,39 @@ def seeded(site: Persona, events_table: None) -> Seeded:
         *_visit(sid, 6, today - dt.timedelta(hours=11), ["/pricing"], **google, **berlin, **chrome_mac),
         *_visit(sid, 7, today - dt.timedelta(days=10), ["/old"], **google, **berlin, **chrome_mac),
     ]
+    # visitor 1 signs up on the pricing page (a goal, with a custom property, the end of a funnel)
+    signup_at = base + dt.timedelta(minutes=2, seconds=30)
+    events.append(
+        make_event(
+            sid,
+            visitor_id=1,
+            timestamp=signup_at,
+            name="Signup",
+            pathname="/pricing",
+            **google,
+            **berlin,
+            **chrome_mac,
+            prop_keys=("plan",),
+            prop_values=("pro",),
+        )
+    )
     seed(events)
     sessions.update([event.to_json() for event in events])
     seed_dropped([(sid, now.date(), "bot", 3), (sid, now.date(), "shield_ip", 2)])
-    recent = {e.visitor_id for e in events if now - dt.timedelta(minutes=5) < e.timestamp <= now}
-    return Seeded(site, len(recent))
+    signup = Goal.objects.create(site=site.site, event_name="Signup")
+    pricing = Goal.objects.create(site=site.site, page_path="/pricing")
+    home = Goal.objects.create(site=site.site, page_path="/")
+    Funnel.objects.create_with_steps(site.site, "Signup flow", [home, pricing, signup])
+
+    def recent(minutes: int) -> list[Event]:
+        return [e for e in events if now - dt.timedelta(minutes=minutes) < e.timestamp <= now]
+
+    return Seeded(
+        site,
+        current_visitors=len({e.visitor_id for e in recent(5)}),
+        realtime_visitors=len({e.visitor_id for e in recent(30)}),
+        realtime_pageviews=sum(e.name == "pageview" for e in recent(30)),
+    )
 
 
 @dataclasses.dataclass
@@ -187,6 +218,12 @@ def _rows(watched: Watched, widget: str) -> list[tuple[str, str]]:
     return list(zip(names, counts, strict=True))
 
 
+def _table(watched: Watched, widget: str) -> dict[str, list[str]]:
+    """A card with several figures a row: {name: [figure, ...]}."""
+    rows = watched.page.locator(f"#list-{widget} .row").all()
+    return {row.locator(".name").inner_text(): row.locator(".count").all_inner_texts() for row in rows}
+
+
 def _tab(watched: Watched, widget: str, tab: str) -> None:
     watched.page.click(f"#widget-{widget} .tabs [data-tab={tab}]")
     watched.ready()
@@ -202,7 +239,7 @@ def test_every_widget_shows_the_seeded_day(dashboard: Watched, seeded: Seeded) -
     assert dashboard.text("#stat-pageviews") == "6"
     assert dashboard.text("#stat-views_per_visit") == "1.5"
     assert dashboard.text("#stat-bounce_rate") == "75%"
-    assert dashboard.text("#stat-visit_duration") == "30s"
+    assert dashboard.text("#stat-visit_duration") == "38s"  # (150 s + three bounces) / 4
     assert page.inner_text(".stat[data-metric=visitors] .change") == "↑ 100%"  # 2 yesterday
     assert page.inner_text(".stat[data-metric=bounce_rate] .change") == "↓ 25 pts"
     assert page.get_attribute(".current", "data-count") == str(seeded.current_visitors)
@@ -335,6 +372,16 @@ def test_the_filter_editor_takes_every_dimension(dashboard: Watched) -> None:
     assert dashboard.text("#filter-bar .pill").split()[:4] == ["Page", "is", "not", "/pricing"]
 
     page.click("#filter-button")
+    page.select_option("#filter-dialog select[name=dimension]", "visit:source")
+    page.select_option("#filter-dialog select[name=operator]", "contains")
+    page.fill("#filter-dialog input[name=value]", "goo")
+    page.click("#filter-dialog button[type=submit]")
+    dashboard.ready()
+    assert dashboard.query()["filters"] == ["event:page!=/pricing;visit:source~goo"]
+    assert dashboard.text("#stat-visitors") == "1"
+    assert dashboard.text("#filter-bar .pill:last-of-type").split()[:3] == ["Source", "contains", "goo"]
+
+    page.click("#filter-button")
     page.click("#filter-dialog button[type=submit]")  # no value: the editor says so and stays open
     assert page.is_visible("#filter-dialog .error")
     page.click("#filter-dialog [data-close]")
@@ -448,3 +495,42 @@ def test_the_render_benchmark_hook_times_each_run_to_every_widget(seeded: Seeded
     assert len(times) == 2
     assert all(t > 0 for t in times)
     assert p50(times) == round(sorted(times)[0] + (sorted(times)[1] - sorted(times)[0]) / 2)
+
+
+def test_goals_properties_and_funnels(dashboard: Watched, seeded: Seeded) -> None:
+    dashboard.open("?period=day")
+    page = dashboard.page
+    assert _table(dashboard, "goals") == {  # uniques, total, conversion rate (of 4 visitors)
+        "Visit /": ["2", "2", "50%"],
+        "Signup": ["1", "1", "25%"],
+        "Visit /pricing": ["1", "2", "25%"],
+    }
+    assert _table(dashboard, "props") == {"(none)": ["4", "6"], "pro": ["1", "1"]}  # visitors, events
+    assert page.inner_text("#widget-props .tabs [data-tab=plan]") == "plan"
+    steps = page.locator("#funnel-steps .step").evaluate_all("ss => ss.map(s => s.dataset.visitors)")
+    assert steps == ["2", "1", "1"]
+    assert "Signup flow" in page.inner_text("#funnel-select")
+
+    page.click("#list-goals .row[data-value=Signup]")
+    dashboard.ready()
+    assert dashboard.query()["filters"] == ["event:goal==Signup"]
+    assert dashboard.text("#stat-visitors") == "1"
+
+
+def test_the_realtime_view_shows_the_last_30_minutes(dashboard: Watched, seeded: Seeded) -> None:
+    dashboard.open("?period=day")
+    page = dashboard.page
+    page.keyboard.press("r")
+    dashboard.ready()
+    assert dashboard.query()["period"] == ["realtime"]
+    assert dashboard.text("#period-button").startswith("Realtime")
+    assert page.text_content(".stat[data-metric=visitors] .label") == "Visitors (30 min)"
+    assert dashboard.text("#stat-visitors") == str(seeded.realtime_visitors)
+    assert not page.is_visible(".stat[data-metric=bounce_rate]")
+    assert not page.is_visible("#compare-toggle")
+    assert page.get_attribute("#chart", "data-points") == "30"
+    assert page.get_attribute("#chart", "data-interval") == "minute"
+    page.click(".stat[data-metric=pageviews]")
+    dashboard.ready()
+    assert page.get_attribute("#chart", "data-total") == str(seeded.realtime_pageviews)
+    page.screenshot(path=str(ARTIFACTS / "dashboard-realtime.png"), full_page=True)

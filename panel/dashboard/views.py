@@ -1,6 +1,7 @@
 """The dashboard page shell (the data is fetched by the bundled ``lantern/dist/dashboard.js`` from the
 Stats API) and the small JSON endpoints only the dashboard needs, for the site in ``site_id`` and the
-Stats API's ``period``/``date``: what ingest filtered out per day, and the custom property keys in use.
+Stats API's ``period``/``date``: what ingest filtered out per day, the custom property keys in use and
+the site's funnels.
 Their access is the Stats API's (the session, or a shared link's ``auth``), never an API key."""
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from analytics.errors import QueryError
 from analytics.periods import DateRange, today_in
 from analytics.prop_keys import top_prop_keys
 from panel.accounts.models import User
+from panel.goals.models import Funnel
 from panel.sites.models import Site
 from panel.stats_api import params
 from panel.stats_api.auth import ApiRequest, error, stats_api
@@ -72,3 +74,10 @@ def dropped(site: Site, date_range: DateRange) -> list[dict[str, Any]]:
 def prop_keys(site: Site, date_range: DateRange) -> list[str]:
     """``GET /api/dashboard/prop-keys``: the custom property keys used in the period, most used first."""
     return top_prop_keys(site.id, date_range)
+
+
+@_for_dashboard
+def funnels(site: Site, date_range: DateRange) -> list[dict[str, Any]]:
+    """``GET /api/dashboard/funnels``: the site's funnels by name, each with the id the Stats API's
+    ``/funnel`` takes (the period is not needed: a funnel is defined for every period)."""
+    return [{"id": funnel.pk, "name": funnel.name} for funnel in Funnel.objects.for_site(site)]
