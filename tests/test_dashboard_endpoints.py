@@ -1,6 +1,6 @@
-"""The dashboard's own endpoints and their queries: what was filtered out (drops per UTC day and reason)
-and the custom property keys in use; site access as the Stats API checks it, never an API key, 4xx
-naming the parameter."""
+"""The dashboard's own endpoints and their queries: what was filtered out (drops per UTC day and
+reason), the custom property keys in use and the site's funnels; site access as the Stats API checks
+it, never an API key, 4xx naming the parameter."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from analytics import sessions
 from analytics.dropped import DroppedDay, dropped_events, per_day
 from analytics.periods import DateRange
 from analytics.prop_keys import top_prop_keys
+from panel.goals.models import Funnel, Goal
 from tests.conftest import Persona, make_event, seed, seed_dropped
 
 
@@ -74,7 +75,7 @@ def test_another_organisation_gets_404(owner: Persona, outsider: Persona, drops:
     assert "site_id" in response.json()["error"]
 
 
-@pytest.mark.parametrize("endpoint", ["dropped", "prop-keys"])
+@pytest.mark.parametrize("endpoint", ["dropped", "prop-keys", "funnels"])
 def test_it_is_for_the_session_not_api_keys_nor_strangers(owner: Persona, endpoint: str) -> None:
     with_key = Client().get(
         f"/api/dashboard/{endpoint}",
@@ -94,7 +95,7 @@ def test_it_is_for_the_session_not_api_keys_nor_strangers(owner: Persona, endpoi
         ({}, "site_id"),
     ],
 )
-@pytest.mark.parametrize("endpoint", ["dropped", "prop-keys"])
+@pytest.mark.parametrize("endpoint", ["dropped", "prop-keys", "funnels"])
 def test_bad_parameters_get_400_naming_the_field(
     owner: Persona, params: dict[str, str], field: str, endpoint: str
 ) -> None:
@@ -131,3 +132,20 @@ def test_prop_keys_are_the_periods_most_used_first(owner: Persona, props: None) 
     browser.force_login(owner.user)
     response = _get(browser, "prop-keys", site_id="example.com", period="7d")
     assert response.json() == {"results": ["plan", "file", "via"]}
+
+
+def test_funnels_are_the_sites_own_by_name(owner: Persona, outsider: Persona) -> None:
+    home = Goal.objects.create(site=owner.site, page_path="/")
+    signup = Goal.objects.create(site=owner.site, event_name="Signup")
+    second = Funnel.objects.create_with_steps(owner.site, "Signup", [home, signup])
+    first = Funnel.objects.create_with_steps(owner.site, "Home then signup", [home, signup])
+    theirs = Goal.objects.create(site=outsider.site, page_path="/")
+    Funnel.objects.create_with_steps(
+        outsider.site, "Secret", [theirs, Goal.objects.create(site=outsider.site, event_name="X")]
+    )
+    browser = Client()
+    browser.force_login(owner.user)
+    response = _get(browser, "funnels", site_id="example.com")
+    assert response.json() == {
+        "results": [{"id": first.pk, "name": "Home then signup"}, {"id": second.pk, "name": "Signup"}]
+    }
