@@ -100,12 +100,13 @@ def test_a_visit_to_a_page_with_the_snippet_shows_on_the_dashboard(server: Embed
             with visitor.expect_response(re.compile(r".*/api/event$")):
                 visitor.evaluate("history.pushState({}, '', '/pricing')")
 
-            # ... and soon the dashboard shows it, its visit too (the flusher builds the session just
-            # after storing the events; on a busy machine that can take a few seconds)
+            # ... and soon the dashboard shows both pageviews and their visit (the sessionizer builds the
+            # visit just after the events are stored; on a busy machine that can take a few seconds)
             for _attempt in range(40):
                 owner.goto(server.url + "/example.com/?period=day")
                 owner.wait_for_selector("#dashboard[data-ready=true]")
-                if owner.inner_text("#stat-visits") == "1" and owner.locator("#list-sources .row").count():
+                shown = (owner.inner_text("#stat-pageviews"), owner.inner_text("#stat-visits"))
+                if shown == ("2", "1") and owner.locator("#list-sources .row").count():
                     break
                 owner.wait_for_timeout(500)
             assert owner.inner_text("#stat-pageviews") == "2"
