@@ -8,6 +8,7 @@ from django.urls import path
 from panel.accounts import views as accounts
 from panel.dashboard import views as dashboard
 from panel.sites import views as sites
+from panel.stats_api import openapi, v2_views
 from panel.stats_api import views as stats
 
 urlpatterns = [
@@ -22,6 +23,8 @@ urlpatterns = [
     path("api/v1/stats/timeseries", stats.timeseries, name="api-timeseries"),
     path("api/v1/stats/breakdown", stats.breakdown, name="api-breakdown"),
     path("api/v1/stats/funnel", stats.funnel, name="api-funnel"),
+    path("api/v2/query", v2_views.query, name="api-v2-query"),
+    path("api/docs/openapi.json", openapi.openapi_json, name="api-openapi"),
     path("api/dashboard/dropped", dashboard.dropped, name="dashboard-dropped"),
     path("api/dashboard/prop-keys", dashboard.prop_keys, name="dashboard-prop-keys"),
     path("api/dashboard/funnels", dashboard.funnels, name="dashboard-funnels"),
