@@ -25,9 +25,9 @@ urlpatterns = [
     path("api/v1/stats/funnel", stats.funnel, name="api-funnel"),
     path("api/v2/query", v2_views.query, name="api-v2-query"),
     path("api/docs/openapi.json", openapi.openapi_json, name="api-openapi"),
-    path("api/dashboard/dropped", dashboard.dropped, name="dashboard-dropped"),
-    path("api/dashboard/prop-keys", dashboard.prop_keys, name="dashboard-prop-keys"),
-    path("api/dashboard/funnels", dashboard.funnels, name="dashboard-funnels"),
+    path("dashboard-data/dropped", dashboard.dropped, name="dashboard-dropped"),
+    path("dashboard-data/prop-keys", dashboard.prop_keys, name="dashboard-prop-keys"),
+    path("dashboard-data/funnels", dashboard.funnels, name="dashboard-funnels"),
     path("<str:domain>/snippet/", sites.site_snippet, name="site-snippet"),
     path("<str:domain>/", dashboard.dashboard, name="dashboard"),
 ]

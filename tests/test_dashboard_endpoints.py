@@ -54,7 +54,7 @@ def test_dropped_events_counts_one_site_between_two_days(owner: Persona, drops: 
 
 
 def _get(browser: Client, endpoint: str = "dropped", **params: str) -> Any:
-    return browser.get(f"/api/dashboard/{endpoint}", params)
+    return browser.get(f"/dashboard-data/{endpoint}", params)
 
 
 def test_the_logged_in_owner_reads_the_drops_of_the_period(owner: Persona, drops: dt.date) -> None:
@@ -78,7 +78,7 @@ def test_another_organisation_gets_404(owner: Persona, outsider: Persona, drops:
 @pytest.mark.parametrize("endpoint", ["dropped", "prop-keys", "funnels"])
 def test_it_is_for_the_session_not_api_keys_nor_strangers(owner: Persona, endpoint: str) -> None:
     with_key = Client().get(
-        f"/api/dashboard/{endpoint}",
+        f"/dashboard-data/{endpoint}",
         {"site_id": "example.com"},
         headers={"Authorization": f"Bearer {owner.key}"},
     )

@@ -288,7 +288,7 @@ function start(root) {
   }
 
   async function loadProps(ctx) {
-    const keys = (await get("/api/dashboard/prop-keys", { site_id: site, ...periodParams() }, ctx.signal)).results;
+    const keys = (await get("/dashboard-data/prop-keys", { site_id: site, ...periodParams() }, ctx.signal)).results;
     if (!ctx.current()) return;
     const key = keys.includes(state.tabs.props) ? state.tabs.props : keys[0];
     fill(root.querySelector("#widget-props .tabs"), keys.slice(0, 8).map((name) =>
@@ -311,7 +311,7 @@ function start(root) {
   }
 
   async function loadFunnels(ctx) {
-    const funnels = (await get("/api/dashboard/funnels", { site_id: site }, ctx.signal)).results;
+    const funnels = (await get("/dashboard-data/funnels", { site_id: site }, ctx.signal)).results;
     if (!ctx.current()) return;
     const body = root.querySelector("#widget-funnels .widget-body");
     const select = root.querySelector("#funnel-select");
@@ -349,7 +349,7 @@ function start(root) {
 
   async function loadDropped(ctx) {
     const params = { site_id: site, ...(realtime() ? { period: "day" } : periodParams()) };
-    const data = await get("/api/dashboard/dropped", params, ctx.signal);
+    const data = await get("/dashboard-data/dropped", params, ctx.signal);
     if (!ctx.current()) return;
     const body = root.querySelector("#widget-dropped .widget-body");
     const days = data.results;

@@ -65,19 +65,19 @@ def _for_dashboard(
 
 @_for_dashboard
 def dropped(site: Site, date_range: DateRange) -> list[dict[str, Any]]:
-    """``GET /api/dashboard/dropped``: events ingest filtered out, per UTC day and reason."""
+    """``GET /dashboard-data/dropped``: events ingest filtered out, per UTC day and reason."""
     days = dropped_events(site.id, date_range.first, date_range.last)
     return [dataclasses.asdict(day) for day in days]
 
 
 @_for_dashboard
 def prop_keys(site: Site, date_range: DateRange) -> list[str]:
-    """``GET /api/dashboard/prop-keys``: the custom property keys used in the period, most used first."""
+    """``GET /dashboard-data/prop-keys``: the custom property keys used in the period, most used first."""
     return top_prop_keys(site.id, date_range)
 
 
 @_for_dashboard
 def funnels(site: Site, date_range: DateRange) -> list[dict[str, Any]]:
-    """``GET /api/dashboard/funnels``: the site's funnels by name, each with the id the Stats API's
+    """``GET /dashboard-data/funnels``: the site's funnels by name, each with the id the Stats API's
     ``/funnel`` takes (the period is not needed: a funnel is defined for every period)."""
     return [{"id": funnel.pk, "name": funnel.name} for funnel in Funnel.objects.for_site(site)]
