@@ -446,26 +446,6 @@ function start(root) {
     renderIntervals();
     renderFilters();
     renderTabs();
-    renderExports();
-  }
-
-  /** CSV export links (when the page has them): the whole view, and each list card's current tab. */
-  function renderExports() {
-    const all = root.querySelector("#export-link");
-    if (!all) return;
-    const query = new URLSearchParams();
-    for (const [name, value] of Object.entries({ ...periodParams(), filters: formatFilters(state.filters), interval: chartInterval(), auth: root.dataset.auth })) {
-      if (value) query.set(name, value);
-    }
-    const base = `/${encodeURIComponent(site)}/`;
-    all.href = `${base}export.zip?${query}`;
-    for (const [widget, config] of Object.entries(LISTS)) {
-      const link = root.querySelector(`#widget-${widget} .csv-link`);
-      if (!link) continue;
-      const tab = config.tabs[state.tabs[widget]];
-      const name = drilled(tab) === null ? tab.csv : tab.drillCsv;
-      link.href = `${base}export/${name}.csv?${query}`;
-    }
   }
 
   function renderIntervals() {
