@@ -7,6 +7,7 @@ from django.urls import path
 
 from panel.accounts import views as accounts
 from panel.dashboard import views as dashboard
+from panel.reports import views as reports
 from panel.sites import views as sites
 from panel.stats_api import views as stats
 
@@ -17,6 +18,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("sites/", sites.site_list, name="sites"),
     path("sites/new/", sites.site_new, name="site-new"),
+    path("reports/unsubscribe/<str:token>/", reports.unsubscribe, name="report-unsubscribe"),
     path("api/v1/stats/realtime/visitors", stats.realtime_visitors, name="api-realtime-visitors"),
     path("api/v1/stats/aggregate", stats.aggregate, name="api-aggregate"),
     path("api/v1/stats/timeseries", stats.timeseries, name="api-timeseries"),
