@@ -10,7 +10,7 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-from analytics import client, sessions
+from analytics import sessions
 from tests.conftest import make_event, seed
 
 
@@ -44,6 +44,5 @@ def seed_visits(site_id: int, visits: list[tuple[dt.datetime, int, str, str]]) -
         make_event(site_id, timestamp=at, visitor_id=visitor, pathname=page, referrer_source=source)
         for at, visitor, page, source in visits
     ]
-    client.command("TRUNCATE TABLE sessions")
     seed(events)
     sessions.update([event.to_json() for event in events])

@@ -82,10 +82,11 @@ def post(url: str, secret: str, payload: dict[str, Any]) -> bool:
             },
         )
         with _opener.open(request, timeout=TIMEOUT_S) as response:
-            ok = 200 <= response.status < 300
+            status = int(response.status)
     except (ValidationError, urllib.error.URLError, OSError, ValueError) as exc:
         log.warning("alert webhook %s failed: %s", urlsplit(url).hostname, exc)
         return False
-    if not ok:
-        log.warning("alert webhook %s answered %s", urlsplit(url).hostname, response.status)
-    return ok
+    if not 200 <= status < 300:
+        log.warning("alert webhook %s answered %s", urlsplit(url).hostname, status)
+        return False
+    return True
