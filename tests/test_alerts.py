@@ -42,26 +42,27 @@ def test_decide_reports_the_usual_hour() -> None:
     assert decide(Thresholds(1, None), [5, 2, 4]) == [Alert("spike", 5, 3.0)]
 
 
-class _Hook(http.server.BaseHTTPRequestHandler):
-    received: list[tuple[dict[str, str], bytes]]
+def _hook(received: list[tuple[dict[str, str], bytes]]) -> type[http.server.BaseHTTPRequestHandler]:
+    class Hook(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((dict(self.headers), body))
+            self.send_response(204)
+            self.end_headers()
 
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        type(self).received.append((dict(self.headers), body))
-        self.send_response(204)
-        self.end_headers()
+        def log_message(self, *args: Any) -> None:
+            pass
 
-    def log_message(self, *args: Any) -> None:
-        pass
+    return Hook
 
 
 @pytest.fixture
 def webhook() -> Iterator[tuple[str, list[tuple[dict[str, str], bytes]]]]:
-    handler = type("Hook", (_Hook,), {"received": []})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
+    received: list[tuple[dict[str, str], bytes]] = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), _hook(received))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/hook", handler.received
+    yield f"http://127.0.0.1:{server.server_port}/hook", received
     server.shutdown()
     server.server_close()
 
