@@ -41,9 +41,11 @@ class Timetable:
 def run_job(job: Job) -> None:
     """Run one job; a failure is logged and the schedule goes on."""
     try:
-        job.load()()
+        result = job.load()()
     except Exception:
         log.exception("scheduled job %s failed", job.name)
+    else:
+        log.info("scheduled job %s done: %r", job.name, result)
     finally:
         from django.db import close_old_connections
 
