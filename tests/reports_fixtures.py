@@ -6,8 +6,11 @@ database connection, as a Celery worker or a second job would.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from analytics import sessions
@@ -46,3 +49,29 @@ def seed_visits(site_id: int, visits: list[tuple[dt.datetime, int, str, str]]) -
     ]
     seed(events)
     sessions.update([event.to_json() for event in events])
+
+
+@contextlib.contextmanager
+def racing(job: Callable[[], int], jobs: int) -> Iterator[list[int]]:
+    """Start ``jobs`` threads that call ``job`` at the same moment, each on its own database
+    connection; on leaving the block, wait for them. Yields the list their results arrive in."""
+    start = threading.Barrier(jobs)
+    results: list[int] = []
+
+    def run() -> None:
+        from django.db import connection
+
+        start.wait()
+        try:
+            results.append(job())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(jobs)]
+    for thread in threads:
+        thread.start()
+    try:
+        yield results
+    finally:
+        for thread in threads:
+            thread.join()

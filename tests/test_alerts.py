@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 
 from panel.reports.alerts import Alert, Thresholds, decide
 from panel.reports.webhooks import SIGNATURE_HEADER, check_url, signature
-from tests.reports_fixtures import Team, make_team, seed_visits
+from tests.reports_fixtures import Team, make_team, racing, seed_visits
 from tests.services import free_port
 from tests.smtp import SmtpServer, text_body
 
@@ -105,23 +105,8 @@ def test_at_most_one_alert_of_a_kind_per_12_hours_even_when_jobs_race(
 ) -> None:
     from panel.reports.alerts import check_traffic
 
-    start = threading.Barrier(4)
-    results: list[int] = []
-
-    def job() -> None:
-        from django.db import connection
-
-        start.wait()
-        try:
-            results.append(check_traffic(NOW))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=job) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    with racing(lambda: check_traffic(NOW), jobs=4) as results:
+        pass
     assert sorted(results) == [0, 0, 0, 1]
     assert check_traffic(NOW + dt.timedelta(hours=11)) == 0
     assert check_traffic(NOW + dt.timedelta(minutes=30)) == 0

@@ -4,7 +4,6 @@ at a real SMTP server, and the unsubscribe link in it works; each report goes ex
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -13,7 +12,7 @@ from celery.contrib.testing.worker import start_worker
 from django.test import Client
 
 from panel.celery import app
-from tests.reports_fixtures import Team, make_team, seed_visits
+from tests.reports_fixtures import Team, make_team, racing, seed_visits
 from tests.smtp import SmtpServer, html_body, text_body
 
 # Monday 23 November 2026, 09:30 in Berlin: the weekly report of 16-22 November is due.
@@ -99,28 +98,12 @@ def test_two_jobs_racing_send_each_report_once(team: Team, mailbox: SmtpServer, 
     from panel.reports.recipients import set_subscription
 
     set_subscription(team.site, team.admin, "weekly", on=True)
-    start = threading.Barrier(3)
-    results: list[int] = []
-
-    def job() -> None:
-        from django.db import connection
-
-        start.wait()
-        try:
-            results.append(send_due_reports(MONDAY))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=job) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    # ... and the worker, twice
-    runs = [
-        app.send_task("lantern.reports", kwargs={"now": (MONDAY + dt.timedelta(minutes=m)).isoformat()})
-        for m in (0, 10)
-    ]
-    for thread in threads:
-        thread.join()
+    with racing(lambda: send_due_reports(MONDAY), jobs=3) as results:
+        # ... and the worker, twice
+        runs = [
+            app.send_task("lantern.reports", kwargs={"now": (MONDAY + dt.timedelta(minutes=m)).isoformat()})
+            for m in (0, 10)
+        ]
     results += [run.get(timeout=30) for run in runs]
     assert sum(results) == 2
     assert sorted(m["To"] for m in mailbox.messages) == [team.admin.email, team.owner.email]
