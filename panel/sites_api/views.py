@@ -53,10 +53,20 @@ def with_key(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     return csrf_exempt(wrapper)
 
 
-def _managed(user: User) -> Any:
-    return Site.objects.filter(
-        organisation__memberships__user=user, organisation__memberships__role__in=MANAGERS
+def managed_site(user: User, domain: str | None, *, write: bool) -> Site | HttpResponse:
+    """The site ``domain`` as the key's user may see it (``write``: change it), or the error to answer."""
+    domain = (domain or "").strip().lower()
+    if not domain:
+        return error(400, "site_id: is required (the site's domain)")
+    site = Site.objects.for_user(user).filter(domain=domain).first()
+    if site is None:
+        return error(404, f"site_id: no site {domain!r} that this key can manage")
+    managers = Site.objects.filter(
+        pk=site.pk, organisation__memberships__user=user, organisation__memberships__role__in=MANAGERS
     )
+    if write and not managers.exists():
+        return error(403, "only an owner or admin of the site's organisation may change it")
+    return site
 
 
 @with_key
@@ -99,15 +109,13 @@ def _create(request: HttpRequest, user: User) -> HttpResponse:
 
 @with_key
 def site(request: HttpRequest, user: User, domain: str) -> HttpResponse:
-    found = Site.objects.for_user(user).filter(domain=domain.strip().lower()).first()
-    if found is None:
-        return error(404, f"site_id: no site {domain!r} that this key can manage")
+    if request.method not in ("GET", "PUT", "DELETE"):
+        return error(405, "use GET, PUT or DELETE")
+    found = managed_site(user, domain, write=request.method != "GET")
+    if isinstance(found, HttpResponse):
+        return found
     if request.method == "GET":
         return JsonResponse(_site_json(found))
-    if request.method not in ("PUT", "DELETE"):
-        return error(405, "use GET, PUT or DELETE")
-    if not _managed(user).filter(pk=found.pk).exists():
-        return error(403, "only an owner or admin of the site's organisation may change it")
     if request.method == "DELETE":
         return _delete(found)
     form = UpdateSiteForm(request_body(request), found)
