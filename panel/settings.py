@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "panel.dashboard",
     "panel.stats_api",
     "panel.reports",
+    "panel.goals",
 ]
 
 MIDDLEWARE = [
