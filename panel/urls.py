@@ -9,6 +9,7 @@ from panel.accounts import views as accounts
 from panel.dashboard import views as dashboard
 from panel.reports import views as reports
 from panel.sites import views as sites
+from panel.sites_api import goals as sites_api_goals
 from panel.sites_api import views as sites_api
 from panel.stats_api import views as stats
 
@@ -21,6 +22,8 @@ urlpatterns = [
     path("sites/new/", sites.site_new, name="site-new"),
     path("reports/unsubscribe/<str:token>/", reports.unsubscribe, name="report-unsubscribe"),
     path("api/v1/sites", sites_api.sites, name="api-sites"),
+    path("api/v1/sites/goals", sites_api_goals.goals, name="api-site-goals"),
+    path("api/v1/sites/goals/<int:goal_id>", sites_api_goals.goal, name="api-site-goal"),
     path("api/v1/sites/<str:domain>", sites_api.site, name="api-site"),
     path("api/v1/stats/realtime/visitors", stats.realtime_visitors, name="api-realtime-visitors"),
     path("api/v1/stats/aggregate", stats.aggregate, name="api-aggregate"),

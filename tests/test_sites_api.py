@@ -151,3 +151,50 @@ def test_a_viewer_may_read_but_not_change(owner: Persona) -> None:
     assert call("DELETE", "/example.com", raw).status_code == 403
     assert call("POST", "", raw, {"domain": "viewer.org"}).status_code == 403
     assert call("PATCH", "/example.com", owner.key, {}).status_code == 405
+
+
+def test_goals_are_listed_found_or_created_and_deleted(owner: Persona, outsider: Persona) -> None:
+    signup = call(
+        "PUT", "/goals", owner.key, {"site_id": "example.com", "goal_type": "event", "event_name": "Signup"}
+    )
+    assert signup.status_code == 200
+    goal = signup.json()
+    assert goal == {
+        "id": goal["id"],
+        "display_name": "Signup",
+        "goal_type": "event",
+        "event_name": "Signup",
+        "page_path": None,
+    }
+    again = call(
+        "PUT", "/goals", owner.key, {"site_id": "example.com", "goal_type": "event", "event_name": "Signup"}
+    )
+    assert again.json()["id"] == goal["id"]  # found, not made twice
+    page = call(
+        "PUT", "/goals", owner.key, {"site_id": "example.com", "goal_type": "page", "page_path": "/blog/**"}
+    )
+    assert page.json()["display_name"] == "Visit /blog/**"
+    listed = call("GET", "/goals", owner.key, {"site_id": "example.com"}).json()["goals"]
+    assert [g["display_name"] for g in listed] == ["Signup", "Visit /blog/**"]
+    assert call("GET", "/goals", outsider.key, {"site_id": "example.com"}).status_code == 404
+    assert call("DELETE", f"/goals/{goal['id']}", outsider.key, {"site_id": "example.com"}).status_code == 404
+    assert call("DELETE", f"/goals/{goal['id']}", owner.key, {"site_id": "example.com"}).json() == {
+        "deleted": True
+    }
+    assert call("DELETE", f"/goals/{goal['id']}", owner.key, {"site_id": "example.com"}).status_code == 404
+    assert len(call("GET", "/goals", owner.key, {"site_id": "example.com"}).json()["goals"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"site_id": "example.com", "goal_type": "click"}, "goal_type: must be event or page"),
+        ({"site_id": "example.com", "goal_type": "event"}, "event_name: is required"),
+        ({"site_id": "example.com", "goal_type": "event", "event_name": "pageview"}, "event_name: "),
+        ({"goal_type": "page", "page_path": "/"}, "site_id: is required"),
+    ],
+)
+def test_bad_goals_answer_400_naming_the_field(owner: Persona, body: dict[str, str], message: str) -> None:
+    response = call("PUT", "/goals", owner.key, body)
+    assert response.status_code == 400
+    assert response.json()["error"].startswith(message)
