@@ -11,6 +11,7 @@ from panel.reports import views as reports
 from panel.sites import views as sites
 from panel.sites_api import goals as sites_api_goals
 from panel.sites_api import views as sites_api
+from panel.stats_api import openapi, v2_views
 from panel.stats_api import views as stats
 
 urlpatterns = [
@@ -30,6 +31,8 @@ urlpatterns = [
     path("api/v1/stats/timeseries", stats.timeseries, name="api-timeseries"),
     path("api/v1/stats/breakdown", stats.breakdown, name="api-breakdown"),
     path("api/v1/stats/funnel", stats.funnel, name="api-funnel"),
+    path("api/v2/query", v2_views.query, name="api-v2-query"),
+    path("api/docs/openapi.json", openapi.openapi_json, name="api-openapi"),
     path("<str:domain>/snippet/", sites.site_snippet, name="site-snippet"),
     path("<str:domain>/notifications/", reports.notifications, name="site-notifications"),
     path("<str:domain>/", dashboard.dashboard, name="dashboard"),
