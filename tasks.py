@@ -4,6 +4,7 @@
 ./dev test             PostgreSQL + Redis + Chromium as needed, then ruff, mypy and the whole suite
 ./dev bench [--quick]  benchmarks; the last line is one JSON object of figures
 ./dev manage CMD ...   Django management commands (createsite, createapikey, migrate, ...)
+./dev worker [--beat]  server mode: a Celery worker for the scheduled jobs (./dev beat: the scheduler)
 """
 
 from __future__ import annotations
@@ -126,6 +127,29 @@ def manage(c: Context) -> None:
 def flusher(c: Context) -> None:
     """Server mode: move events from the Redis stream into ClickHouse until stopped."""
     os.execvpe(PY, [PY, "-m", "ingest.flusher"], {**os.environ, **embedded_env()})
+
+
+@task(help={"beat": "also run the scheduler in this worker (run exactly one beat per installation)"})
+def worker(c: Context, beat: bool = False) -> None:
+    """Server mode: a Celery worker on REDIS_URL for reports, alerts, retention and exports."""
+    if not os.environ.get("REDIS_URL"):
+        sys.exit("dev worker: set REDIS_URL (embedded mode runs these jobs inside ./dev serve)")
+    args = [PY, "-m", "celery", "-A", "panel.celery", "worker", "--loglevel", "INFO"]
+    os.execvpe(
+        PY,
+        [*args, *(["--beat", "--schedule", str(_data_dir() / "celerybeat-schedule")] if beat else [])],
+        {**os.environ, **embedded_env()},
+    )
+
+
+@task(name="beat")
+def beat_(c: Context) -> None:
+    """Server mode: Celery beat alone, sending the periodic jobs to the workers (one per installation)."""
+    if not os.environ.get("REDIS_URL"):
+        sys.exit("dev beat: set REDIS_URL (embedded mode runs these jobs inside ./dev serve)")
+    schedule = str(_data_dir() / "celerybeat-schedule")
+    args = [PY, "-m", "celery", "-A", "panel.celery", "beat", "--loglevel", "INFO", "--schedule", schedule]
+    os.execvpe(PY, args, {**os.environ, **embedded_env()})
 
 
 @task
