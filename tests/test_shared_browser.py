@@ -14,6 +14,7 @@ from analytics import sessions
 from panel.sharing.models import SharedLink
 from tests.browser import chromium
 from tests.conftest import Persona, make_event, seed
+from tests.dashboard_server import dashboard_server
 from tests.test_e2e_browser import FixtureSite
 
 pytestmark = pytest.mark.browser
@@ -103,3 +104,16 @@ def test_only_the_embed_view_can_be_framed(live_server: Any, site: Persona, fram
             element = page.query_selector(f"#{element_id}")
             content = element.content_frame() if element else None
             assert content is not None and content.url.startswith("chrome-error://"), element_id
+
+
+def test_the_shared_dashboard_fills_its_widgets(site: Persona, seeded: None) -> None:
+    link = SharedLink.objects.create_for(site.site, name="Public")
+    errors: list[str] = []
+    with dashboard_server() as base, chromium() as browser:
+        page = browser.new_page()
+        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        page.goto(base + link.path() + "&period=day")
+        page.wait_for_selector("#dashboard[data-ready=true]", timeout=30_000)
+        assert page.inner_text("#stat-visitors") == "3"
+        assert page.inner_text("#stat-pageviews") == "3"
+    assert errors == []
