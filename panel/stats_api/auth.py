@@ -76,7 +76,8 @@ def stats_api(
             site_id = (request.GET.get("site_id") or "").strip().lower()
             if not site_id:
                 return error(400, "site_id: is required (the site's domain)")
-            site = Site.objects.for_user(user).filter(domain=site_id).first()
+            sites = key.sites() if key is not None else Site.objects.for_user(user)
+            site = sites.filter(domain=site_id).first()
             if site is None:
                 return error(404, f"site_id: no site {site_id!r} that this account can read")
             api_request: ApiRequest = request  # type: ignore[assignment]
