@@ -38,7 +38,7 @@ def _login_counters(request: HttpRequest, email: str) -> list[limits.Counter]:
 def login_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect(settings.LOGIN_REDIRECT_URL)
-    form = AuthenticationForm(request, data=request.POST or None)
+    form = AuthenticationForm(request, data=request.POST if request.method == "POST" else None)
     next_url = safe_next(request, settings.LOGIN_REDIRECT_URL)
     if request.method == "POST":
         counters = _login_counters(request, str(request.POST.get("username", "")))
@@ -79,7 +79,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
     if user is None:
         request.session.pop(PENDING, None)
         return redirect("login")
-    form = CodeForm(request.POST or None)
+    form = CodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         counters = code_counters(request, user)
         if wait := limits.over_limit(request, counters):

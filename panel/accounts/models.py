@@ -39,6 +39,10 @@ class UserManager(BaseUserManager["User"]):
     def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
         return self.create_user(email, password, is_staff=True, is_superuser=True, **extra)
 
+    def get_by_natural_key(self, username: str | None) -> User:
+        """Logging in finds the address however it is typed (addresses are stored lower-case)."""
+        return self.get(email=(username or "").strip().lower())
+
     @transaction.atomic
     def create_with_organisation(
         self, email: str, password: str | None = None, *, verified: bool = True

@@ -39,7 +39,7 @@ def _user(request: HttpRequest) -> User:
 def organisations(request: HttpRequest) -> HttpResponse:
     """The user's organisations; POST makes a new one, which they own."""
     user = _user(request)
-    form = OrganisationForm(request.POST or None)
+    form = OrganisationForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             organisation = Organisation.objects.create(name=form.cleaned_data["name"])

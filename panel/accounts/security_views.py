@@ -44,7 +44,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     if twofactor.enabled_for(user):
         return redirect("account")
     pending = twofactor.pending_enrolment(user) or twofactor.start_enrolment(user)
-    form = CodeForm(request.POST or None)
+    form = CodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         codes = twofactor.confirm_enrolment(user, form.cleaned_data["code"])
         if codes is not None:

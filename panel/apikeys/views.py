@@ -37,7 +37,7 @@ def _page(request: OrgRequest, form: ApiKeyForm, *, status: int = 200, new_key: 
 
 @requires_role(Role.VIEWER)
 def key_list(request: OrgRequest, org_id: int) -> HttpResponse:
-    form = ApiKeyForm(request.POST or None, role=request.membership.role)
+    form = ApiKeyForm(request.POST if request.method == "POST" else None, role=request.membership.role)
     if request.method != "POST":
         return _page(request, form)
     if not form.is_valid():

@@ -1,0 +1,52 @@
+"""Helpers for the account tests: people in organisations, links out of received mail, fresh counters.
+
+    teammate = member_of(owner.user.primary_organisation(), "team@example.com", "viewer")
+    path = link_in(mailbox.wait_for(1)[0])  # "/verify/…/", to follow with the test client
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from email.message import EmailMessage
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from panel.accounts.models import Membership, Organisation, User
+from tests.smtp import text_body
+
+PASSWORD = "a long enough passphrase"
+_LINK = re.compile(r"http://127\.0\.0\.1:8000(/\S+)")
+
+
+@pytest.fixture(autouse=True)
+def fresh_counters() -> Iterator[None]:
+    """Rate-limit counters live in the cache (this process's memory in tests): start and end clean."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def member_of(organisation: Organisation, email: str, role: str) -> User:
+    user = User.objects.create_with_organisation(email, PASSWORD)
+    Membership.objects.create(user=user, organisation=organisation, role=role)
+    return user
+
+
+def logged_in(user: User) -> Client:
+    browser = Client()
+    browser.force_login(user)
+    return browser
+
+
+def link_in(message: EmailMessage) -> str:
+    """The path of the one Lantern link in a mail's text."""
+    links = _LINK.findall(text_body(message))
+    assert len(links) == 1, links
+    return str(links[0])
+
+
+def page(response: object) -> str:
+    return bytes(getattr(response, "content", b"")).decode()
