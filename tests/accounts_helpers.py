@@ -1,7 +1,7 @@
 """Helpers for the account tests: people in organisations, links out of received mail, fresh counters.
 
-    teammate = member_of(owner.user.primary_organisation(), "team@example.com", "viewer")
-    path = link_in(mailbox.wait_for(1)[0])  # "/verify/…/", to follow with the test client
+teammate = member_of(owner.user.primary_organisation(), "team@example.com", "viewer")
+path = link_in(mailbox.wait_for(1)[0])  # "/verify/…/", to follow with the test client
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 import pytest
@@ -59,17 +60,20 @@ def test_failed_logins_per_ip_are_limited(owner: Persona, settings: Any) -> None
 
 
 def test_a_forwarded_address_counts_only_from_a_trusted_proxy(owner: Persona, settings: Any) -> None:
-    import ipaddress
-
     settings.LOGIN_RATE_IP = "2/15m"
     settings.TRUSTED_PROXIES = (ipaddress.ip_network("10.0.0.0/8"),)
     via_proxy = {"REMOTE_ADDR": "10.0.0.2"}
     for _ in range(2):
         log_in(Client(), "x@example.com", "wrong", HTTP_X_FORWARDED_FOR="203.0.113.7", **via_proxy)
-    limited = log_in(Client(), owner.user.email, PASSWORD, HTTP_X_FORWARDED_FOR="203.0.113.7", **via_proxy)
-    assert limited.status_code == 429
-    other_client = log_in(Client(), owner.user.email, PASSWORD, HTTP_X_FORWARDED_FOR="203.0.113.8", **via_proxy)
-    assert other_client.status_code == 302
+    same = log_in(Client(), owner.user.email, PASSWORD, HTTP_X_FORWARDED_FOR="203.0.113.7", **via_proxy)
+    assert same.status_code == 429
+    other = log_in(Client(), owner.user.email, PASSWORD, HTTP_X_FORWARDED_FOR="203.0.113.8", **via_proxy)
+    assert other.status_code == 302
+    untrusted = {"REMOTE_ADDR": "198.51.100.77"}  # its X-Forwarded-For is not believed: the peer counts
+    for n in range(2):
+        log_in(Client(), "x@example.com", "wrong", HTTP_X_FORWARDED_FOR=f"192.0.2.{n}", **untrusted)
+    spoofed = log_in(Client(), owner.user.email, PASSWORD, HTTP_X_FORWARDED_FOR="192.0.2.99", **untrusted)
+    assert spoofed.status_code == 429
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.core import signing
 from django.test import Client
@@ -56,7 +58,7 @@ def test_the_link_works_without_being_logged_in(mailbox: SmtpServer) -> None:
     assert User.objects.get(email="new@example.com").email_verified
 
 
-def test_resending_is_rate_limited(mailbox: SmtpServer, settings: object) -> None:
+def test_resending_is_rate_limited(mailbox: SmtpServer, settings: Any) -> None:
     browser = Client()
     sign_up(browser)  # the sign-up mail counts as the first of VERIFY_RESEND_RATE (3/h)
     for _ in range(2):
@@ -70,9 +72,9 @@ def test_resending_is_rate_limited(mailbox: SmtpServer, settings: object) -> Non
     assert Client().get(link_in(mails[2])).status_code == 302
 
 
-def test_an_expired_link_fails_clearly(mailbox: SmtpServer, settings: object) -> None:
+def test_an_expired_link_fails_clearly(mailbox: SmtpServer, settings: Any) -> None:
     sign_up(Client())
-    setattr(settings, "EMAIL_VERIFY_MAX_AGE", -1)
+    settings.EMAIL_VERIFY_MAX_AGE = -1
     response = Client().get(link_in(mailbox.wait_for(1)[0]))
     assert response.status_code == 400 and "This link has expired." in page(response)
     assert not User.objects.get(email="new@example.com").email_verified
