@@ -28,7 +28,11 @@ def _live_invitation(token: str, *, lock: bool = False) -> Invitation:
     except TokenError as exc:
         raise InvitationError(f"{exc} Ask for a new invitation.") from None
     invitations = Invitation.objects.select_related("organisation", "invited_by")
-    invitation = (invitations.select_for_update() if lock else invitations).filter(pk=invitation_id).first()
+    invitation = (
+        (invitations.select_for_update(of=("self",)) if lock else invitations)
+        .filter(pk=invitation_id)
+        .first()
+    )
     if invitation is None:
         raise InvitationError("This invitation no longer exists.")
     if invitation.revoked_at is not None:

@@ -28,7 +28,10 @@ def safe_next(request: HttpRequest, default: str) -> str:
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("sites")
-    form = SignupForm(request.POST if request.method == "POST" else None, initial={"email": request.GET.get("email", "")[:254]})
+    form = SignupForm(
+        request.POST if request.method == "POST" else None,
+        initial={"email": request.GET.get("email", "")[:254]},
+    )
     if request.method == "POST" and form.is_valid():
         user = User.objects.create_with_organisation(
             form.cleaned_data["email"], form.cleaned_data["password"], verified=False
