@@ -30,7 +30,8 @@ def fresh_counters() -> Iterator[None]:
 
 
 def member_of(organisation: Organisation, email: str, role: str) -> User:
-    user = User.objects.create_with_organisation(email, PASSWORD)
+    """A user (with an organisation of their own, and no password) who is also in ``organisation``."""
+    user = User.objects.create_with_organisation(email)
     Membership.objects.create(user=user, organisation=organisation, role=role)
     return user
 

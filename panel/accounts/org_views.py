@@ -54,8 +54,8 @@ def organisations(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/organisations.html", context, status=400 if form.errors else 200)
 
 
-@require_POST
 @requires_role(Role.VIEWER)
+@require_POST
 def switch(request: OrgRequest, org_id: int) -> HttpResponse:
     switch_organisation(request, request.organisation)
     messages.success(request, f"Now working in {request.organisation.name}.")
@@ -92,8 +92,8 @@ def organisation(request: OrgRequest, org_id: int) -> HttpResponse:
     return _members_page(request)
 
 
-@require_POST
 @requires_role(Role.ADMIN)
+@require_POST
 def invite(request: OrgRequest, org_id: int) -> HttpResponse:
     form = InviteForm(request.POST, organisation=request.organisation)
     if not form.is_valid():
@@ -115,8 +115,8 @@ def invite(request: OrgRequest, org_id: int) -> HttpResponse:
     return redirect("organisation", org_id=org_id)
 
 
-@require_POST
 @requires_role(Role.ADMIN)
+@require_POST
 def revoke_invitation(request: OrgRequest, org_id: int, invitation_id: int) -> HttpResponse:
     invitation = get_object_or_404(Invitation, pk=invitation_id, organisation=request.organisation)
     if invitation.pending:
@@ -126,8 +126,8 @@ def revoke_invitation(request: OrgRequest, org_id: int, invitation_id: int) -> H
     return redirect("organisation", org_id=org_id)
 
 
-@require_POST
 @requires_role(Role.ADMIN)
+@require_POST
 def change_role(request: OrgRequest, org_id: int, member_id: int) -> HttpResponse:
     member = get_object_or_404(Membership, pk=member_id, organisation=request.organisation)
     form = RoleForm(request.POST)
@@ -143,8 +143,8 @@ def change_role(request: OrgRequest, org_id: int, member_id: int) -> HttpRespons
     return redirect("organisation", org_id=org_id)
 
 
-@require_POST
 @requires_role(Role.VIEWER)
+@require_POST
 def remove_member(request: OrgRequest, org_id: int, member_id: int) -> HttpResponse:
     """Owners and admins remove others; anyone but the owner may leave."""
     member = get_object_or_404(Membership, pk=member_id, organisation=request.organisation)
@@ -166,8 +166,8 @@ def remove_member(request: OrgRequest, org_id: int, member_id: int) -> HttpRespo
     return redirect("organisation", org_id=org_id)
 
 
-@require_POST
 @requires_role(Role.OWNER)
+@require_POST
 def transfer(request: OrgRequest, org_id: int) -> HttpResponse:
     form = TransferForm(request.POST, organisation=request.organisation)
     if not form.is_valid():

@@ -52,8 +52,8 @@ def key_list(request: OrgRequest, org_id: int) -> HttpResponse:
     return _page(request, fresh, new_key=raw)
 
 
-@require_POST
 @requires_role(Role.VIEWER)
+@require_POST
 def key_revoke(request: OrgRequest, org_id: int, key_id: int) -> HttpResponse:
     key = get_object_or_404(ApiKey, pk=key_id, organisation=request.organisation, revoked_at=None)
     if key.user_id != request.user.pk and not role_at_least(request.membership.role, Role.ADMIN):
