@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from email.message import EmailMessage
+from typing import Any
 
 import pytest
 from django.core.cache import cache
@@ -34,6 +35,12 @@ def member_of(organisation: Organisation, email: str, role: str) -> User:
     user = User.objects.create_with_organisation(email)
     Membership.objects.create(user=user, organisation=organisation, role=role)
     return user
+
+
+def org_of(persona: Any) -> Organisation:
+    """The organisation a conftest persona owns."""
+    organisation: Organisation = persona.user.primary_organisation()
+    return organisation
 
 
 def logged_in(user: User) -> Client:

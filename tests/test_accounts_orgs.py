@@ -11,15 +11,12 @@ from django.test import Client
 
 from panel.accounts.models import Invitation, Membership, Organisation, Role, User
 from panel.apikeys.models import ApiKey
-from tests.accounts_helpers import PASSWORD, fresh_counters, link_in, logged_in, member_of, page  # noqa: F401
+from panel.sites.models import Site
+from tests.accounts_helpers import PASSWORD, fresh_counters, link_in, logged_in, member_of, org_of, page  # noqa: F401
 from tests.conftest import Persona
 from tests.smtp import SmtpServer
 
 pytestmark = pytest.mark.django_db
-
-
-def org_of(persona: Persona) -> Organisation:
-    return persona.user.primary_organisation()
 
 
 def invite(browser: Client, org: Organisation, email: str, role: str = "viewer") -> Any:
@@ -244,3 +241,16 @@ def test_names_and_addresses_are_escaped(mailbox: SmtpServer, owner: Persona) ->
     invite(logged_in(owner.user), org, "x@example.com")
     shown = page(logged_in(owner.user).get(f"/orgs/{org.pk}/"))
     assert "<script>alert(1)" not in shown and "&lt;script&gt;alert(1)" in shown
+
+
+def test_a_new_site_goes_to_the_organisation_switched_to(owner: Persona, outsider: Persona) -> None:
+    Membership.objects.create(user=outsider.user, organisation=org_of(owner), role=Role.ADMIN)
+    browser = logged_in(outsider.user)
+    browser.post(f"/orgs/{org_of(owner).pk}/switch/")
+    added = browser.post("/sites/new/", {"domain": "team.example.org", "timezone": "UTC"})
+    assert added.status_code == 302
+    assert Site.objects.get(domain="team.example.org").organisation == org_of(owner)
+    Membership.objects.filter(user=outsider.user, organisation=org_of(owner)).update(role=Role.VIEWER)
+    assert browser.get("/sites/new/").status_code == 403
+    browser.post(f"/orgs/{org_of(outsider).pk}/switch/")
+    assert browser.get("/sites/new/").status_code == 200

@@ -16,15 +16,11 @@ from ingest.keys import hash_key
 from panel.accounts.models import Membership, Organisation, Role
 from panel.apikeys.models import ApiKey
 from panel.sites.models import Site
-from tests.accounts_helpers import fresh_counters, logged_in, member_of, page  # noqa: F401  # autouse fixture
+from tests.accounts_helpers import fresh_counters, logged_in, member_of, org_of, page  # noqa: F401  # autouse fixture
 from tests.conftest import Persona
 from tests.test_commands import run
 
 pytestmark = pytest.mark.django_db
-
-
-def org_of(persona: Persona) -> Organisation:
-    return persona.user.primary_organisation()
 
 
 def create(
