@@ -14,9 +14,22 @@ from django.shortcuts import redirect
 
 from panel.accounts.models import User
 
-# URL names an unverified user may open: the reminder, the link, a resend, an invitation, logging out.
+# URL names an unverified user may open: the reminder, the link, a resend, an invitation (its link
+# proves the address too), a password reset by mail, logging in and out.
 ALLOWED = frozenset(
-    {"verify-email-needed", "verify-email", "verify-email-resend", "invitation", "logout", "login"}
+    {
+        "verify-email-needed",
+        "verify-email",
+        "verify-email-resend",
+        "invitation",
+        "password_reset",
+        "password_reset_done",
+        "password_reset_confirm",
+        "password_reset_complete",
+        "login",
+        "login-code",
+        "logout",
+    }
 )
 
 
