@@ -1,5 +1,6 @@
 """Tenant isolation as a matrix: every URL that takes a site or an organisation refuses a user and an API
-key of another organisation with 404, never the data and never a 200.
+key of another organisation with 404, never the data and never a 200; and no form takes a post from
+another site (CSRF).
 
 The URLs come from the resolver, so a URL added later is covered or fails ``test_every_url_is_placed``:
 it is tested when its arguments are ones ``FILL`` knows how to point at the victim's objects; it takes
@@ -210,3 +211,18 @@ def test_api_urls_refuse_another_organisation(
     owner = Client().get(url, params, HTTP_AUTHORIZATION=f"Bearer {victim.owner.key}")
     assert owner.status_code == 200, owner.content
     json.loads(owner.content)
+
+
+# Every form, posted without the session's CSRF token (JSON APIs take keys, not cookies, and are GET).
+FORMS = sorted(set(by_path()) | {n for n in NO_TENANT if n not in {"home", "verify-email"}})
+
+
+@pytest.mark.parametrize("name", FORMS)
+def test_a_post_from_another_site_is_refused(name: str, victim: Victim) -> None:
+    fill: dict[str, Callable[[Victim], object]] = {**FILL, "token": lambda _v: "x", "uidb64": lambda _v: "x"}
+    url = reverse(name, kwargs={arg: fill[arg](victim) for arg in all_urls()[name]})
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(victim.owner.user)
+    response = browser.post(url, {"name": "x", "email": "x@example.com", "role": "viewer"})
+    assert response.status_code in (403, 405), (url, response.status_code)
+    assert Membership.objects.filter(organisation=victim.organisation).count() == 2
