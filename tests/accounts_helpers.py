@@ -7,8 +7,10 @@ path = link_in(mailbox.wait_for(1)[0])  # "/verify/…/", to follow with the tes
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -54,6 +56,18 @@ def link_in(message: EmailMessage) -> str:
     links = _LINK.findall(text_body(message))
     assert len(links) == 1, links
     return str(links[0])
+
+
+def verification_link_on_disk(mail_dir: Path, timeout_s: float = 20.0) -> str:
+    """The verification link in a mail written to ``mail_dir`` (embedded mode without EMAIL_HOST)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for file in sorted(mail_dir.glob("*")):
+            found = re.search(r"(http://127\.0\.0\.1:\d+/verify/\S+/)", file.read_text())
+            if found:
+                return found.group(1)
+        time.sleep(0.1)
+    raise AssertionError(f"no verification mail in {mail_dir}")
 
 
 def page(response: object) -> str:

@@ -254,3 +254,17 @@ def test_a_new_site_goes_to_the_organisation_switched_to(owner: Persona, outside
     assert browser.get("/sites/new/").status_code == 403
     browser.post(f"/orgs/{org_of(outsider).pk}/switch/")
     assert browser.get("/sites/new/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/orgs/99999999999999999999999/",
+        "/orgs/{org}/members/99999999999999999999999/remove/",
+        "/orgs/{org}/keys/99999999999999999999999/revoke/",
+        "/orgs/{org}/invitations/99999999999999999999999/revoke/",
+    ],
+)
+def test_ids_beyond_the_database_range_are_404(owner: Persona, path: str) -> None:
+    url = path.format(org=org_of(owner).pk)
+    assert logged_in(owner.user).post(url).status_code == 404
