@@ -8,10 +8,12 @@ first and last pageviews give the entry and exit pages.
 
 How the table stays exact (see ``clickhouse/migrations/0004_sessions.sql``):
 
-- After the flusher inserts a batch of events, ``update(lines)`` finds the visitor-days the batch
-  touched and recomputes their sessions from the ``events`` table in one ``INSERT … SELECT``: a row for
-  each session whose content changed, and a ``deleted`` row for each stored session that no longer
-  exists (a late event moved its start or merged it with another). No event is read into Python.
+- Every insert into ``events`` queues the visitor-days it touched (``sessions_queue``, a materialized
+  view), and the sessionizer (``analytics/sessionizer.py``) hands them to ``reconcile``, which
+  recomputes their sessions from the ``events`` table in one ``INSERT … SELECT``: a row for each
+  session whose content changed, and a ``deleted`` row for each stored session that no longer exists
+  (a late event moved its start or merged it with another). No event is read into Python.
+  (``update(lines)`` does the same for event lines in hand, as tests and imports have them.)
 - Every row carries ``version`` = the number of events its writer saw for that visitor-day. Events are
   only added, so a later view has a higher version; the same view computes the same rows. Readers take
   ``argMax(column, version)`` per session key and drop deleted keys (``live_sql``).
@@ -21,9 +23,9 @@ How the table stays exact (see ``clickhouse/migrations/0004_sessions.sql``):
 
 So a batch delivered twice, batches arriving out of order, events carrying old timestamps, and several
 flushers working on one visitor at the same moment all end in the same numbers: whichever writer saw
-the most events wins, and writers that saw the same events wrote the same rows. Until a batch's
-session step has run (it runs before the batch is acknowledged), its events are counted in event
-metrics but not yet in visit metrics.
+the most events wins, and writers that saw the same events wrote the same rows. Until the sessionizer has
+taken a batch's visitor-days (a few seconds), its events are counted in event metrics but not yet in
+visit metrics.
 
 Trade-offs weighed (figures at 1M events on chDB, 2 cores):
 
@@ -33,9 +35,9 @@ Trade-offs weighed (figures at 1M events on chDB, 2 cores):
 - Sessions computed at query time from ``events`` need no table and no write step, but took 350-530
   ms for one aggregate, against ~100 ms here.
 - AggregatingMergeTree states cannot split a visitor's events at a gap that a late event may fill.
-- The write step costs ~50 ms a batch plus ~40 us a visitor-day touched: the flusher moves ~22k
-  events/s when every event is a new visitor (135k/s for the events insert alone). ``rebuild`` redoes
-  1M events in ~8 s.
+- The write step costs ~50 ms a round plus ~40 us a visitor-day touched. Done inside the flusher it
+  held the flusher to ~36k events/s; as its own step it no longer slows the events insert.
+  ``rebuild`` redoes 1M events in ~8 s.
 
     >>> update([event.to_json() for event in batch])  # doctest: +SKIP
     >>> rebuild()  # doctest: +SKIP
@@ -141,7 +143,7 @@ def touched(lines: Iterable[bytes]) -> set[VisitorDay]:
 
 
 def update(lines: Sequence[bytes]) -> int:
-    """The flusher's session step, after a batch's events are inserted: returns the visitor-days redone.
+    """Recompute the sessions of these event lines' visitor-days (already inserted): returns how many.
 
     Idempotent: running it again for the same lines (a re-delivered batch) writes nothing new.
     """

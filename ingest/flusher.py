@@ -1,7 +1,8 @@
 """The flusher: read a batch from the buffer, insert it into ClickHouse with its token, then ack.
 
 A crash anywhere before the ack leaves the batch to be read again; the token makes the repeated
-insert a no-op, so each event is counted once.
+insert a no-op, so each event is counted once. The insert also queues the visitor-days it touched, and
+the sessionizer (``analytics/sessionizer.py``, a thread beside the flusher) turns them into sessions.
 
     python -m ingest.flusher        # server mode: a long-running worker beside the web processes
 """
@@ -15,7 +16,7 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 
-from analytics import client, sessions
+from analytics import client, sessionizer
 from analytics.config import env_int
 from ingest.buffer import Buffer
 from ingest.drops import PREFIX as DROPS_PREFIX
@@ -70,7 +71,7 @@ class Flusher:
         events, drops = split(batch.records)
         if events:
             self.sink("events", events, batch.token)
-            sessions.update(events)  # the visits these events start, extend or merge
+            sessionizer.poke()
         if drops:
             self.sink("dropped_events", drops, batch.token + ":dropped")
         self.buffer.ack(batch)
@@ -132,7 +133,10 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     log.info("flushing to ClickHouse")
+    sessions_thread, sessions_stop = sessionizer.start_thread()
     Flusher(make_buffer()).run(stop, interval_s=flush_interval_s())
+    sessions_stop.set()
+    sessions_thread.join(15)
     return 0
 
 

@@ -12,6 +12,7 @@ import logging
 import threading
 from pathlib import Path
 
+from analytics import sessionizer
 from analytics.config import data_dir, database_url, env_int, env_networks, env_str, redis_url
 from ingest.accounts import AccountsDB
 from ingest.app import IngestApp, TrackerFiles
@@ -118,7 +119,8 @@ def start_workers() -> None:
         log.info("fallback spool replayer started (%s)", fallback.spool_root)
     else:
         _workers.append(start_thread(Flusher(make_buffer()), interval_s=flush_interval_s()))
-        log.info("embedded flusher started")
+        _workers.append(sessionizer.start_thread())
+        log.info("embedded flusher and sessionizer started")
 
 
 def stop_workers(timeout_s: float = 15.0) -> None:

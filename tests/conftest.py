@@ -40,8 +40,8 @@ def clickhouse() -> Iterator[None]:
 
 @pytest.fixture
 def events_table(clickhouse: None) -> Iterator[None]:
-    client.command("TRUNCATE TABLE events")
-    client.command("TRUNCATE TABLE sessions")
+    for table in ("events", "sessions", "sessions_queue", "sessions_progress"):
+        client.command(f"TRUNCATE TABLE {table}")
     yield
 
 
