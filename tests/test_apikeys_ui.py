@@ -15,6 +15,7 @@ from ingest.accounts import AccountsDB
 from ingest.keys import hash_key
 from panel.accounts.models import Membership, Organisation, Role
 from panel.apikeys.models import ApiKey
+from panel.apikeys.views import describe_rate
 from panel.sites.models import Site
 from tests.accounts_helpers import fresh_counters, logged_in, member_of, org_of, page  # noqa: F401  # autouse fixture
 from tests.conftest import Persona
@@ -77,7 +78,7 @@ def test_the_list_shows_scopes_dates_and_the_allowance(
     listing = page(browser.get(f"/orgs/{org_of(owner).pk}/keys/"))
     used = re.search(rf'<tr data-key="{key.prefix}">(.*?)</tr>', listing, re.S)
     assert used is not None and "never" not in used.group(1)
-    assert '<strong id="rate">250/h</strong>' in listing
+    assert '<strong id="rate">250 requests an hour</strong>' in listing
 
 
 @pytest.mark.parametrize(
@@ -193,3 +194,18 @@ def test_createapikey_takes_an_organisation(owner: Persona, outsider: Persona) -
         run("createapikey", "--owner", outsider.user.email, "--organisation", str(org_of(owner).pk))
     with pytest.raises(CommandError, match="not a member"):
         run("createapikey", "--owner", owner.user.email, "--organisation", str(org_of(outsider).pk))
+
+
+@pytest.mark.parametrize(
+    ("rate", "words"),
+    [
+        ("600/h", "600 requests an hour"),
+        ("10/s", "10 requests a second"),
+        ("50/15m", "50 requests every 15 minutes"),
+        ("5/1d", "5 requests a day"),
+        ("nonsense", "nonsense"),
+        ("5/x", "5/x"),
+    ],
+)
+def test_the_allowance_is_said_in_words(rate: str, words: str) -> None:
+    assert describe_rate(rate) == words

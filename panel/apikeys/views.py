@@ -19,6 +19,23 @@ from panel.accounts.roles import OrgRequest, requires_role
 from panel.apikeys.forms import ApiKeyForm
 from panel.apikeys.models import ApiKey
 
+_UNITS = {"s": "second", "m": "minute", "h": "hour", "d": "day"}
+
+
+def describe_rate(rate: str) -> str:
+    """A django-ratelimit rate in words.
+
+    >>> describe_rate("600/h"), describe_rate("50/15m"), describe_rate("odd")
+    ('600 requests an hour', '50 requests every 15 minutes', 'odd')
+    """
+    count, _, period = rate.partition("/")
+    multiplier, unit = period[:-1], _UNITS.get(period[-1:], "")
+    if not count.isdigit() or not unit or (multiplier and not multiplier.isdigit()):
+        return rate
+    if multiplier and int(multiplier) != 1:
+        return f"{count} requests every {multiplier} {unit}s"
+    return f"{count} requests {'an' if unit == 'hour' else 'a'} {unit}"
+
 
 def _page(request: OrgRequest, form: ApiKeyForm, *, status: int = 200, new_key: str = "") -> HttpResponse:
     context = {
@@ -27,7 +44,7 @@ def _page(request: OrgRequest, form: ApiKeyForm, *, status: int = 200, new_key: 
         "keys": ApiKey.objects.for_organisation(request.organisation).select_related("user"),
         "form": form,
         "new_key": new_key,
-        "rate": settings.STATS_API_RATE,
+        "rate": describe_rate(settings.STATS_API_RATE),
     }
     response = render(request, "apikeys/keys.html", context, status=status)
     if new_key:
