@@ -4,8 +4,9 @@ another site (CSRF).
 
 The URLs come from the resolver, so a URL added later is covered or fails ``test_every_url_is_placed``:
 it is tested when its arguments are ones ``FILL`` knows how to point at the victim's objects; it takes
-the site in its query string or body and is listed in ``BY_QUERY``; or it takes no site and no
-organisation and is listed in ``NO_TENANT`` with the reason.
+the site in its query string or body and is listed in ``BY_QUERY``; it lists what the caller may see
+and is in ``LISTS``; or it takes no site and no organisation (or reaches one only by a secret) and is
+listed in ``NO_TENANT`` with the reason.
 
 Each case also runs as the victim's own owner, who must not get 404: a check that the URL built is
 one that exists, so the refusals mean something.
@@ -15,10 +16,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import pytest
+from django.apps import apps
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
@@ -42,6 +44,13 @@ class Victim:
 # Marks that must never show in an answer to an outsider: the victim's data, not what the caller typed.
 SECRETS = ("Victim Org Ltd", "teammate@victim.example", "invited@victim.example")
 
+
+def _shared_link(victim: Victim) -> object:
+    """A shared link of the victim's site (panel.sharing's model, looked up by name)."""
+    shared_link = apps.get_model("sharing", "SharedLink")
+    return shared_link.objects.create_for(victim.owner.site, name="Victim link").pk
+
+
 # How to point each URL argument at the victim's objects.
 FILL: dict[str, Callable[[Victim], object]] = {
     "domain": lambda v: v.owner.site.domain,
@@ -49,18 +58,46 @@ FILL: dict[str, Callable[[Victim], object]] = {
     "member_id": lambda v: v.membership.pk,
     "invitation_id": lambda v: v.invitation.pk,
     "key_id": lambda v: v.api_key.pk,
+    "link_id": _shared_link,
+    "widget": lambda _v: "sources",
 }
 TENANT_ARGUMENTS = {"domain", "org_id"}
 
-# URLs that take the site in the query string: the parameters that name the victim's site.
-BY_QUERY: dict[str, Callable[[Victim], dict[str, str]]] = {
-    "api-realtime-visitors": lambda v: {"site_id": v.owner.site.domain},
-    "api-aggregate": lambda v: {"site_id": v.owner.site.domain, "metrics": "visitors"},
-    "api-timeseries": lambda v: {"site_id": v.owner.site.domain},
-    "api-breakdown": lambda v: {"site_id": v.owner.site.domain, "property": "event:page"},
+
+@dataclasses.dataclass(frozen=True)
+class Ask:
+    """How an endpoint that takes the site in its query string or JSON body is asked about the victim's."""
+
+    params: Callable[[Victim], dict[str, Any]]
+    method: str = "get"
+    as_json: bool = False  # the parameters are a JSON body
+
+    def send(self, client: Client, url: str, victim: Victim, **headers: str) -> Any:
+        if self.as_json:
+            body = json.dumps(self.params(victim))
+            return getattr(client, self.method)(url, body, content_type="application/json", **headers)
+        return getattr(client, self.method)(url, self.params(victim), **headers)
+
+
+def _site(**extra: Any) -> Callable[[Victim], dict[str, Any]]:
+    return lambda v: {"site_id": v.owner.site.domain, **extra}
+
+
+BY_QUERY: dict[str, Ask] = {
+    "api-realtime-visitors": Ask(_site()),
+    "api-aggregate": Ask(_site(metrics="visitors")),
+    "api-timeseries": Ask(_site()),
+    "api-breakdown": Ask(_site(property="event:page")),
+    "api-funnel": Ask(_site(funnel="1")),
+    "api-v2-query": Ask(_site(metrics=["visitors"], date_range="7d"), method="post", as_json=True),
+    "dashboard-dropped": Ask(_site()),
+    "dashboard-prop-keys": Ask(_site()),
 }
 
-# URLs that take neither a site nor an organisation, and why that is safe.
+# URLs that list what the caller may see: the victim's site must not be among an outsider's.
+LISTS = {"sites", "api-sites"}
+
+# URLs that take neither a site nor an organisation, or reach one only by a secret, and why that is safe.
 NO_TENANT = {
     "home": "redirects to the site list or the login page",
     "signup": "public: creates a new account and organisation",
@@ -79,8 +116,10 @@ NO_TENANT = {
     "two-factor-disable": "the signed-in user's own settings",
     "organisations": "lists only the signed-in user's own memberships",
     "invitation": "a signed token; accepting needs the invited address (tests/test_accounts_orgs.py)",
-    "sites": "lists only the signed-in user's sites (Site.objects.for_user)",
     "site-new": "creates a site in the user's own organisation",
+    "shared-dashboard": "reached only with a shared link's unguessable slug (?auth=), read-only",
+    "report-unsubscribe": "a signed token for one recipient's subscription",
+    "api-openapi": "the public description of the API",
 }
 
 
@@ -105,7 +144,8 @@ def all_urls() -> dict[str, set[str]]:
 
 def _by_path(name: str, args: set[str]) -> bool:
     """Tested with its path pointed at the victim: it names a site or organisation, and nothing unknown."""
-    return bool(args & TENANT_ARGUMENTS) and args <= FILL.keys() and name not in {*NO_TENANT, *BY_QUERY}
+    listed = {*NO_TENANT, *BY_QUERY, *LISTS}
+    return bool(args & TENANT_ARGUMENTS) and args <= FILL.keys() and name not in listed
 
 
 def by_path() -> list[str]:
@@ -116,13 +156,18 @@ def test_every_url_is_placed() -> None:
     unplaced = [
         f"{name} (arguments {sorted(args)})"
         for name, args in all_urls().items()
-        if not (_by_path(name, args) or name in BY_QUERY or name in NO_TENANT)
+        if not (_by_path(name, args) or name in BY_QUERY or name in LISTS or name in NO_TENANT)
     ]
     assert not unplaced, (
-        "each URL must be tested for isolation (its arguments in FILL, or listed in BY_QUERY) "
+        "each URL must be tested for isolation (its arguments in FILL, or listed in BY_QUERY or LISTS) "
         f"or listed in NO_TENANT with the reason it is safe: {unplaced}"
     )
-    assert not set(BY_QUERY) & set(NO_TENANT)
+    assert not set(BY_QUERY) & set(NO_TENANT) and not LISTS & set(NO_TENANT)
+
+
+def present(names: Iterable[str]) -> list[str]:
+    """The listed URLs this build has (entries may wait for an app that has not landed yet)."""
+    return sorted(set(names) & set(all_urls()))
 
 
 def test_the_matrix_is_not_empty() -> None:
@@ -155,34 +200,38 @@ def double_agent_key(victim: Victim, outsider: Persona) -> str:
     return raw
 
 
-def _assert_refused(response: Any, *, allow_login_redirect: bool = False, allow_405: bool = False) -> None:
+def _assert_refused(response: Any, allowed: set[int], *, login_redirect: bool = False) -> None:
+    """Never the victim's data, never a 200: 404, or another answer that is the same for every tenant."""
     body = page(response)
     assert not any(secret in body for secret in SECRETS), body
-    ok = {404} | ({405} if allow_405 else set())
-    if allow_login_redirect and response.status_code == 302:
+    if login_redirect and response.status_code == 302:
         assert response["Location"].startswith("/login/"), response["Location"]
         return
-    assert response.status_code in ok, (response.status_code, body[:300])
+    assert response.status_code in allowed, (response.status_code, body[:300])
 
 
 def _url(name: str, victim: Victim) -> str:
-    args = all_urls()[name]
-    return reverse(name, kwargs={arg: FILL[arg](victim) for arg in args})
+    return reverse(name, kwargs={arg: FILL[arg](victim) for arg in all_urls()[name]})
+
+
+def _same_for_everyone(owner: Client, url: str, method: str) -> set[int]:
+    """405 may answer an outsider where it answers the owner too: it depends on the method, not the tenant."""
+    return {405} if getattr(owner, method)(url).status_code == 405 else set()
 
 
 @pytest.mark.parametrize("name", by_path())
 def test_another_organisations_user_gets_404(
     name: str, victim: Victim, outsider: Persona, clickhouse: None
 ) -> None:
+    """A JSON API that takes keys only may answer a session 401 (it does not know the caller at all)."""
     url = _url(name, victim)
-    outsider_browser = logged_in(outsider.user)
-    owner_get = logged_in(victim.owner.user).get(url)
+    owner = logged_in(victim.owner.user)
+    unknown_caller = {401} if url.startswith("/api/") else set()
     for method in ("get", "post"):
-        response = getattr(outsider_browser, method)(url)
-        # a 405 only where the owner is refused the method too: it tells nothing about the tenant
-        _assert_refused(response, allow_405=method == "get" and owner_get.status_code == 405)
-    assert owner_get.status_code != 404, f"{url}: the owner should reach it (is the URL built right?)"
-    assert logged_in(victim.owner.user).post(url).status_code != 404
+        response = getattr(logged_in(outsider.user), method)(url)
+        _assert_refused(response, {404} | unknown_caller | _same_for_everyone(owner, url, method))
+    owner_answers = {owner.get(url).status_code, owner.post(url).status_code}
+    assert owner_answers != {404}, f"{url}: the owner should reach it (is the URL built right?)"
 
 
 @pytest.mark.parametrize("name", by_path())
@@ -191,38 +240,58 @@ def test_another_organisations_api_key_gets_nothing(
 ) -> None:
     """Pages take no API keys: the caller is anonymous and is sent to log in. API URLs answer 404."""
     url = _url(name, victim)
-    is_api = url.startswith("/api/")
+    owner = logged_in(victim.owner.user)
     for key in (outsider.key, double_agent_key):
         for method in ("get", "post"):
             response = getattr(Client(), method)(url, HTTP_AUTHORIZATION=f"Bearer {key}")
-            _assert_refused(response, allow_login_redirect=not is_api)
+            allowed = {404} | _same_for_everyone(owner, url, method)
+            _assert_refused(response, allowed, login_redirect=not url.startswith("/api/"))
 
 
-@pytest.mark.parametrize("name", sorted(BY_QUERY))
+@pytest.mark.parametrize("name", present(BY_QUERY))
 def test_api_urls_refuse_another_organisation(
     name: str, victim: Victim, outsider: Persona, double_agent_key: str, clickhouse: None
 ) -> None:
-    url = reverse(name)
-    params = BY_QUERY[name](victim)
+    url, ask = reverse(name), BY_QUERY[name]
     for key in (outsider.key, double_agent_key):
-        response = Client().get(url, params, HTTP_AUTHORIZATION=f"Bearer {key}")
-        _assert_refused(response)
-    _assert_refused(logged_in(outsider.user).get(url, params))
-    owner = Client().get(url, params, HTTP_AUTHORIZATION=f"Bearer {victim.owner.key}")
-    assert owner.status_code == 200, owner.content
-    json.loads(owner.content)
+        _assert_refused(ask.send(Client(), url, victim, HTTP_AUTHORIZATION=f"Bearer {key}"), {404})
+    _assert_refused(ask.send(logged_in(outsider.user), url, victim), {404})
+    by_key = ask.send(Client(), url, victim, HTTP_AUTHORIZATION=f"Bearer {victim.owner.key}")
+    by_session = ask.send(logged_in(victim.owner.user), url, victim)
+    assert {by_key.status_code, by_session.status_code} != {404}, "the owner should reach it"
+    json.loads(by_session.content)
 
 
-# Every form, posted without the session's CSRF token (JSON APIs take keys, not cookies, and are GET).
-FORMS = sorted(set(by_path()) | {n for n in NO_TENANT if n not in {"home", "verify-email"}})
+@pytest.mark.parametrize("name", present(LISTS))
+def test_lists_leave_out_another_organisations_sites(
+    name: str, victim: Victim, outsider: Persona, double_agent_key: str, clickhouse: None
+) -> None:
+    url = reverse(name)
+    domain = victim.owner.site.domain
+    answers = [
+        logged_in(outsider.user).get(url),
+        Client().get(url, HTTP_AUTHORIZATION=f"Bearer {outsider.key}"),
+        Client().get(url, HTTP_AUTHORIZATION=f"Bearer {double_agent_key}"),
+    ]
+    for response in answers:
+        assert response.status_code in (200, 302, 401), response.status_code
+        assert domain not in page(response)
+    by_session = logged_in(victim.owner.user).get(url)
+    by_key = Client().get(url, HTTP_AUTHORIZATION=f"Bearer {victim.owner.key}")
+    assert domain in page(by_session) + page(by_key), "the owner's list should show the site"
 
 
-@pytest.mark.parametrize("name", FORMS)
+# Every form, posted without the session's CSRF token (JSON APIs take keys, not cookies).
+FORMS = sorted(set(by_path()) | {n for n in NO_TENANT if n not in {"home", "verify-email"}} - {"api-openapi"})
+
+
+@pytest.mark.parametrize("name", present(FORMS))
 def test_a_post_from_another_site_is_refused(name: str, victim: Victim) -> None:
+    """403 from the CSRF check, 405 where nothing is posted, 401 from an API that ignores cookies."""
     fill: dict[str, Callable[[Victim], object]] = {**FILL, "token": lambda _v: "x", "uidb64": lambda _v: "x"}
     url = reverse(name, kwargs={arg: fill[arg](victim) for arg in all_urls()[name]})
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(victim.owner.user)
     response = browser.post(url, {"name": "x", "email": "x@example.com", "role": "viewer"})
-    assert response.status_code in (403, 405), (url, response.status_code)
+    assert response.status_code in (401, 403, 405), (url, response.status_code)
     assert Membership.objects.filter(organisation=victim.organisation).count() == 2
