@@ -11,6 +11,7 @@ from django.test import Client
 from panel.accounts.models import User
 from tests.accounts_helpers import fresh_counters, link_in, page  # noqa: F401  # autouse fixture
 from tests.conftest import Persona
+from tests.services import free_port
 from tests.smtp import SmtpServer
 
 pytestmark = pytest.mark.django_db
@@ -107,3 +108,15 @@ def test_the_signup_form_has_csrf_protection(db: None) -> None:
     response = browser.post("/register/", {"email": "x@example.com", "password": "correct horse battery"})
     assert response.status_code == 403
     assert not User.objects.filter(email="x@example.com").exists()
+
+
+def test_a_mail_server_that_is_down_does_not_fail_the_sign_up(settings: Any) -> None:
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()  # nothing listens there
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    browser = Client()
+    sign_up(browser)
+    shown = page(browser.get("/verify/"))
+    assert "We could not send the confirmation mail just now" in shown
+    refused = browser.post("/verify/resend/", follow=True)
+    assert "We could not send the mail just now" in page(refused)
