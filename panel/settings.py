@@ -151,6 +151,7 @@ TWO_FACTOR_RATE = "5/5m"
 RESET_RATE_IP = "10/h"
 RESET_RATE_ACCOUNT = "3/h"
 VERIFY_RESEND_RATE = "3/h"
+INVITE_RATE = "30/h"  # invitation mails an organisation may send
 EMAIL_VERIFY_MAX_AGE = 3 * 24 * 3600  # seconds a verification link works
 INVITATION_MAX_AGE = 48 * 3600
 

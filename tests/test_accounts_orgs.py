@@ -268,3 +268,13 @@ def test_a_new_site_goes_to_the_organisation_switched_to(owner: Persona, outside
 def test_ids_beyond_the_database_range_are_404(owner: Persona, path: str) -> None:
     url = path.format(org=org_of(owner).pk)
     assert logged_in(owner.user).post(url).status_code == 404
+
+
+def test_invitations_are_limited_per_organisation(mailbox: SmtpServer, owner: Persona, settings: Any) -> None:
+    settings.INVITE_RATE = "2/h"
+    browser = logged_in(owner.user)
+    for n in range(2):
+        assert invite(browser, org_of(owner), f"guest{n}@example.com").status_code == 302
+    refused = invite(browser, org_of(owner), "guest9@example.com")
+    assert refused.status_code == 429 and "Too many invitations; try again in" in page(refused)
+    assert len(mailbox.wait_for(2)) == 2 and Invitation.objects.count() == 2

@@ -6,6 +6,7 @@ manage gets 403. Owners and admins manage members; only the owner transfers owne
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -15,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from panel.accounts import mail
+from panel.accounts import limits, mail
 from panel.accounts.forms import InviteForm, OrganisationForm, RoleForm, TransferForm
 from panel.accounts.models import (
     Invitation,
@@ -95,9 +96,13 @@ def organisation(request: OrgRequest, org_id: int) -> HttpResponse:
 @requires_role(Role.ADMIN)
 @require_POST
 def invite(request: OrgRequest, org_id: int) -> HttpResponse:
+    counter = ("invite", f"org:{request.organisation.pk}", settings.INVITE_RATE)
+    if wait := limits.over_limit(request, [counter]):
+        return limits.too_many(request, "invitations", wait)
     form = InviteForm(request.POST, organisation=request.organisation)
     if not form.is_valid():
         return _members_page(request, invite_form=form, status=400)
+    limits.count(request, [counter])
     email = form.cleaned_data["email"]
     Invitation.objects.filter(organisation=request.organisation, email=email, accepted_at=None).update(
         revoked_at=timezone.now()
