@@ -145,3 +145,14 @@ def test_a_weak_new_password_is_refused(mailbox: SmtpServer, owner: Persona) -> 
     set_url = form_page.redirect_chain[-1][0]
     weak = browser.post(set_url, {"new_password1": "12345678901", "new_password2": "12345678901"})
     assert weak.status_code == 200 and 'data-field="new_password2"' in page(weak)
+
+
+def test_a_reset_through_the_mail_confirms_the_address(mailbox: SmtpServer) -> None:
+    user = User.objects.create_with_organisation("late@example.com", PASSWORD, verified=False)
+    browser = Client()
+    browser.post("/password-reset/", {"email": user.email})
+    form_page = browser.get(link_in(mailbox.wait_for(1)[0]), follow=True)
+    new = "another fine passphrase"
+    browser.post(form_page.redirect_chain[-1][0], {"new_password1": new, "new_password2": new})
+    user.refresh_from_db()
+    assert user.email_verified and user.check_password(new)
