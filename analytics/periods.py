@@ -2,7 +2,12 @@
 
 >>> import datetime as dt
 >>> resolve_period("7d", "UTC", today=dt.date(2026, 11, 21))
-DateRange(first=datetime.date(2026, 11, 15), last=datetime.date(2026, 11, 21), tz='UTC')
+DateRange(first=datetime.date(2026, 11, 15), last=datetime.date(2026, 11, 21), tz='UTC', moments=None)
+>>> DateRange(dt.date(2024, 2, 29), dt.date(2024, 3, 6), "UTC").year_before().first
+datetime.date(2023, 2, 28)
+
+``realtime`` is the current minute and the 29 before it: exact UTC bounds (``moments``), bucketed by
+minute; its local dates are the days those minutes fall on.
 """
 
 from __future__ import annotations
@@ -10,25 +15,42 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import zoneinfo
+from typing import TypeVar
 
 from analytics.errors import QueryError
 
-PERIODS = ("day", "7d", "28d", "30d", "91d", "month", "6mo", "12mo", "year", "all", "custom")
+_Day = TypeVar("_Day", dt.date, dt.datetime)
+
+PERIODS = ("realtime", "day", "7d", "28d", "30d", "91d", "month", "6mo", "12mo", "year", "all", "custom")
 _DAYS = {"7d": 7, "28d": 28, "30d": 30, "91d": 91}
 _MONTHS = {"month": 1, "6mo": 6, "12mo": 12}
 MAX_DAYS = 366 * 10
+REALTIME_MINUTES = 30
 
 
 @dataclasses.dataclass(frozen=True)
 class DateRange:
-    """Inclusive local dates ``first``..``last`` in timezone ``tz``."""
+    """Inclusive local dates ``first``..``last`` in timezone ``tz``; ``moments``, when set, are exact
+    UTC bounds [start, end) within those dates (the realtime period)."""
 
     first: dt.date
     last: dt.date
     tz: str
+    moments: tuple[dt.datetime, dt.datetime] | None = None
+
+    @classmethod
+    def between(cls, start: dt.datetime, end: dt.datetime, tz: str) -> DateRange:
+        """The exact interval [start, end) (aware datetimes), its dates taken in ``tz``."""
+        zone = zoneinfo.ZoneInfo(tz)
+        last = (end - dt.timedelta(milliseconds=1)).astimezone(zone).date()
+        return cls(
+            start.astimezone(zone).date(), last, tz, (start.astimezone(dt.UTC), end.astimezone(dt.UTC))
+        )
 
     def bounds_utc(self) -> tuple[dt.datetime, dt.datetime]:
-        """The half-open UTC interval [start, end) covering the local dates."""
+        """The half-open UTC interval [start, end) covering the local dates (or the exact moments)."""
+        if self.moments is not None:
+            return self.moments
         zone = zoneinfo.ZoneInfo(self.tz)
         start = dt.datetime.combine(self.first, dt.time(), zone)
         end = dt.datetime.combine(self.last + dt.timedelta(days=1), dt.time(), zone)
@@ -40,8 +62,24 @@ class DateRange:
 
     def previous(self) -> DateRange:
         """The period of the same length just before this one (comparison)."""
+        if self.moments is not None:
+            start, end = self.moments
+            return DateRange.between(start - (end - start), start, self.tz)
         length = dt.timedelta(days=self.days)
         return DateRange(self.first - length, self.last - length, self.tz)
+
+    def year_before(self) -> DateRange:
+        """The same dates a year earlier (29 February becomes the 28th): year-over-year comparison."""
+        if self.moments is not None:
+            start, end = self.moments
+            return DateRange.between(_year_before(start), _year_before(end), self.tz)
+        return DateRange(_year_before(self.first), _year_before(self.last), self.tz)
+
+
+def _year_before(day: _Day) -> _Day:
+    if day.month == 2 and day.day == 29:
+        return day.replace(year=day.year - 1, day=28)
+    return day.replace(year=day.year - 1)
 
 
 def valid_timezone(name: str) -> bool:
@@ -76,8 +114,11 @@ def resolve_period(
     date: dt.date | None = None,
     custom: str | None = None,
     earliest: dt.date | None = None,
+    now: dt.datetime | None = None,
 ) -> DateRange:
     """Turn ``period`` (one of PERIODS) into a DateRange; ``date`` moves "today" for day/Nd/month/year."""
+    if period == "realtime":
+        return realtime(tz, now or dt.datetime.now(dt.UTC))
     anchor = date or today
     if period == "day":
         return DateRange(anchor, anchor, tz)
@@ -94,6 +135,14 @@ def resolve_period(
     if period == "custom":
         return _custom_range(custom, tz)
     raise QueryError("period", f"{period!r} is not one of {', '.join(PERIODS)}")
+
+
+def realtime(tz: str, now: dt.datetime) -> DateRange:
+    """The current minute (of ``now``, aware) and the ``REALTIME_MINUTES - 1`` before it."""
+    minute = now.astimezone(dt.UTC).replace(second=0, microsecond=0)
+    return DateRange.between(
+        minute - dt.timedelta(minutes=REALTIME_MINUTES - 1), minute + dt.timedelta(minutes=1), tz
+    )
 
 
 def _custom_range(custom: str | None, tz: str) -> DateRange:

@@ -1,7 +1,8 @@
 """The typed Query and the pure function that turns it into SQL text plus bound parameters.
 
-Names (metrics, dimensions, operators) come only from the registries below; values only ever become
-``{name:Type}`` parameters. Filters are data, as in ``["is", "event:page", ["/blog"]]``.
+Names (metrics, dimensions, operators) come only from the registries; values only ever become
+``{name:Type}`` parameters. Filters are data, as in ``["is", "event:page", ["/blog"]]``
+(``analytics.filters``), goals travel with the query (``analytics.goals``).
 
     >>> import datetime as dt
     >>> q = Query(site_id=1, date_range=DateRange(dt.date(2026, 1, 1), dt.date(2026, 1, 7), "UTC"),
@@ -27,13 +28,25 @@ property-based tests compare every metric):
 - ``visit:*`` dimensions and filters are the session's (first touch: the source, UTM, geo and device
   of its first event; its entry and exit page); an event takes its session's. ``event:*`` ones are the
   event's. Visit metrics with an ``event:*`` filter or dimension count the sessions holding a matching
-  event in the range. As in Plausible, the bounce rate of a page (an ``event:page`` dimension or
-  filter) is that of the visits that entered on it.
+  event in the range. As in Plausible, the bounce rate of a page (an ``event:page`` dimension or a
+  top-level ``event:page`` filter) is that of the visits that entered on it.
 - **percentage**: a group's visitors as a share of the query's visitors without its dimensions, to
   1 decimal.
+- **conversion_rate**: a group's visitors (who completed the goals of the ``event:goal`` filter or
+  dimension) as a share of all the visitors: the query's without its dimensions and without its goal
+  filters (the top-level filters made only of ``event:goal``), percent to 2 decimals.
+  **group_conversion_rate**: the same over the visitors of the same group (not with an ``event:goal``
+  dimension). Both need an ``event:goal`` filter or dimension.
+- **exit_rate** (only with a ``visit:exit_page`` dimension): the visits that left on the page (that
+  ended on it) per pageview of that page in the range, percent to 1 decimal.
+- **total_revenue**, **average_revenue**: over the events that completed a revenue goal and carry an
+  amount in that goal's currency: their sum, and their mean (2 decimals, half up). They need an
+  ``event:goal`` dimension (each goal its own currency) or a goal filter naming goals of a single
+  currency; amounts in other currencies are never converted nor added. ``run_query`` answers them as
+  Plausible's ``{"value", "currency", "short", "long"}`` (None for a goal without a currency).
 - Time buckets: an event's by its time; a visit's by its last event, clamped into the range.
 - A breakdown lists the groups reached by the kind of data its metrics are made of (events,
-  engagement or visits).
+  engagement or visits); the denominators of group_conversion_rate and exit_rate add no group.
 
 Where Plausible picks a table per query, Lantern keeps one definition per metric: visitors, pageviews
 and events always count the events in the range (Plausible counts whole sessions' when it reads its
@@ -47,20 +60,49 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
+from analytics.dimensions import (
+    DIMENSIONS,
+    DIRECT,
+    GOAL,
+    TIME_DIMENSIONS,
+    Dimension,
+    find,
+)
 from analytics.errors import QueryError
+from analytics.filters import OPERATORS, Binder, Filter, FilterNode, Logic, leaf_sql, leaves
+from analytics.goals import Goal, any_goal_sql, select_goals
 from analytics.periods import DateRange
 from analytics.sessions import live_sql
 
-__all__ = ["DIMENSIONS", "METRICS", "OPERATORS", "DateRange", "Filter", "Query", "QueryError", "build_sql"]
+__all__ = [
+    "DIMENSIONS",
+    "DIRECT",
+    "METRICS",
+    "OPERATORS",
+    "TIME_DIMENSIONS",
+    "DateRange",
+    "Dimension",
+    "Filter",
+    "FilterNode",
+    "Goal",
+    "Logic",
+    "Query",
+    "QueryError",
+    "build_sql",
+]
 
-EVENTS, ENGAGEMENT, VISITS = "events", "engagement", "visits"
+EVENTS, ENGAGEMENT, VISITS, BASE, PAGES = "events", "engagement", "visits", "base", "pages"
+REACHING = (EVENTS, ENGAGEMENT, VISITS)  # the sources whose groups a breakdown lists
 
 # The partial sums each branch of a query contributes; a metric is an expression over them.
 PARTIALS: dict[str, tuple[str, ...]] = {
-    EVENTS: ("p_visitors", "p_pageviews", "p_events"),
+    EVENTS: ("p_visitors", "p_pageviews", "p_events", "p_revenue", "p_revenue_events"),
     ENGAGEMENT: ("p_engaged", "p_engaged_ms", "p_scroll"),
     VISITS: ("p_visits", "p_visit_pageviews", "p_bounces", "p_bounce_visits", "p_duration_ms"),
+    BASE: ("p_group_visitors",),  # visitors of the group, goal filters aside
+    PAGES: ("p_page_pageviews",),  # pageviews of the exit page's path
 }
+_CAST = {"p_revenue": "toDecimal128({}, 6)"}
 
 
 def _half_up(numerator: str, denominator: str) -> str:
@@ -71,91 +113,37 @@ def _half_up(numerator: str, denominator: str) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class Metric:
-    source: str  # which branch computes its partials: EVENTS, ENGAGEMENT or VISITS
     sql: str  # over the partials, in the outer query
     partials: tuple[str, ...]  # the ones ``sql`` reads
+    sources: tuple[str, ...]  # the branches computing them
 
 
-def _metric(source: str, sql: str) -> Metric:
-    return Metric(source, sql, tuple(p for p in PARTIALS[source] if f"sum({p})" in sql))
+def _metric(sql: str) -> Metric:
+    found = [(s, p) for s, names in PARTIALS.items() for p in names if f"sum({p})" in sql]
+    return Metric(sql, tuple(p for _, p in found), tuple(dict.fromkeys(s for s, _ in found)))
 
 
 METRICS: dict[str, Metric] = {
-    "visitors": _metric(EVENTS, "sum(p_visitors)"),
-    "visits": _metric(VISITS, "sum(p_visits)"),
-    "pageviews": _metric(EVENTS, "sum(p_pageviews)"),
-    "views_per_visit": _metric(VISITS, _half_up("sum(p_visit_pageviews) * 100", "sum(p_visits)") + " / 100"),
-    "bounce_rate": _metric(VISITS, _half_up("sum(p_bounces) * 100", "sum(p_bounce_visits)")),
-    "visit_duration": _metric(VISITS, _half_up("sum(p_duration_ms)", "sum(p_visits) * 1000")),
-    "events": _metric(EVENTS, "sum(p_events)"),
-    "time_on_page": _metric(ENGAGEMENT, _half_up("sum(p_engaged_ms)", "sum(p_engaged) * 1000")),
-    "scroll_depth": _metric(ENGAGEMENT, _half_up("sum(p_scroll)", "sum(p_engaged)")),
-    "percentage": _metric(EVENTS, _half_up("sum(p_visitors) * 1000", "{total_visitors}") + " / 10"),
+    "visitors": _metric("sum(p_visitors)"),
+    "visits": _metric("sum(p_visits)"),
+    "pageviews": _metric("sum(p_pageviews)"),
+    "views_per_visit": _metric(_half_up("sum(p_visit_pageviews) * 100", "sum(p_visits)") + " / 100"),
+    "bounce_rate": _metric(_half_up("sum(p_bounces) * 100", "sum(p_bounce_visits)")),
+    "visit_duration": _metric(_half_up("sum(p_duration_ms)", "sum(p_visits) * 1000")),
+    "events": _metric("sum(p_events)"),
+    "time_on_page": _metric(_half_up("sum(p_engaged_ms)", "sum(p_engaged) * 1000")),
+    "scroll_depth": _metric(_half_up("sum(p_scroll)", "sum(p_engaged)")),
+    "percentage": _metric(_half_up("sum(p_visitors) * 1000", "{total_visitors}") + " / 10"),
+    "conversion_rate": _metric(_half_up("sum(p_visitors) * 10000", "{total_base_visitors}") + " / 100"),
+    "group_conversion_rate": _metric(_half_up("sum(p_visitors) * 10000", "sum(p_group_visitors)") + " / 100"),
+    "exit_rate": _metric(_half_up("sum(p_visits) * 1000", "sum(p_page_pageviews)") + " / 10"),
+    "total_revenue": _metric("sum(p_revenue)"),
+    "average_revenue": _metric(
+        "if(sum(p_revenue_events) = 0, toDecimal128(0, 6), sum(p_revenue) / sum(p_revenue_events))"
+    ),
 }
-
-DIRECT = "Direct / None"
-
-
-@dataclasses.dataclass(frozen=True)
-class Dimension:
-    """A column of ``events`` (scope "event") or of a session (scope "visit")."""
-
-    scope: str
-    column: str
-    empty_label: str = ""  # what an empty value is called; without one, empty values leave breakdowns
-    keep_empty: bool = False
-
-    def sql(self, table: str = "") -> str:
-        col = f"{table}.{self.column}" if table else self.column
-        return f"if({col} = '', '{self.empty_label}', {col})" if self.empty_label else col
-
-    @property
-    def skips_empty(self) -> bool:
-        return not (self.empty_label or self.keep_empty)
-
-
-DIMENSIONS: dict[str, Dimension] = {
-    "event:page": Dimension("event", "pathname"),
-    "event:hostname": Dimension("event", "hostname"),
-    "event:name": Dimension("event", "name"),
-    "visit:source": Dimension("visit", "referrer_source", DIRECT),
-    "visit:referrer": Dimension("visit", "referrer", DIRECT),
-    "visit:channel": Dimension("visit", "channel", keep_empty=True),
-    "visit:utm_medium": Dimension("visit", "utm_medium"),
-    "visit:utm_source": Dimension("visit", "utm_source"),
-    "visit:utm_campaign": Dimension("visit", "utm_campaign"),
-    "visit:utm_content": Dimension("visit", "utm_content"),
-    "visit:utm_term": Dimension("visit", "utm_term"),
-    "visit:entry_page": Dimension("visit", "entry_page"),
-    "visit:exit_page": Dimension("visit", "exit_page"),
-    "visit:country": Dimension("visit", "country_code"),
-    "visit:region": Dimension("visit", "region"),
-    "visit:city": Dimension("visit", "city"),
-    "visit:browser": Dimension("visit", "browser"),
-    "visit:browser_version": Dimension("visit", "browser_version"),
-    "visit:os": Dimension("visit", "os"),
-    "visit:os_version": Dimension("visit", "os_version"),
-    "visit:device": Dimension("visit", "device"),
-    "visit:screen": Dimension("visit", "screen_size"),
-}
-
-# Time buckets come back as local-time text ("2026-11-21", "2026-11-21 13:00:00"), never as datetimes
-# whose zone a driver could reinterpret. {ts} is the time being bucketed.
-TIME_DIMENSIONS: dict[str, str] = {
-    "time:minute": "formatDateTime({ts}, '%Y-%m-%d %H:%i:00', {{tz:String}})",
-    "time:hour": "formatDateTime({ts}, '%Y-%m-%d %H:00:00', {{tz:String}})",
-    "time:day": "toString(toDate({ts}, {{tz:String}}))",
-    "time:week": "toString(toMonday({ts}, {{tz:String}}))",
-    "time:month": "toString(toStartOfMonth({ts}, {{tz:String}}))",
-}
-
-# operator -> SQL template over {col} and the bound parameter {param}; values arrive as Array(String).
-OPERATORS: dict[str, str] = {
-    "is": "{col} IN {param}",
-    "is_not": "{col} NOT IN {param}",
-    "contains": "multiSearchAnyCaseInsensitiveUTF8({col}, {param})",
-    "contains_not": "NOT multiSearchAnyCaseInsensitiveUTF8({col}, {param})",
-}
+GOAL_METRICS = frozenset({"conversion_rate", "group_conversion_rate", "total_revenue", "average_revenue"})
+REVENUE_METRICS = frozenset({"total_revenue", "average_revenue"})
 
 MAX_LIMIT = 10_000
 
@@ -163,11 +151,21 @@ _TIME = "DateTime64(3, 'UTC')"
 _START, _END, _LAST = f"{{start:{_TIME}}}", f"{{end:{_TIME}}}", f"{{last:{_TIME}}}"
 
 
-@dataclasses.dataclass(frozen=True)
-class Filter:
-    operator: str
-    dimension: str
-    values: tuple[str, ...]
+def node_scope(node: FilterNode) -> str:
+    """ "event" or "visit": a Logic node mixing both is refused (its meaning would not be exact)."""
+    scopes = set()
+    for leaf in leaves(node):
+        dimension = find(leaf.dimension)
+        if dimension is None:
+            raise QueryError("filters", f"cannot filter by {leaf.dimension!r}")
+        scopes.add(dimension.scope)
+    if len(scopes) > 1:
+        raise QueryError("filters", "one and/or/not group cannot mix visit: and event: dimensions")
+    return scopes.pop()
+
+
+def is_goal_node(node: FilterNode) -> bool:
+    return all(leaf.dimension == GOAL for leaf in leaves(node))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -176,10 +174,11 @@ class Query:
     date_range: DateRange
     metrics: tuple[str, ...]
     dimensions: tuple[str, ...] = ()
-    filters: tuple[Filter, ...] = ()
+    filters: tuple[FilterNode, ...] = ()
     order_by: tuple[tuple[str, str], ...] = ()
     limit: int = 100
     offset: int = 0
+    goals: tuple[Goal, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.metrics:
@@ -188,15 +187,20 @@ class Query:
             if metric not in METRICS:
                 raise QueryError("metrics", f"unknown metric {metric!r}")
         for dimension in self.dimensions:
-            if dimension not in DIMENSIONS and dimension not in TIME_DIMENSIONS:
+            if find(dimension) is None and dimension not in TIME_DIMENSIONS:
                 raise QueryError("dimensions", f"unknown dimension {dimension!r}")
         if len(set(self.dimensions)) != len(self.dimensions):
             raise QueryError("dimensions", "a dimension is named twice")
-        for flt in self.filters:
-            if flt.operator not in OPERATORS:
-                raise QueryError("filters", f"unknown operator {flt.operator!r}")
-            if flt.dimension not in DIMENSIONS:
-                raise QueryError("filters", f"cannot filter by {flt.dimension!r}")
+        if len({g.display_name for g in self.goals}) != len(self.goals):
+            raise QueryError("goals", "two goals share a display name")
+        for node in self.filters:
+            if not isinstance(node, Filter | Logic):
+                raise QueryError("filters", "a filter is [operator, dimension, values] or and/or/not")
+            node_scope(node)
+            for leaf in leaves(node):
+                if leaf.dimension == GOAL:
+                    select_goals(self.goals, leaf)
+        self._check_metric_needs()
         for name, direction in self.order_by:
             if name not in self.metrics and name not in self.dimensions:
                 raise QueryError("order_by", f"{name!r} is neither a requested metric nor a dimension")
@@ -207,96 +211,171 @@ class Query:
         if self.offset < 0:
             raise QueryError("page", "must be 1 or more")
 
+    def _check_metric_needs(self) -> None:
+        asked = set(self.metrics)
+        if asked & GOAL_METRICS and GOAL not in self.dimensions and not self.goal_filters:
+            names = ", ".join(sorted(asked & GOAL_METRICS))
+            raise QueryError("metrics", f"{names} needs an event:goal filter or dimension")
+        if "group_conversion_rate" in asked and GOAL in self.dimensions:
+            raise QueryError("metrics", "group_conversion_rate is not for an event:goal breakdown")
+        if "exit_rate" in asked and "visit:exit_page" not in self.dimensions:
+            raise QueryError("metrics", "exit_rate needs the visit:exit_page dimension")
+        if asked & REVENUE_METRICS:
+            self.revenue_currency()
+
     @property
     def time_dimension(self) -> str | None:
         return next((d for d in self.dimensions if d in TIME_DIMENSIONS), None)
+
+    @property
+    def goal_filters(self) -> tuple[FilterNode, ...]:
+        return tuple(n for n in self.filters if is_goal_node(n))
+
+    def revenue_currency(self) -> str | dict[str, str]:
+        """The currency of the revenue metrics: one for the whole query, or one per goal (breakdowns)."""
+        if GOAL in self.dimensions:
+            return {g.display_name: g.currency for g in self.goals}
+        chosen = set(self.goals)
+        for node in self.goal_filters:
+            if not isinstance(node, Filter) or node.operator not in {"is", "contains"}:
+                raise QueryError("metrics", "revenue needs an event:goal filter naming goals (is, contains)")
+            chosen &= set(select_goals(self.goals, node))
+        currencies = sorted({g.currency for g in chosen if g.currency})
+        if len(currencies) > 1:
+            raise QueryError(
+                "metrics",
+                f"revenue of goals in different currencies ({', '.join(currencies)}) is not added up;"
+                " break down by event:goal",
+            )
+        return currencies[0] if currencies else ""
 
 
 def build_sql(query: Query) -> tuple[str, dict[str, Any]]:
     """SQL text (names from the registries only) and its bound parameters (every outside value).
 
-    One statement: a branch per kind of metric asked for (events, engagement, visits), each grouped
-    by the dimensions, glued by ``UNION ALL`` and summed per group in the outer query.
+    One statement: a branch per kind of data the metrics need (events, engagement, visits, and the
+    denominators of group_conversion_rate and exit_rate), each grouped by the dimensions, glued by
+    ``UNION ALL`` and summed per group in the outer query.
     """
-    start, end = query.date_range.bounds_utc()
-    params: dict[str, Any] = {
-        "site_id": query.site_id,
-        "start": start.replace(tzinfo=None),
-        "end": end.replace(tzinfo=None),
-        "last": (end - dt.timedelta(milliseconds=1)).replace(tzinfo=None),
-        "tz": query.date_range.tz,
-    }
-    for index, flt in enumerate(query.filters):
-        params[f"f{index}"] = list(flt.values)
-    plan = _Plan(query)
-    sources = [s for s in (EVENTS, ENGAGEMENT, VISITS) if any(METRICS[m].source == s for m in query.metrics)]
+    plan = Plan(query)
+    sources = [s for s in PARTIALS if any(s in METRICS[m].sources for m in query.metrics)]
     branches = [plan.branch(source, sources) for source in sources]
     aliases = plan.aliases
-    totals = {"total_visitors": plan.total_visitors() if "percentage" in query.metrics else ""}
+    totals = {
+        "total_visitors": plan.total_visitors(plan.event_nodes) if "percentage" in query.metrics else "",
+        "total_base_visitors": plan.total_visitors(plan.base_nodes)
+        if "conversion_rate" in query.metrics
+        else "",
+    }
     select = [*aliases, *(f"{METRICS[name].sql.format(**totals)} AS `{name}`" for name in query.metrics)]
     inner = " UNION ALL ".join(f"({branch})" for branch in branches)
     # Every name above comes from a registry; every outside value is a {param:Type} placeholder.
     sql = f"SELECT {', '.join(select)} FROM ({inner})"  # noqa: S608
     if aliases:
         sql += f" GROUP BY {', '.join(aliases)}"
+        if plan.auxiliary:
+            sql += " HAVING sum(p_reach) > 0"
         sql += f" ORDER BY {_order_sql(query, aliases)}"
-        params["limit"] = query.limit
-        params["offset"] = query.offset
+        plan.params["limit"] = query.limit
+        plan.params["offset"] = query.offset
         sql += " LIMIT {limit:UInt32} OFFSET {offset:UInt32}"
-    return sql, params
+    return sql, plan.params
 
 
-class _Plan:
-    """The pieces of SQL a query's branches share: dimension and filter expressions per table."""
+class Plan:
+    """The pieces of SQL a query's branches share: dimension and filter expressions per table.
+
+    ``analytics.funnels`` reads events through it too, so both apply filters the same way.
+    """
 
     def __init__(self, query: Query) -> None:
+        start, end = query.date_range.bounds_utc()
+        self.params: dict[str, Any] = {
+            "site_id": query.site_id,
+            "start": start.replace(tzinfo=None),
+            "end": end.replace(tzinfo=None),
+            "last": (end - dt.timedelta(milliseconds=1)).replace(tzinfo=None),
+            "tz": query.date_range.tz,
+        }
+        self.bind = Binder(self.params)
         self.query = query
         self.aliases = [f"d{index}" for index in range(len(query.dimensions))]
-        self.event_filters = [(i, f) for i, f in enumerate(query.filters) if _scope(f.dimension) == "event"]
-        self.visit_filters = [(i, f) for i, f in enumerate(query.filters) if _scope(f.dimension) == "visit"]
+        self.event_nodes = [n for n in query.filters if node_scope(n) == "event"]
+        self.visit_nodes = [n for n in query.filters if node_scope(n) == "visit"]
+        self.base_nodes = [n for n in self.event_nodes if not is_goal_node(n)]
         self.visit_dims = [d for d in query.dimensions if _scope(d) == "visit"]
         self.event_dims = [d for d in query.dimensions if _scope(d) == "event"]
-        # Top pages are pages viewed, not custom events fired there (unless a name is asked for).
-        self.pageviews_only = "event:page" in query.dimensions and not any(
-            f.dimension == "event:name" for f in query.filters
-        )
+        named = {leaf.dimension for node in query.filters for leaf in leaves(node)}
+        # Top pages are pages viewed, not custom events fired there (unless a name or goal is asked for).
+        self.pageviews_only = "event:page" in query.dimensions and not named & {"event:name", GOAL}
+        wanted = {s for m in query.metrics for s in METRICS[m].sources}
+        self.auxiliary = bool(wanted - set(REACHING))
+        self.wanted = {p for name in query.metrics for p in METRICS[name].partials}
 
     # -- shared pieces ---------------------------------------------------------------------------
+
+    def column_sql(self, name: str, table: str) -> str:
+        """The value of dimension ``name`` for a row of ``table`` (``e`` events, ``s``/'' sessions)."""
+        dimension = find(name)
+        assert dimension is not None
+        if name == GOAL:
+            names = [
+                f"if({any_goal_sql((g,), self.bind, table)}, {self.bind(g.display_name, 'String')}, '')"
+                for g in self.query.goals
+            ]
+            return f"arrayJoin(arrayFilter(x -> x != '', CAST([{', '.join(names)}], 'Array(String)')))"
+        if dimension.prop:
+            key, t = self.bind(dimension.prop, "String"), f"{table}."
+            value = f"{t}prop_values[indexOf({t}prop_keys, {key})]"
+            return f"if(has({t}prop_keys, {key}), {value}, '{dimension.empty_label}')"
+        return dimension.sql(table)
 
     def dimension_sql(self, name: str, *, time: str) -> str:
         if name in TIME_DIMENSIONS:
             return TIME_DIMENSIONS[name].format(ts=time)
-        dimension = DIMENSIONS[name]
-        return dimension.sql("e" if dimension.scope == "event" else "s")
+        return self.column_sql(name, "e" if _scope(name) == "event" else "s")
 
-    def select_dimensions(self, *, time: str) -> list[str]:
+    def select_dimensions(self, *, time: str, override: dict[str, str] | None = None) -> list[str]:
         return [
-            f"{self.dimension_sql(name, time=time)} AS {alias}"
+            f"{(override or {}).get(name) or self.dimension_sql(name, time=time)} AS {alias}"
             for name, alias in zip(self.query.dimensions, self.aliases, strict=True)
         ]
 
-    def filter_sql(self, index: int, flt: Filter, column: str | None = None) -> str:
-        dimension = DIMENSIONS[flt.dimension]
-        col = column or dimension.sql("e" if dimension.scope == "event" else "")
-        return "(" + OPERATORS[flt.operator].format(col=col, param=f"{{f{index}:Array(String)}}") + ")"
+    def node_sql(self, node: FilterNode, table: str) -> str:
+        if isinstance(node, Logic):
+            parts = [self.node_sql(child, table) for child in node.children]
+            if node.op == "not":
+                return f"(NOT {parts[0]})"
+            return "(" + f" {node.op.upper()} ".join(parts) + ")"
+        if node.dimension == GOAL:
+            condition = any_goal_sql(select_goals(self.query.goals, node), self.bind, table)
+            return f"(NOT {condition})" if node.operator.endswith("_not") else condition
+        return leaf_sql(node, self.column_sql(node.dimension, table), self.bind)
 
     def skip_empty(self, names: Sequence[str]) -> list[str]:
         return [
             f"{self.dimension_sql(name, time='')} != ''"
             for name in names
-            if name in DIMENSIONS and DIMENSIONS[name].skips_empty
+            if (dimension := find(name)) is not None and dimension.skips_empty
         ]
 
     def session_columns(self, *extra: str) -> list[str]:
-        names = [*self.visit_dims, *(f.dimension for _, f in self.visit_filters)]
+        names = [*self.visit_dims, *(leaf.dimension for n in self.visit_nodes for leaf in leaves(n))]
         return [*extra, *(DIMENSIONS[name].column for name in names)]
 
     def live(self, *extra: str) -> str:
         """The live sessions with the columns needed, narrowed by the visit filters."""
-        having = [self.filter_sql(i, f) for i, f in self.visit_filters]
+        having = [self.node_sql(node, "") for node in self.visit_nodes]
         return live_sql(self.session_columns(*extra), having)
 
-    def events_in_range(self, *, joined: bool, engagement: bool, grouped: bool = True) -> list[str]:
+    def events_in_range(
+        self,
+        *,
+        joined: bool,
+        engagement: bool,
+        grouped: bool = True,
+        nodes: Sequence[FilterNode] | None = None,
+    ) -> list[str]:
         """The events a branch reads; ``grouped=False`` for a total, which ignores the dimensions."""
         where = [
             "e.site_id = {site_id:UInt64}",
@@ -306,7 +385,7 @@ class _Plan:
         ]
         if joined:  # the event's own session (a visitor's sessions never overlap)
             where += ["e.timestamp >= s.session_start", "e.timestamp <= s.session_end"]
-        where += [self.filter_sql(i, f) for i, f in self.event_filters]
+        where += [self.node_sql(n, "e") for n in (self.event_nodes if nodes is None else nodes)]
         if not grouped:
             return where
         where += self.skip_empty(self.query.dimensions)
@@ -314,10 +393,10 @@ class _Plan:
             where.append("e.name = 'pageview'")
         return where
 
-    def total_visitors(self) -> str:
-        """A scalar subquery: the visitors of the whole query, dimensions aside (for percentage)."""
-        joined = bool(self.visit_filters)
-        where = self.events_in_range(joined=joined, engagement=False, grouped=False)
+    def total_visitors(self, nodes: Sequence[FilterNode]) -> str:
+        """A scalar subquery: the visitors of the whole query, dimensions aside, under ``nodes``."""
+        joined = bool(self.visit_nodes)
+        where = self.events_in_range(joined=joined, engagement=False, grouped=False, nodes=nodes)
         return (
             "ifNull(("
             + _select(["uniqExact(e.visitor_id)"], self.events_from(joined=joined), where)
@@ -340,15 +419,16 @@ class _Plan:
     def partials(self, source: str, values: Sequence[str], sources: Sequence[str]) -> list[str]:
         """This branch's partial columns, and zeros for the other branches' and for those no metric
         asked (so every branch of the UNION ALL has the same columns)."""
-        wanted = {p for name in self.query.metrics for p in METRICS[name].partials}
         out = []
         for other in sources:
             names = PARTIALS[other]
             exprs = values if other == source else ["0"] * len(names)
             out += [
-                f"toUInt64({expr if name in wanted else 0}) AS {name}"
+                _CAST.get(name, "toUInt64({})").format(expr if name in self.wanted else 0) + f" AS {name}"
                 for expr, name in zip(exprs, names, strict=True)
             ]
+        if self.auxiliary:
+            out.append(f"toUInt8({int(source in REACHING)}) AS p_reach")
         return out
 
     # -- branches --------------------------------------------------------------------------------
@@ -358,20 +438,55 @@ class _Plan:
             return self.events_branch(sources)
         if source == ENGAGEMENT:
             return self.engagement_branch(sources)
-        return self.visits_branch(sources)
+        if source == VISITS:
+            return self.visits_branch(sources)
+        if source == BASE:
+            return self.base_branch(sources)
+        return self.pages_branch(sources)
+
+    def revenue_values(self) -> list[str]:
+        if not self.wanted & {"p_revenue", "p_revenue_events"}:
+            return ["0", "0"]
+        currency = self.query.revenue_currency()
+        if isinstance(currency, dict):
+            goal_alias = self.aliases[self.query.dimensions.index(GOAL)]
+            names = self.bind(list(currency), "Array(String)")
+            codes = self.bind(list(currency.values()), "Array(String)")
+            wanted = f"transform({goal_alias}, {names}, {codes}, '')"
+        else:
+            wanted = self.bind(currency, "String")
+        paid = f"e.revenue_amount IS NOT NULL AND e.revenue_currency != '' AND e.revenue_currency = {wanted}"
+        return [f"sumIf(ifNull(e.revenue_amount, 0), {paid})", f"countIf({paid})"]
 
     def events_branch(self, sources: Sequence[str]) -> str:
-        joined = bool(self.visit_dims or self.visit_filters)
+        joined = bool(self.visit_dims or self.visit_nodes)
         select = self.select_dimensions(time="e.timestamp")
-        select += self.partials(
-            EVENTS, ["uniqExact(e.visitor_id)", "countIf(e.name = 'pageview')", "count()"], sources
-        )
+        counts = ["uniqExact(e.visitor_id)", "countIf(e.name = 'pageview')", "count()"]
+        select += self.partials(EVENTS, [*counts, *self.revenue_values()], sources)
         where = self.events_in_range(joined=joined, engagement=False)
         source = self.events_from(joined=joined)
         return _select(select, source, where, self.group_by())
 
+    def base_branch(self, sources: Sequence[str]) -> str:
+        """The group's visitors without the goal filters (group_conversion_rate's denominator)."""
+        joined = bool(self.visit_dims or self.visit_nodes)
+        select = self.select_dimensions(time="e.timestamp")
+        select += self.partials(BASE, ["uniqExact(e.visitor_id)"], sources)
+        where = self.events_in_range(joined=joined, engagement=False, nodes=self.base_nodes)
+        return _select(select, self.events_from(joined=joined), where, self.group_by())
+
+    def pages_branch(self, sources: Sequence[str]) -> str:
+        """Pageviews of each exit page's path in the range (exit_rate's denominator)."""
+        joined = bool(set(self.visit_dims) - {"visit:exit_page"} or self.visit_nodes)
+        select = self.select_dimensions(time="e.timestamp", override={"visit:exit_page": "e.pathname"})
+        select += self.partials(PAGES, ["count()"], sources)
+        others = [d for d in self.query.dimensions if d != "visit:exit_page"]
+        where = self.events_in_range(joined=joined, engagement=False, grouped=False)
+        where += [*self.skip_empty(others), "e.name = 'pageview'"]
+        return _select(select, self.events_from(joined=joined), where, self.group_by())
+
     def engagement_branch(self, sources: Sequence[str]) -> str:
-        joined = bool(self.visit_dims or self.visit_filters)
+        joined = bool(self.visit_dims or self.visit_nodes)
         inner_select = [
             *self.select_dimensions(time="e.timestamp"),
             "e.visitor_id AS visitor",
@@ -393,17 +508,16 @@ class _Plan:
         if "event:page" in self.query.dimensions:
             return "s.entry_page = e.pathname"
         pages = [
-            self.filter_sql(i, f, "s.entry_page")
-            for i, f in self.event_filters
-            if f.dimension == "event:page"
+            leaf_sql(node, "s.entry_page", self.bind)
+            for node in self.event_nodes
+            if isinstance(node, Filter) and node.dimension == "event:page"
         ]
         return " AND ".join(pages) if pages else "1"
 
     def visits_branch(self, sources: Sequence[str]) -> str:
         clamped = f"least(s.session_end, {_LAST})"  # a visit is charted by its last event, in the range
-        wanted = {p for name in self.query.metrics for p in METRICS[name].partials}
-        counts = [c for c, p in _SESSION_COUNTS if p in wanted]
-        if not (self.event_dims or self.event_filters):
+        counts = [c for c, p in _SESSION_COUNTS if p in self.wanted]
+        if not (self.event_dims or self.event_nodes):
             select = self.select_dimensions(time=clamped)
             select += self.partials(
                 VISITS,
@@ -413,7 +527,7 @@ class _Plan:
             where = self.skip_empty(self.query.dimensions)
             return _select(select, f"({self.live(*counts)}) AS s", where, self.group_by())
         # The sessions holding a matching event in the range, once per value of the dimensions.
-        scope = self.bounce_scope() if "p_bounces" in wanted else "1"
+        scope = self.bounce_scope() if "p_bounces" in self.wanted else "1"
         inner_select = [
             "DISTINCT s.visitor_id AS visitor",
             "s.session_start AS started",
@@ -452,7 +566,8 @@ def _select(columns: Sequence[str], source: str, where: Sequence[str] = (), tail
 
 
 def _scope(name: str) -> str:
-    return DIMENSIONS[name].scope if name in DIMENSIONS else "time"
+    dimension = find(name)
+    return dimension.scope if dimension is not None else "time"
 
 
 def _order_sql(query: Query, aliases: Sequence[str]) -> str:

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "panel.apikeys",
     "panel.dashboard",
     "panel.stats_api",
+    "panel.goals",
 ]
 
 MIDDLEWARE = [

@@ -10,6 +10,9 @@ from the definitions (``analytics/query.py`` and ``analytics/sessions.py`` state
 - Event metrics count pageviews and custom events in the range; visit metrics count the sessions
   overlapping it; time on page and scroll depth come from engagement events, per (visitor, page).
 - Divisions round half up.
+- Filters: ``is`` with ``*``/``**`` wildcards, ``contains`` ignoring case, ``matches`` as a regex
+  search (Python's ``re``: the tests use patterns on which it agrees with RE2), and/or/not trees.
+- Goals: a custom event of the goal's name, or a pageview whose path matches its wildcard path.
 
 Nothing here reads SQL or the engine; only ``Query``, its registries of names (and which kind of data
 each metric is made of: a breakdown lists the groups that kind of data reaches) and the list of time
@@ -20,12 +23,19 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import decimal
+import itertools
+import re
 import zoneinfo
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from analytics.query import DIMENSIONS, METRICS, TIME_DIMENSIONS, Filter, Query
+from analytics.dimensions import find
+from analytics.filters import Filter, FilterNode, leaves
+from analytics.goals import Goal
+from analytics.query import METRICS, REACHING, TIME_DIMENSIONS, Query
+from analytics.revenue import money
 from analytics.schema import Event
 from analytics.timebuckets import buckets
 
@@ -140,17 +150,68 @@ def bucket(name: str, moment_ms: int, tz: str) -> str:
     raise ValueError(name)
 
 
+NONE = "(none)"
+
+
 def label(dimension: str, raw: str) -> str:
-    return DIRECT if raw == "" and DIMENSIONS[dimension].empty_label else raw
+    found = find(dimension)
+    return DIRECT if raw == "" and found is not None and found.empty_label == DIRECT else raw
+
+
+def wildcard(pattern: str) -> str:
+    out, at = "", 0
+    while at < len(pattern):
+        if pattern.startswith("**", at):
+            out, at = out + ".*", at + 2
+        elif pattern[at] == "*":
+            out, at = out + "[^/]*", at + 1
+        else:
+            out, at = out + re.escape(pattern[at]), at + 1
+    return out
+
+
+def equals(pattern: str, value: str) -> bool:
+    return (
+        re.fullmatch(wildcard(pattern), value, re.DOTALL) is not None if "*" in pattern else pattern == value
+    )
 
 
 def matches(flt: Filter, value: str) -> bool:
-    if flt.operator == "is":
-        return value in flt.values
-    if flt.operator == "is_not":
-        return value not in flt.values
-    found = any(needle.casefold() in value.casefold() for needle in flt.values)
-    return found if flt.operator == "contains" else not found
+    operator = flt.operator.removesuffix("_not")
+    if operator == "is":
+        found = any(equals(v, value) for v in flt.values)
+    elif operator == "contains":
+        found = any(v.casefold() in value.casefold() for v in flt.values)
+    else:
+        found = any(re.search(v, value) for v in flt.values)
+    return not found if flt.operator.endswith("_not") else found
+
+
+def completes(goal: Goal, event: Event) -> bool:
+    if goal.event_name:
+        return event.name == goal.event_name
+    return event.name == "pageview" and equals(goal.page_path, event.pathname)
+
+
+def named_goals(goals: Sequence[Goal], flt: Filter) -> list[Goal]:
+    if flt.operator.startswith("is"):
+        return [g for g in goals if g.display_name in flt.values]
+    return [g for g in goals if any(v.casefold() in g.display_name.casefold() for v in flt.values)]
+
+
+def scope(node: FilterNode) -> str:
+    return next(find(leaf.dimension).scope for leaf in leaves(node))  # type: ignore[union-attr]
+
+
+def holds(node: FilterNode, leaf_ok: Callable[[Filter], bool]) -> bool:
+    if isinstance(node, Filter):
+        return leaf_ok(node)
+    results = [holds(child, leaf_ok) for child in node.children]
+    return {"and": all(results), "or": any(results), "not": not results[0]}[node.op]
+
+
+def prop(event: Event, key: str) -> str:
+    return dict(zip(event.prop_keys, event.prop_values, strict=True)).get(key, NONE)
 
 
 @dataclasses.dataclass
@@ -164,11 +225,16 @@ class Totals:
     duration_ms: int = 0
     bounce_visits: set[int] = dataclasses.field(default_factory=set)
     bounces: int = 0
+    base_visitors: set[int] = dataclasses.field(default_factory=set)
+    page_pageviews: int = 0
+    revenue: decimal.Decimal = decimal.Decimal(0)
+    revenue_events: int = 0
     sources: set[str] = dataclasses.field(default_factory=set)  # which kinds of data reached the group
 
-    def metric(self, name: str, total_visitors: int = 0) -> int | float:
+    def metric(self, name: str, total_visitors: int = 0, total_base: int = 0, currency: str = "") -> Any:
         visits = len(self.visits)
-        values: dict[str, Callable[[], int | float]] = {
+        average = self.revenue / self.revenue_events if self.revenue_events else decimal.Decimal(0)
+        values: dict[str, Callable[[], Any]] = {
             "visitors": lambda: len(self.visitors),
             "pageviews": lambda: self.pageviews,
             "events": lambda: self.events,
@@ -179,6 +245,13 @@ class Totals:
             "time_on_page": lambda: half_up(sum(p[0] for p in self.pairs.values()), len(self.pairs) * 1000),
             "scroll_depth": lambda: half_up(sum(p[1] for p in self.pairs.values()), len(self.pairs)),
             "percentage": lambda: half_up(len(self.visitors) * 1000, total_visitors) / 10,
+            "conversion_rate": lambda: half_up(len(self.visitors) * 10000, total_base) / 100,
+            "group_conversion_rate": lambda: (
+                half_up(len(self.visitors) * 10000, len(self.base_visitors)) / 100
+            ),
+            "exit_rate": lambda: half_up(visits * 1000, self.page_pageviews) / 10,
+            "total_revenue": lambda: money(self.revenue, currency) if currency else None,
+            "average_revenue": lambda: money(average, currency) if currency else None,
         }
         return values[name]()
 
@@ -193,53 +266,108 @@ class Reference:
         start, end = (ms(moment) for moment in query.date_range.bounds_utc())
         tz = query.date_range.tz
         groups: dict[tuple[str, ...], Totals] = defaultdict(Totals)
-        event_filters = [f for f in query.filters if DIMENSIONS[f.dimension].scope == "event"]
-        visit_filters = [f for f in query.filters if DIMENSIONS[f.dimension].scope == "visit"]
-        pageviews_only = "event:page" in query.dimensions and not any(
-            f.dimension == "event:name" for f in query.filters
-        )
-        joined = any(DIMENSIONS[d].scope == "visit" for d in query.dimensions if d in DIMENSIONS) or bool(
-            visit_filters
-        )
+        event_nodes = [n for n in query.filters if scope(n) == "event"]
+        visit_nodes = [n for n in query.filters if scope(n) == "visit"]
+        goal_nodes = [n for n in event_nodes if all(leaf.dimension == "event:goal" for leaf in leaves(n))]
+        base_nodes = [n for n in event_nodes if n not in goal_nodes]
+        named = {leaf.dimension for node in query.filters for leaf in leaves(node)}
+        pageviews_only = "event:page" in query.dimensions and not named & {"event:name", "event:goal"}
+        visit_dims = [d for d in query.dimensions if d not in TIME_DIMENSIONS and find(d).scope == "visit"]  # type: ignore[union-attr]
+        joined = bool(visit_dims or visit_nodes)
 
         def visit_value(session: Session, dimension: str) -> str:
-            return label(dimension, session.attribute(DIMENSIONS[dimension].column))
+            return label(dimension, session.attribute(find(dimension).column))  # type: ignore[union-attr]
+
+        def event_value(event: Event, dimension: str) -> str:
+            found = find(dimension)
+            assert found is not None
+            return (
+                prop(event, found.prop) if found.prop else label(dimension, str(getattr(event, found.column)))
+            )
 
         def visit_ok(session: Session) -> bool:
-            return all(matches(f, visit_value(session, f.dimension)) for f in visit_filters)
+            return all(holds(n, lambda f: matches(f, visit_value(session, f.dimension))) for n in visit_nodes)
 
-        def key(event: Event | None, session: Session | None, moment: int) -> tuple[str, ...] | None:
-            values = []
+        def event_leaf_ok(event: Event, flt: Filter) -> bool:
+            if flt.dimension == "event:goal":
+                found = any(completes(g, event) for g in named_goals(query.goals, flt))
+                return not found if flt.operator.endswith("_not") else found
+            return matches(flt, event_value(event, flt.dimension))
+
+        def keys(
+            event: Event | None, session: Session | None, moment: int, page_as_exit: bool = False
+        ) -> list[tuple[str, ...]]:
+            options: list[list[str]] = []
             for name in query.dimensions:
                 if name in TIME_DIMENSIONS:
-                    values.append(bucket(name, moment, tz))
+                    options.append([bucket(name, moment, tz)])
                     continue
-                dimension = DIMENSIONS[name]
-                if dimension.scope == "event":
+                dimension = find(name)
+                assert dimension is not None
+                if name == "event:goal":
                     assert event is not None
-                    value = label(name, str(getattr(event, dimension.column)))
+                    options.append([g.display_name for g in query.goals if completes(g, event)])
+                    continue
+                if page_as_exit and name == "visit:exit_page":
+                    assert event is not None
+                    value = event.pathname
+                elif dimension.scope == "event":
+                    assert event is not None
+                    value = event_value(event, name)
                 else:
                     assert session is not None
                     value = visit_value(session, name)
                 if value == "" and dimension.skips_empty:
-                    return None
-                values.append(value)
-            return tuple(values)
+                    return []
+                options.append([value])
+            return list(itertools.product(*options))
 
-        def event_ok(event: Event) -> bool:
+        def event_ok(event: Event, nodes: Sequence[FilterNode] = event_nodes) -> bool:
             """In the site, the range, the event filters and (when they matter) the visit filters."""
             if event.site_id != query.site_id or not start <= ms(event.timestamp) < end:
                 return False
-            for flt in event_filters:
-                value = label(flt.dimension, str(getattr(event, DIMENSIONS[flt.dimension].column)))
-                if not matches(flt, value):
-                    return False
+            if not all(holds(n, lambda f: event_leaf_ok(event, f)) for n in nodes):
+                return False
             session = self.session_of.get(event.event_id)
             return not joined or (session is not None and visit_ok(session))
 
-        total_visitors = len(
-            {e.visitor_id for e in self.events if e.name != "engagement" and event_ok(e)}
-        )  # for percentage: the dimensions aside
+        def visitors_under(nodes: Sequence[FilterNode]) -> int:
+            return len({e.visitor_id for e in self.events if e.name != "engagement" and event_ok(e, nodes)})
+
+        total_visitors = visitors_under(event_nodes)  # for percentage: the dimensions aside
+        total_base = visitors_under(base_nodes)  # for conversion_rate: the goal filters aside too
+        currency = (
+            query.revenue_currency() if {"total_revenue", "average_revenue"} & set(query.metrics) else ""
+        )
+
+        def currency_of(group: tuple[str, ...]) -> str:
+            if isinstance(currency, dict):
+                return currency.get(group[query.dimensions.index("event:goal")], "") if group else ""
+            return currency
+
+        def paid(event: Event, group: tuple[str, ...]) -> bool:
+            wanted = currency_of(group)
+            return (
+                event.revenue_amount is not None
+                and event.revenue_currency != ""
+                and event.revenue_currency == wanted
+            )
+
+        for event in self.events:
+            if event.site_id != query.site_id or event.name == "engagement":
+                continue
+            session = self.session_of.get(event.event_id)
+            moment = ms(event.timestamp)
+            if pageviews_only and event.name != "pageview":
+                pass
+            elif event_ok(event, base_nodes):
+                for group in keys(event, session, moment):
+                    groups[group].sources.add("base")
+                    groups[group].base_visitors.add(event.visitor_id)
+            if event.name == "pageview" and "visit:exit_page" in query.dimensions and event_ok(event):
+                for group in keys(event, session, moment, page_as_exit=True):
+                    groups[group].sources.add("pages")
+                    groups[group].page_pageviews += 1
 
         for event in self.events:
             if not event_ok(event):
@@ -247,29 +375,29 @@ class Reference:
             session = self.session_of.get(event.event_id)
             moment = ms(event.timestamp)
             if event.name == "engagement":
-                group = key(event, session, moment)
-                if group is None:
-                    continue
-                groups[group].sources.add("engagement")
-                pair = groups[group].pairs.setdefault((event.visitor_id, event.pathname), [0, 0])
-                pair[0] += event.engagement_time
-                pair[1] = max(pair[1], event.scroll_depth)
+                for group in keys(event, session, moment):
+                    groups[group].sources.add("engagement")
+                    pair = groups[group].pairs.setdefault((event.visitor_id, event.pathname), [0, 0])
+                    pair[0] += event.engagement_time
+                    pair[1] = max(pair[1], event.scroll_depth)
                 continue
             if pageviews_only and event.name != "pageview":
                 continue
-            group = key(event, session, moment)
-            if group is None:
-                continue
-            totals = groups[group]
-            totals.sources.add("events")
-            totals.visitors.add(event.visitor_id)
-            totals.pageviews += event.name == "pageview"
-            totals.events += 1
+            for group in keys(event, session, moment):
+                totals = groups[group]
+                totals.sources.add("events")
+                totals.visitors.add(event.visitor_id)
+                totals.pageviews += event.name == "pageview"
+                totals.events += 1
+                if paid(event, group):
+                    totals.revenue += decimal.Decimal(str(event.revenue_amount))
+                    totals.revenue_events += 1
 
-        by_event = bool(event_filters) or any(
-            DIMENSIONS[d].scope == "event" for d in query.dimensions if d in DIMENSIONS
+        by_event = bool(event_nodes) or any(
+            d not in TIME_DIMENSIONS and find(d).scope == "event"  # type: ignore[union-attr]
+            for d in query.dimensions
         )
-        page_filters = [f for f in event_filters if f.dimension == "event:page"]
+        page_filters = [f for f in event_nodes if isinstance(f, Filter) and f.dimension == "event:page"]
         counted: set[tuple[int, tuple[str, ...]]] = set()
 
         def count_visit(session: Session, group: tuple[str, ...], bounce_scope: bool) -> None:
@@ -292,8 +420,7 @@ class Reference:
                 continue
             charted = min(session.end, end - 1)
             if not by_event:
-                group = key(None, session, charted)
-                if group is not None:
+                for group in keys(None, session, charted):
                     count_visit(session, group, True)
                 continue
             for event in session.events:  # the sessions holding a matching event in the range
@@ -301,30 +428,68 @@ class Reference:
                     continue
                 if pageviews_only and event.name != "pageview":
                     continue
-                group = key(event, session, charted)
-                if group is None:
-                    continue
                 if "event:page" in query.dimensions:
-                    scope = session.entry_page == event.pathname
+                    scope_ok = session.entry_page == event.pathname
                 else:
-                    scope = all(matches(f, session.entry_page) for f in page_filters)
-                count_visit(session, group, scope)
+                    scope_ok = all(matches(f, session.entry_page) for f in page_filters)
+                for group in keys(event, session, charted):
+                    count_visit(session, group, scope_ok)
+
+        def row(group: tuple[str, ...], t: Totals) -> dict[str, Any]:
+            values = {m: t.metric(m, total_visitors, total_base, currency_of(group)) for m in query.metrics}
+            return {**dict(zip(query.dimensions, group, strict=True)), **values}
 
         # A group is listed when the kind of data one of the metrics asked for reaches it.
-        wanted = {METRICS[m].source for m in query.metrics}
-        rows = [
-            {
-                **dict(zip(query.dimensions, group, strict=True)),
-                **{m: t.metric(m, total_visitors) for m in query.metrics},
-            }
-            for group, t in groups.items()
-            if t.sources & wanted
-        ]
+        wanted = {s for m in query.metrics for s in METRICS[m].sources if s in REACHING}
+        rows = [row(group, t) for group, t in groups.items() if t.sources & wanted]
+        zero = {m: Totals().metric(m, total_visitors, total_base, currency_of(())) for m in query.metrics}
         if not query.dimensions:
-            return [rows[0] if rows else {m: Totals().metric(m, total_visitors) for m in query.metrics}]
+            return [rows[0] if rows else zero]
         if query.time_dimension is not None and query.dimensions == (query.time_dimension,):
             name = query.time_dimension
             by_bucket = {row[name]: row for row in rows}
-            zero = {m: Totals().metric(m, total_visitors) for m in query.metrics}
             return [by_bucket.get(b, {name: b, **zero}) for b in buckets(name, query.date_range)]
         return rows
+
+
+def funnel_levels(reference: Reference, query: Query, steps: Sequence[Goal]) -> dict[int, int]:
+    """Visitors by the furthest funnel step reached in one of their visits (0: in range, not entered).
+
+    Within a visit, steps are completed in order by events strictly later than the step before.
+    """
+    start, end = (ms(moment) for moment in query.date_range.bounds_utc())
+
+    def leaf_ok(event: Event, session: Session, flt: Filter) -> bool:
+        dimension = find(flt.dimension)
+        assert dimension is not None
+        if flt.dimension == "event:goal":
+            found = any(completes(g, event) for g in named_goals(query.goals, flt))
+            return not found if flt.operator.endswith("_not") else found
+        if dimension.scope == "visit":
+            return matches(flt, label(flt.dimension, session.attribute(dimension.column)))
+        if dimension.prop:
+            return matches(flt, prop(event, dimension.prop))
+        return matches(flt, label(flt.dimension, str(getattr(event, dimension.column))))
+
+    best: dict[int, int] = {}
+    for session in reference.sessions:
+        level, last = 0, -1
+        passing = [
+            e
+            for e in session.events
+            if e.site_id == query.site_id
+            and e.name != "engagement"
+            and start <= ms(e.timestamp) < end
+            and all(holds(n, lambda f, e=e, s=session: leaf_ok(e, s, f)) for n in query.filters)  # type: ignore[misc]
+        ]
+        if not passing:
+            continue
+        for event in sorted(passing, key=lambda e: ms(e.timestamp)):
+            if level < len(steps) and completes(steps[level], event) and ms(event.timestamp) > last:
+                level, last = level + 1, ms(event.timestamp)
+        visitor = session.first.visitor_id
+        best[visitor] = max(best.get(visitor, 0), level)
+    levels: dict[int, int] = defaultdict(int)
+    for level in best.values():
+        levels[level] += 1
+    return dict(levels)

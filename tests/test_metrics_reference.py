@@ -20,8 +20,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analytics import client, run_query, sessionizer, sessions
+from analytics.errors import QueryError
+from analytics.filters import Filter, FilterNode, Logic
+from analytics.goals import Goal
 from analytics.periods import DateRange
-from analytics.query import METRICS, Filter, Query
+from analytics.query import GOAL_METRICS, METRICS, Query
 from analytics.schema import Event
 from ingest.buffer import Batch
 from ingest.flusher import Flusher
@@ -32,6 +35,7 @@ SITE, OTHER_SITE = 7, 8
 DAY = dt.date(2026, 11, 20)
 MIDNIGHT = dt.datetime.combine(DAY, dt.time(), dt.UTC)
 ALL_METRICS = tuple(METRICS)
+PLAIN_METRICS = tuple(m for m in METRICS if m not in GOAL_METRICS and m != "exit_rate")  # need nothing
 SOME_METRICS = st.lists(st.sampled_from(ALL_METRICS), min_size=1, max_size=3, unique=True).map(tuple)
 
 # Gaps between a visitor's consecutive events: around the 30-minute limit, tiny, and long.
@@ -54,7 +58,13 @@ def visits(draw: st.DrawFn, visitor_id: int) -> list[Event]:
     events = []
     for _ in range(draw(st.integers(1, 7))):
         moment += dt.timedelta(milliseconds=draw(GAPS_MS))
-        name = draw(st.sampled_from(["pageview", "pageview", "engagement", "Signup", "Outbound Link: Click"]))
+        name = draw(
+            st.sampled_from(
+                ["pageview", "pageview", "engagement", "Signup", "Outbound Link: Click", "Purchase"]
+            )
+        )
+        props = draw(st.sampled_from([(), (("plan", "pro"),), (("plan", "free"), ("size", "L"))]))
+        paid = name == "Purchase" and draw(st.booleans())
         if draw(st.booleans()):  # sometimes another source mid-visit: only the first counts
             source = draw(st.sampled_from(["", "Google", "Bing"]))
         events.append(
@@ -65,7 +75,7 @@ def visits(draw: st.DrawFn, visitor_id: int) -> list[Event]:
                 name=name,
                 visitor_id=visitor_id,
                 hostname=draw(st.sampled_from(["example.com", "www.example.com"])),
-                pathname=draw(st.sampled_from(["/", "/a", "/b"])),
+                pathname=draw(st.sampled_from(["/", "/a", "/b", "/a/x"])),
                 referrer="https://ref.example/" if source else "",
                 referrer_source=source,
                 utm_source=utm_source,
@@ -74,6 +84,10 @@ def visits(draw: st.DrawFn, visitor_id: int) -> list[Event]:
                 interactive=draw(st.booleans()),
                 engagement_time=draw(st.integers(0, 90_000)) if name == "engagement" else 0,
                 scroll_depth=draw(st.integers(0, 100)) if name == "engagement" else 0,
+                prop_keys=tuple(k for k, _ in props),
+                prop_values=tuple(v for _, v in props),
+                revenue_amount=draw(st.sampled_from(["10.5", "0.333333", "1234.565"])) if paid else None,
+                revenue_currency=draw(st.sampled_from(["EUR", "EUR", "USD"])) if paid else "",
             )
         )
     return events
@@ -135,18 +149,61 @@ def write(batches: list[Batch]) -> None:
         sessionizer.catch_up(margin=0)
 
 
-FILTERS = st.lists(
-    st.one_of(
-        st.builds(Filter, st.just("is"), st.just("visit:source"), st.just(("Google",))),
-        st.builds(Filter, st.just("is_not"), st.just("visit:source"), st.just(("Direct / None",))),
-        st.builds(Filter, st.just("is"), st.just("visit:country"), st.just(("DE", "US"))),
-        st.builds(Filter, st.just("is"), st.just("event:page"), st.sampled_from([("/a",), ("/", "/b")])),
-        st.builds(Filter, st.just("contains"), st.just("visit:entry_page"), st.just(("a",))),
-        st.builds(Filter, st.just("is"), st.just("event:name"), st.just(("Signup",))),
-        st.builds(Filter, st.just("is_not"), st.just("event:hostname"), st.just(("www.example.com",))),
-    ),
-    max_size=2,
+GOALS = (
+    Goal(event_name="Signup"),
+    Goal(page_path="/a*"),
+    Goal(page_path="/a/**", display_name="Deep A"),
+    Goal(event_name="Purchase", display_name="Buy", currency="EUR"),
+    Goal(event_name="Outbound Link: Click", display_name="Out", currency="USD"),
 )
+LEAVES = st.one_of(
+    st.builds(Filter, st.just("is"), st.just("visit:source"), st.just(("Google",))),
+    st.builds(Filter, st.just("is_not"), st.just("visit:source"), st.just(("Direct / None",))),
+    st.builds(Filter, st.just("matches_not"), st.just("visit:source"), st.just(("o{2}",))),
+    st.builds(Filter, st.just("is"), st.just("visit:country"), st.just(("DE", "US"))),
+    st.builds(
+        Filter, st.just("is"), st.just("event:page"), st.sampled_from([("/a",), ("/", "/b"), ("/a*",)])
+    ),
+    st.builds(Filter, st.just("is_not"), st.just("event:page"), st.sampled_from([("/a/**",), ("/*",)])),
+    st.builds(Filter, st.just("matches"), st.just("event:page"), st.sampled_from([("^/a",), ("x$", "^/$")])),
+    st.builds(Filter, st.just("contains"), st.just("visit:entry_page"), st.just(("a",))),
+    st.builds(Filter, st.just("contains_not"), st.just("visit:exit_page"), st.just(("B",))),
+    st.builds(Filter, st.just("is"), st.just("event:name"), st.just(("Signup",))),
+    st.builds(Filter, st.just("is_not"), st.just("event:hostname"), st.just(("www.example.com",))),
+    st.builds(Filter, st.just("is"), st.just("event:props:plan"), st.sampled_from([("pro",), ("(none)",)])),
+    st.builds(Filter, st.just("contains_not"), st.just("event:props:size"), st.just(("l",))),
+)
+GOAL_FILTERS = st.one_of(
+    st.builds(
+        Filter, st.just("is"), st.just("event:goal"), st.sampled_from([("Signup",), ("Visit /a*", "Buy")])
+    ),
+    st.builds(Filter, st.just("contains"), st.just("event:goal"), st.just(("out", "deep"))),
+    st.builds(Filter, st.just("is_not"), st.just("event:goal"), st.just(("Buy",))),
+)
+LOGIC = st.one_of(
+    st.builds(
+        Logic,
+        st.just("or"),
+        st.tuples(
+            st.just(Filter("is", "event:page", ("/a",))), st.just(Filter("is", "event:name", ("Purchase",)))
+        ),
+    ),
+    st.builds(Logic, st.just("not"), st.tuples(st.just(Filter("is", "visit:country", ("DE",))))),
+    st.builds(
+        Logic,
+        st.just("and"),
+        st.tuples(
+            st.just(
+                Logic(
+                    "or", (Filter("is", "visit:source", ("Google",)), Filter("is", "visit:country", ("US",)))
+                )
+            ),
+            st.just(Logic("not", (Filter("is", "visit:browser", ("Chrome",)),))),
+        ),
+    ),
+    st.builds(Logic, st.just("or"), st.tuples(GOAL_FILTERS, GOAL_FILTERS)),
+)
+FILTERS: st.SearchStrategy[list[FilterNode]] = st.lists(st.one_of(LEAVES, GOAL_FILTERS, LOGIC), max_size=2)
 DIMENSION_SETS = st.sampled_from(
     [
         ("event:page",),
@@ -159,6 +216,10 @@ DIMENSION_SETS = st.sampled_from(
         ("visit:browser", "event:hostname"),
         ("time:day", "visit:source"),
         ("time:hour",),
+        ("event:goal",),
+        ("event:goal", "visit:source"),
+        ("event:props:plan",),
+        ("time:day", "event:goal"),
     ]
 )
 RANGES = st.sampled_from(
@@ -181,6 +242,8 @@ class Case:
         lines = [
             f"{e.timestamp.isoformat()} site={e.site_id} v={e.visitor_id} {e.name} {e.pathname}"
             f" src={e.referrer_source!r} int={e.interactive} {str(e.event_id)[:8]}"
+            f" props={list(zip(e.prop_keys, e.prop_values, strict=True))}"
+            f" $={e.revenue_amount}{e.revenue_currency}"
             for e in sorted(self.events, key=lambda e: (e.visitor_id, e.timestamp))
         ]
         sizes = [len(b.records) for b in self.batches]
@@ -194,7 +257,23 @@ def cases(draw: st.DrawFn) -> Case:
 
     def query(dimensions: tuple[str, ...] = ()) -> Query:
         metrics = draw(st.one_of(st.just(ALL_METRICS), SOME_METRICS))
-        return Query(SITE, draw(RANGES), metrics, dimensions, tuple(draw(FILTERS)), limit=1000)
+        date_range, filters = draw(RANGES), tuple(draw(FILTERS))
+
+        def make(names: tuple[str, ...]) -> Query:
+            return Query(SITE, date_range, names, dimensions, filters, limit=1000, goals=GOALS)
+
+        try:
+            return make(metrics)
+        except QueryError as exc:  # keep the metrics this query can answer (goal metrics need goals)
+            assert exc.field == "metrics"
+        usable = []
+        for metric in metrics:
+            try:
+                make((metric,))
+                usable.append(metric)
+            except QueryError:
+                pass
+        return make(tuple(usable) or ("visitors",))
 
     queries = [query(), query(("time:day",)), query(draw(DIMENSION_SETS)), query(draw(DIMENSION_SETS))]
     return Case(events, batches, queries)
@@ -256,7 +335,7 @@ def test_a_stale_writer_landing_last_changes_nothing(store: None) -> None:
     client.insert_json_lines(
         "sessions", [_json_row(row) for row in stale], token=f"stale:{uuid.uuid4()}"
     )  # ... landing after the newer rows
-    query = Query(SITE, DateRange(DAY, DAY, "UTC"), ALL_METRICS, dimensions=("visit:entry_page",))
+    query = Query(SITE, DateRange(DAY, DAY, "UTC"), PLAIN_METRICS, dimensions=("visit:entry_page",))
     assert run_query(query) == Reference([first, later, earlier]).run(query)
     assert [r["visit:entry_page"] for r in run_query(query)] == ["/in"]
 
@@ -340,7 +419,7 @@ def test_rebuild_recomputes_the_sessions_from_the_events(store: None) -> None:
     ]
     seed(events)  # events without their session step, as before sessions existed
     assert sessions.main(["rebuild", str(SITE)]) == 0
-    query = Query(SITE, DateRange(DAY, DAY, "UTC"), ALL_METRICS, dimensions=("visit:entry_page",))
+    query = Query(SITE, DateRange(DAY, DAY, "UTC"), PLAIN_METRICS, dimensions=("visit:entry_page",))
     assert keyed(run_query(query), query) == keyed(Reference(events).run(query), query)
     assert sessions.main(["rebuild", "x"]) == 2
 

@@ -234,3 +234,193 @@ def test_aggregate_compares_with_the_previous_period(owner: Persona, events_tabl
     }
     bad = get("aggregate", owner.key, site_id="example.com", metrics="visitors", compare="yesterday")
     assert bad.status_code == 400 and bad.json()["error"].startswith("compare:")
+
+
+@pytest.fixture
+def converting(owner: Persona, events_table: None) -> None:
+    """Today, three visitors: 1 signs up on the pro plan, 2 buys for 12.50 EUR, 3 reads the blog."""
+    from panel.goals.models import Goal
+
+    Goal.objects.create(site=owner.site, event_name="Signup", display_name="Signup")
+    Goal.objects.create(site=owner.site, event_name="Purchase", display_name="Buy", currency="EUR")
+    Goal.objects.create(site=owner.site, page_path="/blog/**", display_name="Visit /blog/**")
+    now, site = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=2), owner.site.id
+    ms = dt.timedelta(milliseconds=1)  # after the pageview: the visit's first touch is the pageview's
+    events = [
+        make_event(site, timestamp=now, visitor_id=1, pathname="/", referrer_source="Google"),
+        make_event(
+            site, timestamp=now + ms, visitor_id=1, name="Signup", prop_keys=("plan",), prop_values=("pro",)
+        ),
+        make_event(site, timestamp=now, visitor_id=2, pathname="/shop"),
+        make_event(
+            site,
+            timestamp=now + ms,
+            visitor_id=2,
+            name="Purchase",
+            revenue_amount="12.5",
+            revenue_currency="EUR",
+        ),
+        make_event(site, timestamp=now, visitor_id=3, pathname="/blog/2026/hello"),
+    ]
+    seed(events)
+    sessions.update([event.to_json() for event in events])
+
+
+def test_goal_filters_and_conversion_rate(owner: Persona, converting: None) -> None:
+    response = get(
+        "aggregate", owner.key, site_id="example.com", period="day", metrics="visitors,conversion_rate",
+        filters="event:goal==Signup|Buy",
+    )  # fmt: skip
+    assert response.json() == {"results": {"visitors": {"value": 2}, "conversion_rate": {"value": 66.67}}}
+    no_goal = get("aggregate", owner.key, site_id="example.com", metrics="conversion_rate")
+    assert no_goal.status_code == 400 and no_goal.json()["error"].startswith("metrics")
+    unknown = get("aggregate", owner.key, site_id="example.com", filters="event:goal==Nope")
+    assert unknown.status_code == 400 and unknown.json()["error"].startswith("filters")
+
+
+def test_breakdown_by_goal_gives_visitors_events_conversion_rate_and_revenue(
+    owner: Persona, converting: None
+) -> None:
+    response = get(
+        "breakdown", owner.key, site_id="example.com", period="day", property="event:goal",
+        metrics="visitors,events,conversion_rate,total_revenue",
+    )  # fmt: skip
+    euros = {"value": 12.5, "currency": "EUR", "short": "€12.50", "long": "€12.50"}
+    assert response.json() == {
+        "results": [
+            {"goal": "Buy", "visitors": 1, "events": 1, "conversion_rate": 33.33, "total_revenue": euros},
+            {"goal": "Signup", "visitors": 1, "events": 1, "conversion_rate": 33.33, "total_revenue": None},
+            {
+                "goal": "Visit /blog/**",
+                "visitors": 1,
+                "events": 1,
+                "conversion_rate": 33.33,
+                "total_revenue": None,
+            },
+        ]
+    }
+
+
+def test_a_breakdown_with_a_goal_filter_rates_each_group(owner: Persona, converting: None) -> None:
+    response = get(
+        "breakdown", owner.key, site_id="example.com", period="day", property="visit:source",
+        metrics="visitors,conversion_rate", filters="event:goal==Signup",
+    )  # fmt: skip
+    assert response.json() == {"results": [{"source": "Google", "visitors": 1, "conversion_rate": 100.0}]}
+
+
+def test_breakdown_by_a_custom_prop(owner: Persona, converting: None) -> None:
+    response = get(
+        "breakdown", owner.key, site_id="example.com", period="day", property="event:props:plan",
+        metrics="visitors,events",
+    )  # fmt: skip
+    assert response.json() == {
+        "results": [
+            {"plan": "(none)", "visitors": 3, "events": 4},
+            {"plan": "pro", "visitors": 1, "events": 1},
+        ]
+    }
+    filtered = get(
+        "aggregate", owner.key, site_id="example.com", period="day", filters="event:props:plan==pro"
+    )
+    assert filtered.json() == {"results": {"visitors": {"value": 1}}}
+
+
+@pytest.mark.parametrize(
+    ("filters", "pageviews"),
+    [
+        ("event:page~BLOG", 1),
+        ("event:page!~blog", 2),
+        ("event:page==/blog/**", 1),
+        ("event:page==/blog/*", 0),
+        ("event:page==/shop|/", 2),
+        ("event:page!=/shop;visit:source==Google", 1),
+        ("event:page==/a\\|b", 0),
+    ],
+)
+def test_v1_filter_operators(owner: Persona, converting: None, filters: str, pageviews: int) -> None:
+    response = get(
+        "aggregate", owner.key, site_id="example.com", period="day", metrics="pageviews", filters=filters
+    )
+    assert response.json() == {"results": {"pageviews": {"value": pageviews}}}
+
+
+def test_realtime_period_in_minutes(owner: Persona, converting: None) -> None:
+    response = get("timeseries", owner.key, site_id="example.com", period="realtime", metrics="visitors")
+    results = response.json()["results"]
+    assert len(results) == 30
+    assert sum(r["visitors"] for r in results) == 3
+    aggregate = get("aggregate", owner.key, site_id="example.com", period="realtime", metrics="pageviews")
+    assert aggregate.json() == {"results": {"pageviews": {"value": 3}}}
+    monthly = get("timeseries", owner.key, site_id="example.com", period="30d", interval="minute")
+    assert monthly.status_code == 400 and monthly.json()["error"].startswith("interval")
+
+
+def test_compare_year_over_year(owner: Persona, events_table: None) -> None:
+    today = today_in(owner.site.timezone)
+    noon = dt.datetime.combine(today, dt.time(12), dt.UTC)
+    a_year_ago = noon.replace(year=noon.year - 1) if (today.month, today.day) != (2, 29) else noon
+    site = owner.site.id
+    seed(
+        [
+            make_event(site, timestamp=noon, visitor_id=1),
+            make_event(site, timestamp=noon, visitor_id=2),
+            make_event(site, timestamp=a_year_ago, visitor_id=3),
+            make_event(site, timestamp=noon - dt.timedelta(days=1), visitor_id=4),  # the previous period
+        ]
+    )
+    response = get(
+        "aggregate",
+        owner.key,
+        site_id="example.com",
+        period="day",
+        metrics="visitors",
+        compare="year_over_year",
+    )
+    assert response.json() == {"results": {"visitors": {"value": 2, "change": 100}}}
+
+
+HOSTILE = ["' OR 1=1 --", "{site_id:UInt64}", "\\'; DROP TABLE events; --", "((", "é\x00🦆", "|;|", "==!=~"]
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_hostile_parameters_answer_200_or_400_never_500(owner: Persona, converting: None, value: str) -> None:
+    dimensions = ["event:page", "visit:source", "event:goal", "event:props:plan", f"event:props:{value}"]
+    requests = [
+        ("aggregate", {"filters": f"{dimension}{op}{value}"})
+        for dimension in dimensions
+        for op in ("==", "!=", "~", "!~")
+    ]
+    requests += [
+        ("breakdown", {"property": value}),
+        ("breakdown", {"property": f"event:props:{value}"}),
+        ("aggregate", {"metrics": value}),
+        ("aggregate", {"period": value}),
+        ("aggregate", {"compare": value}),
+        ("aggregate", {"date": value}),
+        ("timeseries", {"interval": value}),
+        ("funnel", {"funnel": value}),
+    ]
+    for path, params in requests:
+        field = next(iter(params))
+        response = get(path, owner.key, site_id="example.com", **{"period": "day", **params})
+        assert response.status_code in (200, 400), (path, params, response.content)
+        if response.status_code == 400:
+            assert response.json()["error"].split(":")[0] in (field, "date"), (params, response.json())
+    assert client.execute("SELECT count() FROM events").rows == [(5,)]
+
+
+def test_breakdown_by_exit_page_with_exit_rate(owner: Persona, converting: None) -> None:
+    response = get(
+        "breakdown", owner.key, site_id="example.com", period="day", property="visit:exit_page",
+        metrics="visits,exit_rate",
+    )  # fmt: skip
+    assert response.json() == {
+        "results": [
+            {"exit_page": "/", "visits": 1, "exit_rate": 100.0},
+            {"exit_page": "/blog/2026/hello", "visits": 1, "exit_rate": 100.0},
+            {"exit_page": "/shop", "visits": 1, "exit_rate": 100.0},
+        ]
+    }
+    wrong = get("breakdown", owner.key, site_id="example.com", property="event:page", metrics="exit_rate")
+    assert wrong.status_code == 400 and wrong.json()["error"].startswith("metrics")

@@ -1,4 +1,7 @@
-"""Query-string parameters of the v1 Stats API, parsed into an ``analytics.Query`` (pure functions).
+r"""Query-string parameters of the v1 Stats API, parsed into an ``analytics.Query`` (pure functions).
+
+Filters: ``;`` joins clauses (and), ``|`` separates one clause's values (or; ``\|`` is a literal
+pipe), ``==`` is, ``!=`` is not, ``~`` contains, ``!~`` does not contain; ``*``/``**`` wildcards.
 
 >>> import datetime as dt
 >>> q = parse_common({"period": "7d", "metrics": "visitors,pageviews"}, site_id=1, tz="UTC",
@@ -11,11 +14,16 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from collections.abc import Mapping
+from typing import Any
 
+from analytics.dimensions import GOAL, PROPS_PREFIX, find
 from analytics.errors import QueryError
-from analytics.periods import parse_date, resolve_period
-from analytics.query import DIMENSIONS, METRICS, Filter, Query
+from analytics.filters import Filter
+from analytics.goals import Goal
+from analytics.periods import DateRange, parse_date, resolve_period
+from analytics.query import METRICS, Query
 
 INTERVALS = {
     "minute": "time:minute",
@@ -38,8 +46,13 @@ def _metrics(raw: str | None) -> tuple[str, ...]:
     return names
 
 
+_CLAUSE = re.compile(r"^(?P<dimension>[^=!~]*?)\s*(?P<op>==|!=|!~|~)(?P<values>.*)$", re.DOTALL)
+_V1_OPERATORS = {"==": "is", "!=": "is_not", "~": "contains", "!~": "contains_not"}
+_PIPE = re.compile(r"(?<!\\)\|")
+
+
 def parse_filters(raw: str | None) -> tuple[Filter, ...]:
-    """v1 filter syntax: ``event:page==/blog;visit:country==US|DE``, ``!=`` for negation."""
+    """v1 filter syntax: ``event:page==/blog/**;visit:country==US|DE;event:props:plan!~free``."""
     if not raw:
         return ()
     filters = []
@@ -47,23 +60,32 @@ def parse_filters(raw: str | None) -> tuple[Filter, ...]:
         clause = clause.strip()
         if not clause:
             continue
-        negated = "!=" in clause
-        dimension, sep, values = clause.partition("!=" if negated else "==")
-        dimension = dimension.strip()
-        if not sep:
-            raise QueryError("filters", f"{clause!r} must look like dimension==value or dimension!=value")
-        if dimension not in DIMENSIONS:
+        match = _CLAUSE.match(clause)
+        if match is None:
+            raise QueryError("filters", f"{clause!r} must look like dimension==value (or !=, ~, !~)")
+        dimension = match["dimension"].strip()
+        if find(dimension) is None:
             raise QueryError("filters", f"cannot filter by {dimension!r}")
-        items = tuple(v.strip() for v in values.split("|") if v.strip())
+        values = (v.replace("\\|", "|").strip() for v in _PIPE.split(match["values"]))
+        items = tuple(v for v in values if v)
         if not items:
             raise QueryError("filters", f"{dimension} needs a value")
-        filters.append(Filter("is_not" if negated else "is", dimension, items))
+        filters.append(Filter(_V1_OPERATORS[match["op"]], dimension, items))
     return tuple(filters)
 
 
 def parse_common(
-    params: Mapping[str, str], *, site_id: int, tz: str, today: dt.date, earliest: dt.date | None = None
+    params: Mapping[str, str],
+    *,
+    site_id: int,
+    tz: str,
+    today: dt.date,
+    earliest: dt.date | None = None,
+    goals: tuple[Goal, ...] = (),
+    now: dt.datetime | None = None,
+    kind: str = "aggregate",
 ) -> Query:
+    """The Query of an aggregate, a timeseries (one time dimension) or a breakdown (``property``)."""
     period = params.get("period") or "30d"
     date = params.get("date")
     date_range = resolve_period(
@@ -73,22 +95,44 @@ def parse_common(
         date=parse_date(date) if date and period != "custom" else None,
         custom=date if period == "custom" else None,
         earliest=earliest,
+        now=now,
     )
-    return Query(
+    shape: dict[str, Any] = {}
+    if kind == "timeseries":
+        shape = {"dimensions": (_interval(date_range, params),)}
+    elif kind == "breakdown":
+        shape = _breakdown(params)
+    query = Query(
         site_id=site_id,
         date_range=date_range,
         metrics=_metrics(params.get("metrics")),
         filters=parse_filters(params.get("filters")),
+        goals=goals,
+        **shape,
     )
+    return _group_rates(query)
 
 
-def parse_compare(raw: str | None) -> bool:
-    """``compare=previous_period`` asks for each metric's change; nothing else is a comparison here."""
+COMPARISONS = ("previous_period", "year_over_year")
+
+
+def parse_compare(raw: str | None, date_range: DateRange) -> DateRange | None:
+    """The range to compare with: ``previous_period``, or (a Lantern extension) ``year_over_year``."""
     if raw is None or raw == "":
-        return False
-    if raw != "previous_period":
-        raise QueryError("compare", f"{raw!r} is not supported; use previous_period")
-    return True
+        return None
+    if raw == "previous_period":
+        return date_range.previous()
+    if raw == "year_over_year":
+        return date_range.year_before()
+    raise QueryError("compare", f"{raw!r} is not supported; use {' or '.join(COMPARISONS)}")
+
+
+def _group_rates(query: Query) -> Query:
+    """v1 reports a breakdown's (or a timeseries bucket's) conversion rate within its group."""
+    if "conversion_rate" not in query.metrics or not query.dimensions or GOAL in query.dimensions:
+        return query
+    metrics = tuple("group_conversion_rate" if m == "conversion_rate" else m for m in query.metrics)
+    return dataclasses.replace(query, metrics=metrics)
 
 
 def _positive_int(params: Mapping[str, str], name: str, default: int, maximum: int) -> int:
@@ -104,25 +148,41 @@ def _positive_int(params: Mapping[str, str], name: str, default: int, maximum: i
     return value
 
 
-def for_timeseries(query: Query, params: Mapping[str, str]) -> Query:
-    default = "hour" if query.date_range.days == 1 else "date"
+def _interval(date_range: DateRange, params: Mapping[str, str]) -> str:
+    realtime = date_range.moments is not None
+    default = "minute" if realtime else "hour" if date_range.days == 1 else "date"
     interval = params.get("interval") or default
     if interval not in INTERVALS:
         raise QueryError("interval", f"{interval!r} is not one of {', '.join(INTERVALS)}")
-    return dataclasses.replace(query, dimensions=(INTERVALS[interval],))
+    if interval == "minute" and not realtime and date_range.days > 1:
+        raise QueryError("interval", "minute is for period=day or period=realtime")
+    return INTERVALS[interval]
 
 
-def for_breakdown(query: Query, params: Mapping[str, str]) -> Query:
+def _breakdown(params: Mapping[str, str]) -> dict[str, Any]:
     prop = params.get("property")
     if not prop:
         raise QueryError("property", "is required, e.g. property=event:page")
-    if prop not in DIMENSIONS:
+    if find(prop) is None:
         raise QueryError("property", f"cannot break down by {prop!r}")
     limit = _positive_int(params, "limit", 100, MAX_BREAKDOWN_LIMIT)
     page = _positive_int(params, "page", 1, 1_000_000)
-    return dataclasses.replace(query, dimensions=(prop,), limit=limit, offset=(page - 1) * limit)
+    return {"dimensions": (prop,), "limit": limit, "offset": (page - 1) * limit}
 
 
 def result_key(dimension: str) -> str:
-    """Plausible names a breakdown's column by the property's last part: ``visit:source`` -> ``source``."""
-    return dimension.split(":")[-1]
+    """Plausible names a breakdown's column by the property's last part: ``visit:source`` -> ``source``,
+    ``event:props:plan`` -> ``plan``."""
+    return (
+        dimension.removeprefix(PROPS_PREFIX)
+        if dimension.startswith(PROPS_PREFIX)
+        else dimension.split(":")[-1]
+    )
+
+
+def parse_funnel_id(raw: str | None) -> int:
+    if not raw:
+        raise QueryError("funnel", "is required: the funnel's id")
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+        raise QueryError("funnel", f"{raw!r} is not a funnel id")
+    return int(raw)

@@ -1,4 +1,8 @@
-"""Stats API v1 endpoints: thin views from query string to ``analytics`` and back to JSON."""
+"""Stats API v1 endpoints: thin views from query string to ``analytics`` and back to JSON.
+
+Every Query carries the site's goals. ``/funnel`` is a Lantern extension (Plausible has no v1 funnel
+endpoint): ``GET /api/v1/stats/funnel?site_id=..&funnel=<id>&period=..&filters=..``.
+"""
 
 from __future__ import annotations
 
@@ -9,17 +13,18 @@ from typing import Any
 
 from django.http import HttpResponse, JsonResponse
 
-from analytics import client, run_query
+from analytics import client, run_funnel, run_query
 from analytics.compare import change
 from analytics.errors import QueryError
 from analytics.periods import today_in
 from analytics.query import Query
 from analytics.realtime import current_visitors
+from panel.goals.models import Funnel, Goal
 from panel.stats_api import params
 from panel.stats_api.auth import ApiRequest, error, stats_api
 
 
-def _query(request: ApiRequest) -> Query:
+def _query(request: ApiRequest, kind: str = "aggregate") -> Query:
     site = request.site
     return params.parse_common(
         request.GET.dict(),
@@ -27,6 +32,8 @@ def _query(request: ApiRequest) -> Query:
         tz=site.timezone,
         today=today_in(site.timezone),
         earliest=site.created_at.date(),
+        goals=Goal.objects.analytics_goals(site),
+        kind=kind,
     )
 
 
@@ -51,19 +58,23 @@ def realtime_visitors(request: ApiRequest) -> HttpResponse:
 def aggregate(request: ApiRequest) -> HttpResponse:
     def build() -> dict[str, Any]:
         query = _query(request)
-        compare = params.parse_compare(request.GET.get("compare"))
+        compare = params.parse_compare(request.GET.get("compare"), query.date_range)
         totals = _totals(query, tag="api:aggregate")
         results: dict[str, dict[str, Any]] = {m: {"value": totals[m]} for m in query.metrics}
-        if compare:
-            before = _totals(
-                dataclasses.replace(query, date_range=query.date_range.previous()),
-                tag="api:aggregate:compare",
-            )
+        if compare is not None:
+            before = _totals(dataclasses.replace(query, date_range=compare), tag="api:aggregate:compare")
             for metric in query.metrics:
-                results[metric]["change"] = change(metric, totals[metric], before[metric])
+                results[metric]["change"] = _change(metric, totals[metric], before[metric])
         return {"results": results}
 
     return _answer(build)
+
+
+def _change(metric: str, now: Any, before: Any) -> int | float | None:
+    """A revenue metric is a money object (or None): its change is over the values."""
+    if isinstance(now, dict) or isinstance(before, dict):
+        return change(metric, (now or {}).get("value", 0), (before or {}).get("value", 0))
+    return None if now is None or before is None else change(metric, now, before)
 
 
 def _totals(query: Query, *, tag: str) -> dict[str, Any]:
@@ -72,16 +83,20 @@ def _totals(query: Query, *, tag: str) -> dict[str, Any]:
 
 
 def _rows(query: Query, *, key: str, tag: str) -> dict[str, Any]:
-    """One result row per value of the query's single dimension, named ``key`` in the answer."""
+    """One result row per value of the query's single dimension, named ``key`` in the answer.
+
+    A group conversion rate (see ``params._group_rates``) is answered under v1's name, conversion_rate.
+    """
     dimension = query.dimensions[0]
     rows = run_query(query, tag=tag)
-    return {"results": [{key: row[dimension], **{m: row[m] for m in query.metrics}} for row in rows]}
+    names = {m: "conversion_rate" if m == "group_conversion_rate" else m for m in query.metrics}
+    return {"results": [{key: row[dimension], **{names[m]: row[m] for m in query.metrics}} for row in rows]}
 
 
 @stats_api("stats:read")
 def timeseries(request: ApiRequest) -> HttpResponse:
     def build() -> dict[str, Any]:
-        query = params.for_timeseries(_query(request), request.GET.dict())
+        query = _query(request, "timeseries")
         return _rows(query, key="date", tag="api:timeseries")
 
     return _answer(build)
@@ -90,7 +105,30 @@ def timeseries(request: ApiRequest) -> HttpResponse:
 @stats_api("stats:read")
 def breakdown(request: ApiRequest) -> HttpResponse:
     def build() -> dict[str, Any]:
-        query = params.for_breakdown(_query(request), request.GET.dict())
+        query = _query(request, "breakdown")
         return _rows(query, key=params.result_key(query.dimensions[0]), tag="api:breakdown")
+
+    return _answer(build)
+
+
+@stats_api("stats:read")
+def funnel(request: ApiRequest) -> HttpResponse:
+    """A Lantern extension: one of the site's funnels, step by step (``analytics.funnels``)."""
+
+    def build() -> dict[str, Any]:
+        funnel_id = params.parse_funnel_id(request.GET.get("funnel"))
+        stored = Funnel.objects.for_site(request.site).filter(pk=funnel_id).first()
+        if stored is None:
+            raise QueryError("funnel", f"no funnel {funnel_id} on this site")
+        query = _query(request)
+        result = run_funnel(
+            request.site.id,
+            query.date_range,
+            stored.to_analytics(),
+            query.filters,
+            goals=query.goals,
+            tag="api:funnel",
+        )
+        return {"results": result.as_dict()}
 
     return _answer(build)

@@ -1,0 +1,1 @@
+"""Goals and funnels of a site: what the query layer counts as conversions (``analytics.goals``)."""
