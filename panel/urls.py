@@ -13,6 +13,7 @@ from panel.accounts import views as accounts
 from panel.apikeys import views as apikeys
 from panel.dashboard import views as dashboard
 from panel.sites import views as sites
+from panel.stats_api import openapi, v2_views
 from panel.stats_api import views as stats
 
 urlpatterns = [
@@ -61,6 +62,8 @@ urlpatterns = [
     path("api/v1/stats/timeseries", stats.timeseries, name="api-timeseries"),
     path("api/v1/stats/breakdown", stats.breakdown, name="api-breakdown"),
     path("api/v1/stats/funnel", stats.funnel, name="api-funnel"),
+    path("api/v2/query", v2_views.query, name="api-v2-query"),
+    path("api/docs/openapi.json", openapi.openapi_json, name="api-openapi"),
     path("<str:domain>/snippet/", sites.site_snippet, name="site-snippet"),
     path("<str:domain>/", dashboard.dashboard, name="dashboard"),
 ]

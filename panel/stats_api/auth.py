@@ -1,27 +1,36 @@
 """Who is asking, and for which site: an API key in ``Authorization: Bearer`` or a logged-in session.
 
 The decorator attaches ``request.site`` (and ``request.api_key`` when a key was used), so views never
-parse keys. A site the caller cannot see answers 404, the same as one that does not exist.
+parse keys. A site the caller cannot see answers 404, the same as one that does not exist. POST views
+(v2) read ``site_id`` from their JSON body, kept on ``request.query_body``; a POST made with the
+session must pass Django's CSRF check, one made with an API key is exempt (browsers never add the
+header by themselves).
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
+from django.views.decorators.csrf import csrf_exempt
 from django_ratelimit.core import is_ratelimited
 
 from ingest.keys import bearer
 from panel.accounts.models import User
 from panel.apikeys.models import ApiKey
 from panel.sites.models import Site
+from panel.stats_api.v2_params import MAX_BODY_BYTES, BodyError, load_body
 
 
 class ApiRequest(HttpRequest):
     site: Site  # type: ignore[assignment]  # ours, not django.contrib.sites'
     api_key: ApiKey | None
+    query_body: dict[str, Any]  # POST views: the JSON body
 
 
 def error(status: int, message: str) -> JsonResponse:
@@ -62,29 +71,67 @@ def _principal(request: HttpRequest, scope: str) -> tuple[User | None, ApiKey | 
     return None, None, error(401, "Missing API key: send 'Authorization: Bearer <API key>'")
 
 
+def _csrf_refused(request: HttpRequest) -> bool:
+    """Django's own CSRF check, run by hand for session requests to a csrf_exempt (POST) view."""
+    return (
+        CsrfViewMiddleware(lambda _request: HttpResponse()).process_view(request, _unchecked, (), {})
+        is not None
+    )
+
+
+def _unchecked(request: HttpRequest) -> HttpResponse:  # the check's stand-in view: not exempt
+    return HttpResponse()
+
+
+def _body(request: HttpRequest) -> dict[str, Any]:
+    declared = request.META.get("CONTENT_LENGTH") or "0"
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise BodyError(413, f"the query is larger than {MAX_BODY_BYTES} bytes")
+    try:
+        raw = request.body
+    except RequestDataTooBig:
+        raise BodyError(413, f"the query is larger than {MAX_BODY_BYTES} bytes") from None
+    return load_body(raw, request.headers.get("Content-Type", ""))
+
+
+def _site_id(request: HttpRequest, method: str) -> tuple[str, str, dict[str, Any]]:
+    """The site asked for, the name of the field that held it, and (POST) the body."""
+    if method == "GET":
+        return (request.GET.get("site_id") or "").strip().lower(), "site_id", {}
+    body = _body(request)
+    value = body.get("site_id")
+    return (value.strip().lower() if isinstance(value, str) else ""), "#/site_id", body
+
+
 def stats_api(
-    scope: str,
+    scope: str, *, method: str = "GET"
 ) -> Callable[[Callable[[ApiRequest], HttpResponse]], Callable[[HttpRequest], HttpResponse]]:
     def decorate(view: Callable[[ApiRequest], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
         @functools.wraps(view)
         def wrapper(request: HttpRequest) -> HttpResponse:
-            if request.method != "GET":
-                return error(405, "use GET")
+            if request.method != method:
+                return error(405, f"use {method}")
             user, key, failure = _principal(request, scope)
             if failure is not None or user is None:
                 return failure or error(401, "not authenticated")
-            site_id = (request.GET.get("site_id") or "").strip().lower()
+            if method != "GET" and key is None and _csrf_refused(request):
+                return error(403, "CSRF check failed: send the csrftoken cookie's value as X-CSRFToken")
+            try:
+                site_id, field, body = _site_id(request, method)
+            except BodyError as exc:
+                return error(exc.status, exc.message)
             if not site_id:
-                return error(400, "site_id: is required (the site's domain)")
+                return error(400, f"{field}: is required (the site's domain)")
             sites = key.sites() if key is not None else Site.objects.for_user(user)
             site = sites.filter(domain=site_id).first()
             if site is None:
-                return error(404, f"site_id: no site {site_id!r} that this account can read")
+                return error(404, f"{field}: no site {site_id!r} that this account can read")
             api_request: ApiRequest = request  # type: ignore[assignment]
             api_request.site = site
             api_request.api_key = key
+            api_request.query_body = body
             return view(api_request)
 
-        return wrapper
+        return wrapper if method == "GET" else csrf_exempt(wrapper)
 
     return decorate

@@ -1,0 +1,439 @@
+"""``GET /api/docs/openapi.json``: an OpenAPI 3.1 document of Lantern's HTTP APIs.
+
+Built from the query layer's registries (metrics, dimensions, filter operators, periods) and the
+parsers' limits, so it cannot drift from what the endpoints accept.
+
+>>> document()["paths"]["/api/v2/query"]["post"]["operationId"]
+'query'
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.http import require_GET
+
+from analytics.dimensions import GOAL
+from analytics.periods import PERIODS
+from analytics.query import DIMENSIONS, MAX_LIMIT, METRICS, OPERATORS, TIME_DIMENSIONS
+from ingest import request as events
+from panel.stats_api import params, v2_params
+
+Schema = dict[str, Any]
+
+
+def _ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _error(description: str) -> Schema:
+    return {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
+
+
+STATS_ERRORS = {
+    "400": _error("A parameter is invalid; the message names it."),
+    "401": _error("No API key (or session), or a wrong one."),
+    "403": _error("The API key lacks the stats:read scope, or a session request failed the CSRF check."),
+    "404": _error("No such site that this account can read."),
+    "429": _error("The API key made more requests than STATS_API_RATE allows."),
+}
+
+
+def _query_parameter(name: str, description: str, schema: Schema, *, required: bool = False) -> Schema:
+    return {"name": name, "in": "query", "required": required, "description": description, "schema": schema}
+
+
+def _v1_parameters(*extra: Schema) -> list[Schema]:
+    return [
+        _query_parameter("site_id", "The site's domain.", {"type": "string"}, required=True),
+        _query_parameter("period", "The time period, default 30d.", {"enum": list(PERIODS)}),
+        _query_parameter(
+            "date", "YYYY-MM-DD to move today; with period=custom, YYYY-MM-DD,YYYY-MM-DD.", {"type": "string"}
+        ),
+        _query_parameter(
+            "metrics",
+            "Comma-separated metrics, default visitors.",
+            {"type": "string", "examples": ["visitors,pageviews"]},
+        ),
+        _query_parameter(
+            "filters",
+            "dimension==value|value or dimension!=value, joined by ;",
+            {"type": "string", "examples": ["event:page==/blog|/docs;visit:country!=US"]},
+        ),
+        *extra,
+    ]
+
+
+def _v1_rows(key_description: str) -> Schema:
+    row = {
+        "type": "object",
+        "additionalProperties": {"type": ["string", "number"]},
+        "description": key_description,
+    }
+    return {
+        "type": "object",
+        "required": ["results"],
+        "properties": {"results": {"type": "array", "items": row}},
+    }
+
+
+def _json_answer(schema: Schema, description: str = "The numbers.") -> Schema:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _v1(operation: str, summary: str, answer: Schema, *extra: Schema) -> Schema:
+    return {
+        "get": {
+            "operationId": operation,
+            "summary": summary,
+            "tags": ["Stats API v1"],
+            "security": [{"bearer": []}],
+            "parameters": _v1_parameters(*extra),
+            "responses": {"200": _json_answer(answer), **STATS_ERRORS},
+        }
+    }
+
+
+def _schemas() -> dict[str, Schema]:
+    dimension_names = [*DIMENSIONS, GOAL, *TIME_DIMENSIONS, v2_params.TIME]
+    props = {"type": "string", "pattern": f"^{v2_params.PROPS}.+$", "description": "A custom property."}
+    clause = {"type": ["string", "integer"], "maxLength": events.MAX_PROP_VALUE}
+    return {
+        "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
+        "Metric": {"enum": list(METRICS)},
+        "Dimension": {"oneOf": [{"enum": dimension_names}, props]},
+        "FilterDimension": {"oneOf": [{"enum": [*DIMENSIONS, GOAL]}, props]},
+        "Filter": {
+            "description": "[operator, dimension, clauses], or and/or/not over filters.",
+            "oneOf": [
+                {
+                    "type": "array",
+                    "prefixItems": [
+                        {"enum": list(OPERATORS)},
+                        _ref("FilterDimension"),
+                        {"type": "array", "items": clause, "minItems": 1, "maxItems": v2_params.MAX_CLAUSES},
+                        {"type": "object", "maxProperties": 0},
+                    ],
+                    "minItems": 3,
+                    "maxItems": 4,
+                },
+                {
+                    "type": "array",
+                    "prefixItems": [
+                        {"enum": ["and", "or"]},
+                        {"type": "array", "items": _ref("Filter"), "minItems": 1},
+                    ],
+                    "minItems": 2,
+                    "maxItems": 2,
+                },
+                {
+                    "type": "array",
+                    "prefixItems": [{"const": "not"}, _ref("Filter")],
+                    "minItems": 2,
+                    "maxItems": 2,
+                },
+            ],
+        },
+        "DateRange": {
+            "oneOf": [
+                {"enum": list(v2_params.SHORTCUTS)},
+                {
+                    "type": "array",
+                    "items": {
+                        "type": "string",
+                        "description": "YYYY-MM-DD, or a date-time on a local day's edge",
+                    },
+                    "minItems": 2,
+                    "maxItems": 2,
+                },
+            ]
+        },
+        "Query": {
+            "type": "object",
+            "required": ["site_id", "metrics", "date_range"],
+            "additionalProperties": False,
+            "properties": {
+                "site_id": {"type": "string", "description": "The site's domain."},
+                "metrics": {"type": "array", "items": _ref("Metric"), "minItems": 1, "uniqueItems": True},
+                "date_range": _ref("DateRange"),
+                "date": {"type": "string", "format": "date", "description": "Moves today for shortcuts."},
+                "dimensions": {
+                    "type": "array",
+                    "items": _ref("Dimension"),
+                    "maxItems": v2_params.MAX_DIMENSIONS,
+                    "uniqueItems": True,
+                },
+                "filters": {"type": "array", "items": _ref("Filter")},
+                "order_by": {
+                    "type": "array",
+                    "items": {
+                        "type": "array",
+                        "prefixItems": [{"type": "string"}, {"enum": ["asc", "desc"]}],
+                        "minItems": 2,
+                        "maxItems": 2,
+                    },
+                },
+                "include": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {
+                        "time_labels": {"type": "boolean"},
+                        "total_rows": {"type": "boolean"},
+                        "imports": {"type": "boolean"},
+                        "comparisons": {
+                            "type": "object",
+                            "required": ["mode"],
+                            "additionalProperties": False,
+                            "properties": {
+                                "mode": {"enum": list(v2_params.COMPARISON_MODES)},
+                                "date_range": {
+                                    "type": "array",
+                                    "items": {"type": "string", "format": "date"},
+                                    "minItems": 2,
+                                    "maxItems": 2,
+                                },
+                                "match_day_of_week": {"type": "boolean"},
+                            },
+                        },
+                    },
+                },
+                "pagination": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {
+                        "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+                        "offset": {"type": "integer", "minimum": 0, "maximum": v2_params.MAX_OFFSET},
+                    },
+                },
+            },
+        },
+        "QueryResult": {
+            "type": "object",
+            "required": ["results", "meta", "query"],
+            "properties": {
+                "results": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["metrics", "dimensions"],
+                        "properties": {
+                            "metrics": {"type": "array", "items": {"type": ["number", "object", "null"]}},
+                            "dimensions": {"type": "array", "items": {"type": "string"}},
+                            "comparison": {
+                                "type": "object",
+                                "required": ["metrics", "dimensions", "change"],
+                                "properties": {
+                                    "metrics": {
+                                        "type": "array",
+                                        "items": {"type": ["number", "object", "null"]},
+                                    },
+                                    "dimensions": {"type": "array", "items": {"type": ["string", "null"]}},
+                                    "change": {"type": "array", "items": {"type": ["number", "null"]}},
+                                },
+                            },
+                        },
+                    },
+                },
+                "meta": {
+                    "type": "object",
+                    "properties": {
+                        "time_labels": {"type": "array", "items": {"type": "string"}},
+                        "total_rows": {"type": "integer"},
+                        "imports_included": {"type": "boolean"},
+                        "imports_skip_reason": {"type": "string"},
+                    },
+                },
+                "query": {"type": "object", "description": "The query as run."},
+            },
+        },
+        "Funnel": {
+            "type": "object",
+            "required": ["name", "all_visitors", "entering_visitors", "never_entering_visitors", "steps"],
+            "properties": {
+                "name": {"type": "string"},
+                "all_visitors": {"type": "integer"},
+                "entering_visitors": {"type": "integer"},
+                "never_entering_visitors": {"type": "integer"},
+                "steps": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "label": {"type": "string"},
+                            "visitors": {"type": "integer"},
+                            "conversion_rate": {"type": "number"},
+                            "dropoff": {"type": "integer"},
+                            "dropoff_percentage": {"type": "number"},
+                        },
+                    },
+                },
+            },
+        },
+        "Event": {
+            "type": "object",
+            "required": ["name", "url", "domain"],
+            "description": "Plausible's Events API body; short keys (n, u, d, r, p, $, i, h) work too.",
+            "properties": {
+                "name": {"type": "string", "maxLength": events.MAX_NAME},
+                "url": {"type": "string", "maxLength": events.MAX_URL},
+                "domain": {
+                    "type": "string",
+                    "description": "The site's domain, or several joined by commas.",
+                },
+                "referrer": {"type": ["string", "null"], "maxLength": events.MAX_URL},
+                "props": {
+                    "type": "object",
+                    "maxProperties": events.MAX_PROPS,
+                    "additionalProperties": {"type": ["string", "number", "boolean", "null"]},
+                },
+                "revenue": {
+                    "type": "object",
+                    "required": ["amount", "currency"],
+                    "properties": {
+                        "amount": {"type": ["number", "string"]},
+                        "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+                    },
+                },
+                "interactive": {"type": "boolean"},
+                "hashMode": {"type": ["integer", "boolean"]},
+                "screen_width": {"type": "integer"},
+                "sd": {"type": "integer", "description": "Scroll depth (engagement events)."},
+                "e": {"type": "integer", "description": "Engaged milliseconds (engagement events)."},
+                "ip": {"type": "string", "description": "With an events:write key only."},
+                "user_agent": {"type": "string", "maxLength": events.MAX_USER_AGENT},
+                "timestamp": {
+                    "type": "string",
+                    "format": "date-time",
+                    "description": "With an events:write key.",
+                },
+            },
+        },
+    }
+
+
+@functools.cache
+def document() -> dict[str, Any]:
+    events_errors = {
+        "400": {"description": 'A field is invalid: {"errors": {field: [message]}}.'},
+        "401": {"description": "An Authorization header with a wrong or revoked key."},
+        "413": {"description": f"The body is larger than {events.MAX_BODY_BYTES} bytes."},
+        "429": {"description": "Over a rate limit; see Retry-After."},
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Lantern",
+            "version": "1",
+            "summary": "Privacy-first web analytics: the Events API and the Plausible-compatible Stats API.",
+        },
+        "components": {
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "An API key: stats:read (Stats API), events:write (naming the visitor).",
+                }
+            },
+            "schemas": _schemas(),
+        },
+        "paths": {
+            "/api/event": {
+                "post": {
+                    "operationId": "event",
+                    "summary": "Record a pageview or custom event.",
+                    "tags": ["Events API"],
+                    "security": [{}, {"bearer": []}],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "text/plain": {"schema": _ref("Event")},
+                            "application/json": {"schema": _ref("Event")},
+                        },
+                    },
+                    "responses": {
+                        "202": {
+                            "description": "Accepted (X-Lantern-Dropped names why an event was not counted).",
+                            "headers": {"X-Lantern-Dropped": {"schema": {"type": "string"}}},
+                        },
+                        **events_errors,
+                    },
+                }
+            },
+            "/api/v1/stats/realtime/visitors": _v1(
+                "realtimeVisitors",
+                "Visitors in the last five minutes (a bare number).",
+                {"type": "integer"},
+            ),
+            "/api/v1/stats/aggregate": _v1(
+                "aggregate",
+                "Metrics over the period.",
+                {
+                    "type": "object",
+                    "properties": {"results": {"type": "object", "additionalProperties": {"type": "object"}}},
+                },
+                _query_parameter("compare", "Adds each metric's change.", {"enum": list(params.COMPARISONS)}),
+            ),
+            "/api/v1/stats/timeseries": _v1(
+                "timeseries",
+                "Metrics per time bucket, empty buckets as zeros.",
+                _v1_rows("date and the metrics"),
+                _query_parameter("interval", "The bucket.", {"enum": list(params.INTERVALS)}),
+            ),
+            "/api/v1/stats/breakdown": _v1(
+                "breakdown",
+                "Metrics per value of a property.",
+                _v1_rows("the property's last part (page, source, ...) and the metrics"),
+                _query_parameter(
+                    "property", "What to break down by.", _ref("FilterDimension"), required=True
+                ),
+                _query_parameter(
+                    "limit",
+                    "Rows per page.",
+                    {"type": "integer", "minimum": 1, "maximum": params.MAX_BREAKDOWN_LIMIT},
+                ),
+                _query_parameter("page", "From 1.", {"type": "integer", "minimum": 1}),
+            ),
+            "/api/v1/stats/funnel": _v1(
+                "funnel",
+                "A Lantern extension: one of the site's funnels, step by step.",
+                {"type": "object", "required": ["results"], "properties": {"results": _ref("Funnel")}},
+                _query_parameter(
+                    "funnel", "The funnel's id.", {"type": "integer", "minimum": 1}, required=True
+                ),
+            ),
+            "/api/v2/query": {
+                "post": {
+                    "operationId": "query",
+                    "summary": "Plausible's Stats API v2: metrics by dimensions, filtered and ordered.",
+                    "tags": ["Stats API v2"],
+                    "security": [{"bearer": []}],
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": _ref("Query")}},
+                    },
+                    "responses": {
+                        "200": _json_answer(_ref("QueryResult")),
+                        **STATS_ERRORS,
+                        "413": _error(f"The body is larger than {v2_params.MAX_BODY_BYTES} bytes."),
+                        "415": _error("The body is not sent as application/json."),
+                    },
+                }
+            },
+            "/api/docs/openapi.json": {
+                "get": {
+                    "operationId": "openapi",
+                    "summary": "This document.",
+                    "tags": ["Documentation"],
+                    "security": [],
+                    "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {}}}},
+                }
+            },
+        },
+    }
+
+
+@require_GET
+def openapi_json(request: HttpRequest) -> HttpResponse:
+    return JsonResponse(document())

@@ -1,0 +1,34 @@
+"""Stats API v2: ``POST /api/v2/query``, Plausible's one query endpoint, a thin view over
+``v2_params`` (body to Query) and ``v2_results`` (``run_query`` to Plausible's answer)."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+
+from analytics.errors import QueryError
+from analytics.periods import today_in
+from panel.goals.models import Goal
+from panel.stats_api import v2_params, v2_results
+from panel.stats_api.auth import ApiRequest, stats_api
+from panel.stats_api.views import _answer
+
+
+@stats_api("stats:read", method="POST")
+def query(request: ApiRequest) -> HttpResponse:
+    site = request.site
+
+    def build() -> dict[str, object]:
+        parsed = v2_params.parse(
+            request.query_body,
+            site_id=site.id,
+            tz=site.timezone,
+            today=today_in(site.timezone),
+            earliest=site.created_at.date(),
+            goals=Goal.objects.analytics_goals(site),
+        )
+        try:
+            return v2_results.answer(parsed, domain=site.domain)
+        except QueryError as exc:  # found while running (e.g. a pattern the engine cannot compile)
+            raise QueryError(f"#/{exc.field}", exc.message) from None
+
+    return _answer(build)
