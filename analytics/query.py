@@ -363,10 +363,10 @@ class Plan:
         names = [*self.visit_dims, *(leaf.dimension for n in self.visit_nodes for leaf in leaves(n))]
         return [*extra, *(DIMENSIONS[name].column for name in names)]
 
-    def live(self, *extra: str) -> str:
-        """The live sessions with the columns needed, narrowed by the visit filters."""
+    def live(self, *extra: str, span: str = "overlapping") -> str:
+        """The live sessions with the columns needed, narrowed by the visit filters (and ``span``)."""
         having = [self.node_sql(node, "") for node in self.visit_nodes]
-        return live_sql(self.session_columns(*extra), having)
+        return live_sql(self.session_columns(*extra), having, span=span)
 
     def events_in_range(
         self,
@@ -403,12 +403,12 @@ class Plan:
             + "), 0)"
         )
 
-    def events_from(self, *, joined: bool, extra: Sequence[str] = ()) -> str:
+    def events_from(self, *, joined: bool, extra: Sequence[str] = (), span: str = "overlapping") -> str:
         """``events AS e``, joined when asked to its session ``s`` (events outside one drop out)."""
         if not joined:
             return "events AS e"
         return (
-            f"events AS e INNER JOIN ({self.live(*extra)}) AS s"
+            f"events AS e INNER JOIN ({self.live(*extra, span=span)}) AS s"
             " ON e.site_id = s.site_id AND e.visitor_id = s.visitor_id"
         )
 
@@ -460,12 +460,42 @@ class Plan:
 
     def events_branch(self, sources: Sequence[str]) -> str:
         joined = bool(self.visit_dims or self.visit_nodes)
+        by_session = not (self.event_dims or self.event_nodes or self.query.time_dimension)
+        if joined and by_session and not self.wanted & {"p_revenue", "p_revenue_events"}:
+            return self.events_by_session(sources)
+        return self.events_joined(sources, joined=joined)
+
+    def events_joined(self, sources: Sequence[str], *, joined: bool = True) -> str:
+        """The events branch read event by event, each joined to its session when ``joined``."""
         select = self.select_dimensions(time="e.timestamp")
         counts = ["uniqExact(e.visitor_id)", "countIf(e.name = 'pageview')", "count()"]
         select += self.partials(EVENTS, [*counts, *self.revenue_values()], sources)
         where = self.events_in_range(joined=joined, engagement=False)
         source = self.events_from(joined=joined)
         return _select(select, source, where, self.group_by())
+
+    def events_by_session(self, sources: Sequence[str]) -> str:
+        """The events branch when only visit dimensions and filters apply, without joining every event
+        to its session: a session wholly inside the range holds its events' counts (all of its events
+        lie in the range, and it has at least one that is not engagement); only the sessions crossing
+        an edge of the range are joined to their events, which lie within a day of that edge."""
+        dims = self.select_dimensions(time="")
+        skip = self.skip_empty(self.query.dimensions)
+        counted = ["toUInt64(s.pageviews) AS pv", "toUInt64(s.events) AS ev"]
+        inside = _select(
+            [*dims, "s.visitor_id AS visitor", *counted],
+            f"({self.live('pageviews', 'events', span='inside')}) AS s",
+            skip,
+        )
+        near_edges = f"(e.timestamp < {_START} + INTERVAL 1 DAY OR e.timestamp >= {_END} - INTERVAL 1 DAY)"
+        edges = _select(
+            [*dims, "e.visitor_id AS visitor", "toUInt64(e.name = 'pageview') AS pv", "toUInt64(1) AS ev"],
+            self.events_from(joined=True, span="edges"),
+            [*self.events_in_range(joined=True, engagement=False), near_edges],
+        )
+        values = ["uniqExact(visitor)", "sum(pv)", "sum(ev)", "0", "0"]  # no revenue asked
+        select = [*self.aliases, *self.partials(EVENTS, values, sources)]
+        return _select(select, f"({inside} UNION ALL {edges})", tail=self.group_by())
 
     def base_branch(self, sources: Sequence[str]) -> str:
         """The group's visitors without the goal filters (group_conversion_rate's denominator)."""

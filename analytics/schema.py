@@ -19,7 +19,7 @@ EVENT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("name", "LowCardinality(String)"),
     ("visitor_id", "UInt64"),
     ("hostname", "LowCardinality(String)"),
-    ("pathname", "String"),
+    ("pathname", "LowCardinality(String)"),
     ("referrer", "String"),
     ("referrer_source", "LowCardinality(String)"),
     ("channel", "LowCardinality(String)"),

@@ -16,7 +16,7 @@ import time
 import traceback
 from collections.abc import Callable
 
-from bench import flush, http_ingest, ua_parse
+from bench import dashboard, flush, http_ingest, ua_parse
 from bench.common import BenchError, Figure, Figures, Settings, progress
 
 Benchmark = Callable[[Settings], Figures]
@@ -25,11 +25,13 @@ BENCHMARKS: list[Benchmark] = [
     http_ingest.ingest_vs_bare,
     flush.flusher_vs_insert,
     ua_parse.ua_parsing,
+    dashboard.dashboard_queries,
 ]
 LABELS: dict[str, str] = {
     **http_ingest.LABELS,
     **flush.LABELS,
     **ua_parse.LABELS,
+    **dashboard.LABELS,
     "quick": "a quick run (--quick)",
     "bench_s": "wall time of all benchmarks",
 }

@@ -1,0 +1,277 @@
+"""The dashboard's queries over 30 days at two sizes (1M and 10M events; 200k and 1M with --quick).
+
+Each size runs in a child process of its own on a fresh chDB directory (never ``var/``): it loads
+generated events (``bench.eventgen``) and builds their sessions with the product's own rebuild, then
+times every Stats API call the dashboard page makes, built from the page's query strings by
+``panel.stats_api.params`` into the real ``Query`` objects and run by ``analytics.run_query``:
+alone (one after another, p50 and p95 of each), and as a whole page, sequentially and four at a time.
+
+    python -m bench.dashboard 1000000 --reps 15   # one size: one JSON line of figures
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from analytics.query import Query
+from bench.common import BenchError, Figures, Settings, progress
+
+SITE_ID = 1
+TZ = "Europe/Berlin"
+LAST_DAY = dt.date(2026, 11, 20)  # "today" for the page; the events cover the 30 days up to it
+NOW = dt.datetime.combine(LAST_DAY, dt.time(23, 58), dt.UTC)  # realtime's "now"
+CONCURRENCY = 4  # requests the page has in flight at once
+
+FULL_SIZES = (1_000_000, 10_000_000)
+QUICK_SIZES = (200_000, 1_000_000)
+
+VISIT_METRICS = "visitors,visits,pageviews,views_per_visit,bounce_rate,visit_duration"
+BREAKDOWNS = (
+    "visit:channel",
+    "visit:source",
+    "visit:utm_medium",
+    "visit:utm_source",
+    "visit:utm_campaign",
+    "event:page",
+    "visit:entry_page",
+    "visit:exit_page",
+    "visit:country",
+    "visit:region",
+    "visit:city",
+    "visit:browser",
+    "visit:os",
+    "visit:screen",
+    "event:name",
+)
+
+LABELS = {
+    "load_eps": "events/s loaded at the largest size, sessions built included",
+    "peak_rss_mb": "peak resident memory of a size's process (load and queries)",
+    "dashboard_growth_ratio": "whole page p50, larger size / smaller size",
+    "dashboard_size_ratio": "events, larger size / smaller size",
+}
+
+
+def label(events: int) -> str:
+    """1000000 -> "1m", 200000 -> "200k"."""
+    if events % 1_000_000 == 0:
+        return f"{events // 1_000_000}m"
+    return f"{events // 1000}k"
+
+
+@dataclasses.dataclass(frozen=True)
+class Call:
+    """One request of the page: a name and what it runs."""
+
+    name: str
+    run: Callable[[], object]
+
+
+def page_calls() -> list[Call]:
+    """The Stats API calls the dashboard makes for 30 days, as the API views run them."""
+    from analytics import run_query
+    from analytics.realtime import current_visitors
+    from panel.stats_api import params
+
+    def query(qs: Mapping[str, str], kind: str = "aggregate") -> Query:
+        return params.parse_common(qs, site_id=SITE_ID, tz=TZ, today=LAST_DAY, kind=kind)
+
+    def aggregate() -> object:
+        qs = {"period": "30d", "metrics": VISIT_METRICS, "compare": "previous_period"}
+        current = query(qs)
+        previous = params.parse_compare(qs["compare"], current.date_range)
+        assert previous is not None
+        run_query(current, tag="bench:aggregate")
+        return run_query(dataclasses.replace(current, date_range=previous), tag="bench:aggregate:compare")
+
+    def timeseries(previous: bool) -> Callable[[], object]:
+        qs = {"period": "30d", "metrics": "visitors", "interval": "date"}
+        built = query(qs, "timeseries")
+        if previous:
+            built = dataclasses.replace(built, date_range=built.date_range.previous())
+        return lambda: run_query(built, tag="bench:timeseries")
+
+    def breakdown(prop: str) -> Callable[[], object]:
+        qs = {"period": "30d", "metrics": "visitors", "property": prop, "limit": "9"}
+        built = query(qs, "breakdown")
+        return lambda: run_query(built, tag="bench:breakdown")
+
+    return [
+        Call("aggregate", aggregate),
+        Call("timeseries", timeseries(previous=False)),
+        Call("timeseries_previous", timeseries(previous=True)),
+        *(Call(prop.replace(":", "_"), breakdown(prop)) for prop in BREAKDOWNS),
+        Call("realtime", lambda: current_visitors(SITE_ID, NOW)),
+    ]
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 1)
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The nearest-rank percentile (p50 is the median of an odd count)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))]
+
+
+def time_page(calls: list[Call], reps: int) -> Figures:
+    """Each call alone (p50, p95 over the sequential runs) and the whole page, sequential and concurrent."""
+    for call in calls:  # warm up: first reads load marks and caches
+        call.run()
+    alone: dict[str, list[float]] = {call.name: [] for call in calls}
+    sequential, concurrent, cpu = [], [], []
+    with ThreadPoolExecutor(CONCURRENCY) as pool:
+        for _ in range(reps):
+            page_started, cpu_started = time.perf_counter(), time.process_time()
+            for call in calls:
+                started = time.perf_counter()
+                call.run()
+                alone[call.name].append(time.perf_counter() - started)
+            sequential.append(time.perf_counter() - page_started)
+            cpu.append(time.process_time() - cpu_started)
+            started = time.perf_counter()
+            for future in [pool.submit(call.run) for call in calls]:
+                future.result()
+            concurrent.append(time.perf_counter() - started)
+    figures: Figures = {
+        "page_p50_ms": _ms(percentile(concurrent, 0.5)),
+        "page_p95_ms": _ms(percentile(concurrent, 0.95)),
+        "page_seq_p50_ms": _ms(percentile(sequential, 0.5)),
+        "page_seq_p95_ms": _ms(percentile(sequential, 0.95)),
+        # CPU the engine spent on one page (every thread): what the page costs, whatever else runs
+        "page_cpu_p50_ms": _ms(percentile(cpu, 0.5)),
+    }
+    for name, values in alone.items():
+        figures[f"q_{name}_p50_ms"] = _ms(percentile(values, 0.5))
+        figures[f"q_{name}_p95_ms"] = _ms(percentile(values, 0.95))
+    figures["page_sum_of_p50_ms"] = round(sum(statistics.median(v) for v in alone.values()) * 1000, 1)
+    return figures
+
+
+def load(events: int) -> Figures:
+    """Fill a fresh store: generated events, then their sessions through the product's rebuild."""
+    from analytics import client, sessions
+    from bench.eventgen import generate
+    from clickhouse.migrate import migrate
+
+    migrate()
+    started = time.perf_counter()
+    generate(events=events, site_id=SITE_ID, last_day=LAST_DAY)
+    inserted = time.perf_counter()
+    sessions.rebuild(SITE_ID)
+    done = time.perf_counter()
+    stored = int(client.execute("SELECT count() FROM events", tag="bench").rows[0][0])
+    if stored != events:
+        raise BenchError(f"asked for {events} events, the store holds {stored}")
+    _wait_for_merges()
+    size = client.execute(
+        "SELECT table, sum(bytes_on_disk) FROM system.parts WHERE active AND database = currentDatabase()"
+        " AND table IN ('events', 'sessions') GROUP BY table",
+        tag="bench",
+    ).rows
+    on_disk = {str(table): int(value) for table, value in size}
+    return {
+        "events": events,
+        "insert_s": round(inserted - started, 2),
+        "sessions_s": round(done - inserted, 2),
+        "load_s": round(done - started, 2),
+        "load_eps": round(events / (done - started)),
+        "size_mb": round(sum(on_disk.values()) / 1e6, 1),
+        "events_mb": round(on_disk.get("events", 0) / 1e6, 1),
+        "sessions_mb": round(on_disk.get("sessions", 0) / 1e6, 1),
+    }
+
+
+def _wait_for_merges(limit_s: float = 120.0) -> None:
+    """Let the engine finish the merges the load started, as a site's table would be at rest."""
+    from analytics import client
+
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        running = client.execute("SELECT count() FROM system.merges", tag="bench").rows[0][0]
+        if not running:
+            return
+        time.sleep(0.5)
+
+
+def measure_size(events: int, reps: int) -> Figures:
+    """Everything for one size, in this process (which owns the CLICKHOUSE_URL directory)."""
+    progress(f"dashboard: loading {events:,} events")
+    figures = load(events)
+    progress(
+        f"dashboard: loaded in {figures['load_s']} s (events {figures['insert_s']} s,"
+        f" sessions {figures['sessions_s']} s), {figures['size_mb']} MB; timing the page {reps} times"
+    )
+    figures.update(time_page(page_calls(), reps))
+    figures["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    return figures
+
+
+def _child(events: int, reps: int) -> Figures:
+    """Run one size in a fresh process and data directory; its figures."""
+    with tempfile.TemporaryDirectory(prefix="lantern-bench-dashboard-") as tmp:
+        env = {**os.environ, "CLICKHOUSE_URL": f"chdb://{Path(tmp) / 'clickhouse'}"}
+        command = [sys.executable, "-m", "bench.dashboard", str(events), "--reps", str(reps)]
+        done = subprocess.run(command, env=env, stdout=subprocess.PIPE, text=True, timeout=3600, check=False)
+    if done.returncode != 0:
+        raise BenchError(f"the {label(events)} dashboard run failed (exit {done.returncode})")
+    figures: Figures = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def dashboard_queries(settings: Settings) -> Figures:
+    """Both sizes, each in its own process; figures keyed by size (``dashboard_p50_ms_10m``, ...)."""
+    small, large = QUICK_SIZES if settings.quick else FULL_SIZES
+    reps = {small: 5, large: 5} if settings.quick else {small: 11, large: 5}
+    out: Figures = {}
+    by_size = {}
+    for events in (small, large):
+        figures = _child(events, reps[events])
+        by_size[events] = figures
+        tag = label(events)
+        out[f"dashboard_p50_ms_{tag}"] = figures["page_p50_ms"]
+        out[f"dashboard_p95_ms_{tag}"] = figures["page_p95_ms"]
+        out[f"dashboard_seq_p50_ms_{tag}"] = figures["page_seq_p50_ms"]
+        out[f"dashboard_seq_p95_ms_{tag}"] = figures["page_seq_p95_ms"]
+        out[f"dashboard_cpu_p50_ms_{tag}"] = figures["page_cpu_p50_ms"]
+        for key in ("load_s", "load_eps", "insert_s", "sessions_s", "size_mb", "peak_rss_mb"):
+            out[f"{key}_{tag}"] = figures[key]
+        for key, value in figures.items():
+            if key.startswith("q_"):
+                out[f"{key}_{tag}"] = value
+    out["load_eps"] = by_size[large]["load_eps"]
+    out["peak_rss_mb"] = max(float(f["peak_rss_mb"]) for f in by_size.values())
+    out["dashboard_growth_ratio"] = round(
+        float(by_size[large]["page_p50_ms"]) / float(by_size[small]["page_p50_ms"]), 2
+    )
+    out["dashboard_size_ratio"] = round(large / small, 1)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.dashboard", description=__doc__.splitlines()[0])
+    parser.add_argument("events", type=int, help="how many events to load")
+    parser.add_argument("--reps", type=int, default=15, help="page runs timed in each mode")
+    args = parser.parse_args(argv)
+    if args.events < 1000 or args.reps < 1:
+        parser.error("events must be at least 1000 and reps at least 1")
+    print(json.dumps(measure_size(args.events, args.reps)), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
