@@ -4,6 +4,7 @@
 ./dev test             PostgreSQL + Redis + Chromium as needed, then ruff, mypy and the whole suite
 ./dev bench [--quick]  benchmarks; the last line is one JSON object of figures
 ./dev manage CMD ...   Django management commands (createsite, createapikey, migrate, ...)
+./dev worker [--beat]  server mode: a Celery worker for the scheduled jobs (./dev beat: the scheduler)
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from invoke.tasks import task
 ROOT = Path(__file__).resolve().parent
 PY = str(ROOT / ".venv" / "bin" / "python")
 TRACKER = ROOT / "tracker-js"
+DASHBOARD = ROOT / "dashboard-js"
+DASHBOARD_DIST = ROOT / "panel" / "static" / "lantern" / "dist"
 SHARED = ROOT.parent / "shared"
 
 
@@ -73,6 +76,25 @@ def tracker(c: Context) -> None:
         c.run("node build.mjs")
 
 
+def _newest_mtime(paths: list[Path]) -> float:
+    return max((p.stat().st_mtime for p in paths if p.is_file()), default=0.0)
+
+
+@task
+def dashboard(c: Context) -> None:
+    """Bundle dashboard-js (uPlot, the world map) into panel/static/lantern/dist when its sources changed."""
+    if not shutil.which("node"):
+        _apt_install(c, ["nodejs", "npm"])
+    with c.cd(str(DASHBOARD)):
+        if not (DASHBOARD / "node_modules" / "esbuild").exists():
+            c.run("npm ci --no-audit --no-fund --loglevel=error", hide="out")
+        sources = [*(DASHBOARD / "src").rglob("*"), DASHBOARD / "build.mjs", DASHBOARD / "package-lock.json"]
+        built = [DASHBOARD_DIST / "dashboard.js", DASHBOARD_DIST / "dashboard.css"]
+        if all(p.exists() for p in built) and _newest_mtime(sources) < min(p.stat().st_mtime for p in built):
+            return
+        c.run("node build.mjs")
+
+
 @task
 def migrate(c: Context) -> None:
     """Apply the Django (accounts) and ClickHouse (events) migrations."""
@@ -81,7 +103,7 @@ def migrate(c: Context) -> None:
     c.run(f"{PY} -m clickhouse.migrate", env=env)
 
 
-@task(pre=[tracker, migrate])
+@task(pre=[tracker, dashboard, migrate])
 def serve(c: Context) -> None:
     """Run Lantern at http://127.0.0.1:$PORT: SQLite, chDB, in-process buffer and jobs, no servers needed."""
     env = embedded_env()
@@ -107,6 +129,29 @@ def flusher(c: Context) -> None:
     os.execvpe(PY, [PY, "-m", "ingest.flusher"], {**os.environ, **embedded_env()})
 
 
+@task(help={"beat": "also run the scheduler in this worker (run exactly one beat per installation)"})
+def worker(c: Context, beat: bool = False) -> None:
+    """Server mode: a Celery worker on REDIS_URL for reports, alerts, retention and exports."""
+    if not os.environ.get("REDIS_URL"):
+        sys.exit("dev worker: set REDIS_URL (embedded mode runs these jobs inside ./dev serve)")
+    args = [PY, "-m", "celery", "-A", "panel.celery", "worker", "--loglevel", "INFO"]
+    os.execvpe(
+        PY,
+        [*args, *(["--beat", "--schedule", str(_data_dir() / "celerybeat-schedule")] if beat else [])],
+        {**os.environ, **embedded_env()},
+    )
+
+
+@task(name="beat")
+def beat_(c: Context) -> None:
+    """Server mode: Celery beat alone, sending the periodic jobs to the workers (one per installation)."""
+    if not os.environ.get("REDIS_URL"):
+        sys.exit("dev beat: set REDIS_URL (embedded mode runs these jobs inside ./dev serve)")
+    schedule = str(_data_dir() / "celerybeat-schedule")
+    args = [PY, "-m", "celery", "-A", "panel.celery", "beat", "--loglevel", "INFO", "--schedule", schedule]
+    os.execvpe(PY, args, {**os.environ, **embedded_env()})
+
+
 @task
 def lint(c: Context) -> None:
     """ruff and mypy over the whole tree."""
@@ -129,6 +174,7 @@ def test(c: Context, k: str = "", fast: bool = False, skip_lint: bool = False) -
 
     _apt_install(c, services.missing_packages())
     tracker(c)
+    dashboard(c)
     if not skip_lint:
         lint(c)
     with tempfile.TemporaryDirectory(prefix="lantern-test-") as tmp:

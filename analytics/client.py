@@ -106,9 +106,11 @@ def execute(
     return Result(tuple(result.column_names), [tuple(row) for row in result.result_rows])
 
 
-def command(sql: str, parameters: Mapping[str, Any] | None = None) -> Any:
+def command(
+    sql: str, parameters: Mapping[str, Any] | None = None, *, settings: Mapping[str, Any] | None = None
+) -> Any:
     """Run DDL or another statement that returns no rows (migrations, deletions)."""
-    return get_client().command(sql, parameters=dict(parameters or {}))
+    return get_client().command(sql, parameters=dict(parameters or {}), settings=dict(settings or {}))
 
 
 def insert_json_lines(table: str, lines: Sequence[bytes], *, token: str) -> None:

@@ -4,6 +4,8 @@ Embedded mode (chDB) runs exactly one worker process, which owns the event store
 flusher as a thread; server mode runs ``WEB_CONCURRENCY`` workers and a separate flusher, and each
 worker runs a replayer thread that moves its fallback spool (events taken while Redis was out) into
 Redis. Workers start their threads after fork; a killed worker's spool is adopted by a live one.
+Embedded mode's one worker also runs the periodic jobs (reports, alerts, retention) in a scheduler
+thread (``panel.scheduler``); server mode runs them in Celery (``./dev worker``).
 """
 
 import os
@@ -12,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from analytics.config import env_int, is_embedded_clickhouse
+from analytics.config import env_int, is_embedded_clickhouse, redis_url
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{env_int('PORT', 8000, minimum=1)}"
 worker_class = "gthread"
@@ -30,9 +32,15 @@ def post_worker_init(worker: object) -> None:
     from ingest.runtime import start_workers
 
     start_workers()
+    if not redis_url():
+        from panel import scheduler
+
+        scheduler.start()
 
 
 def worker_exit(server: object, worker: object) -> None:
     from ingest.runtime import stop_workers
+    from panel import scheduler
 
+    scheduler.stop()
     stop_workers()

@@ -47,6 +47,8 @@ try:
     DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Lantern <lantern@localhost>")
     EMAIL_FILE_PATH = str(data_dir() / "mail")
     TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
+    # Traffic alert webhooks must be https to a public address; 1 allows http and local hosts (tests).
+    ALERT_WEBHOOKS_ALLOW_LOCAL = env_bool("ALERT_WEBHOOKS_ALLOW_LOCAL", False)
 except ConfigError as exc:
     raise ImproperlyConfigured(str(exc)) from exc
 
@@ -73,6 +75,7 @@ INSTALLED_APPS = [
     "panel.apikeys",
     "panel.dashboard",
     "panel.stats_api",
+    "panel.reports",
     "panel.goals",
 ]
 

@@ -12,7 +12,10 @@ from panel.accounts import security_views as security
 from panel.accounts import views as accounts
 from panel.apikeys import views as apikeys
 from panel.dashboard import views as dashboard
+from panel.reports import views as reports
 from panel.sites import views as sites
+from panel.sites_api import goals as sites_api_goals
+from panel.sites_api import views as sites_api
 from panel.stats_api import openapi, v2_views
 from panel.stats_api import views as stats
 
@@ -57,6 +60,11 @@ urlpatterns = [
     path("invitations/<str:token>/", invitations.invitation, name="invitation"),
     path("sites/", sites.site_list, name="sites"),
     path("sites/new/", sites.site_new, name="site-new"),
+    path("reports/unsubscribe/<str:token>/", reports.unsubscribe, name="report-unsubscribe"),
+    path("api/v1/sites", sites_api.sites, name="api-sites"),
+    path("api/v1/sites/goals", sites_api_goals.goals, name="api-site-goals"),
+    path("api/v1/sites/goals/<int:goal_id>", sites_api_goals.goal, name="api-site-goal"),
+    path("api/v1/sites/<str:domain>", sites_api.site, name="api-site"),
     path("api/v1/stats/realtime/visitors", stats.realtime_visitors, name="api-realtime-visitors"),
     path("api/v1/stats/aggregate", stats.aggregate, name="api-aggregate"),
     path("api/v1/stats/timeseries", stats.timeseries, name="api-timeseries"),
@@ -64,6 +72,10 @@ urlpatterns = [
     path("api/v1/stats/funnel", stats.funnel, name="api-funnel"),
     path("api/v2/query", v2_views.query, name="api-v2-query"),
     path("api/docs/openapi.json", openapi.openapi_json, name="api-openapi"),
+    path("dashboard-data/dropped", dashboard.dropped, name="dashboard-dropped"),
+    path("dashboard-data/prop-keys", dashboard.prop_keys, name="dashboard-prop-keys"),
+    path("dashboard-data/funnels", dashboard.funnels, name="dashboard-funnels"),
     path("<str:domain>/snippet/", sites.site_snippet, name="site-snippet"),
+    path("<str:domain>/notifications/", reports.notifications, name="site-notifications"),
     path("<str:domain>/", dashboard.dashboard, name="dashboard"),
 ]

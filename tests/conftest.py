@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import os
 import uuid
 from collections.abc import Iterator
@@ -60,6 +61,16 @@ def make_event(site_id: int, **fields: Any) -> Event:
 
 def seed(events: list[Event]) -> None:
     client.insert_json_lines("events", [event.to_json() for event in events], token=f"test:{uuid.uuid4()}")
+
+
+def seed_dropped(rows: list[tuple[int, dt.date, str, int]]) -> None:
+    """Replace ``dropped_events`` with ``(site_id, UTC day, reason, count)`` rows."""
+    client.command("TRUNCATE TABLE dropped_events")
+    lines = [
+        json.dumps({"site_id": site, "day": day.isoformat(), "reason": reason, "count": count}).encode()
+        for site, day, reason, count in rows
+    ]
+    client.insert_json_lines("dropped_events", lines, token=f"test:{uuid.uuid4()}")
 
 
 @dataclasses.dataclass

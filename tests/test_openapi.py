@@ -4,6 +4,7 @@ registries, documenting every ``/api/`` route, and describing what the v2 endpoi
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import jsonschema
@@ -30,7 +31,8 @@ def routes(patterns: list[URLPattern | URLResolver], prefix: str = "") -> list[s
         if isinstance(pattern, URLResolver):
             out += routes(pattern.url_patterns, prefix + str(pattern.pattern))
         else:
-            out.append("/" + prefix + str(pattern.pattern))
+            # Django's <converter:name> is OpenAPI's {name}
+            out.append("/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", prefix + str(pattern.pattern)))
     return out
 
 

@@ -18,6 +18,7 @@ import dataclasses
 import json
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from django.apps import apps
@@ -51,6 +52,12 @@ def _shared_link(victim: Victim) -> object:
     return shared_link.objects.create_for(victim.owner.site, name="Victim link").pk
 
 
+def _goal(victim: Victim) -> object:
+    """A goal of the victim's site (panel.goals' model, looked up by name)."""
+    goal = apps.get_model("goals", "Goal")
+    return goal.objects.create(site=victim.owner.site, event_name="Signup", display_name="Signup").pk
+
+
 # How to point each URL argument at the victim's objects.
 FILL: dict[str, Callable[[Victim], object]] = {
     "domain": lambda v: v.owner.site.domain,
@@ -71,8 +78,14 @@ class Ask:
     params: Callable[[Victim], dict[str, Any]]
     method: str = "get"
     as_json: bool = False  # the parameters are a JSON body
+    path: Callable[[Victim], dict[str, Any]] | None = None  # arguments of the URL itself
+
+    def url(self, name: str, victim: Victim) -> str:
+        return reverse(name, kwargs=self.path(victim) if self.path else None)
 
     def send(self, client: Client, url: str, victim: Victim, **headers: str) -> Any:
+        if self.method not in ("get", "post"):  # DELETE and PUT: the parameters in the query string
+            return getattr(client, self.method)(f"{url}?{urlencode(self.params(victim))}", **headers)
         if self.as_json:
             body = json.dumps(self.params(victim))
             return getattr(client, self.method)(url, body, content_type="application/json", **headers)
@@ -92,6 +105,9 @@ BY_QUERY: dict[str, Ask] = {
     "api-v2-query": Ask(_site(metrics=["visitors"], date_range="7d"), method="post", as_json=True),
     "dashboard-dropped": Ask(_site()),
     "dashboard-prop-keys": Ask(_site()),
+    "dashboard-funnels": Ask(_site()),
+    "api-site-goals": Ask(_site()),
+    "api-site-goal": Ask(_site(), method="delete", path=lambda v: {"goal_id": _goal(v)}),
 }
 
 # URLs that list what the caller may see: the victim's site must not be among an outsider's.
@@ -214,9 +230,9 @@ def _url(name: str, victim: Victim) -> str:
     return reverse(name, kwargs={arg: FILL[arg](victim) for arg in all_urls()[name]})
 
 
-def _same_for_everyone(owner: Client, url: str, method: str) -> set[int]:
+def _same_for_everyone(owner: Client, url: str, method: str, **headers: str) -> set[int]:
     """405 may answer an outsider where it answers the owner too: it depends on the method, not the tenant."""
-    return {405} if getattr(owner, method)(url).status_code == 405 else set()
+    return {405} if getattr(owner, method)(url, **headers).status_code == 405 else set()
 
 
 @pytest.mark.parametrize("name", by_path())
@@ -244,7 +260,13 @@ def test_another_organisations_api_key_gets_nothing(
     for key in (outsider.key, double_agent_key):
         for method in ("get", "post"):
             response = getattr(Client(), method)(url, HTTP_AUTHORIZATION=f"Bearer {key}")
-            allowed = {404} | _same_for_everyone(owner, url, method)
+            # the owner asks as the outsider does: by session for pages, by key for the API
+            same = (
+                _same_for_everyone(Client(), url, method, HTTP_AUTHORIZATION=f"Bearer {victim.owner.key}")
+                if url.startswith("/api/")
+                else _same_for_everyone(owner, url, method)
+            )
+            allowed = {404} | same
             _assert_refused(response, allowed, login_redirect=not url.startswith("/api/"))
 
 
@@ -252,10 +274,11 @@ def test_another_organisations_api_key_gets_nothing(
 def test_api_urls_refuse_another_organisation(
     name: str, victim: Victim, outsider: Persona, double_agent_key: str, clickhouse: None
 ) -> None:
-    url, ask = reverse(name), BY_QUERY[name]
+    ask = BY_QUERY[name]
+    url = ask.url(name, victim)
     for key in (outsider.key, double_agent_key):
         _assert_refused(ask.send(Client(), url, victim, HTTP_AUTHORIZATION=f"Bearer {key}"), {404})
-    _assert_refused(ask.send(logged_in(outsider.user), url, victim), {404})
+    _assert_refused(ask.send(logged_in(outsider.user), url, victim), {404, 401})  # 401: key-only APIs
     by_key = ask.send(Client(), url, victim, HTTP_AUTHORIZATION=f"Bearer {victim.owner.key}")
     by_session = ask.send(logged_in(victim.owner.user), url, victim)
     assert {by_key.status_code, by_session.status_code} != {404}, "the owner should reach it"

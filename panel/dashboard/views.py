@@ -1,13 +1,29 @@
-"""The dashboard page shell: the data is fetched by ``static/lantern/dashboard.js`` from the Stats API."""
+"""The dashboard page shell (the data is fetched by the bundled ``lantern/dist/dashboard.js`` from the
+Stats API) and the small JSON endpoints only the dashboard needs, for the site in ``site_id`` and the
+Stats API's ``period``/``date``: what ingest filtered out per day, the custom property keys in use and
+the site's funnels.
+Their access is the Stats API's (the session, or a shared link's ``auth``), never an API key."""
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from analytics.dropped import dropped_events
+from analytics.errors import QueryError
+from analytics.periods import DateRange, today_in
+from analytics.prop_keys import top_prop_keys
 from panel.accounts.models import User
+from panel.goals.models import Funnel
 from panel.sites.models import Site
+from panel.stats_api import params
+from panel.stats_api.auth import ApiRequest, error, stats_api
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -19,3 +35,49 @@ def dashboard(request: HttpRequest, domain: str) -> HttpResponse:
     assert isinstance(request.user, User)
     site = get_object_or_404(Site.objects.for_user(request.user), domain=domain)
     return render(request, "dashboard/dashboard.html", {"site": site})
+
+
+def _for_dashboard(
+    answer: Callable[[Site, DateRange], Any],
+) -> Callable[[HttpRequest], HttpResponse]:
+    """A GET endpoint answering ``{"results": answer(site, date range)}``; 4xx naming the parameter."""
+
+    @stats_api("stats:read")
+    @functools.wraps(answer)
+    def view(request: ApiRequest) -> HttpResponse:
+        if request.api_key is not None:
+            return error(403, "this endpoint serves the dashboard, not API keys")
+        site = request.site
+        try:
+            query = params.parse_common(
+                request.GET.dict(),
+                site_id=site.id,
+                tz=site.timezone,
+                today=today_in(site.timezone),
+                earliest=site.created_at.date(),
+            )
+        except QueryError as exc:
+            return error(400, f"{exc.field}: {exc.message}")
+        return JsonResponse({"results": answer(site, query.date_range)})
+
+    return view
+
+
+@_for_dashboard
+def dropped(site: Site, date_range: DateRange) -> list[dict[str, Any]]:
+    """``GET /dashboard-data/dropped``: events ingest filtered out, per UTC day and reason."""
+    days = dropped_events(site.id, date_range.first, date_range.last)
+    return [dataclasses.asdict(day) for day in days]
+
+
+@_for_dashboard
+def prop_keys(site: Site, date_range: DateRange) -> list[str]:
+    """``GET /dashboard-data/prop-keys``: the custom property keys used in the period, most used first."""
+    return top_prop_keys(site.id, date_range)
+
+
+@_for_dashboard
+def funnels(site: Site, date_range: DateRange) -> list[dict[str, Any]]:
+    """``GET /dashboard-data/funnels``: the site's funnels by name, each with the id the Stats API's
+    ``/funnel`` takes (the period is not needed: a funnel is defined for every period)."""
+    return [{"id": funnel.pk, "name": funnel.name} for funnel in Funnel.objects.for_site(site)]

@@ -50,7 +50,8 @@ def _over_limit(request: HttpRequest, key: ApiKey) -> bool:
     )
 
 
-def _principal(request: HttpRequest, scope: str) -> tuple[User | None, ApiKey | None, JsonResponse | None]:
+def principal(request: HttpRequest, scope: str) -> tuple[User | None, ApiKey | None, JsonResponse | None]:
+    """The user (and key) behind the request, or the error to answer; a key counts against its rate."""
     header = request.headers.get("Authorization", "")
     if header:
         raw = bearer(header)
@@ -111,7 +112,7 @@ def stats_api(
         def wrapper(request: HttpRequest) -> HttpResponse:
             if request.method != method:
                 return error(405, f"use {method}")
-            user, key, failure = _principal(request, scope)
+            user, key, failure = principal(request, scope)
             if failure is not None or user is None:
                 return failure or error(401, "not authenticated")
             if method != "GET" and key is None and _csrf_refused(request):

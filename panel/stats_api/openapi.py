@@ -19,6 +19,7 @@ from analytics.dimensions import GOAL
 from analytics.periods import PERIODS
 from analytics.query import DIMENSIONS, MAX_LIMIT, METRICS, OPERATORS, TIME_DIMENSIONS
 from ingest import request as events
+from panel.sites_api import openapi as sites_api
 from panel.stats_api import params, v2_params
 
 Schema = dict[str, Any]
@@ -333,10 +334,11 @@ def document() -> dict[str, Any]:
                 "bearer": {
                     "type": "http",
                     "scheme": "bearer",
-                    "description": "An API key: stats:read (Stats API), events:write (naming the visitor).",
+                    "description": "An API key: stats:read (Stats API), events:write (naming the visitor),"
+                    " sites:write (Sites API).",
                 }
             },
-            "schemas": _schemas(),
+            "schemas": {**_schemas(), **sites_api.schemas()},
         },
         "paths": {
             "/api/event": {
@@ -421,6 +423,7 @@ def document() -> dict[str, Any]:
                     },
                 }
             },
+            **sites_api.paths(),
             "/api/docs/openapi.json": {
                 "get": {
                     "operationId": "openapi",

@@ -1,0 +1,583 @@
+// Lantern's dashboard: reads the Stats API (the same one API users call) with the session and draws the
+// page. The URL holds the whole state (state.js); every widget reloads from it. Tracked data is only
+// ever written with textContent. When every widget has rendered, #dashboard gets data-ready="true"
+// (tests and the page-render benchmark wait for it).
+
+import { ApiError, get, useSharedLink } from "./api.js";
+import { MainChart } from "./chart.js";
+import { buckets, intervalsFor, isDay, lastMinutes, nowIn, previousRange, rangeOf } from "./dates.js";
+import { el, fill } from "./dom.js";
+import { exact, metricValue, shortDate } from "./format.js";
+import { worldMap } from "./map.js";
+import { PRESETS, periodLabel, presetForKey } from "./periods.js";
+import { formatFilters, formatState, parseState, TABS, withFilter, withoutFilter } from "./state.js";
+import { DIMENSIONS, DROP_REASONS, LISTS, LOWER_IS_BETTER, TOP_STATS, dimensionLabel, valueLabel } from "./widgets.js";
+
+const STATS = "/api/v1/stats/";
+const LIST_ROWS = 9;
+const REFRESH_MS = 30_000;
+const REALTIME_LABELS = { visitors: "Visitors (30 min)", pageviews: "Pageviews (30 min)" };
+const OPERATOR_WORDS = { is: "is", is_not: "is not", contains: "contains", contains_not: "does not contain" };
+
+const root = document.getElementById("dashboard");
+if (root) start(root);
+
+function start(root) {
+  const site = root.dataset.site;
+  const tz = root.dataset.timezone;
+  const created = root.dataset.created;
+  useSharedLink(root.dataset.auth);
+  const chart = new MainChart(root.querySelector("#chart"));
+  const pending = new Set();
+  const generations = {};
+  const controllers = {};
+  let state = parseState(location.search);
+
+  const today = () => nowIn(tz).day;
+  const range = () => rangeOf(state.period, state.date, today(), created);
+  const realtime = () => state.period === "realtime";
+
+  // -- the query every widget shares --------------------------------------------------------------
+
+  function periodParams(s = state) {
+    if (s.period === "realtime") return { period: "realtime" };
+    return { period: s.period, date: s.date };
+  }
+
+  function common(s = state) {
+    return { site_id: site, ...periodParams(s), filters: formatFilters(s.filters) };
+  }
+
+  // -- navigation: every change goes through the URL ----------------------------------------------
+
+  function navigate(next, { replace = false, only = null } = {}) {
+    state = next;
+    const url = location.pathname + formatState(state);
+    if (url !== location.pathname + location.search) history[replace ? "replaceState" : "pushState"](null, "", url);
+    render(only);
+  }
+
+  window.addEventListener("popstate", () => {
+    state = parseState(location.search);
+    render();
+  });
+
+  // -- widgets: each loads, then renders only if no newer load of it started ------------------------
+
+  const widgets = {
+    top: loadTopStats,
+    chart: loadChart,
+    sources: (ctx) => loadList("sources", ctx),
+    pages: (ctx) => loadList("pages", ctx),
+    locations: (ctx) => loadList("locations", ctx),
+    devices: (ctx) => loadList("devices", ctx),
+    goals: loadGoals,
+    props: loadProps,
+    funnels: loadFunnels,
+    dropped: loadDropped,
+    current: loadCurrent,
+  };
+  for (const name of Object.keys(widgets)) {
+    if (name !== "current" && !root.querySelector(`[data-widget="${name}"]`)) delete widgets[name];
+  }
+
+  function render(only = null, { quiet = false } = {}) {
+    renderControls();
+    const names = only || Object.keys(widgets);
+    for (const name of names) run(name, quiet);
+  }
+
+  async function run(name, quiet) {
+    const gen = (generations[name] || 0) + 1;
+    generations[name] = gen;
+    if (controllers[name]) controllers[name].abort();
+    const controller = new AbortController();
+    controllers[name] = controller;
+    const card = root.querySelector(`[data-widget="${name}"]`);
+    pending.add(name);
+    root.removeAttribute("data-ready");
+    if (card && !quiet) card.classList.add("loading");
+    const ctx = { signal: controller.signal, current: () => generations[name] === gen };
+    let failure = null;
+    try {
+      await widgets[name](ctx);
+    } catch (err) {
+      if (err.name === "AbortError") return;
+      failure = err instanceof ApiError ? err.message : "Something went wrong drawing this part: " + err.message;
+    }
+    if (!ctx.current()) return;
+    if (card) {
+      card.classList.remove("loading");
+      const message = card.querySelector(".widget-error");
+      if (message) {
+        message.textContent = failure ? "Could not load: " + failure : "";
+        message.hidden = !failure;
+      }
+    }
+    pending.delete(name);
+    if (!pending.size && root.dataset.ready !== "true") {
+      root.dataset.ready = "true";
+      performance.mark("lantern:ready"); // bench/dashboard_render.py reads the first one
+    }
+  }
+
+  // -- top stats and current visitors ---------------------------------------------------------------
+
+  async function loadTopStats(ctx) {
+    const compare = state.compare && !realtime();
+    const metrics = realtime() ? ["visitors", "pageviews"] : TOP_STATS.map(([m]) => m);
+    const data = await get(STATS + "aggregate", {
+      ...common(),
+      metrics: metrics.join(","),
+      compare: compare ? "previous_period" : "",
+    }, ctx.signal);
+    if (!ctx.current()) return;
+    for (const [metric, label] of TOP_STATS) {
+      const button = root.querySelector(`.stat[data-metric="${metric}"]`);
+      const result = data.results[metric];
+      button.hidden = !result;
+      if (!result) continue;
+      button.querySelector(".label").textContent = realtime() ? REALTIME_LABELS[metric] : label;
+      const value = button.querySelector(".value");
+      value.textContent = metricValue(metric, result.value);
+      value.title = metric === "visit_duration" || metric === "bounce_rate" || metric === "views_per_visit"
+        ? value.textContent : exact(result.value);
+      button.dataset.value = String(result.value);
+      const change = button.querySelector(".change");
+      const delta = compare ? result.change : undefined;
+      change.hidden = delta === undefined || delta === null;
+      if (!change.hidden) {
+        const good = LOWER_IS_BETTER.has(metric) ? delta < 0 : delta > 0;
+        change.className = "change " + (delta === 0 ? "flat" : good ? "up" : "down");
+        change.textContent = (delta > 0 ? "↑ " : delta < 0 ? "↓ " : "") + Math.abs(delta) + (metric === "bounce_rate" ? " pts" : "%");
+        change.title = "Against the previous period";
+        button.dataset.change = String(delta);
+      }
+    }
+  }
+
+  async function loadCurrent(ctx) {
+    const count = await get(STATS + "realtime/visitors", { site_id: site }, ctx.signal);
+    if (!ctx.current()) return;
+    const node = root.querySelector("#current-count");
+    node.textContent = exact(count);
+    node.closest(".current").dataset.count = String(count);
+    root.querySelector("#current-label").textContent = count === 1 ? " current visitor" : " current visitors";
+  }
+
+  // -- the main chart -----------------------------------------------------------------------------
+
+  function chartInterval() {
+    const allowed = intervalsFor(state.period, range());
+    return allowed.includes(state.interval) ? state.interval : allowed[0];
+  }
+
+  function fillBuckets(labels, results, metric, last) {
+    const byLabel = new Map(results.map((row) => [row.date, row[metric]]));
+    return labels.map((label) => (label > last ? null : byLabel.get(label) ?? 0));
+  }
+
+  async function loadChart(ctx) {
+    const metric = state.metric;
+    const interval = chartInterval();
+    const now = nowIn(tz);
+    const current = realtime() ? lastMinutes(now, 30) : buckets(range(), interval);
+    const lastLabel = interval === "hour" ? `${now.day} ${now.time.slice(0, 2)}:00:00` : interval === "minute" ? "~" : now.day;
+    const params = { ...common(), metrics: metric, interval };
+    const compare = state.compare && !realtime();
+    const before = compare ? previousRange(range()) : null;
+    const [data, previous] = await Promise.all([
+      get(STATS + "timeseries", params, ctx.signal),
+      before
+        ? get(STATS + "timeseries", { ...params, period: "custom", date: before.first + "," + before.last }, ctx.signal)
+        : null,
+    ]);
+    if (!ctx.current()) return;
+    const values = fillBuckets(current, data.results, metric, lastLabel);
+    let prev = null;
+    if (previous) {
+      const labels = buckets(before, interval).slice(0, current.length);
+      prev = { labels, values: fillBuckets(labels, previous.results, metric, "~") };
+    }
+    const name = (TOP_STATS.find(([m]) => m === metric) || [metric, metric])[1];
+    chart.draw({ labels: current, values, previous: prev, metric, interval, name });
+    const node = root.querySelector("#chart");
+    node.dataset.points = String(current.length);
+    node.dataset.total = String(values.reduce((sum, v) => sum + (v || 0), 0));
+    node.dataset.previousTotal = prev ? String(prev.values.reduce((sum, v) => sum + (v || 0), 0)) : "";
+    node.dataset.metric = metric;
+    node.dataset.interval = interval;
+  }
+
+  // -- the list cards -------------------------------------------------------------------------------
+
+  function drilled(tab) {
+    if (!tab.drill) return null;
+    const own = state.filters.find((f) => f.dimension === tab.property && f.op === "is" && f.values.length === 1);
+    return own ? own.values[0] : null;
+  }
+
+  async function loadList(widget, ctx) {
+    const tab = LISTS[widget].tabs[state.tabs[widget]];
+    const parent = drilled(tab);
+    const property = parent === null ? tab.property : tab.drill;
+    const data = await get(STATS + "breakdown", {
+      ...common(),
+      property,
+      metrics: "visitors",
+      limit: String(tab.map ? 250 : LIST_ROWS),
+    }, ctx.signal);
+    if (!ctx.current()) return;
+    const key = property.split(":").pop();
+    const rows = data.results.map((row) => ({ value: String(row[key] ?? ""), visitors: row.visitors }));
+    const body = root.querySelector(`#widget-${widget} .widget-body`);
+    if (tab.map) {
+      const counts = Object.fromEntries(rows.map((r) => [r.value, r.visitors]));
+      const pick = (code) => navigate(withFilter(state, { op: "is", dimension: "visit:country", values: [code] }));
+      fill(body, [worldMap(counts, pick), listOf(widget, rows.slice(0, 5), property, "Country")]);
+      return;
+    }
+    const column = parent === null ? tab.column : `${tab.column} version`;
+    fill(body, [listOf(widget, rows, property, column, { parent })]);
+  }
+
+  /**
+   * A list card's table: one row per value (a bar by visitors, then each metric), a click filters by it.
+   * rows = [{value, visitors, ...metrics}]; columns = [[metric, heading], ...] after the name.
+   */
+  function listOf(widget, rows, property, column, { parent = null, columns = [["visitors", "Visitors"]], empty = "No data for this period" } = {}) {
+    const head = el("div", { class: "list-head" }, [
+      el("span", { class: "name", text: column }),
+      ...columns.map(([, heading]) => el("span", { class: "count", text: heading })),
+    ]);
+    const list = el("ol", { class: "list", attrs: { id: `list-${widget}` } });
+    const max = Math.max(1, ...rows.map((r) => r.visitors));
+    if (!rows.length) list.appendChild(el("li", { class: "empty", text: empty }));
+    for (const row of rows) {
+      const label = parent === null ? valueLabel(property, row.value) : `${parent} ${row.value || "(unknown)"}`;
+      const clickable = row.value !== "";
+      const pick = () => navigate(withFilter(state, { op: "is", dimension: property, values: [row.value] }));
+      const bar = el("span", { class: "bar" });
+      bar.style.width = (row.visitors / max) * 100 + "%";
+      const cells = columns.map(([metric]) =>
+        el("span", { class: "count", text: metricValue(metric, row[metric]), attrs: { title: metric === "conversion_rate" ? null : exact(row[metric]) } }));
+      const item = el("li", {
+        class: clickable ? "row clickable" : "row",
+        attrs: { tabindex: clickable ? "0" : null, role: clickable ? "button" : null, title: clickable ? `Filter by ${label}` : null, "data-value": row.value },
+        on: clickable ? { click: pick, keydown: (e) => (e.key === "Enter" || e.key === " ") && (e.preventDefault(), pick()) } : {},
+      }, [bar, el("span", { class: "name", text: label }), ...cells]);
+      list.appendChild(item);
+    }
+    return el("div", { class: columns.length > 1 ? "wide-list" : "" }, [head, list]);
+  }
+
+  // -- goals, custom properties and funnels ------------------------------------------------------------
+
+  async function loadGoals(ctx) {
+    const data = await get(STATS + "breakdown", {
+      ...common(),
+      property: "event:goal",
+      metrics: "visitors,events,conversion_rate",
+      limit: String(LIST_ROWS),
+    }, ctx.signal);
+    if (!ctx.current()) return;
+    const rows = data.results.map((row) => ({ ...row, value: String(row.goal ?? "") }));
+    const columns = [["visitors", "Uniques"], ["events", "Total"], ["conversion_rate", "CR"]];
+    const empty = "No conversions in this period (goals are set in the site's settings)";
+    fill(root.querySelector("#widget-goals .widget-body"), [listOf("goals", rows, "event:goal", "Goal", { columns, empty })]);
+  }
+
+  async function loadProps(ctx) {
+    const keys = (await get("/dashboard-data/prop-keys", { site_id: site, ...periodParams() }, ctx.signal)).results;
+    if (!ctx.current()) return;
+    const key = keys.includes(state.tabs.props) ? state.tabs.props : keys[0];
+    fill(root.querySelector("#widget-props .tabs"), keys.slice(0, 8).map((name) =>
+      el("button", {
+        class: name === key ? "active" : "",
+        text: name,
+        attrs: { type: "button", role: "tab", "data-tab": name, "aria-selected": String(name === key) },
+        on: { click: () => navigate({ ...state, tabs: { ...state.tabs, props: name } }, { replace: true, only: ["props"] }) },
+      })));
+    const body = root.querySelector("#widget-props .widget-body");
+    if (!key) {
+      fill(body, [listOf("props", [], "", "Property", { empty: "No custom properties in this period" })]);
+      return;
+    }
+    const property = "event:props:" + key;
+    const data = await get(STATS + "breakdown", { ...common(), property, metrics: "visitors,events", limit: String(LIST_ROWS) }, ctx.signal);
+    if (!ctx.current()) return;
+    const rows = data.results.map((row) => ({ ...row, value: String(row[key] ?? "") }));
+    fill(body, [listOf("props", rows, property, key, { columns: [["visitors", "Visitors"], ["events", "Events"]] })]);
+  }
+
+  async function loadFunnels(ctx) {
+    const funnels = (await get("/dashboard-data/funnels", { site_id: site }, ctx.signal)).results;
+    if (!ctx.current()) return;
+    const body = root.querySelector("#widget-funnels .widget-body");
+    const select = root.querySelector("#funnel-select");
+    select.hidden = !funnels.length;
+    if (!funnels.length) {
+      fill(body, [el("p", { class: "muted small empty", text: "No funnels yet: a funnel is 2 to 8 of the site's goals in order, set in its settings." })]);
+      return;
+    }
+    const chosen = funnels.find((f) => String(f.id) === state.tabs.funnel) || funnels[0];
+    fill(select, funnels.map((f) => el("option", { text: f.name, attrs: { value: String(f.id), selected: f === chosen } })));
+    select.value = String(chosen.id);
+    const data = await get(STATS + "funnel", { ...common(), funnel: String(chosen.id) }, ctx.signal);
+    if (!ctx.current()) return;
+    const result = data.results;
+    const widest = Math.max(1, ...result.steps.map((s) => s.visitors));
+    const steps = result.steps.map((step, index) => {
+      const bar = el("span", { class: "bar" });
+      bar.style.width = (step.visitors / widest) * 100 + "%";
+      const note = index === 0
+        ? `${exact(result.never_entering_visitors)} of ${exact(result.all_visitors)} visitors never entered`
+        : `${metricValue("conversion_rate", step.conversion_rate)} converted · ${exact(step.dropoff)} dropped off (${step.dropoff_percentage}%)`;
+      return el("li", { class: "step", attrs: { "data-visitors": step.visitors } }, [
+        el("div", { class: "step-head" }, [
+          el("span", { class: "name", text: `${index + 1}. ${step.label}` }),
+          el("span", { class: "count", text: metricValue("visitors", step.visitors), attrs: { title: exact(step.visitors) } }),
+        ]),
+        el("div", { class: "meter" }, [bar]),
+        el("div", { class: "muted small", text: note }),
+      ]);
+    });
+    fill(body, [el("ol", { class: "funnel", attrs: { id: "funnel-steps" } }, steps)]);
+  }
+
+  // -- what ingest filtered out --------------------------------------------------------------------
+
+  async function loadDropped(ctx) {
+    const params = { site_id: site, ...(realtime() ? { period: "day" } : periodParams()) };
+    const data = await get("/dashboard-data/dropped", params, ctx.signal);
+    if (!ctx.current()) return;
+    const body = root.querySelector("#widget-dropped .widget-body");
+    const days = data.results;
+    const total = days.reduce((sum, d) => sum + d.total, 0);
+    const reasons = Object.keys(DROP_REASONS).filter((r) => days.some((d) => d.reasons[r]));
+    const summary = el("p", { class: "muted small", attrs: { id: "dropped-total", "data-total": total } });
+    summary.textContent = total
+      ? `${exact(total)} request${total === 1 ? "" : "s"} not counted in this period, by reason and UTC day.`
+      : "Nothing was filtered out in this period.";
+    if (!days.length) {
+      fill(body, [summary]);
+      return;
+    }
+    const header = el("tr", {}, [el("th", { text: "Day" }), ...reasons.map((r) => el("th", { text: DROP_REASONS[r] })), el("th", { text: "Total" })]);
+    const rows = days.slice().reverse().map((d) =>
+      el("tr", {}, [
+        el("td", { text: shortDate(d.date) }),
+        ...reasons.map((r) => el("td", { text: d.reasons[r] ? exact(d.reasons[r]) : "–" })),
+        el("td", { class: "strong", text: exact(d.total) }),
+      ]));
+    const table = el("table", { class: "table", attrs: { id: "dropped-table" } }, [el("thead", {}, [header]), el("tbody", {}, rows)]);
+    fill(body, [summary, el("div", { class: "table-scroll" }, [table])]);
+  }
+
+  // -- controls: date picker, comparison, filters, tabs, chart metric and interval ------------------
+
+  const periodButton = root.querySelector("#period-button");
+  const periodMenu = root.querySelector("#period-menu");
+
+  function setMenu(open) {
+    periodMenu.hidden = !open;
+    periodButton.setAttribute("aria-expanded", String(open));
+  }
+
+  function pickPeriod(make) {
+    setMenu(false);
+    const next = make(today());
+    navigate({ ...state, period: next.period, date: next.date, interval: "" });
+  }
+
+  fill(periodMenu.querySelector(".presets"), PRESETS.map(([key, label, shortcut, make]) =>
+    el("button", { class: "preset", attrs: { type: "button", role: "menuitem", "data-preset": key }, on: { click: () => pickPeriod(make) } }, [
+      el("span", { text: label }),
+      shortcut ? el("kbd", { text: shortcut }) : null,
+    ])));
+  periodButton.addEventListener("click", (e) => {
+    e.stopPropagation();
+    setMenu(periodMenu.hidden);
+  });
+  document.addEventListener("click", (e) => {
+    if (!periodMenu.hidden && !periodMenu.contains(e.target)) setMenu(false);
+  });
+  const customForm = root.querySelector("#custom-range");
+  customForm.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const first = customForm.elements.from.value;
+    const last = customForm.elements.to.value;
+    const message = customForm.querySelector(".error");
+    if (!isDay(first) || !isDay(last) || last < first) {
+      message.textContent = "Pick a first and a last day, the last on or after the first.";
+      message.hidden = false;
+      return;
+    }
+    message.hidden = true;
+    pickPeriod(() => ({ period: "custom", date: first + "," + last }));
+  });
+
+  const compareButton = root.querySelector("#compare-toggle");
+  compareButton.addEventListener("click", () => navigate({ ...state, compare: !state.compare }, { only: ["top", "chart"] }));
+
+  for (const button of root.querySelectorAll(".stat")) {
+    button.addEventListener("click", () => navigate({ ...state, metric: button.dataset.metric }, { replace: true, only: ["chart"] }));
+  }
+
+  function renderControls() {
+    const now = today();
+    periodButton.querySelector(".label").textContent = periodLabel(state.period, state.date, now);
+    for (const preset of periodMenu.querySelectorAll(".preset")) {
+      const make = PRESETS.find((p) => p[0] === preset.dataset.preset)[3];
+      const p = make(now);
+      preset.classList.toggle("active", p.period === state.period && p.date === state.date);
+    }
+    const r = range();
+    customForm.elements.from.value = r.first;
+    customForm.elements.to.value = r.last;
+    customForm.elements.from.max = customForm.elements.to.max = now;
+    compareButton.setAttribute("aria-pressed", String(state.compare));
+    compareButton.hidden = realtime();
+    root.classList.toggle("is-realtime", realtime());
+    for (const button of root.querySelectorAll(".stat")) {
+      button.classList.toggle("active", button.dataset.metric === state.metric);
+      button.setAttribute("aria-pressed", String(button.dataset.metric === state.metric));
+    }
+    renderIntervals();
+    renderFilters();
+    renderTabs();
+  }
+
+  function renderIntervals() {
+    const nav = root.querySelector("#intervals");
+    const allowed = intervalsFor(state.period, range());
+    const current = chartInterval();
+    const words = { minute: "Minutes", hour: "Hours", date: "Days", week: "Weeks", month: "Months" };
+    fill(nav, allowed.length < 2 ? [] : allowed.slice().sort((a, b) => Object.keys(words).indexOf(a) - Object.keys(words).indexOf(b)).map((interval) =>
+      el("button", {
+        class: interval === current ? "active" : "",
+        text: words[interval],
+        attrs: { type: "button", "data-interval": interval, "aria-pressed": String(interval === current) },
+        on: { click: () => navigate({ ...state, interval }, { replace: true, only: ["chart"] }) },
+      })));
+  }
+
+  function renderTabs() {
+    for (const [widget, config] of Object.entries(LISTS)) {
+      const nav = root.querySelector(`#widget-${widget} .tabs`);
+      fill(nav, Object.entries(config.tabs).map(([key, tab]) =>
+        el("button", {
+          class: key === state.tabs[widget] ? "active" : "",
+          text: tab.label,
+          attrs: { type: "button", role: "tab", "data-tab": key, "aria-selected": String(key === state.tabs[widget]) },
+          on: { click: () => navigate({ ...state, tabs: { ...state.tabs, [widget]: key } }, { replace: true, only: [widget] }) },
+        })));
+    }
+  }
+
+  function renderFilters() {
+    const bar = root.querySelector("#filter-bar");
+    const pills = state.filters.map((f) =>
+      el("span", { class: "pill", attrs: { "data-dimension": f.dimension } }, [
+        el("span", { text: `${dimensionLabel(f.dimension)} ${OPERATOR_WORDS[f.op]} ` }),
+        el("strong", { text: f.values.map((v) => valueLabel(f.dimension, v)).join(" or ") }),
+        el("button", {
+          class: "remove",
+          text: "×",
+          attrs: { type: "button", "aria-label": `Remove the ${dimensionLabel(f.dimension)} filter` },
+          on: { click: () => navigate(withoutFilter(state, f.dimension)) },
+        }),
+      ]));
+    if (state.filters.length > 1) {
+      pills.push(el("button", { class: "link small", text: "Clear all", attrs: { type: "button" }, on: { click: () => navigate({ ...state, filters: [] }) } }));
+    }
+    fill(bar, pills);
+    bar.hidden = !pills.length;
+  }
+
+  // -- the filter editor ------------------------------------------------------------------------------
+
+  const dialog = root.querySelector("#filter-dialog");
+  const form = dialog.querySelector("form");
+  const dimensionSelect = form.elements.dimension;
+  const suggestions = dialog.querySelector("#filter-suggestions");
+  fill(dimensionSelect, Object.entries(DIMENSIONS).map(([name, label]) => el("option", { text: label, attrs: { value: name } })));
+
+  async function suggest() {
+    const dimension = dimensionSelect.value;
+    fill(suggestions, []);
+    try {
+      const data = await get(STATS + "breakdown", { ...common(withoutFilter(state, dimension)), property: dimension, limit: "25" });
+      if (dimensionSelect.value !== dimension) return;
+      const key = dimension.split(":").pop();
+      fill(suggestions, data.results.map((row) => el("option", { attrs: { value: String(row[key]) }, text: valueLabel(dimension, String(row[key])) })));
+    } catch (err) {
+      fill(suggestions, []); // suggestions are a help; typing a value still works
+    }
+  }
+
+  root.querySelector("#filter-button").addEventListener("click", () => {
+    form.reset();
+    form.querySelector(".error").hidden = true;
+    dialog.showModal();
+    suggest();
+  });
+  dimensionSelect.addEventListener("change", suggest);
+  form.querySelector("[data-close]").addEventListener("click", () => dialog.close());
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const value = form.elements.value.value.trim();
+    const message = form.querySelector(".error");
+    if (!value || /[;|]/.test(value)) {
+      message.textContent = value ? "A value cannot contain ; or |." : "Type a value to filter by.";
+      message.hidden = false;
+      return;
+    }
+    dialog.close();
+    navigate(withFilter(state, { op: form.elements.operator.value, dimension: dimensionSelect.value, values: [value] }));
+  });
+
+  const funnelSelect = root.querySelector("#funnel-select");
+  if (funnelSelect) {
+    funnelSelect.addEventListener("change", () =>
+      navigate({ ...state, tabs: { ...state.tabs, funnel: funnelSelect.value } }, { replace: true, only: ["funnels"] }));
+  }
+
+  // -- keyboard shortcuts and the theme ------------------------------------------------------------
+
+  document.addEventListener("keydown", (e) => {
+    if (e.ctrlKey || e.metaKey || e.altKey || e.defaultPrevented) return;
+    const target = e.target;
+    if (target.closest && target.closest("input, textarea, select, [contenteditable], dialog")) return;
+    if (e.key === "Escape") return setMenu(false);
+    if (e.key.toLowerCase() === "x") {
+      if (!realtime()) navigate({ ...state, compare: !state.compare }, { only: ["top", "chart"] });
+      return;
+    }
+    const preset = e.key.length === 1 ? presetForKey(e.key) : undefined;
+    if (preset) pickPeriod(preset[3]);
+  });
+
+  root.querySelector("#theme-toggle").addEventListener("click", () => {
+    const dark = document.documentElement.dataset.theme
+      ? document.documentElement.dataset.theme === "dark"
+      : window.matchMedia("(prefers-color-scheme: dark)").matches;
+    const theme = dark ? "light" : "dark";
+    document.documentElement.dataset.theme = theme;
+    try {
+      localStorage.setItem("lantern-theme", theme);
+    } catch (err) {
+      // private windows may refuse storage; the toggle still works for this page
+    }
+    chart.restyle();
+  });
+  window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => chart.restyle());
+
+  // -- go ----------------------------------------------------------------------------------------------
+
+  render();
+  setInterval(() => {
+    if (document.hidden) return;
+    render(realtime() ? null : ["current"], { quiet: true });
+  }, REFRESH_MS);
+}

@@ -1,0 +1,86 @@
+// The dashboard's whole state lives in the URL's query string, so a view can be bookmarked and shared:
+//   ?period=7d&date=…&filters=visit:country==DE;event:page~blog&compare=off&metric=pageviews
+//    &interval=week&sources=utm_source&pages=entry&locations=city&devices=os&props=plan&funnel=3
+// Filters use the Stats API's own syntax (== is, != is not, ~ contains, !~ does not contain; | between values, \| a literal
+// pipe inside one).
+
+export const PERIODS = ["realtime", "day", "7d", "28d", "30d", "91d", "month", "6mo", "12mo", "year", "all", "custom"];
+export const METRICS = ["visitors", "visits", "pageviews", "views_per_visit", "bounce_rate", "visit_duration"];
+export const TABS = {
+  sources: ["channel", "source", "utm_medium", "utm_source", "utm_campaign"],
+  pages: ["page", "entry", "exit"],
+  locations: ["map", "country", "region", "city"],
+  devices: ["browser", "os", "screen"],
+};
+/** Tabs named by the data (a custom property's key, a funnel's id); empty means the first one. */
+export const FREE_TABS = ["props", "funnel"];
+const DEFAULT_PERIOD = "30d";
+const OPERATORS = [
+  ["!=", "is_not"],
+  ["==", "is"],
+  ["!~", "contains_not"],
+  ["~", "contains"],
+];
+
+/** "visit:country==DE|FR;event:page~blog" -> [{op: "is", dimension, values}, ...] */
+export function parseFilters(text) {
+  const filters = [];
+  for (const clause of String(text || "").split(";")) {
+    if (!clause.trim()) continue;
+    const found = OPERATORS.map(([sign, op]) => [sign, op, clause.indexOf(sign)])
+      .filter(([, , at]) => at > 0)
+      .sort((a, b) => a[2] - b[2])[0];
+    if (!found) continue;
+    const [sign, op, at] = found;
+    const values = clause.slice(at + sign.length).split(/(?<!\\)\|/).map((v) => v.replace(/\\\|/g, "|")).filter((v) => v !== "");
+    if (values.length) filters.push({ op, dimension: clause.slice(0, at).trim(), values });
+  }
+  return filters;
+}
+
+export function formatFilters(filters) {
+  const sign = Object.fromEntries(OPERATORS.map(([s, op]) => [op, s]));
+  return filters.map((f) => f.dimension + sign[f.op] + f.values.map((v) => v.replace(/\|/g, "\\|")).join("|")).join(";");
+}
+
+/** The state a query string describes (anything unknown falls back to the default). */
+export function parseState(search) {
+  const q = new URLSearchParams(search);
+  const period = PERIODS.includes(q.get("period")) ? q.get("period") : DEFAULT_PERIOD;
+  const tabs = {};
+  for (const [widget, names] of Object.entries(TABS)) tabs[widget] = names.includes(q.get(widget)) ? q.get(widget) : names[0];
+  for (const widget of FREE_TABS) tabs[widget] = (q.get(widget) || "").slice(0, 300);
+  return {
+    period,
+    date: q.get("date") || "",
+    filters: parseFilters(q.get("filters")),
+    compare: q.get("compare") !== "off",
+    metric: METRICS.includes(q.get("metric")) ? q.get("metric") : "visitors",
+    interval: q.get("interval") || "",
+    tabs,
+  };
+}
+
+/** The query string of a state, with defaults left out (short, readable URLs). */
+export function formatState(state) {
+  const q = new URLSearchParams();
+  if (state.period !== DEFAULT_PERIOD) q.set("period", state.period);
+  if (state.date) q.set("date", state.date);
+  if (state.filters.length) q.set("filters", formatFilters(state.filters));
+  if (!state.compare) q.set("compare", "off");
+  if (state.metric !== "visitors") q.set("metric", state.metric);
+  if (state.interval) q.set("interval", state.interval);
+  for (const [widget, names] of Object.entries(TABS)) if (state.tabs[widget] !== names[0]) q.set(widget, state.tabs[widget]);
+  for (const widget of FREE_TABS) if (state.tabs[widget]) q.set(widget, state.tabs[widget]);
+  const text = q.toString().replace(/%3A/gi, ":").replace(/%2C/gi, ",");
+  return text ? "?" + text : "";
+}
+
+/** A copy of the state with a filter set: it replaces any other filter on that dimension. */
+export function withFilter(state, filter) {
+  return { ...state, filters: [...state.filters.filter((f) => f.dimension !== filter.dimension), filter] };
+}
+
+export function withoutFilter(state, dimension) {
+  return { ...state, filters: state.filters.filter((f) => f.dimension !== dimension) };
+}

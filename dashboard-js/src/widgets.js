@@ -1,0 +1,108 @@
+// What the dashboard shows: its top stats, its lists (with their tabs) and the dimensions a filter can
+// name, each with the Stats API property it reads and how it is labelled.
+
+import { countryName } from "./format.js";
+
+export const TOP_STATS = [
+  ["visitors", "Unique visitors"],
+  ["visits", "Total visits"],
+  ["pageviews", "Total pageviews"],
+  ["views_per_visit", "Views per visit"],
+  ["bounce_rate", "Bounce rate"],
+  ["visit_duration", "Visit duration"],
+];
+
+/** Metrics whose fall is good news (their change is coloured the other way round). */
+export const LOWER_IS_BETTER = new Set(["bounce_rate"]);
+
+export const DIMENSIONS = {
+  "event:page": "Page",
+  "visit:entry_page": "Entry page",
+  "visit:exit_page": "Exit page",
+  "event:hostname": "Hostname",
+  "event:name": "Event name",
+  "event:goal": "Goal",
+  "visit:source": "Source",
+  "visit:referrer": "Referrer",
+  "visit:channel": "Channel",
+  "visit:utm_medium": "UTM medium",
+  "visit:utm_source": "UTM source",
+  "visit:utm_campaign": "UTM campaign",
+  "visit:utm_content": "UTM content",
+  "visit:utm_term": "UTM term",
+  "visit:country": "Country",
+  "visit:region": "Region",
+  "visit:city": "City",
+  "visit:browser": "Browser",
+  "visit:browser_version": "Browser version",
+  "visit:os": "Operating system",
+  "visit:os_version": "OS version",
+  "visit:device": "Device",
+  "visit:screen": "Screen size",
+};
+
+/** How a value of a dimension is shown ("DE" -> "Germany"). */
+export function dimensionLabel(dimension) {
+  if (dimension.startsWith("event:props:")) return "Property " + dimension.slice("event:props:".length);
+  return DIMENSIONS[dimension] || dimension;
+}
+
+export function valueLabel(dimension, value) {
+  if (dimension === "visit:country") return countryName(value);
+  if (value === "") return "(none)";
+  return value;
+}
+
+/**
+ * The list cards. Each tab reads one breakdown ``property``; ``drill`` is the property listed instead
+ * once the tab's own property is filtered to one value (a browser's versions).
+ */
+export const LISTS = {
+  sources: {
+    title: "Sources",
+    tabs: {
+      channel: { label: "Channels", property: "visit:channel", column: "Channel" },
+      source: { label: "Sources", property: "visit:source", column: "Source" },
+      utm_medium: { label: "Mediums", property: "visit:utm_medium", column: "UTM medium" },
+      utm_source: { label: "UTM sources", property: "visit:utm_source", column: "UTM source" },
+      utm_campaign: { label: "Campaigns", property: "visit:utm_campaign", column: "UTM campaign" },
+    },
+  },
+  pages: {
+    title: "Pages",
+    tabs: {
+      page: { label: "Top pages", property: "event:page", column: "Page" },
+      entry: { label: "Entry pages", property: "visit:entry_page", column: "Entry page" },
+      exit: { label: "Exit pages", property: "visit:exit_page", column: "Exit page" },
+    },
+  },
+  locations: {
+    title: "Locations",
+    tabs: {
+      map: { label: "Map", property: "visit:country", column: "Country", map: true },
+      country: { label: "Countries", property: "visit:country", column: "Country" },
+      region: { label: "Regions", property: "visit:region", column: "Region" },
+      city: { label: "Cities", property: "visit:city", column: "City" },
+    },
+  },
+  devices: {
+    title: "Devices",
+    tabs: {
+      browser: { label: "Browsers", property: "visit:browser", column: "Browser", drill: "visit:browser_version" },
+      os: { label: "Operating systems", property: "visit:os", column: "OS", drill: "visit:os_version" },
+      screen: { label: "Screen sizes", property: "visit:screen", column: "Screen size" },
+    },
+  },
+};
+
+export const DROP_REASONS = {
+  bot: "Bots",
+  spam: "Referrer spam",
+  prefetch: "Prefetches",
+  shield_ip: "IP shield",
+  shield_page: "Page shield",
+  shield_country: "Country shield",
+  shield_hostname: "Hostname shield",
+  rate_limited: "Rate limited",
+  unknown_site: "Unknown site",
+};

@@ -1,0 +1,47 @@
+"""The Celery app of server mode: Redis as broker, beat running ``panel.jobs.SCHEDULE``.
+
+    celery -A panel.celery worker --beat   # ./dev worker: a worker with the scheduler in it
+    celery -A panel.celery worker          # more workers (only one beat per installation)
+
+Every task is a thin wrapper around a plain function from the schedule, so embedded mode (no
+``REDIS_URL``) runs the same functions from its in-process scheduler (``panel.scheduler``) instead.
+Celery's Django fixup sets Django up in the worker before any task runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+from celery import Celery
+
+from analytics.config import redis_url
+from panel.jobs import SCHEDULE, Job
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "panel.settings")
+
+app = Celery("lantern")
+app.conf.update(
+    broker_url=redis_url() or "memory://",
+    task_acks_late=True,  # a job whose worker dies goes to another; every job is safe to run again
+    worker_prefetch_multiplier=1,
+    worker_hijack_root_logger=False,
+    broker_connection_retry_on_startup=True,
+    timezone="UTC",
+    beat_schedule={
+        job.task_name: {"task": job.task_name, "schedule": job.every.total_seconds()} for job in SCHEDULE
+    },
+)
+
+
+def _register(job: Job) -> None:
+    def run(now: str | None = None) -> object:
+        """``now`` (ISO 8601 with an offset) runs the job as of that moment; beat leaves it out."""
+        return job.load()(now=dt.datetime.fromisoformat(now) if now else None)
+
+    run.__name__ = run.__qualname__ = job.name
+    app.task(name=job.task_name)(run)
+
+
+for _job in SCHEDULE:
+    _register(_job)

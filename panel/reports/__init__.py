@@ -1,0 +1,1 @@
+"""Email reports, traffic alerts and the scheduled jobs around a site's data (retention)."""

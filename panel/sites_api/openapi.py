@@ -1,0 +1,135 @@
+"""The Sites API's part of the OpenAPI document (``panel.stats_api.openapi`` adds these paths).
+
+>>> sorted(paths())[0]
+'/api/v1/sites'
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+Schema = dict[str, Any]
+
+_ERROR = {"$ref": "#/components/schemas/Error"}
+_SITE: Schema = {
+    "type": "object",
+    "required": ["domain", "timezone", "retention_days"],
+    "properties": {
+        "domain": {"type": "string"},
+        "timezone": {"type": "string", "description": "An IANA timezone; days are counted in it."},
+        "retention_days": {"type": "integer", "minimum": 30, "maximum": 3650},
+    },
+}
+_GOAL: Schema = {
+    "type": "object",
+    "required": ["id", "display_name", "goal_type", "event_name", "page_path"],
+    "properties": {
+        "id": {"type": "integer"},
+        "display_name": {"type": "string"},
+        "goal_type": {"enum": ["event", "page"]},
+        "event_name": {"type": ["string", "null"]},
+        "page_path": {"type": ["string", "null"]},
+    },
+}
+_DELETED: Schema = {"type": "object", "properties": {"deleted": {"const": True}}}
+_FORMS = ("application/json", "application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _errors() -> dict[str, Schema]:
+    def error(description: str) -> Schema:
+        return {"description": description, "content": {"application/json": {"schema": _ERROR}}}
+
+    return {
+        "400": error("A field is invalid; the message names it."),
+        "401": error("No API key, or a wrong one (browser sessions cannot use this API)."),
+        "403": error("The key lacks the sites:write scope, or its member is a viewer."),
+        "404": error("No such site (or goal) that this key can manage."),
+        "429": error("The API key made more requests than its allowance."),
+    }
+
+
+def _operation(operation: str, summary: str, answer: Schema, *, body: Schema | None = None) -> Schema:
+    spec: Schema = {
+        "operationId": operation,
+        "summary": summary,
+        "tags": ["Sites API"],
+        "security": [{"bearer": []}],
+        "responses": {
+            "200": {"description": "Done.", "content": {"application/json": {"schema": answer}}},
+            **_errors(),
+        },
+    }
+    if body is not None:
+        spec["requestBody"] = {"required": True, "content": {kind: {"schema": body} for kind in _FORMS}}
+    return spec
+
+
+def _fields(required: list[str], **properties: Schema) -> Schema:
+    return {"type": "object", "required": required, "properties": properties}
+
+
+def _parameter(name: str, where: str, schema: Schema) -> Schema:
+    return {"name": name, "in": where, "required": where == "path", "schema": schema}
+
+
+def paths() -> dict[str, Schema]:
+    site_ref = {"$ref": "#/components/schemas/Site"}
+    domain = _parameter("domain", "path", {"type": "string"})
+    goal_id = _parameter("goal_id", "path", {"type": "integer"})
+    listing = _fields(["sites", "meta"], sites={"type": "array", "items": site_ref}, meta={"type": "object"})
+    goals = _fields(["goals"], goals={"type": "array", "items": {"$ref": "#/components/schemas/Goal"}})
+    string = {"type": "string"}
+    return {
+        "/api/v1/sites": {
+            "get": {
+                **_operation("listSites", "The sites this key can see, by domain.", listing),
+                "parameters": [
+                    _parameter("limit", "query", {"type": "integer", "minimum": 1, "maximum": 100}),
+                    _parameter("after", "query", string),
+                ],
+            },
+            "post": _operation(
+                "createSite",
+                "Add a site.",
+                site_ref,
+                body=_fields(["domain"], domain=string, timezone=string),
+            ),
+        },
+        "/api/v1/sites/{domain}": {
+            "parameters": [domain],
+            "get": _operation("getSite", "One site.", site_ref),
+            "put": _operation(
+                "updateSite",
+                "Change a site's domain, timezone or retention.",
+                site_ref,
+                body=_fields([], domain=string, timezone=string, retention_days={"type": "integer"}),
+            ),
+            "delete": _operation("deleteSite", "Delete a site with all its data.", _DELETED),
+        },
+        "/api/v1/sites/goals": {
+            "get": {
+                **_operation("listGoals", "A site's goals.", goals),
+                "parameters": [{**_parameter("site_id", "query", string), "required": True}],
+            },
+            "put": _operation(
+                "putGoal",
+                "Find or create a goal.",
+                {"$ref": "#/components/schemas/Goal"},
+                body=_fields(
+                    ["site_id", "goal_type"],
+                    site_id=string,
+                    goal_type={"enum": ["event", "page"]},
+                    event_name=string,
+                    page_path=string,
+                ),
+            ),
+        },
+        "/api/v1/sites/goals/{goal_id}": {
+            "parameters": [goal_id],
+            "delete": _operation("deleteGoal", "Delete a goal (site_id in the body).", _DELETED),
+        },
+    }
+
+
+def schemas() -> dict[str, Schema]:
+    return {"Site": _SITE, "Goal": _GOAL}

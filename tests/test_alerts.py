@@ -1,0 +1,152 @@
+"""Traffic alerts: a spike or drop against the site's thresholds mails its managers and posts a signed
+webhook, at most once per 12 hours per kind (even when jobs race); webhook URLs must be public https."""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.server
+import json
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from panel.reports.alerts import Alert, Thresholds, decide
+from panel.reports.webhooks import SIGNATURE_HEADER, check_url, signature
+from tests.reports_fixtures import Team, make_team, racing, seed_visits
+from tests.services import free_port
+from tests.smtp import SmtpServer, text_body
+
+NOW = dt.datetime(2026, 11, 21, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize(
+    ("thresholds", "counts", "kinds"),
+    [
+        (Thresholds(100, None), [101, 5, 5], ["spike"]),
+        (Thresholds(100, None), [100, 5, 5], []),  # "exceeds": equal is not a spike
+        (Thresholds(None, 50), [4, 10, 10], ["drop"]),
+        (Thresholds(None, 50), [5, 10, 10], []),
+        (Thresholds(None, 50), [0, 0, 0], []),  # no usual traffic, nothing to drop from
+        (Thresholds(None, None), [1000, 0, 0], []),
+        (Thresholds(3, 90), [4, 10, 10], ["spike", "drop"]),
+    ],
+)
+def test_decide(thresholds: Thresholds, counts: list[int], kinds: list[str]) -> None:
+    assert [alert.kind for alert in decide(thresholds, counts)] == kinds
+
+
+def test_decide_reports_the_usual_hour() -> None:
+    assert decide(Thresholds(1, None), [5, 2, 4]) == [Alert("spike", 5, 3.0)]
+
+
+def _hook(received: list[tuple[dict[str, str], bytes]]) -> type[http.server.BaseHTTPRequestHandler]:
+    class Hook(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((dict(self.headers), body))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    return Hook
+
+
+@pytest.fixture
+def webhook() -> Iterator[tuple[str, list[tuple[dict[str, str], bytes]]]]:
+    received: list[tuple[dict[str, str], bytes]] = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), _hook(received))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/hook", received
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def spiking(transactional_db: None, events_table: None, settings: Any) -> Team:
+    from panel.reports.models import AlertSettings
+
+    settings.ALERT_WEBHOOKS_ALLOW_LOCAL = True
+    team = make_team(tz="UTC")
+    AlertSettings.objects.create(site=team.site, spike_visitors=2)
+    last_hour = [(NOW - dt.timedelta(minutes=m), v, "/", "") for m, v in ((5, 1), (20, 2), (50, 3))]
+    seed_visits(team.site.id, [*last_hour, (NOW - dt.timedelta(hours=30), 9, "/", "")])
+    return team
+
+
+def test_a_spike_mails_the_managers_and_posts_a_signed_webhook(
+    spiking: Team, mailbox: SmtpServer, webhook: tuple[str, list[tuple[dict[str, str], bytes]]]
+) -> None:
+    from panel.reports.alerts import check_traffic
+    from panel.reports.models import AlertSettings
+
+    url, received = webhook
+    AlertSettings.objects.filter(site=spiking.site).update(webhook_url=url)
+    assert check_traffic(NOW) == 1
+    messages = mailbox.wait_for(2)
+    assert sorted(m["To"] for m in messages) == [spiking.admin.email, spiking.owner.email]
+    assert messages[0]["Subject"] == "Traffic spike on example.com: 3 visitors in the last hour"
+    assert "an hour in the week before had 0.0 on average" in text_body(messages[0])
+    [(headers, body)] = received
+    secret = AlertSettings.objects.get(site=spiking.site).webhook_secret
+    assert headers[SIGNATURE_HEADER] == signature(body, secret)
+    payload = json.loads(body)
+    assert payload["event"] == "traffic.spike" and payload["visitors_last_hour"] == 3
+    assert payload["site"] == "example.com"
+
+
+def test_at_most_one_alert_of_a_kind_per_12_hours_even_when_jobs_race(
+    spiking: Team, mailbox: SmtpServer
+) -> None:
+    from panel.reports.alerts import check_traffic
+
+    with racing(lambda: check_traffic(NOW), jobs=4) as results:
+        pass
+    assert sorted(results) == [0, 0, 0, 1]
+    assert check_traffic(NOW + dt.timedelta(hours=11)) == 0
+    assert check_traffic(NOW + dt.timedelta(minutes=30)) == 0
+    assert len(mailbox.wait_for(2)) == 2
+    # twelve hours on, the same last-hour traffic alerts again
+    seed_visits(
+        spiking.site.id, [(NOW + dt.timedelta(hours=12, minutes=-m), 20 + m, "/", "") for m in range(3)]
+    )
+    assert check_traffic(NOW + dt.timedelta(hours=12)) == 1
+
+
+def test_a_failing_webhook_is_logged_and_the_mail_still_goes(
+    spiking: Team, mailbox: SmtpServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    from panel.reports.alerts import check_traffic
+    from panel.reports.models import AlertSettings
+
+    AlertSettings.objects.filter(site=spiking.site).update(webhook_url=f"http://127.0.0.1:{free_port()}/")
+    assert check_traffic(NOW) == 1
+    assert len(mailbox.wait_for(2)) == 2
+    assert "alert webhook 127.0.0.1 failed" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("http://example.com/hook", "must start with https://"),
+        ("https://127.0.0.1/hook", "public address"),
+        ("https://10.1.2.3/hook", "public address"),
+        ("https://[::1]/hook", "public address"),
+        ("https://169.254.169.254/latest", "public address"),
+        ("https://localhost/hook", "public address"),
+        ("ftp://example.com/", "must start with https://"),
+        ("https:///nohost", "needs a host"),
+    ],
+)
+def test_webhook_urls_must_be_public_https(url: str, message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        check_url(url, allow_local=False)
+
+
+def test_a_public_https_webhook_url_is_accepted() -> None:
+    check_url("https://93.184.215.14/hook", allow_local=False)

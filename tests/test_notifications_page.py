@@ -1,0 +1,83 @@
+"""The notifications page: members choose their reports; owners and admins set traffic alerts (the
+webhook URL checked), viewers do not see them; another organisation gets 404."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from tests.reports_fixtures import Team, make_team
+
+PAGE = "/example.com/notifications/"
+
+
+@pytest.fixture
+def team(db: None) -> Team:
+    return make_team()
+
+
+def _as(user: Any) -> Client:
+    browser = Client()
+    browser.force_login(user)
+    return browser
+
+
+def test_a_member_turns_reports_on_and_off(team: Team) -> None:
+    from panel.reports.recipients import recipients
+
+    viewer = _as(team.viewer)
+    page = viewer.get(PAGE)
+    assert page.status_code == 200 and b"Traffic alerts" not in page.content
+    assert viewer.post(PAGE, {"form": "subscription", "weekly": "on"}).status_code == 302
+    assert team.viewer in recipients(team.site, "weekly")
+    assert team.viewer not in recipients(team.site, "monthly")
+    owner = _as(team.owner)
+    owner.post(PAGE, {"form": "subscription", "monthly": "on"})
+    assert team.owner not in recipients(team.site, "weekly")
+    assert team.owner in recipients(team.site, "monthly")
+
+
+def test_an_admin_sets_alert_thresholds(team: Team) -> None:
+    from panel.reports.models import AlertSettings
+
+    admin = _as(team.admin)
+    saved = admin.post(
+        PAGE,
+        {"form": "alerts", "spike_visitors": "500", "drop_percent": "20", "webhook_url": "https://1.1.1.1/h"},
+    )
+    assert saved.status_code == 302
+    settings = AlertSettings.objects.get(site=team.site)
+    assert (settings.spike_visitors, settings.drop_percent) == (500, 20)
+    assert len(settings.webhook_secret) == 64
+    assert settings.webhook_secret.encode() in admin.get(PAGE).content
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"webhook_url": "http://1.1.1.1/h"}, "webhook_url", "must start with https://"),
+        ({"webhook_url": "https://127.0.0.1/h"}, "webhook_url", "public address"),
+        ({"drop_percent": "150"}, "drop_percent", "from 1 to 100"),
+        ({"spike_visitors": "0"}, "spike_visitors", "1 or more"),
+        ({"spike_visitors": "many"}, "spike_visitors", "whole number"),
+    ],
+)
+def test_bad_alert_settings_answer_400_naming_the_field(
+    team: Team, fields: dict[str, str], field: str, message: str
+) -> None:
+    response = _as(team.owner).post(PAGE, {"form": "alerts", **fields})
+    assert response.status_code == 400
+    assert f'data-field="{field}"'.encode() in response.content and message.encode() in response.content
+
+
+def test_a_viewer_cannot_set_alerts_and_outsiders_get_404(team: Team) -> None:
+    from panel.accounts.models import User
+    from panel.reports.models import AlertSettings
+
+    assert _as(team.viewer).post(PAGE, {"form": "alerts", "spike_visitors": "5"}).status_code == 400
+    assert not AlertSettings.objects.exists()
+    stranger = User.objects.create_with_organisation("stranger@else.org", "a long enough passphrase")
+    assert _as(stranger).get(PAGE).status_code == 404
+    assert Client().get(PAGE).status_code == 302  # to the login page

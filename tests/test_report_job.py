@@ -1,0 +1,129 @@
+"""Weekly and monthly reports: a real Celery worker on the real Redis runs the job, the mail arrives
+at a real SMTP server, and the unsubscribe link in it works; each report goes exactly once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.test import Client
+
+from panel.celery import app
+from tests.reports_fixtures import Team, make_team, racing, seed_visits
+from tests.smtp import SmtpServer, html_body, text_body
+
+# Monday 23 November 2026, 09:30 in Berlin: the weekly report of 16-22 November is due.
+MONDAY = dt.datetime(2026, 11, 23, 8, 30, tzinfo=dt.UTC)
+HOSTILE = "/<script>alert('x')</script>"
+
+
+@pytest.fixture
+def team(transactional_db: None, events_table: None) -> Team:
+    team = make_team()
+    day = dt.timedelta(days=1)
+    seed_visits(
+        team.site.id,
+        [
+            (MONDAY - 3 * day, 1, "/", "Google"),  # in the week reported
+            (MONDAY - 3 * day, 2, "/pricing", ""),
+            (MONDAY - 2 * day, 3, HOSTILE, "Google"),
+            (MONDAY - 9 * day, 4, "/", ""),  # the week before
+        ],
+    )
+    return team
+
+
+@pytest.fixture
+def worker(redis_url: str) -> Iterator[None]:
+    app.conf.broker_url = redis_url
+    app.conf.result_backend = "cache+memory://"  # so a test can wait for a task (in-thread worker)
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=20):
+        yield
+
+
+def test_the_worker_sends_the_weekly_report_to_owners(team: Team, mailbox: SmtpServer, worker: None) -> None:
+    assert app.send_task("lantern.reports", kwargs={"now": MONDAY.isoformat()}).get(timeout=30) == 1
+    [message] = mailbox.wait_for(1)
+    assert message["To"] == team.owner.email  # owners by default; admins and viewers opt in
+    assert message["Subject"] == "Weekly report for example.com: 16 Nov to 22 Nov 2026"
+    text = text_body(message)
+    assert "Unique visitors: 3 (+200% vs the period before)" in text
+    assert "Total pageviews: 3 (+200% vs the period before)" in text
+    assert "Bounce rate: 100% (0 pts vs the period before)" in text
+    assert "  Google  2" in text and "  Direct / None  1" in text
+    html = html_body(message)
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in html
+    assert "<script" not in html
+    assert html.count('class="bar"') == 2  # two days with visitors among the seven columns
+    assert "src=" not in html and "@import" not in html and "url(" not in html
+
+
+def test_the_unsubscribe_link_turns_that_report_off(team: Team, mailbox: SmtpServer, worker: None) -> None:
+    from panel.reports.recipients import recipients
+
+    app.send_task("lantern.reports", kwargs={"now": MONDAY.isoformat()})
+    [message] = mailbox.wait_for(1)
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    link = str(message["List-Unsubscribe"]).strip().strip("<>")
+    assert link in text_body(message) and link in html_body(message).replace("&amp;", "&")
+    path = urlsplit(link).path
+    browser = Client(enforce_csrf_checks=True)
+    page = browser.get(path)
+    assert page.status_code == 200 and b"Unsubscribe</button>" in page.content
+    assert [u.email for u in recipients(team.site, "weekly")] == [team.owner.email]
+    one_click = browser.post(
+        path, "List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded"
+    )
+    assert one_click.status_code == 200 and b"will no longer get the weekly report" in one_click.content
+    assert recipients(team.site, "weekly") == []
+    assert [u.email for u in recipients(team.site, "monthly")] == [team.owner.email]  # still on
+
+
+def test_a_tampered_unsubscribe_link_changes_nothing(team: Team) -> None:
+    from panel.reports.recipients import recipients
+    from panel.reports.unsubscribe import make_token
+
+    token = make_token(site_id=team.site.id, user_id=team.owner.id, kind="weekly")
+    response = Client().post(f"/reports/unsubscribe/{token[:-2]}xx/")
+    assert response.status_code == 404
+    assert [u.email for u in recipients(team.site, "weekly")] == [team.owner.email]
+
+
+def test_two_jobs_racing_send_each_report_once(team: Team, mailbox: SmtpServer, worker: None) -> None:
+    from panel.reports.jobs import send_due_reports
+    from panel.reports.models import Delivery
+    from panel.reports.recipients import set_subscription
+
+    set_subscription(team.site, team.admin, "weekly", on=True)
+    with racing(lambda: send_due_reports(MONDAY), jobs=3) as results:
+        # ... and the worker, twice
+        runs = [
+            app.send_task("lantern.reports", kwargs={"now": (MONDAY + dt.timedelta(minutes=m)).isoformat()})
+            for m in (0, 10)
+        ]
+    results += [run.get(timeout=30) for run in runs]
+    assert sum(results) == 2
+    assert sorted(m["To"] for m in mailbox.messages) == [team.admin.email, team.owner.email]
+    assert Delivery.objects.filter(sent_at__isnull=False).count() == 2
+
+
+def test_the_monthly_report_compares_with_the_month_before(team: Team, mailbox: SmtpServer) -> None:
+    from panel.reports.jobs import send_due_reports
+
+    first_of_december = dt.datetime(2026, 12, 1, 8, 5, tzinfo=dt.UTC)  # 09:05 in Berlin
+    assert send_due_reports(first_of_december) == 1
+    [message] = mailbox.wait_for(1)
+    assert message["Subject"] == "Monthly report for example.com: November 2026"
+    assert "Unique visitors: 4 (+100% vs the period before)" in text_body(message)
+    assert send_due_reports(first_of_december + dt.timedelta(hours=3)) == 0
+
+
+def test_nothing_is_due_outside_the_send_window(team: Team, mailbox: SmtpServer) -> None:
+    from panel.reports.jobs import send_due_reports
+
+    assert send_due_reports(MONDAY - dt.timedelta(hours=2)) == 0  # 07:30 in Berlin
+    assert send_due_reports(MONDAY + dt.timedelta(days=2)) == 0  # Wednesday
+    assert mailbox.messages == []

@@ -1,0 +1,53 @@
+"""Retention: the scheduled job deletes a site's events, sessions and drop counts older than its
+retention period, keeps the recent ones, and leaves other sites alone."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from analytics import client
+from panel.reports.retention import cutoff_for
+from tests.conftest import Persona
+from tests.reports_fixtures import seed_visits
+
+NOW = dt.datetime(2026, 11, 21, 12, 0, tzinfo=dt.UTC)
+
+
+def _count(table: str, site_id: int) -> int:
+    return int(
+        client.execute(f"SELECT count() FROM {table} WHERE site_id = {{s:UInt64}}", {"s": site_id}).rows[0][0]
+    )
+
+
+def _seed_drops(rows: list[tuple[int, dt.date]]) -> None:
+    lines = [
+        f'{{"site_id":{site},"day":"{day.isoformat()}","reason":"bot","count":1}}'.encode()
+        for site, day in rows
+    ]
+    client.insert_json_lines("dropped_events", lines, token=f"test-drops-{NOW.timestamp()}-{len(lines)}")
+
+
+def test_old_rows_go_and_recent_ones_stay(owner: Persona, outsider: Persona, events_table: None) -> None:
+    from panel.reports.retention import enforce_retention
+    from panel.sites.models import Site
+
+    client.command("TRUNCATE TABLE dropped_events")
+    Site.objects.filter(pk=owner.site.pk).update(retention_days=30)
+    old, recent = NOW - dt.timedelta(days=40), NOW - dt.timedelta(days=5)
+    seed_visits(owner.site.id, [(old, 1, "/old", ""), (recent, 2, "/new", "")])
+    seed_visits(outsider.site.id, [(old, 3, "/kept", "")])  # the default retention is three years
+    _seed_drops([(owner.site.id, old.date()), (owner.site.id, recent.date()), (outsider.site.id, old.date())])
+
+    result = enforce_retention(NOW)
+
+    assert result["example.com"] == {"events": 1, "sessions": 1, "dropped_events": 1}
+    assert result["elsewhere.org"] == {"events": 0, "sessions": 0, "dropped_events": 0}
+    paths = client.execute("SELECT pathname FROM events ORDER BY pathname").rows
+    assert paths == [("/kept",), ("/new",)]
+    assert _count("sessions", owner.site.id) == 1 and _count("sessions", outsider.site.id) == 1
+    assert _count("dropped_events", owner.site.id) == 1 and _count("dropped_events", outsider.site.id) == 1
+    assert enforce_retention(NOW)["example.com"] == {"events": 0, "sessions": 0, "dropped_events": 0}
+
+
+def test_the_cutoff_keeps_whole_days() -> None:
+    assert cutoff_for(30, NOW) == dt.datetime(2026, 10, 22, tzinfo=dt.UTC)
