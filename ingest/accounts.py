@@ -26,6 +26,7 @@ from ingest.shields import NO_SHIELDS, Shields
 
 SALT_BYTES = 32
 DEFAULT_RETENTION_DAYS = 3 * 365
+WRITERS = ("owner", "admin")  # roles whose keys may write (panel.apikeys.models.SCOPE_ROLE)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -109,23 +110,23 @@ class AccountsDB:
     def fetch_key(self, key_hash: str) -> KeyGrant | None:
         """The grant of the live API key with this SHA-256 hash, or None; records that it was used."""
         keys = self._run(
-            "SELECT user_id, scopes FROM apikeys_apikey WHERE key_hash = ? AND revoked_at IS NULL",
+            "SELECT k.scopes, k.organisation_id, m.role FROM apikeys_apikey k"
+            " JOIN accounts_membership m ON m.user_id = k.user_id AND m.organisation_id = k.organisation_id"
+            " WHERE k.key_hash = ? AND k.revoked_at IS NULL",
             (key_hash,),
         )
         if not keys:
-            return None
-        user_id, scopes = keys[0]
+            return None  # unknown, revoked, or its user has left the key's organisation
+        scopes, organisation_id, role = keys[0]
         now = dt.datetime.now(dt.UTC)  # the key was used: once per cache period is often enough
         self._run(
             "UPDATE apikeys_apikey SET last_used_at = ? WHERE key_hash = ?",
             (now.isoformat() if self._is_sqlite else now, key_hash),
         )
-        sites = self._run(
-            "SELECT s.id FROM lantern_site s JOIN accounts_membership m"
-            " ON m.organisation_id = s.organisation_id WHERE m.user_id = ?",
-            (user_id,),
-        )
+        sites = self._run("SELECT id FROM lantern_site WHERE organisation_id = ?", (organisation_id,))
         listed = json.loads(scopes) if isinstance(scopes, str) else scopes
+        if role not in WRITERS:  # a member demoted to viewer keeps only what a viewer may do
+            listed = [s for s in listed if s == "stats:read"]
         return KeyGrant(frozenset(str(s) for s in listed), frozenset(int(r[0]) for r in sites))
 
     def salt(self, day: dt.date) -> bytes:

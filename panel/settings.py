@@ -11,7 +11,16 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from analytics.config import ConfigError, data_dir, database_url, env_bool, env_int, env_str, redis_url
+from analytics.config import (
+    ConfigError,
+    data_dir,
+    database_url,
+    env_bool,
+    env_int,
+    env_networks,
+    env_str,
+    redis_url,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -37,6 +46,7 @@ try:
     EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
     DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Lantern <lantern@localhost>")
     EMAIL_FILE_PATH = str(data_dir() / "mail")
+    TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
     # Traffic alert webhooks must be https to a public address; 1 allows http and local hosts (tests).
     ALERT_WEBHOOKS_ALLOW_LOCAL = env_bool("ALERT_WEBHOOKS_ALLOW_LOCAL", False)
 except ConfigError as exc:
@@ -78,6 +88,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "panel.accounts.middleware.VerifiedEmailRequired",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -137,6 +148,17 @@ CACHES = {
 }
 # Requests a Stats API key may make (Plausible's default is 600 an hour); "0/h" would refuse all.
 STATS_API_RATE = env_str("STATS_API_RATE") or "600/h"
+# Guesses allowed (django-ratelimit rates: count/period): failed logins and 2FA codes per client IP and
+# per account, password-reset mails per IP and per address, verification mails per account.
+LOGIN_RATE_IP = "30/15m"
+LOGIN_RATE_ACCOUNT = "10/15m"
+TWO_FACTOR_RATE = "5/5m"
+RESET_RATE_IP = "10/h"
+RESET_RATE_ACCOUNT = "3/h"
+VERIFY_RESEND_RATE = "3/h"
+INVITE_RATE = "30/h"  # invitation mails an organisation may send
+EMAIL_VERIFY_MAX_AGE = 3 * 24 * 3600  # seconds a verification link works
+INVITATION_MAX_AGE = 48 * 3600
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

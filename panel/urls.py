@@ -5,7 +5,12 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from panel.accounts import invitation_views as invitations
+from panel.accounts import login_views
+from panel.accounts import org_views as orgs
+from panel.accounts import security_views as security
 from panel.accounts import views as accounts
+from panel.apikeys import views as apikeys
 from panel.dashboard import views as dashboard
 from panel.exports import views as exports
 from panel.reports import views as reports
@@ -22,8 +27,42 @@ from panel.stats_api import views as stats
 urlpatterns = [
     path("", dashboard.home, name="home"),
     path("register/", accounts.signup, name="signup"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/", login_views.login_view, name="login"),
+    path("login/code/", login_views.login_code, name="login-code"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("verify/", accounts.verify_needed, name="verify-email-needed"),
+    path("verify/resend/", accounts.verify_resend, name="verify-email-resend"),
+    path("verify/<str:token>/", accounts.verify_email, name="verify-email"),
+    path("password-reset/", login_views.password_reset, name="password_reset"),
+    path("password-reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "password-reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        login_views.PasswordResetConfirm.as_view(),
+        name="password_reset_confirm",
+    ),
+    path("account/", security.account, name="account"),
+    path("account/two-factor/", security.two_factor_setup, name="two-factor-setup"),
+    path("account/two-factor/disable/", security.two_factor_disable, name="two-factor-disable"),
+    path("orgs/", orgs.organisations, name="organisations"),
+    path("orgs/<int:org_id>/", orgs.organisation, name="organisation"),
+    path("orgs/<int:org_id>/switch/", orgs.switch, name="organisation-switch"),
+    path("orgs/<int:org_id>/invite/", orgs.invite, name="organisation-invite"),
+    path(
+        "orgs/<int:org_id>/invitations/<int:invitation_id>/revoke/",
+        orgs.revoke_invitation,
+        name="invitation-revoke",
+    ),
+    path("orgs/<int:org_id>/members/<int:member_id>/role/", orgs.change_role, name="member-role"),
+    path("orgs/<int:org_id>/members/<int:member_id>/remove/", orgs.remove_member, name="member-remove"),
+    path("orgs/<int:org_id>/transfer/", orgs.transfer, name="organisation-transfer"),
+    path("orgs/<int:org_id>/keys/", apikeys.key_list, name="api-keys"),
+    path("orgs/<int:org_id>/keys/<int:key_id>/revoke/", apikeys.key_revoke, name="api-key-revoke"),
+    path("invitations/<str:token>/", invitations.invitation, name="invitation"),
     path("sites/", sites.site_list, name="sites"),
     path("sites/new/", sites.site_new, name="site-new"),
     path("reports/unsubscribe/<str:token>/", reports.unsubscribe, name="report-unsubscribe"),

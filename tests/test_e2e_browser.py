@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.accounts_helpers import verification_link_on_disk
 from tests.browser import chromium
 from tests.embedded_server import EmbeddedServer, embedded_server
 from tests.services import free_port
@@ -78,6 +79,8 @@ def test_a_visit_to_a_page_with_the_snippet_shows_on_the_dashboard(server: Embed
             owner.fill("input[name=email]", "founder@example.com")
             owner.fill("input[name=password]", "a long enough passphrase")
             owner.click("main button[type=submit]")
+            owner.wait_for_url("**/verify/")
+            owner.goto(verification_link_on_disk(server.data_dir / "mail"))  # the link mailed on sign-up
             owner.wait_for_url("**/sites/new/")
             owner.fill("input[name=domain]", "example.com")
             owner.select_option("select[name=timezone]", "Europe/London")

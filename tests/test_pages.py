@@ -18,11 +18,11 @@ if TYPE_CHECKING:
 def test_signup_creates_an_account_with_an_organisation_and_logs_in(db: None) -> None:
     browser = Client()
     response = browser.post("/register/", {"email": "New@Example.com", "password": "correct horse battery"})
-    assert response.status_code == 302 and response["Location"] == "/sites/new/"
+    assert response.status_code == 302 and response["Location"] == "/verify/"
     user = User.objects.get(email="new@example.com")
     assert user.password.startswith("argon2")
     assert user.memberships.get().role == "owner"
-    assert browser.get("/sites/").status_code == 200
+    assert browser.get("/verify/").status_code == 200  # logged in, asked to confirm the address first
 
 
 def assert_form_error(response: TestResponse, field: str) -> None:

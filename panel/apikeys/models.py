@@ -1,6 +1,7 @@
-"""API keys belong to a user and reach the sites that user can see, within the key's scopes.
+"""API keys belong to a user within one organisation: a key reaches that organisation's sites, within
+its scopes, while its user is still a member (``sites:write`` also needs them to be owner or admin).
 
->>> key, raw = ApiKey.objects.issue(user, name="ci")  # doctest: +SKIP
+>>> key, raw = ApiKey.objects.issue(user, organisation=org, name="ci")  # doctest: +SKIP
 >>> ApiKey.objects.for_raw_key(raw) == key  # doctest: +SKIP
 True
 """
@@ -9,14 +10,20 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from django.db import models
 from django.utils import timezone
 
 from ingest.keys import KEY_PREFIX, hash_key, looks_like_key
-from panel.accounts.models import User
+from panel.accounts.models import Membership, Organisation, Role, User, role_at_least
+
+if TYPE_CHECKING:
+    from panel.sites.models import SiteQuerySet
 
 SCOPES = ("stats:read", "events:write", "sites:write")
+# What each role may put on a key: viewers only read; writing needs an owner or admin.
+SCOPE_ROLE = {"stats:read": Role.VIEWER, "events:write": Role.ADMIN, "sites:write": Role.ADMIN}
 VISIBLE = 11  # "lk_" and eight characters stay visible in lists
 
 
@@ -27,21 +34,45 @@ class ApiKeyQuerySet(models.QuerySet["ApiKey"]):
             return None
         return self.select_related("user").filter(key_hash=hash_key(raw), revoked_at__isnull=True).first()
 
-    def issue(self, user: User, *, name: str = "", scopes: Iterable[str] = SCOPES) -> tuple[ApiKey, str]:
-        """Create a key; returns it and the raw secret, which is never stored or shown again."""
+    def for_organisation(self, organisation: Organisation) -> ApiKeyQuerySet:
+        """The organisation's live keys, newest first."""
+        return self.filter(organisation=organisation, revoked_at__isnull=True).order_by("-created_at")
+
+    def issue(
+        self,
+        user: User,
+        *,
+        organisation: Organisation | None = None,
+        name: str = "",
+        scopes: Iterable[str] = SCOPES,
+    ) -> tuple[ApiKey, str]:
+        """Create a key (in the user's first organisation unless told); returns it and the raw secret,
+        which is never stored or shown again. Raises ValueError for a scope the user's role may not give.
+        """
+        organisation = organisation or user.primary_organisation()
         chosen = sorted(set(scopes))
         unknown = [s for s in chosen if s not in SCOPES]
         if unknown or not chosen:
             raise ValueError(f"scopes must be some of {', '.join(SCOPES)}")
+        role = Membership.objects.role_for(user, organisation)
+        refused = [s for s in chosen if not role_at_least(role, SCOPE_ROLE[s])]
+        if refused:
+            raise ValueError(f"{', '.join(refused)} needs an owner or admin of {organisation}")
         raw = KEY_PREFIX + secrets.token_urlsafe(36)
         key = self.create(
-            user=user, name=name[:100], prefix=raw[:VISIBLE], key_hash=hash_key(raw), scopes=chosen
+            user=user,
+            organisation=organisation,
+            name=name[:100],
+            prefix=raw[:VISIBLE],
+            key_hash=hash_key(raw),
+            scopes=chosen,
         )
         return key, raw
 
 
 class ApiKey(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_keys")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="api_keys")
     name = models.CharField(max_length=100, blank=True)
     prefix = models.CharField(max_length=VISIBLE)
     key_hash = models.CharField(max_length=64, unique=True)
@@ -56,7 +87,18 @@ class ApiKey(models.Model):
         return f"{self.prefix}… ({', '.join(self.scopes)})"
 
     def has_scope(self, scope: str) -> bool:
-        return scope in self.scopes
+        """Whether the key carries ``scope`` and its user's role still allows it."""
+        if scope not in self.scopes:
+            return False
+        return Membership.objects.has_role(self.user, self.organisation_id, SCOPE_ROLE[scope])
+
+    def sites(self) -> SiteQuerySet:
+        """The sites this key reaches: its organisation's, while its user is a member there."""
+        from panel.sites.models import Site
+
+        return Site.objects.filter(
+            organisation_id=self.organisation_id, organisation__memberships__user_id=self.user_id
+        )
 
     def touch(self) -> None:
         """Record use, at most once a minute per key."""

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from panel.accounts.models import User
+from panel.accounts.models import Membership, Role, User
+from panel.accounts.roles import current_organisation
 from panel.sites.forms import SiteForm
 from panel.sites.models import Site
 from panel.sites.snippet import SnippetOptions, build
@@ -26,10 +28,13 @@ def site_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def site_new(request: HttpRequest) -> HttpResponse:
+    organisation = current_organisation(request, _user(request))  # the one switched to, else the first
+    if not Membership.objects.has_role(_user(request), organisation, Role.ADMIN):
+        raise PermissionDenied(f"viewers cannot add sites to {organisation.name}")
     form = SiteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         site = Site.objects.create(
-            organisation=_user(request).primary_organisation(),
+            organisation=organisation,
             domain=form.cleaned_data["domain"],
             timezone=form.cleaned_data["timezone"],
         )

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import ProtectedError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from panel.accounts.models import User
+from panel.apikeys.models import ApiKey
 from panel.goals.models import Goal
 from panel.sites.models import Site
 from panel.sites_api.body import request_body
@@ -32,9 +32,9 @@ def goal_json(goal: Goal) -> dict[str, Any]:
 
 
 @with_key
-def goals(request: HttpRequest, user: User) -> HttpResponse:
+def goals(request: HttpRequest, key: ApiKey) -> HttpResponse:
     if request.method == "GET":
-        site = managed_site(user, request.GET.get("site_id"), write=False)
+        site = managed_site(key, request.GET.get("site_id"), write=False)
         if isinstance(site, HttpResponse):
             return site
         listed = [goal_json(goal) for goal in Goal.objects.for_site(site)]
@@ -42,7 +42,7 @@ def goals(request: HttpRequest, user: User) -> HttpResponse:
     if request.method != "PUT":
         return error(405, "use GET or PUT")
     data = request_body(request)
-    site = managed_site(user, data.get("site_id"), write=True)
+    site = managed_site(key, data.get("site_id"), write=True)
     if isinstance(site, HttpResponse):
         return site
     return _find_or_create(site, data)
@@ -71,11 +71,11 @@ def _find_or_create(site: Site, data: dict[str, str]) -> HttpResponse:
 
 
 @with_key
-def goal(request: HttpRequest, user: User, goal_id: int) -> HttpResponse:
+def goal(request: HttpRequest, key: ApiKey, goal_id: int) -> HttpResponse:
     if request.method != "DELETE":
         return error(405, "use DELETE")
     data = request_body(request)
-    site = managed_site(user, data.get("site_id") or request.GET.get("site_id"), write=True)
+    site = managed_site(key, data.get("site_id") or request.GET.get("site_id"), write=True)
     if isinstance(site, HttpResponse):
         return site
     found = Goal.objects.filter(site=site, pk=goal_id).first()

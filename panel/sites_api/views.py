@@ -21,7 +21,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from analytics.retention import delete_site_data
-from panel.accounts.models import Membership, User
+from panel.accounts.models import Membership, Role
+from panel.apikeys.models import ApiKey
 from panel.sites.models import Site
 from panel.sites_api.body import BodyError, request_body
 from panel.sites_api.forms import CreateSiteForm, UpdateSiteForm, first_error
@@ -36,55 +37,53 @@ def _site_json(site: Site) -> dict[str, Any]:
 
 
 def with_key(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Only an API key (never a browser session) with sites:write; the view gets the key's user."""
+    """Only an API key (never a browser session) with sites:write; the view gets the key, which reaches
+    its own organisation's sites only (``ApiKey.sites``)."""
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, **kwargs: Any) -> HttpResponse:
         if not request.headers.get("Authorization"):
             return error(401, "Missing API key: send 'Authorization: Bearer <API key>'")
-        user, _key, failure = principal(request, "sites:write")
-        if failure is not None or user is None:
+        user, key, failure = principal(request, "sites:write")
+        if failure is not None or user is None or key is None:
             return failure or error(401, "not authenticated")
         try:
-            return view(request, user, **kwargs)
+            return view(request, key, **kwargs)
         except BodyError as exc:
             return error(400, f"body: {exc}")
 
     return csrf_exempt(wrapper)
 
 
-def managed_site(user: User, domain: str | None, *, write: bool) -> Site | HttpResponse:
+def managed_site(key: ApiKey, domain: str | None, *, write: bool) -> Site | HttpResponse:
     """The site ``domain`` as the key's user may see it (``write``: change it), or the error to answer."""
     domain = (domain or "").strip().lower()
     if not domain:
         return error(400, "site_id: is required (the site's domain)")
-    site = Site.objects.for_user(user).filter(domain=domain).first()
+    site = key.sites().filter(domain=domain).first()
     if site is None:
         return error(404, f"site_id: no site {domain!r} that this key can manage")
-    managers = Site.objects.filter(
-        pk=site.pk, organisation__memberships__user=user, organisation__memberships__role__in=MANAGERS
-    )
-    if write and not managers.exists():
+    if write and not Membership.objects.has_role(key.user, site.organisation_id, Role.ADMIN):
         return error(403, "only an owner or admin of the site's organisation may change it")
     return site
 
 
 @with_key
-def sites(request: HttpRequest, user: User) -> HttpResponse:
+def sites(request: HttpRequest, key: ApiKey) -> HttpResponse:
     if request.method == "GET":
-        return _list(request, user)
+        return _list(request, key)
     if request.method == "POST":
-        return _create(request, user)
+        return _create(request, key)
     return error(405, "use GET or POST")
 
 
-def _list(request: HttpRequest, user: User) -> HttpResponse:
+def _list(request: HttpRequest, key: ApiKey) -> HttpResponse:
     raw_limit = request.GET.get("limit") or str(MAX_LIMIT)
     if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIMIT:
         return error(400, f"limit: must be a whole number from 1 to {MAX_LIMIT}")
     limit = int(raw_limit)
     after = (request.GET.get("after") or "").strip().lower()
-    visible = Site.objects.for_user(user).distinct().order_by("domain")
+    visible = key.sites().distinct().order_by("domain")
     page = list((visible.filter(domain__gt=after) if after else visible)[: limit + 1])
     more = len(page) > limit
     page = page[:limit]
@@ -92,9 +91,9 @@ def _list(request: HttpRequest, user: User) -> HttpResponse:
     return JsonResponse({"sites": [_site_json(site) for site in page], "meta": meta})
 
 
-def _create(request: HttpRequest, user: User) -> HttpResponse:
-    organisation = user.primary_organisation()
-    if not Membership.objects.filter(user=user, organisation=organisation, role__in=MANAGERS).exists():
+def _create(request: HttpRequest, key: ApiKey) -> HttpResponse:
+    organisation = key.organisation
+    if not Membership.objects.has_role(key.user, organisation, Role.ADMIN):
         return error(403, "only an owner or admin of the organisation may add sites")
     data = request_body(request)
     data.setdefault("timezone", "UTC")
@@ -108,10 +107,10 @@ def _create(request: HttpRequest, user: User) -> HttpResponse:
 
 
 @with_key
-def site(request: HttpRequest, user: User, domain: str) -> HttpResponse:
+def site(request: HttpRequest, key: ApiKey, domain: str) -> HttpResponse:
     if request.method not in ("GET", "PUT", "DELETE"):
         return error(405, "use GET, PUT or DELETE")
-    found = managed_site(user, domain, write=request.method != "GET")
+    found = managed_site(key, domain, write=request.method != "GET")
     if isinstance(found, HttpResponse):
         return found
     if request.method == "GET":

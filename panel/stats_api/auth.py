@@ -127,7 +127,8 @@ def stats_api(
                 return error(exc.status, exc.message)
             if not site_id:
                 return error(400, f"{field}: is required (the site's domain)")
-            site = Site.objects.for_user(user).filter(domain=site_id).first()
+            sites = key.sites() if key is not None else Site.objects.for_user(user)
+            site = sites.filter(domain=site_id).first()
             if site is None:
                 return error(404, f"{field}: no site {site_id!r} that this account can read")
             api_request: ApiRequest = request  # type: ignore[assignment]

@@ -1,0 +1,46 @@
+"""The account mails (verification, invitations), rendered from templates and sent through Django's mail API.
+
+Links are absolute, built on ``BASE_URL``. A mail server that fails is logged and reported to the
+caller as False, so a page can say so instead of failing.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from panel.accounts.models import Invitation, User
+from panel.accounts.tokens import invitation_token, verification_token
+
+log = logging.getLogger(__name__)
+
+
+def absolute(path: str) -> str:
+    return f"{settings.BASE_URL}{path}"
+
+
+def _send(subject: str, template: str, context: dict[str, object], to: str) -> bool:
+    body = render_to_string(template, context)
+    try:
+        send_mail(subject, body, None, [to])
+    except (smtplib.SMTPException, OSError):
+        log.exception("could not send %r to %s", subject, to)
+        return False
+    return True
+
+
+def send_verification(user: User) -> bool:
+    link = absolute(reverse("verify-email", args=[verification_token(user)]))
+    return _send("Confirm your email for Lantern", "accounts/email/verify.txt", {"link": link}, user.email)
+
+
+def send_invitation(invitation: Invitation) -> bool:
+    link = absolute(reverse("invitation", args=[invitation_token(invitation.pk)]))
+    context = {"invitation": invitation, "link": link, "inviter": invitation.invited_by}
+    subject = f"You are invited to {invitation.organisation.name} on Lantern"
+    return _send(subject, "accounts/email/invitation.txt", context, invitation.email)

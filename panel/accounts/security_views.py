@@ -1,0 +1,78 @@
+"""The account page and two-factor settings: enrol with a QR code, see recovery codes once, turn off."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_POST
+
+from panel.accounts import limits, totp, twofactor
+from panel.accounts.forms import CodeForm
+from panel.accounts.login_views import code_counters
+from panel.accounts.models import Membership, User
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def _account_page(
+    request: HttpRequest, user: User, disable_form: CodeForm, status: int = 200
+) -> HttpResponse:
+    context = {
+        "two_factor": twofactor.enabled_for(user),
+        "codes_left": twofactor.recovery_codes_left(user),
+        "memberships": Membership.objects.filter(user=user).select_related("organisation"),
+        "disable_form": disable_form,
+    }
+    return render(request, "accounts/account.html", context, status=status)
+
+
+@login_required
+def account(request: HttpRequest) -> HttpResponse:
+    return _account_page(request, _user(request), CodeForm())
+
+
+@login_required
+def two_factor_setup(request: HttpRequest) -> HttpResponse:
+    """GET: a QR code for a new secret; POST: the first code turns two-factor on."""
+    user = _user(request)
+    if twofactor.enabled_for(user):
+        return redirect("account")
+    pending = twofactor.pending_enrolment(user) or twofactor.start_enrolment(user)
+    form = CodeForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        codes = twofactor.confirm_enrolment(user, form.cleaned_data["code"])
+        if codes is not None:
+            return render(request, "accounts/recovery_codes.html", {"codes": codes})
+        form.add_error("code", "that code is not right; check the time on your phone and try the next one")
+    uri = totp.provisioning_uri(pending.secret, user.email)
+    context = {
+        "form": form,
+        "qr": mark_safe(totp.qr_svg(uri)),  # noqa: S308  # SVG made by segno from our own URI
+        "secret": pending.secret,
+    }
+    return render(request, "accounts/two_factor_setup.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def two_factor_disable(request: HttpRequest) -> HttpResponse:
+    """Turning two-factor off takes a current code (or a recovery code)."""
+    user = _user(request)
+    counters = code_counters(request, user)
+    if wait := limits.over_limit(request, counters):
+        return limits.too_many(request, "code attempts", wait)
+    form = CodeForm(request.POST)
+    if form.is_valid() and twofactor.check_code(user, form.cleaned_data["code"]):
+        twofactor.disable(user)
+        messages.success(request, "Two-factor authentication is off.")
+        return redirect("account")
+    limits.count(request, counters)
+    if form.is_valid():
+        form.add_error("code", "that code is not right, or was used already")
+    return _account_page(request, user, form, status=400)
