@@ -20,6 +20,7 @@ from panel.sites import goals_views as goal_settings
 from panel.sites import settings_views as site_settings
 from panel.sites import views as sites
 from panel.sites_api import goals as sites_api_goals
+from panel.sites_api import shared_links as sites_api_links
 from panel.sites_api import views as sites_api
 from panel.stats_api import openapi, v2_views
 from panel.stats_api import views as stats
@@ -69,6 +70,8 @@ urlpatterns = [
     path("api/v1/sites", sites_api.sites, name="api-sites"),
     path("api/v1/sites/goals", sites_api_goals.goals, name="api-site-goals"),
     path("api/v1/sites/goals/<int:goal_id>", sites_api_goals.goal, name="api-site-goal"),
+    path("api/v1/sites/shared-links", sites_api_links.shared_links, name="api-site-links"),
+    path("api/v1/sites/shared-links/<int:link_id>", sites_api_links.shared_link, name="api-site-link"),
     path("api/v1/sites/<str:domain>", sites_api.site, name="api-site"),
     path("api/v1/stats/realtime/visitors", stats.realtime_visitors, name="api-realtime-visitors"),
     path("api/v1/stats/aggregate", stats.aggregate, name="api-aggregate"),

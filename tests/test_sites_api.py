@@ -202,3 +202,46 @@ def test_bad_goals_answer_400_naming_the_field(owner: Persona, body: dict[str, s
     response = call("PUT", "/goals", owner.key, body)
     assert response.status_code == 400
     assert response.json()["error"].startswith(message)
+
+
+def test_shared_links_are_found_or_created_listed_and_revoked(owner: Persona, outsider: Persona) -> None:
+    made = call("PUT", "/shared-links", owner.key, {"site_id": "example.com", "name": "Investors"})
+    assert made.status_code == 200
+    link = made.json()
+    assert link["name"] == "Investors" and link["password_protected"] is False
+    assert link["url"].startswith("http") and "/share/example.com?auth=" in link["url"]
+    again = call("PUT", "/shared-links", owner.key, {"site_id": "example.com", "name": "Investors"})
+    assert again.json() == link  # found by name, not made twice
+    locked = call(
+        "PUT", "/shared-links", owner.key, {"site_id": "example.com", "name": "Board", "password": "s3cret!"}
+    ).json()
+    assert locked["password_protected"] is True
+    listed = call("GET", "/shared-links", owner.key, {"site_id": "example.com"}).json()["shared_links"]
+    assert [item["name"] for item in listed] == ["Investors", "Board"]
+
+    path = link["url"].split("://", 1)[1].split("/", 1)[1]
+    assert Client().get("/" + path).status_code == 200  # the link shows the dashboard, logged out
+    assert call("GET", "/shared-links", outsider.key, {"site_id": "example.com"}).status_code == 404
+    gone = call("DELETE", f"/shared-links/{link['id']}", outsider.key, {"site_id": "example.com"})
+    assert gone.status_code == 404
+    revoked = call("DELETE", f"/shared-links/{link['id']}", owner.key, {"site_id": "example.com"})
+    assert revoked.json() == {"deleted": True}
+    assert Client().get("/" + path).status_code == 404  # revoked at once
+    again_gone = call("DELETE", f"/shared-links/{link['id']}", owner.key, {"site_id": "example.com"})
+    assert again_gone.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"site_id": "example.com"}, "name: is required"),
+        ({"site_id": "example.com", "name": "x" * 101}, "name: at most 100 characters"),
+        ({"name": "Investors"}, "site_id: is required"),
+    ],
+)
+def test_bad_shared_links_answer_400_naming_the_field(
+    owner: Persona, body: dict[str, str], message: str
+) -> None:
+    response = call("PUT", "/shared-links", owner.key, body)
+    assert response.status_code == 400
+    assert response.json()["error"].startswith(message)

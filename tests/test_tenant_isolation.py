@@ -121,6 +121,8 @@ BY_QUERY: dict[str, Ask] = {
     "dashboard-funnels": Ask(_site()),
     "api-site-goals": Ask(_site()),
     "api-site-goal": Ask(_site(), method="delete", path=lambda v: {"goal_id": _goal(v)}),
+    "api-site-links": Ask(_site()),
+    "api-site-link": Ask(_site(), method="delete", path=lambda v: {"link_id": _shared_link(v)}),
 }
 
 # URLs that list what the caller may see: the victim's site must not be among an outsider's.

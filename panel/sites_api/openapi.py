@@ -31,6 +31,16 @@ _GOAL: Schema = {
         "page_path": {"type": ["string", "null"]},
     },
 }
+_LINK: Schema = {
+    "type": "object",
+    "required": ["id", "name", "url", "password_protected"],
+    "properties": {
+        "id": {"type": "integer"},
+        "name": {"type": "string"},
+        "url": {"type": "string", "description": "The read-only dashboard, for anyone holding the URL."},
+        "password_protected": {"type": "boolean"},
+    },
+}
 _DELETED: Schema = {"type": "object", "properties": {"deleted": {"const": True}}}
 _FORMS = ("application/json", "application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -43,7 +53,7 @@ def _errors() -> dict[str, Schema]:
         "400": error("A field is invalid; the message names it."),
         "401": error("No API key, or a wrong one (browser sessions cannot use this API)."),
         "403": error("The key lacks the sites:write scope, or its member is a viewer."),
-        "404": error("No such site (or goal) that this key can manage."),
+        "404": error("No such site (or goal, or shared link) that this key can manage."),
         "429": error("The API key made more requests than its allowance."),
     }
 
@@ -78,6 +88,8 @@ def paths() -> dict[str, Schema]:
     goal_id = _parameter("goal_id", "path", {"type": "integer"})
     listing = _fields(["sites", "meta"], sites={"type": "array", "items": site_ref}, meta={"type": "object"})
     goals = _fields(["goals"], goals={"type": "array", "items": {"$ref": "#/components/schemas/Goal"}})
+    link_ref = {"$ref": "#/components/schemas/SharedLink"}
+    links = _fields(["shared_links"], shared_links={"type": "array", "items": link_ref})
     string = {"type": "string"}
     return {
         "/api/v1/sites": {
@@ -128,8 +140,24 @@ def paths() -> dict[str, Schema]:
             "parameters": [goal_id],
             "delete": _operation("deleteGoal", "Delete a goal (site_id in the body).", _DELETED),
         },
+        "/api/v1/sites/shared-links": {
+            "get": {
+                **_operation("listSharedLinks", "A site's shared links.", links),
+                "parameters": [{**_parameter("site_id", "query", string), "required": True}],
+            },
+            "put": _operation(
+                "putSharedLink",
+                "Find a shared link by name, or create it (optionally with a password).",
+                {"$ref": "#/components/schemas/SharedLink"},
+                body=_fields(["site_id", "name"], site_id=string, name=string, password=string),
+            ),
+        },
+        "/api/v1/sites/shared-links/{link_id}": {
+            "parameters": [_parameter("link_id", "path", {"type": "integer"})],
+            "delete": _operation("deleteSharedLink", "Revoke a shared link (site_id in the body).", _DELETED),
+        },
     }
 
 
 def schemas() -> dict[str, Schema]:
-    return {"Site": _SITE, "Goal": _GOAL}
+    return {"Site": _SITE, "Goal": _GOAL, "SharedLink": _LINK}
