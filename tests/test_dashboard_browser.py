@@ -534,3 +534,39 @@ def test_the_realtime_view_shows_the_last_30_minutes(dashboard: Watched, seeded:
     dashboard.ready()
     assert page.get_attribute("#chart", "data-total") == str(seeded.realtime_pageviews)
     page.screenshot(path=str(ARTIFACTS / "dashboard-realtime.png"), full_page=True)
+
+
+def test_export_links_follow_the_view_and_download_its_numbers(dashboard: Watched) -> None:
+    dashboard.open("?period=day")
+    page = dashboard.page
+    page.click("#list-devices .row[data-value=Firefox]")  # a filter, and the browser drilled to versions
+    dashboard.ready()
+    zip_href = page.get_attribute("#export-link", "href") or ""
+    assert zip_href.startswith("/example.com/export.zip?")
+    assert parse_qs(urlsplit(zip_href).query)["filters"] == ["visit:browser==Firefox"]
+    devices_href = page.get_attribute("#widget-devices .csv-link", "href") or ""
+    assert devices_href.startswith("/example.com/export/browser_versions.csv?")
+    with page.expect_download() as download:
+        page.click("#widget-devices .csv-link")
+    body = Path(download.value.path()).read_text()
+    lines = body.strip().splitlines()
+    assert "Firefox" in lines[1] and "128.0" in lines[1]
+    assert len(lines) == 2  # the header and the one browser version of the filtered view
+    _tab(dashboard, "pages", "entry")
+    assert (page.get_attribute("#widget-pages .csv-link", "href") or "").startswith(
+        "/example.com/export/entry_pages.csv?"
+    )
+
+
+def test_the_goals_and_properties_cards_export_what_they_show(dashboard: Watched) -> None:
+    dashboard.open("?period=day")
+    page = dashboard.page
+    assert (page.get_attribute("#widget-goals .csv-link", "href") or "").startswith(
+        "/example.com/export/goals.csv?"
+    )
+    props_href = page.get_attribute("#widget-props .csv-link", "href") or ""
+    assert parse_qs(urlsplit(props_href).query)["property"] == ["event:props:plan"]
+    with page.expect_download() as download:
+        page.click("#widget-props .csv-link")
+    rows = Path(download.value.path()).read_text().strip().splitlines()
+    assert [row.split(",")[:2] for row in rows[1:]] == [["plan", "(none)"], ["plan", "pro"]]

@@ -299,6 +299,11 @@ function start(root) {
         on: { click: () => navigate({ ...state, tabs: { ...state.tabs, props: name } }, { replace: true, only: ["props"] }) },
       })));
     const body = root.querySelector("#widget-props .widget-body");
+    const csv = root.querySelector("#widget-props .csv-link");
+    if (csv) {
+      csv.hidden = !key;
+      csv.href = key ? exportUrl("props", { property: "event:props:" + key }) : "#";
+    }
     if (!key) {
       fill(body, [listOf("props", [], "", "Property", { empty: "No custom properties in this period" })]);
       return;
@@ -446,6 +451,33 @@ function start(root) {
     renderIntervals();
     renderFilters();
     renderTabs();
+    renderExports();
+  }
+
+  /** Where a CSV export of this view lives: the zip (no name) or one card's file. */
+  function exportUrl(name, extra = {}) {
+    const query = new URLSearchParams();
+    for (const [key, value] of Object.entries({ ...periodParams(), filters: formatFilters(state.filters), interval: chartInterval(), auth: root.dataset.auth, ...extra })) {
+      if (value) query.set(key, value);
+    }
+    const base = `/${encodeURIComponent(site)}/`;
+    return name ? `${base}export/${name}.csv?${query}` : `${base}export.zip?${query}`;
+  }
+
+  /** CSV export links (when the page has them): the whole view, each list card's current tab, goals.
+   * (The custom-properties card's link is set when its key is known, in loadProps.) */
+  function renderExports() {
+    const all = root.querySelector("#export-link");
+    if (!all) return;
+    all.href = exportUrl("");
+    for (const [widget, config] of Object.entries(LISTS)) {
+      const link = root.querySelector(`#widget-${widget} .csv-link`);
+      if (!link) continue;
+      const tab = config.tabs[state.tabs[widget]];
+      link.href = exportUrl(drilled(tab) === null ? tab.csv : tab.drillCsv);
+    }
+    const goals = root.querySelector("#widget-goals .csv-link");
+    if (goals) goals.href = exportUrl("goals");
   }
 
   function renderIntervals() {

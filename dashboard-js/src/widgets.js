@@ -55,42 +55,43 @@ export function valueLabel(dimension, value) {
 
 /**
  * The list cards. Each tab reads one breakdown ``property``; ``drill`` is the property listed instead
- * once the tab's own property is filtered to one value (a browser's versions).
+ * once the tab's own property is filtered to one value (a browser's versions); ``csv`` names the
+ * tab's file in a CSV export (``/<domain>/export/<csv>.csv``).
  */
 export const LISTS = {
   sources: {
     title: "Sources",
     tabs: {
-      channel: { label: "Channels", property: "visit:channel", column: "Channel" },
-      source: { label: "Sources", property: "visit:source", column: "Source" },
-      utm_medium: { label: "Mediums", property: "visit:utm_medium", column: "UTM medium" },
-      utm_source: { label: "UTM sources", property: "visit:utm_source", column: "UTM source" },
-      utm_campaign: { label: "Campaigns", property: "visit:utm_campaign", column: "UTM campaign" },
+      channel: { label: "Channels", property: "visit:channel", column: "Channel", csv: "channels" },
+      source: { label: "Sources", property: "visit:source", column: "Source", csv: "sources" },
+      utm_medium: { label: "Mediums", property: "visit:utm_medium", column: "UTM medium", csv: "utm_mediums" },
+      utm_source: { label: "UTM sources", property: "visit:utm_source", column: "UTM source", csv: "utm_sources" },
+      utm_campaign: { label: "Campaigns", property: "visit:utm_campaign", column: "UTM campaign", csv: "utm_campaigns" },
     },
   },
   pages: {
     title: "Pages",
     tabs: {
-      page: { label: "Top pages", property: "event:page", column: "Page" },
-      entry: { label: "Entry pages", property: "visit:entry_page", column: "Entry page" },
-      exit: { label: "Exit pages", property: "visit:exit_page", column: "Exit page" },
+      page: { label: "Top pages", property: "event:page", column: "Page", csv: "pages" },
+      entry: { label: "Entry pages", property: "visit:entry_page", column: "Entry page", csv: "entry_pages" },
+      exit: { label: "Exit pages", property: "visit:exit_page", column: "Exit page", csv: "exit_pages" },
     },
   },
   locations: {
     title: "Locations",
     tabs: {
-      map: { label: "Map", property: "visit:country", column: "Country", map: true },
-      country: { label: "Countries", property: "visit:country", column: "Country" },
-      region: { label: "Regions", property: "visit:region", column: "Region" },
-      city: { label: "Cities", property: "visit:city", column: "City" },
+      map: { label: "Map", property: "visit:country", column: "Country", csv: "countries", map: true },
+      country: { label: "Countries", property: "visit:country", column: "Country", csv: "countries" },
+      region: { label: "Regions", property: "visit:region", column: "Region", csv: "regions" },
+      city: { label: "Cities", property: "visit:city", column: "City", csv: "cities" },
     },
   },
   devices: {
     title: "Devices",
     tabs: {
-      browser: { label: "Browsers", property: "visit:browser", column: "Browser", drill: "visit:browser_version" },
-      os: { label: "Operating systems", property: "visit:os", column: "OS", drill: "visit:os_version" },
-      screen: { label: "Screen sizes", property: "visit:screen", column: "Screen size" },
+      browser: { label: "Browsers", property: "visit:browser", column: "Browser", csv: "browsers", drill: "visit:browser_version", drillCsv: "browser_versions" },
+      os: { label: "Operating systems", property: "visit:os", column: "OS", csv: "operating_systems", drill: "visit:os_version", drillCsv: "operating_system_versions" },
+      screen: { label: "Screen sizes", property: "visit:screen", column: "Screen size", csv: "screen_sizes" },
     },
   },
 };
