@@ -1,50 +1,92 @@
-"""Deleting a site's events from ClickHouse: every row, in every table that holds a ``site_id``.
+"""Deleting sites' rows from ClickHouse: all of a site's rows (the site is deleted or its stats reset),
+or those older than its retention period (the retention job).
 
     >>> delete_site_data(42)  # doctest: +SKIP
-    ['dropped_events', 'events', 'sessions']
+    {'dropped_events': 12, 'events': 5400, 'sessions': 1800, 'sessions_queue': 0}
+    >>> delete_older_than(42, dt.datetime(2023, 11, 21, tzinfo=dt.UTC))  # doctest: +SKIP
+    {'dropped_events': 3, 'events': 120, 'sessions': 40, 'sessions_queue': 0}
 
 The tables are read from ``system.columns`` (every MergeTree-family table with a ``site_id`` column),
 so a table or rollup added by a later migration is covered without a change here. Their names come
-from the engine's own catalogue and are checked and quoted; the site id is a bound parameter.
+from the engine's own catalogue and are checked and quoted; the site id and cutoff are bound
+parameters. A table's age is read from its first column named in ``TIME_COLUMNS`` (a ``Date`` column
+compares with the cutoff's day); a site table without one is an error, not silently kept forever.
 ``ALTER TABLE … DELETE`` rewrites the parts that hold the rows (the data is gone from disk, not
-hidden), and ``mutations_sync = 2`` returns only when the deletion is complete.
+hidden) and ``mutations_sync = 2`` returns only when it is complete. A table with nothing to delete is
+left alone (no needless mutation), so running the retention job often costs one count a table.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from typing import Any
 
 from analytics import client
 
+# The columns that date a row, in order of preference: when the event happened, the session began, or
+# the UTC day the row counts (dropped_events, sessions_queue).
+TIME_COLUMNS = ("timestamp", "session_start", "day")
 _NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,200}$")
-_TABLES = """
-SELECT c.table
+_COLUMNS = """
+SELECT c.table, c.name, c.type
 FROM system.columns AS c
 INNER JOIN system.tables AS t ON t.database = c.database AND t.name = c.table
-WHERE c.database = currentDatabase() AND c.name = 'site_id' AND t.engine LIKE '%MergeTree'
-ORDER BY c.table
+WHERE c.database = currentDatabase() AND t.engine LIKE '%MergeTree'
+  AND c.table IN (SELECT table FROM system.columns WHERE database = currentDatabase() AND name = 'site_id')
+ORDER BY c.table, c.position
 """
+_SYNC = {"mutations_sync": 2}
+
+
+def site_table_columns() -> dict[str, dict[str, str]]:
+    """Each table holding sites' rows -> its column names -> their types."""
+    tables: dict[str, dict[str, str]] = {}
+    for table, column, type_ in client.execute(_COLUMNS, tag="deletion:tables").rows:
+        if not _NAME.match(str(table)):
+            raise ValueError(f"unexpected table name {table!r}")
+        tables.setdefault(str(table), {})[str(column)] = str(type_)
+    return tables
 
 
 def tables_with_site_data() -> list[str]:
     """The tables a site's rows live in, by name."""
-    names = [str(row[0]) for row in client.execute(_TABLES, tag="deletion:tables").rows]
-    for name in names:
-        if not _NAME.match(name):
-            raise ValueError(f"unexpected table name {name!r}")
-    return names
+    return sorted(site_table_columns())
 
 
-def delete_site_data(site_id: int) -> list[str]:
-    """Delete every row of ``site_id`` from every table that holds sites' rows; returns the tables."""
-    tables = tables_with_site_data()
-    for table in tables:
-        client.command(
-            f"ALTER TABLE `{table}` DELETE WHERE site_id = {{site_id:UInt64}}",
-            {"site_id": site_id},
-            settings={"mutations_sync": 2},
-        )
-    return tables
+def older_than_condition(table: str, columns: dict[str, str]) -> str:
+    """The SQL condition that a row of ``table`` is older than ``{cutoff}``."""
+    for name in TIME_COLUMNS:
+        type_ = columns.get(name)
+        if type_ is None:
+            continue
+        if type_.startswith("DateTime"):
+            return f"`{name}` < {{cutoff:DateTime64(3, 'UTC')}}"
+        return f"`{name}` < toDate({{cutoff:DateTime64(3, 'UTC')}})"
+    raise ValueError(f"table {table!r} holds sites' rows but has none of the columns {TIME_COLUMNS}")
+
+
+def _delete(table: str, where: str, params: dict[str, Any]) -> int:
+    counted = f"SELECT count() FROM `{table}` WHERE {where}"  # noqa: S608 - names from the catalogue
+    count = int(client.execute(counted, params, tag="deletion:count").rows[0][0])
+    if count:
+        client.command(f"ALTER TABLE `{table}` DELETE WHERE {where}", params, settings=_SYNC)
+    return count
+
+
+def delete_site_data(site_id: int) -> dict[str, int]:
+    """Delete every row of ``site_id`` from every table that holds sites' rows; how many each had."""
+    where, params = "site_id = {site:UInt64}", {"site": site_id}
+    return {table: _delete(table, where, params) for table in tables_with_site_data()}
+
+
+def delete_older_than(site_id: int, cutoff: dt.datetime) -> dict[str, int]:
+    """Delete the site's rows from before ``cutoff`` (aware); how many rows each table had that old."""
+    params = {"site": site_id, "cutoff": cutoff}
+    return {
+        table: _delete(table, f"site_id = {{site:UInt64}} AND {older_than_condition(table, columns)}", params)
+        for table, columns in sorted(site_table_columns().items())
+    }
 
 
 def site_row_counts(site_id: int) -> dict[str, int]:

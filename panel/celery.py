@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import threading
+from typing import Any
 
 from celery import Celery
 
@@ -45,3 +47,31 @@ def _register(job: Job) -> None:
 
 for _job in SCHEDULE:
     _register(_job)
+
+
+def export(export_id: int) -> str:
+    from panel.reports.full_export import run_export
+
+    return run_export(export_id)
+
+
+app.task(name="lantern.export")(export)
+
+
+def in_background(task_name: str, *args: Any) -> None:
+    """Server mode: hand the task to a Celery worker. Embedded mode: run it in a thread of this process
+    (the one that holds the event store)."""
+    if redis_url():
+        app.send_task(task_name, args=args)
+        return
+    task = app.tasks[task_name]
+
+    def run() -> None:
+        from django.db import connections
+
+        try:
+            task(*args)
+        finally:
+            connections.close_all()  # this thread's own connections
+
+    threading.Thread(target=run, name=task_name, daemon=True).start()

@@ -1,11 +1,11 @@
 """The one schedule of Lantern's periodic jobs, shared by Celery beat and the embedded scheduler.
 
 Each job is a plain function (``panel.reports.jobs.send_due_reports`` ...) that is safe to run again
-at any time: a report claims its row before sending, an alert its cool-down, retention deletes what is
-already gone as a no-op. So both runners need only "every N seconds".
+at any time: a report claims its row before sending, an alert its cool-down, and deleting old data or
+expired export files finds nothing the second time. So both runners need only "every N seconds".
 
     >>> [job.name for job in SCHEDULE]
-    ['reports', 'alerts', 'retention']
+    ['reports', 'alerts', 'retention', 'exports']
 """
 
 from __future__ import annotations
@@ -38,4 +38,5 @@ SCHEDULE: tuple[Job, ...] = (
     Job("reports", "panel.reports.jobs.send_due_reports", dt.timedelta(minutes=10)),
     Job("alerts", "panel.reports.alerts.check_traffic", dt.timedelta(minutes=5)),
     Job("retention", "panel.reports.retention.enforce_retention", dt.timedelta(hours=6)),
+    Job("exports", "panel.reports.full_export.delete_expired", dt.timedelta(hours=6)),
 )

@@ -5,7 +5,7 @@ jobs run where the event store is open. Server mode runs the same schedule with 
 
     >>> due = Timetable(SCHEDULE, start=0.0)
     >>> [job.name for job in due.pop_due(now=0.0)]
-    ['reports', 'alerts', 'retention']
+    ['reports', 'alerts', 'retention', 'exports']
     >>> due.pop_due(now=60.0)
     []
 """

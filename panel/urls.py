@@ -13,6 +13,7 @@ from panel.accounts import views as accounts
 from panel.apikeys import views as apikeys
 from panel.dashboard import views as dashboard
 from panel.exports import views as exports
+from panel.reports import export_views as full_export
 from panel.reports import views as reports
 from panel.sharing import settings_views as sharing_settings
 from panel.sharing import views as sharing
@@ -67,6 +68,7 @@ urlpatterns = [
     path("sites/", sites.site_list, name="sites"),
     path("sites/new/", sites.site_new, name="site-new"),
     path("reports/unsubscribe/<str:token>/", reports.unsubscribe, name="report-unsubscribe"),
+    path("exports/download/<str:token>/", full_export.export_download, name="site-export-download"),
     path("api/v1/sites", sites_api.sites, name="api-sites"),
     path("api/v1/sites/goals", sites_api_goals.goals, name="api-site-goals"),
     path("api/v1/sites/goals/<int:goal_id>", sites_api_goals.goal, name="api-site-goal"),
@@ -107,6 +109,15 @@ urlpatterns = [
         "<str:domain>/settings/funnels/<int:funnel_id>/delete",
         goal_settings.delete_funnel,
         name="site-settings-funnel-delete",
+    ),
+    path("<str:domain>/settings/export/", full_export.export_page, name="site-export"),
+    path(
+        "<str:domain>/settings/export/<int:export_id>/", full_export.export_status, name="site-export-status"
+    ),
+    path(
+        "<str:domain>/settings/export/<int:export_id>/status.json",
+        full_export.export_status_json,
+        name="site-export-status-json",
     ),
     path("<str:domain>/settings/danger/", site_settings.danger, name="site-settings-danger"),
     path("<str:domain>/settings/danger/reset", site_settings.reset_stats, name="site-reset-stats"),

@@ -21,8 +21,9 @@ def _wait_for_line(log: Path, text: str, timeout_s: float = 60) -> str:
 
 def test_the_served_process_runs_every_scheduled_job(tmp_path: Path) -> None:
     with embedded_server(tmp_path / "data") as server:
-        _wait_for_line(server.log, "embedded scheduler started (reports, alerts, retention)")
+        _wait_for_line(server.log, "embedded scheduler started (reports, alerts, retention, exports)")
         _wait_for_line(server.log, "scheduled job reports done: ")
         _wait_for_line(server.log, "scheduled job alerts done: 0")
-        content = _wait_for_line(server.log, "scheduled job retention done: ")
+        _wait_for_line(server.log, "scheduled job retention done: ")
+        content = _wait_for_line(server.log, "scheduled job exports done: 0")
     assert [line for line in content.splitlines() if "scheduled job" in line and "failed" in line] == []

@@ -60,7 +60,7 @@ def test_the_zip_holds_every_widget(owner: Persona, seeded: None) -> None:
     assert response.status_code == 200 and response["Content-Type"] == "application/zip"
     assert response["Content-Disposition"].startswith('attachment; filename="example.com-')
     archive = zipfile.ZipFile(io.BytesIO(response.content))
-    assert sorted(archive.namelist()) == sorted(f"{name}.csv" for name in WIDGETS)
+    assert sorted(archive.namelist()) == sorted(f"{name}.csv" for name in [*WIDGETS, "props"])
     visitors = read_csv(archive.read("visitors.csv"))
     assert visitors[0] == [
         "date",
@@ -82,6 +82,19 @@ def test_the_zip_holds_every_widget(owner: Persona, seeded: None) -> None:
     assert countries[0] == ["country", "visitors", "percentage"] and ["DE", "1", "16.7"] in countries
     assert "secret" not in b"".join(archive.read(name) for name in archive.namelist()).decode()
     assert today_in(owner.site.timezone).isoformat() in response["Content-Disposition"]
+
+
+def test_the_zip_lists_every_custom_property_in_use(owner: Persona, outsider: Persona, seeded: None) -> None:
+    now = dt.datetime.now(dt.UTC)
+    seed([make_event(owner.site.id, timestamp=now, name="Signup", prop_keys=["author"], prop_values=["ann"])])
+    day = {"period": "day"}
+    archive = zipfile.ZipFile(io.BytesIO(member(owner).get("/example.com/export.zip", day).content))
+    props = read_csv(archive.read("props.csv"))
+    assert props[0] == ["property", "value", "visitors", "events"]
+    values = {(row[0], row[1]) for row in props[1:] if row[1] != "(none)"}
+    assert values == {("plan", "'=pro"), ("author", "ann")}
+    theirs = zipfile.ZipFile(io.BytesIO(member(outsider).get("/elsewhere.org/export.zip", day).content))
+    assert "props.csv" not in theirs.namelist()  # no property in use, no file
 
 
 def test_one_widget_as_csv_with_the_views_filters(owner: Persona, seeded: None) -> None:

@@ -44,3 +44,11 @@ def test_write_csv_quotes_and_prefixes() -> None:
 
 def test_header_cells_are_safe_too() -> None:
     assert write_csv([], ["-x"]) == b"'-x\r\n"
+
+
+def test_pieces_written_without_a_header_join_into_one_file() -> None:
+    first = write_csv([{"page": "=a"}], ["page", "visitors"])
+    rest = write_csv([{"page": "/b", "visitors": 2}], ["page", "visitors"], header=False)
+    assert rest == b"/b,2\r\n"
+    parsed = list(csv.reader(io.StringIO((first + rest).decode("utf-8"))))
+    assert parsed == [["page", "visitors"], ["'=a", ""], ["/b", "2"]]

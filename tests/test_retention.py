@@ -1,15 +1,20 @@
-"""Retention: the scheduled job deletes a site's events, sessions and drop counts older than its
-retention period, keeps the recent ones, and leaves other sites alone."""
+"""Retention: the scheduled job deletes a site's rows older than its retention period from every table
+that holds sites' rows (events, sessions, the sessions queue, drop counts), keeps the recent ones, and
+leaves other sites alone."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from analytics import client
+from analytics.deletion import older_than_condition, site_table_columns, tables_with_site_data
 from panel.reports.retention import cutoff_for
 from tests.conftest import Persona
 from tests.reports_fixtures import seed_visits
 
+OLD = ("events", "sessions", "dropped_events")
 NOW = dt.datetime(2026, 11, 21, 12, 0, tzinfo=dt.UTC)
 
 
@@ -40,14 +45,34 @@ def test_old_rows_go_and_recent_ones_stay(owner: Persona, outsider: Persona, eve
 
     result = enforce_retention(NOW)
 
-    assert result["example.com"] == {"events": 1, "sessions": 1, "dropped_events": 1}
-    assert result["elsewhere.org"] == {"events": 0, "sessions": 0, "dropped_events": 0}
+    assert set(result["example.com"]) == set(tables_with_site_data())
+    assert {t: result["example.com"][t] for t in OLD} == dict.fromkeys(OLD, 1)
+    assert set(result["elsewhere.org"].values()) == {0}
     paths = client.execute("SELECT pathname FROM events ORDER BY pathname").rows
     assert paths == [("/kept",), ("/new",)]
     assert _count("sessions", owner.site.id) == 1 and _count("sessions", outsider.site.id) == 1
     assert _count("dropped_events", owner.site.id) == 1 and _count("dropped_events", outsider.site.id) == 1
-    assert enforce_retention(NOW)["example.com"] == {"events": 0, "sessions": 0, "dropped_events": 0}
+    old_queued = "SELECT count() FROM sessions_queue WHERE site_id = {s:UInt64} AND day < {d:Date}"
+    assert (
+        client.execute(old_queued, {"s": owner.site.id, "d": old.date() + dt.timedelta(days=1)}).rows[0][0]
+        == 0
+    )
+    assert set(enforce_retention(NOW)["example.com"].values()) == {0}
 
 
 def test_the_cutoff_keeps_whole_days() -> None:
     assert cutoff_for(30, NOW) == dt.datetime(2026, 10, 22, tzinfo=dt.UTC)
+
+
+def test_every_site_table_is_dated_by_a_column(events_table: None) -> None:
+    conditions = {
+        table: older_than_condition(table, columns) for table, columns in site_table_columns().items()
+    }
+    assert conditions["events"] == "`timestamp` < {cutoff:DateTime64(3, 'UTC')}"
+    assert conditions["dropped_events"] == "`day` < toDate({cutoff:DateTime64(3, 'UTC')})"
+    assert conditions["sessions_queue"].startswith("`day` <")
+
+
+def test_a_site_table_without_a_time_column_is_an_error() -> None:
+    with pytest.raises(ValueError, match="none of the columns"):
+        older_than_condition("odd", {"site_id": "UInt64", "queued": "UInt32"})

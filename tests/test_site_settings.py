@@ -26,6 +26,7 @@ PAGES = [
     "settings/links/",
     "settings/goals/",
     "settings/funnels/",
+    "settings/export/",
     "settings/danger/",
 ]
 POSTS = [
@@ -34,6 +35,7 @@ POSTS = [
     ("settings/links/", {"name": "x"}),
     ("settings/goals/", {"kind": "event", "event_name": "Signup"}),
     ("settings/funnels/", {"name": "x"}),
+    ("settings/export/", {}),
     ("settings/danger/reset", {"reset-confirm": "example.com"}),
     ("settings/danger/delete", {"delete-confirm": "example.com"}),
 ]

@@ -117,6 +117,19 @@ def test_delete_removes_the_site_and_its_events(
         assert left == [(outsider.site.id, 1)]
 
 
+def test_delete_takes_the_sites_goals_and_funnels(owner: Persona, events_table: None) -> None:
+    from panel.goals.models import Funnel, Goal
+    from panel.sites.models import Site
+
+    home = Goal.objects.create(site=owner.site, page_path="/")
+    signup = Goal.objects.create(site=owner.site, event_name="Signup")
+    Funnel.objects.create_with_steps(owner.site, "Home then signup", [home, signup])
+    response = call("DELETE", "/example.com", owner.key)
+    assert response.status_code == 200 and response.json() == {"deleted": True}
+    assert not Site.objects.filter(domain="example.com").exists()
+    assert not Goal.objects.exists() and not Funnel.objects.exists()
+
+
 def test_another_organisation_gets_404(owner: Persona, outsider: Persona) -> None:
     for method in ("GET", "PUT", "DELETE"):
         response = call(

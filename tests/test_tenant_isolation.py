@@ -69,6 +69,12 @@ def _funnel(victim: Victim) -> object:
     return funnel.objects.create_with_steps(site, "Victim funnel", steps).pk
 
 
+def _export(victim: Victim) -> object:
+    """A full export of the victim's site (panel.reports' model, looked up by name)."""
+    export = apps.get_model("reports", "SiteExport")
+    return export.objects.create(site=victim.owner.site, requested_by=victim.owner.user).pk
+
+
 # How to point each URL argument at the victim's objects.
 FILL: dict[str, Callable[[Victim], object]] = {
     "domain": lambda v: v.owner.site.domain,
@@ -79,6 +85,7 @@ FILL: dict[str, Callable[[Victim], object]] = {
     "link_id": _shared_link,
     "goal_id": _goal,
     "funnel_id": _funnel,
+    "export_id": _export,
     "widget": lambda _v: "sources",
 }
 TENANT_ARGUMENTS = {"domain", "org_id"}
@@ -150,6 +157,7 @@ NO_TENANT = {
     "site-new": "creates a site in the user's own organisation",
     "shared-dashboard": "reached only with a shared link's unguessable slug (?auth=), read-only",
     "report-unsubscribe": "a signed token for one recipient's subscription",
+    "site-export-download": "a signed, expiring token; served only to members of its organisation",
     "api-openapi": "the public description of the API",
 }
 

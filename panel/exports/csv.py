@@ -8,6 +8,8 @@ Sheets, so such a cell is written with a ``'`` in front (OWASP's rule for CSV in
     '\\'=HYPERLINK("http://evil")'
     >>> write_csv([{"page": "/", "visitors": 3}], ["page", "visitors"])
     b'page,visitors\\r\\n/,3\\r\\n'
+    >>> write_csv([{"page": "/"}], ["page", "visitors"], header=False)
+    b'/,\\r\\n'
 """
 
 from __future__ import annotations
@@ -25,11 +27,15 @@ def safe_cell(value: object) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def write_csv(rows: Iterable[Mapping[str, object]], columns: Sequence[str]) -> bytes:
-    """A header of ``columns``, then each row's values for them (missing ones empty), as UTF-8."""
+def write_csv(rows: Iterable[Mapping[str, object]], columns: Sequence[str], *, header: bool = True) -> bytes:
+    """A header of ``columns``, then each row's values for them (missing ones empty), as UTF-8.
+
+    ``header=False`` leaves the header out: the next piece of a file written a batch at a time.
+    """
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([safe_cell(column) for column in columns])
+    if header:
+        writer.writerow([safe_cell(column) for column in columns])
     for row in rows:
         writer.writerow([safe_cell(row.get(column)) for column in columns])
     return out.getvalue().encode("utf-8")

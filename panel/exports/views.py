@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET
 from analytics import client
 from analytics.dimensions import PROPS_PREFIX, find
 from analytics.errors import QueryError
+from analytics.prop_keys import top_prop_keys
 from panel.accounts.models import User
 from panel.exports.build import View, file_name, parse_view, props_rows, view_zip, widget_rows
 from panel.exports.csv import write_csv
@@ -72,7 +73,8 @@ def _prop_key(request: HttpRequest) -> str:
 @require_GET
 def export_zip(request: HttpRequest, domain: str) -> HttpResponse:
     def build(view: View) -> Built:
-        return view_zip(view, prop_keys=[]), "application/zip", file_name(view, ".zip")
+        keys = top_prop_keys(view.site.id, view.totals.date_range)
+        return view_zip(view, prop_keys=keys), "application/zip", file_name(view, ".zip")
 
     return _export(request, domain, build)
 

@@ -78,3 +78,25 @@ class AlertSettings(models.Model):
 
     def __str__(self) -> str:
         return f"alerts for {self.site}"
+
+
+class SiteExport(models.Model):
+    """A full export of one site (CSV files in a zip), made in the background; ``percent`` is progress."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="exports")
+    requested_by = models.ForeignKey(User, on_delete=models.CASCADE, related_name="site_exports")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    percent = models.PositiveSmallIntegerField(default=0)
+    file_name = models.CharField(max_length=200, blank=True, default="")
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"export {self.pk} of {self.site} ({self.status}, {self.percent}%)"

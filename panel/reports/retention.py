@@ -1,7 +1,7 @@
-"""The retention job: each site keeps ``retention_days`` of events, sessions and drop counts.
+"""The retention job: each site keeps ``retention_days`` of its rows in every ClickHouse table.
 
 >>> enforce_retention()  # doctest: +SKIP
-{'example.com': {'events': 120, 'sessions': 40, 'dropped_events': 0}}
+{'example.com': {'dropped_events': 0, 'events': 120, 'sessions': 40, 'sessions_queue': 40}}
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import datetime as dt
 
 from django.utils import timezone
 
-from analytics.retention import delete_older_than
+from analytics.deletion import delete_older_than
 from panel.sites.models import Site
 
 

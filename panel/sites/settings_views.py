@@ -5,17 +5,16 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from analytics.deletion import delete_site_data
-from panel.goals.models import Funnel
 from panel.sites.access import site_admin
 from panel.sites.forms import ConfirmDomainForm, GeneralForm, ShieldsForm, SnippetForm
 from panel.sites.models import Site
 from panel.sites.pages import settings_page
+from panel.sites.removal import delete_site_and_data
 from panel.sites.snippet import SnippetOptions, build
 
 
@@ -92,17 +91,11 @@ def reset_stats(request: HttpRequest, site: Site) -> HttpResponse:
 @require_POST
 @site_admin
 def delete_site(request: HttpRequest, site: Site) -> HttpResponse:
-    """Delete the site's data in ClickHouse, then the site with its settings, goals, funnels and links.
-
-    The site's row goes only when ClickHouse's deletion has succeeded, so a failure can be retried.
-    """
+    """Delete the site with its settings, goals, funnels, links and its data in ClickHouse."""
     form = ConfirmDomainForm(request.POST, domain=site.domain, prefix="delete")
     if not form.is_valid():
         return _danger_page(request, site, delete_form=form)
-    site_id, domain = site.id, site.domain
-    with transaction.atomic():
-        Funnel.objects.filter(site=site).delete()  # first: a funnel's steps protect its goals
-        site.delete()
-        delete_site_data(site_id)
+    domain = site.domain
+    delete_site_and_data(site)
     messages.success(request, f"{domain} and all its data are deleted.")
     return redirect("sites")

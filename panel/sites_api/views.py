@@ -16,14 +16,13 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from analytics.retention import delete_site_data
 from panel.accounts.models import Membership, Role
 from panel.apikeys.models import ApiKey
 from panel.sites.models import Site
+from panel.sites.removal import delete_site_and_data
 from panel.sites_api.body import BodyError, request_body
 from panel.sites_api.forms import CreateSiteForm, UpdateSiteForm, first_error
 from panel.stats_api.auth import error, principal
@@ -129,8 +128,5 @@ def site(request: HttpRequest, key: ApiKey, domain: str) -> HttpResponse:
 
 
 def _delete(found: Site) -> HttpResponse:
-    site_id = found.pk
-    with transaction.atomic():
-        found.delete()
-    delete_site_data(site_id)
+    delete_site_and_data(found)
     return JsonResponse({"deleted": True})
