@@ -201,7 +201,7 @@ def test(c: Context, k: str = "", fast: bool = False, skip_lint: bool = False) -
             postgres.stop()
 
 
-@task(help={"quick": "a smaller run of every benchmark (under 3 minutes)"})
+@task(pre=[dashboard], help={"quick": "a smaller run of every benchmark (under 3 minutes)"})
 def bench(c: Context, quick: bool = False) -> None:
     """Benchmarks, each against a baseline measured in the same run; the last line is a JSON object."""
     c.run(f"{PY} -m bench.run" + (" --quick" if quick else ""), env=embedded_env(), pty=False)

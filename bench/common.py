@@ -33,3 +33,9 @@ class Settings:
 def progress(message: str) -> None:
     """A progress line on standard error (standard output carries only the report)."""
     print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The nearest-rank percentile (p50 is the median of an odd count)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))]

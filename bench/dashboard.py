@@ -5,6 +5,8 @@ generated events (``bench.eventgen``) and builds their sessions with the product
 times every Stats API call the dashboard page makes, built from the page's query strings by
 ``panel.stats_api.params`` into the real ``Query`` objects and run by ``analytics.run_query``:
 alone (one after another, p50 and p95 of each), and as a whole page, sequentially and four at a time.
+Then, over the same store, the page itself in headless Chromium (``bench.page_render``):
+``page_render_p50_ms_10m`` is issue 5's figure (target: every widget filled within 1000 ms).
 
     python -m bench.dashboard 1000000 --reps 15   # one size: one JSON line of figures
 """
@@ -27,7 +29,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from analytics.query import Query
-from bench.common import BenchError, Figures, Settings, progress
+from bench import page_render
+from bench.common import BenchError, Figures, Settings, percentile, progress
 
 SITE_ID = 1
 TZ = "Europe/Berlin"
@@ -62,6 +65,7 @@ LABELS = {
     "peak_rss_mb": "peak resident memory of a size's process (load and queries)",
     "dashboard_growth_ratio": "whole page p50, larger size / smaller size",
     "dashboard_size_ratio": "events, larger size / smaller size",
+    **page_render.LABELS,
 }
 
 
@@ -120,12 +124,6 @@ def page_calls() -> list[Call]:
 
 def _ms(seconds: float) -> float:
     return round(seconds * 1000, 1)
-
-
-def percentile(values: list[float], share: float) -> float:
-    """The nearest-rank percentile (p50 is the median of an odd count)."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))]
 
 
 def time_page(calls: list[Call], reps: int) -> Figures:
@@ -221,15 +219,23 @@ def measure_size(events: int, reps: int) -> Figures:
     return figures
 
 
-def _child(events: int, reps: int) -> Figures:
-    """Run one size in a fresh process and data directory; its figures."""
+def run_size(events: int, reps: int, render_runs: int) -> Figures:
+    """Run one size in a fresh process and data directory; its figures, then the page in Chromium over
+    the same store (``bench.page_render``) before the directory goes."""
     with tempfile.TemporaryDirectory(prefix="lantern-bench-dashboard-") as tmp:
         env = {**os.environ, "CLICKHOUSE_URL": f"chdb://{Path(tmp) / 'clickhouse'}"}
         command = [sys.executable, "-m", "bench.dashboard", str(events), "--reps", str(reps)]
         done = subprocess.run(command, env=env, stdout=subprocess.PIPE, text=True, timeout=3600, check=False)
-    if done.returncode != 0:
-        raise BenchError(f"the {label(events)} dashboard run failed (exit {done.returncode})")
-    figures: Figures = json.loads(done.stdout.strip().splitlines()[-1])
+        if done.returncode != 0:
+            raise BenchError(f"the {label(events)} dashboard run failed (exit {done.returncode})")
+        figures: Figures = json.loads(done.stdout.strip().splitlines()[-1])
+        try:
+            rendered = page_render.render_figures(
+                Path(tmp), render_runs, site_id=SITE_ID, tz=TZ, last_day=LAST_DAY
+            )
+        except BenchError as exc:  # the query figures still stand; the run reports the error and fails
+            rendered = {"page_render_error": str(exc).splitlines()[0]}
+        figures.update(rendered)
     return figures
 
 
@@ -237,10 +243,11 @@ def dashboard_queries(settings: Settings) -> Figures:
     """Both sizes, each in its own process; figures keyed by size (``dashboard_p50_ms_10m``, ...)."""
     small, large = QUICK_SIZES if settings.quick else FULL_SIZES
     reps = {small: 5, large: 5} if settings.quick else {small: 11, large: 5}
+    render_runs = {small: 3, large: 3} if settings.quick else {small: 7, large: 5}
     out: Figures = {}
     by_size = {}
     for events in (small, large):
-        figures = _child(events, reps[events])
+        figures = run_size(events, reps[events], render_runs[events])
         by_size[events] = figures
         tag = label(events)
         out[f"dashboard_p50_ms_{tag}"] = figures["page_p50_ms"]
@@ -248,6 +255,9 @@ def dashboard_queries(settings: Settings) -> Figures:
         out[f"dashboard_seq_p50_ms_{tag}"] = figures["page_seq_p50_ms"]
         out[f"dashboard_seq_p95_ms_{tag}"] = figures["page_seq_p95_ms"]
         out[f"dashboard_cpu_p50_ms_{tag}"] = figures["page_cpu_p50_ms"]
+        for key in ("page_render_p50_ms", "page_render_p95_ms", "page_render_error"):
+            if key in figures:
+                out[f"{key}_{tag}"] = figures[key]
         for key in ("load_s", "load_eps", "insert_s", "sessions_s", "size_mb", "peak_rss_mb"):
             out[f"{key}_{tag}"] = figures[key]
         for key, value in figures.items():

@@ -23,6 +23,8 @@ from tests.browser import chromium
 
 READY = "#dashboard[data-ready=true]"
 MARK = "performance.getEntriesByName('lantern:ready')[0]?.startTime ?? null"
+FAILED = ".widget-error:not([hidden])"
+VISITORS = ".stat[data-metric=visitors]"
 
 
 def _log_in(page: Page, base_url: str, email: str, password: str) -> None:
@@ -33,6 +35,17 @@ def _log_in(page: Page, base_url: str, email: str, password: str) -> None:
     page.wait_for_load_state()
     if "/login/" in page.url:
         raise BenchError(f"could not log in to {base_url} as {email}")
+
+
+def check_filled(page: Page) -> None:
+    """``BenchError`` unless the ready page shows its numbers: no widget failed (the page marks a
+    failed widget done too) and the top stats count some visitors (an empty period measures nothing)."""
+    failures = [text for text in page.locator(FAILED).all_inner_texts() if text.strip()]
+    if failures:
+        raise BenchError(f"{len(failures)} widget(s) failed to load: {failures[0]}")
+    visitors = page.get_attribute(VISITORS, "data-value")
+    if not visitors or float(visitors) <= 0:
+        raise BenchError(f"the dashboard rendered no visitors (top stat: {visitors!r})")
 
 
 def render_times_ms(
@@ -46,7 +59,8 @@ def render_times_ms(
     warmup: int = 1,
     timeout_ms: float = 60_000,
 ) -> list[float]:
-    """Milliseconds from navigation to a fully rendered dashboard, one figure per run after ``warmup``.
+    """Milliseconds from navigation to a fully rendered dashboard, one figure per run after ``warmup``;
+    ``BenchError`` when a run's page is ready without its numbers (``check_filled``).
 
     Authenticate with ``login=(email, password)`` or an existing ``session_id`` cookie value.
     """
@@ -63,6 +77,7 @@ def render_times_ms(
         for run in range(warmup + runs):
             page.goto(f"{base_url}/{domain}/{query}")
             page.wait_for_selector(READY, timeout=timeout_ms)
+            check_filled(page)
             elapsed = page.evaluate(MARK)
             if elapsed is None:
                 raise BenchError("the dashboard rendered without its lantern:ready mark")
