@@ -17,7 +17,7 @@ from panel.apikeys.models import ApiKey
 from panel.goals.models import Goal
 from panel.sites.models import Site
 from panel.sites_api.body import request_body
-from panel.sites_api.views import managed_site, with_key
+from panel.sites_api.views import managed_site, site_to_delete_from, with_key
 from panel.stats_api.auth import error
 
 
@@ -72,10 +72,7 @@ def _find_or_create(site: Site, data: dict[str, str]) -> HttpResponse:
 
 @with_key
 def goal(request: HttpRequest, key: ApiKey, goal_id: int) -> HttpResponse:
-    if request.method != "DELETE":
-        return error(405, "use DELETE")
-    data = request_body(request)
-    site = managed_site(key, data.get("site_id") or request.GET.get("site_id"), write=True)
+    site = site_to_delete_from(request, key)
     if isinstance(site, HttpResponse):
         return site
     found = Goal.objects.filter(site=site, pk=goal_id).first()

@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from panel.apikeys.models import ApiKey
 from panel.sharing.models import SharedLink
 from panel.sites_api.body import request_body
-from panel.sites_api.views import managed_site, with_key
+from panel.sites_api.views import managed_site, site_to_delete_from, with_key
 from panel.stats_api.auth import error
 
 NAME_MAX = SharedLink._meta.get_field("name").max_length or 100
@@ -60,10 +60,7 @@ def shared_links(request: HttpRequest, key: ApiKey) -> HttpResponse:
 
 @with_key
 def shared_link(request: HttpRequest, key: ApiKey, link_id: int) -> HttpResponse:
-    if request.method != "DELETE":
-        return error(405, "use DELETE")
-    data = request_body(request)
-    site = managed_site(key, data.get("site_id") or request.GET.get("site_id"), write=True)
+    site = site_to_delete_from(request, key)
     if isinstance(site, HttpResponse):
         return site
     deleted, _ = site.shared_links.filter(pk=link_id).delete()

@@ -67,6 +67,14 @@ def managed_site(key: ApiKey, domain: str | None, *, write: bool) -> Site | Http
     return site
 
 
+def site_to_delete_from(request: HttpRequest, key: ApiKey) -> Site | HttpResponse:
+    """A DELETE's site (``site_id`` in its body or query string), which the key must be able to change."""
+    if request.method != "DELETE":
+        return error(405, "use DELETE")
+    data = request_body(request)
+    return managed_site(key, data.get("site_id") or request.GET.get("site_id"), write=True)
+
+
 @with_key
 def sites(request: HttpRequest, key: ApiKey) -> HttpResponse:
     if request.method == "GET":
