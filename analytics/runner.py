@@ -33,6 +33,8 @@ def run_query(query: Query, *, tag: str = "") -> list[dict[str, Any]]:
         wanted = len(buckets(query.time_dimension or "", query.date_range))
         query = dataclasses.replace(query, limit=min(max(wanted, 1), MAX_LIMIT), offset=0)
     check_patterns(query.filters)
+    if GOAL in query.dimensions and not query.goals:
+        return []  # a breakdown by goals of a site without goals has no rows: none are read
     sql, params = rolled_sql(query) or build_sql(query)
     result = execute_checked(sql, params, tag=tag or f"site:{query.site_id}", max_rows=query.limit + 1)
     names = [*query.dimensions, *query.metrics]
