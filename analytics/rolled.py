@@ -16,13 +16,13 @@ import datetime as dt
 import zoneinfo
 from typing import Any
 
-from analytics import rollups
+from analytics import client, prop_keys, rollups
 from analytics.periods import DateRange
 from analytics.pieces import Bucket, Cut, Use, cut, cut_ms, day_bounds, decompose
 from analytics.query import EVENTS, VISITS, Query, outer_sql, partials_sql, query_sources, rename_params
-from analytics.rollups import ROLLED_PARTIALS, VISIT_PARTIALS, DayState, canonical_dim
+from analytics.rollups import PROP_KEYS, ROLLED_PARTIALS, VISIT_PARTIALS, DayState, canonical_dim
 
-__all__ = ["ROLLED_METRICS", "eligible", "rolled_sql"]
+__all__ = ["ROLLED_METRICS", "eligible", "rolled_sql", "top_prop_keys"]
 
 ROLLED_METRICS = frozenset(
     {
@@ -90,7 +90,9 @@ class _Split:
     builds: list[tuple[dt.date, int]]
 
 
-def _split(query: Query, states: dict[dt.date, DayState]) -> _Split | None:
+def _split(query: Query, states: dict[dt.date, DayState], dim: str = "") -> _Split | None:
+    """Which days are read from rollups (with which factors) and which raw; None if rollups cannot
+    help. ``dim`` is the rolled dimension read: a day whose build did not take it is read raw."""
     start, end = query.date_range.bounds_utc()
     tz = query.date_range.tz
     days = []
@@ -150,7 +152,7 @@ def rolled_sql(query: Query) -> tuple[str, dict[str, Any]] | None:
     start, end = query.date_range.bounds_utc()
     found = rollups.day_states(query.site_id, start.date() - DAY, (end - dt.timedelta(milliseconds=1)).date())
     states = {day: state for (_, day), state in found.items()}
-    split = _split(query, states)
+    split = _split(query, states, _rolled_dim(query))
     whole = dataclasses.replace(query, dimensions=(), metrics=("visitors",), order_by=())
     total = _split(whole, states) if "percentage" in query.metrics else None
     if split is None or ("percentage" in query.metrics and total is None):
@@ -193,14 +195,22 @@ def _between(low: dt.datetime, high: dt.datetime, query: Query) -> DateRange:
 _KINDS = ("whole", "head", "tail", "cross", "xWW", "xTW", "xWH", "xTH")
 
 
-def _rollup_rows(query: Query, split: _Split, params: dict[str, Any], tag: str) -> str:
-    """The rollup rows in use, each times its use's factors (every (day, kind) is used at most once)."""
+def _rolled_dim(query: Query) -> str:
+    """The ``dim`` of the rollup rows a query reads ("" for the totals, which time buckets read too)."""
+    name = query.dimensions[0] if query.dimensions else ""
+    return "" if not name or name in ROLLED_TIME else canonical_dim(name) or ""
+
+
+def _rollup_rows(
+    query: Query, split: _Split, params: dict[str, Any], tag: str, *, dim: str | None = None, select: str = ""
+) -> str:
+    """The rollup rows in use, each times its use's factors (every (day, kind) is used at most once):
+    the partial columns after the dimension's alias, or ``select`` over ``value`` and ``at``."""
     dimensions = query.dimensions
     timed = bool(dimensions) and dimensions[0] in ROLLED_TIME
-    dim = canonical_dim(dimensions[0]) if dimensions and not timed else ""
     params |= {
         f"site_id{tag}": query.site_id,
-        f"rdim{tag}": dim or "",
+        f"rdim{tag}": _rolled_dim(query) if dim is None else dim,
         f"kinds{tag}": list(_KINDS),
         f"keys{tag}": [_key(u) for u in split.uses],
         f"at{tag}": list(range(1, len(split.uses) + 1)),
@@ -211,21 +221,45 @@ def _rollup_rows(query: Query, split: _Split, params: dict[str, Any], tag: str) 
         f"first{tag}": min(u.day for u in split.uses),
         f"last{tag}": max(u.day for u in split.uses),
     }
-    select = []
-    if dimensions:
-        select.append(f"{{labels{tag}:Array(String)}}[at] AS d0" if timed else "value AS d0")
-    select += [
-        f"{p} * {{{'vi' if p in VISIT_PARTIALS else 'ev'}{tag}:Array(Int64)}}[at] AS {p}"
-        for p in ROLLED_PARTIALS
-    ]
+    if not select:
+        columns = []
+        if dimensions:
+            columns.append(f"{{labels{tag}:Array(String)}}[at] AS d0" if timed else "value AS d0")
+        columns += [
+            f"{p} * {{{'vi' if p in VISIT_PARTIALS else 'ev'}{tag}:Array(Int64)}}[at] AS {p}"
+            for p in ROLLED_PARTIALS
+        ]
+        select = ", ".join(columns)
     key = f"toUInt32(day) * 16 + indexOf({{kinds{tag}:Array(String)}}, kind)"
     at = f"transform({key}, {{keys{tag}:Array(UInt32)}}, {{at{tag}:Array(UInt32)}}, toUInt32(0))"
     return (
-        f"SELECT {', '.join(select)} FROM (SELECT *, {at} AS at FROM rollups"  # noqa: S608 - names only
+        f"SELECT {select} FROM (SELECT *, {at} AS at FROM rollups"  # noqa: S608 - names only
         f" WHERE site_id = {{site_id{tag}:UInt64}} AND dim = {{rdim{tag}:String}}"
         f" AND day >= {{first{tag}:Date}} AND day <= {{last{tag}:Date}}"
         f" AND build IN {{builds{tag}:Array(UInt64)}}) WHERE at > 0"
     )
+
+
+def top_prop_keys(site_id: int, date_range: DateRange, limit: int = prop_keys.MAX_KEYS) -> list[str]:
+    """``analytics.prop_keys.top_prop_keys``, from the rollups of the days unchanged since built."""
+    start, end = date_range.bounds_utc()
+    found = rollups.day_states(site_id, start.date() - DAY, (end - dt.timedelta(milliseconds=1)).date())
+    query = Query(site_id, date_range, ("events",))
+    split = _split(query, {day: state for (_, day), state in found.items()}, PROP_KEYS)
+    if split is None or date_range.moments is not None:
+        return prop_keys.top_prop_keys(site_id, date_range, limit)
+    params: dict[str, Any] = {"limit": limit}
+    parts = []
+    if split.uses:
+        select = "value AS key, p_events * {ev:Array(Int64)}[at] AS uses"
+        parts.append(_rollup_rows(query, split, params, "", dim=PROP_KEYS, select=select))
+    for index, (low, high) in enumerate(split.raw):
+        sql, found_params = prop_keys.key_uses_sql(site_id, low, high, f"_r{index}")
+        params |= found_params
+        parts.append(f"SELECT key, toInt64(uses) AS uses FROM ({sql})")  # noqa: S608
+    inner = " UNION ALL ".join(f"({part})" for part in parts)
+    sql = f"SELECT key, sum(uses) AS uses FROM ({inner}){prop_keys.ORDER}"  # noqa: S608 - names only
+    return [str(row[0]) for row in client.execute(sql, params, tag="dashboard:prop_keys").rows]
 
 
 def _key(use: Use) -> int:

@@ -28,9 +28,9 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from analytics import client
+from analytics import client, prop_keys
 from analytics.config import env_int
-from analytics.dimensions import BUILD_TIME_DIMENSIONS, DIMENSIONS, PIECE
+from analytics.dimensions import BUILD_TIME_DIMENSIONS, DIMENSIONS, PIECE, PROPS_PREFIX, find
 from analytics.periods import DateRange
 from analytics.pieces import cut, cut_ms, day_bounds
 from analytics.query import Plan, Query, partials_sql
@@ -62,6 +62,7 @@ ROLLED_PARTIALS: tuple[str, ...] = (
 )
 # Of those, the ones made of visits (the rest are sums over events).
 VISIT_PARTIALS = frozenset({"p_visits", "p_visit_pageviews", "p_bounces", "p_bounce_visits", "p_duration_ms"})
+PROP_KEYS = "#prop_keys"  # the rows counting each custom property key's uses
 _ALIASES = {"visit:region_name": "visit:region", "visit:city_name": "visit:city"}
 # The rolled dimensions ("" is the site's totals): every event and visit property but custom props.
 DIMS: tuple[str, ...] = ("", *(name for name in DIMENSIONS if name not in _ALIASES))
@@ -80,9 +81,11 @@ REBUILD_EVENTS = 2_000_000  # events per rebuild run
 
 
 def canonical_dim(name: str) -> str | None:
-    """The rolled dimension ``name`` is read from ("" for none), or None if it is not rolled."""
+    """The rolled dimension ``name`` is read from ("" for none), or None if it is not rolled (a custom
+    property is rolled on the days whose build took its key: ``DayState.prop_keys``)."""
     name = _ALIASES.get(name, name)
-    return name if name in DIMS else None
+    dimension = find(name)
+    return name if name in DIMS or (dimension is not None and dimension.prop) else None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,6 +99,11 @@ class DayState:
     cut_ms: int = 0
     built_changes: int = 0
     prev_changes: int = 0
+    prop_keys: frozenset[str] = frozenset()
+
+    def holds(self, dim: str) -> bool:
+        """Whether its build rolled up ``dim`` (every fixed dimension; the custom properties it took)."""
+        return not dim.startswith(PROPS_PREFIX) or dim[len(PROPS_PREFIX) :] in self.prop_keys
 
 
 def day_states(site_id: int | None, first: dt.date, last: dt.date) -> dict[tuple[int, dt.date], DayState]:
@@ -104,7 +112,8 @@ def day_states(site_id: int | None, first: dt.date, last: dt.date) -> dict[tuple
     params = {"site_id": site_id or 0, "first": first, "last": last}
     days = f"{site}day >= {{first:Date}} AND day <= {{last:Date}}"
     sql = f"""
-SELECT site_id, day, c.changes, c.last_change, b.build, b.tz, b.cut_ms, b.changes, b.prev_changes
+SELECT site_id, day, c.changes, c.last_change, b.build, b.tz, b.cut_ms, b.changes, b.prev_changes,
+    b.prop_keys
 FROM (
     SELECT site_id, day, sum(changes) AS changes, max(last_change) AS last_change
     FROM day_changes WHERE {days} GROUP BY site_id, day
@@ -112,13 +121,13 @@ FROM (
 FULL OUTER JOIN (
     SELECT site_id, day, argMax(build, built_at) AS build, argMax(tz, built_at) AS tz,
         argMax(cut_ms, built_at) AS cut_ms, argMax(changes, built_at) AS changes,
-        argMax(prev_changes, built_at) AS prev_changes
+        argMax(prev_changes, built_at) AS prev_changes, argMax(prop_keys, built_at) AS prop_keys
     FROM rollup_builds WHERE {days} GROUP BY site_id, day
 ) AS b USING (site_id, day)
 SETTINGS join_use_nulls = 1
 """  # noqa: S608 - constant names; values are parameters
     out = {}
-    for site, day, changes, last_change, build, tz, at, built, prev in client.execute(
+    for site, day, changes, last_change, build, tz, at, built, prev, keys in client.execute(
         sql, params, tag="rollups:state", max_rows=0
     ).rows:
         out[(int(site), day)] = DayState(
@@ -129,6 +138,7 @@ SETTINGS join_use_nulls = 1
             cut_ms=int(at or 0),
             built_changes=int(built or 0),
             prev_changes=int(prev or 0),
+            prop_keys=frozenset(str(key) for key in keys or ()),
         )
     return out
 
@@ -145,7 +155,9 @@ def build_days(site_id: int, days: Sequence[dt.date], tz: str, states: Mapping[d
     own = {"rb_site": site_id, "rb_days": list(days), "rb_ids": ids}
     cuts = {day: cut(day, tz) for day in days}
     pieces = any(isinstance(at, dt.datetime) for at in cuts.values())
-    for dim in DIMS:
+    keys = _top_keys(site_id, start, end)
+    _insert(_keys_sql(site_id, start, end, tz, pieces), own | {"rb_dim": PROP_KEYS})
+    for dim in (*DIMS, *(PROPS_PREFIX + key for key in keys)):
         params = own | {"rb_dim": dim}
         _insert(_whole_sql(site_id, start, end, dim), params)
         if pieces:
@@ -164,15 +176,16 @@ def build_days(site_id: int, days: Sequence[dt.date], tz: str, states: Mapping[d
             cut_ms(cuts[day], day),
             state.changes if (state := states.get(day)) else 0,
             before.changes if (before := states.get(day - DAY)) else 0,
+            keys,
         )
         for day, build in zip(days, ids, strict=True)
     ]
     client.command(
         "INSERT INTO rollup_builds"
-        " (site_id, day_start, day, build, tz, cut_ms, changes, prev_changes, built_at)"
-        " SELECT r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, now64(6, 'UTC') FROM system.one ARRAY JOIN"
-        " {rows:Array(Tuple(UInt64, DateTime64(3, 'UTC'), Date, UInt64, String, Int64, UInt64, UInt64))}"
-        " AS r",
+        " (site_id, day_start, day, build, tz, cut_ms, changes, prev_changes, prop_keys, built_at)"
+        " SELECT r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, now64(6, 'UTC') FROM system.one ARRAY JOIN"
+        " {rows:Array(Tuple(UInt64, DateTime64(3, 'UTC'), Date, UInt64, String, Int64, UInt64, UInt64,"
+        " Array(String)))} AS r",
         {"rows": rows},
     )
     client.command(  # earlier builds' rows are never read again
@@ -196,6 +209,39 @@ def _insert(select: tuple[str, dict[str, Any]], params: Mapping[str, Any]) -> No
         {**found, **params},
         settings={"max_execution_time": 3600},
     )
+
+
+def _top_keys(site_id: int, start: dt.datetime, end: dt.datetime) -> list[str]:
+    """The custom property keys most used in [start, end), whose values are rolled up."""
+    span = DateRange.between(start, end, "UTC")
+    return prop_keys.top_prop_keys(site_id, span, env_int("ROLLUP_PROP_KEYS", prop_keys.MAX_KEYS))
+
+
+def _keys_sql(
+    site_id: int, start: dt.datetime, end: dt.datetime, tz: str, pieces: bool
+) -> tuple[str, dict[str, Any]]:
+    """How many events (engagement aside) carried each custom property key, per day and piece."""
+    piece = BUILD_TIME_DIMENSIONS[PIECE].format(ts="e.timestamp")
+    whole = "[(toDate(e.timestamp, 'UTC'), 'whole')]"
+    both = (
+        f"[(toDate(e.timestamp, 'UTC'), 'whole'), (toDate(e.timestamp, 'UTC'), splitByChar(' ', {piece})[2])]"
+    )
+    zeros = ", ".join(f"toInt64(0) AS {name}" for name in ROLLED_PARTIALS if name != "p_events")
+    sql = (
+        "SELECT at.1 AS day, at.2 AS kind, key AS value, toInt64(count()) AS p_events,"  # noqa: S608
+        f" {zeros} FROM events AS e ARRAY JOIN e.prop_keys AS key"
+        f" ARRAY JOIN {both if pieces else whole} AS at"
+        " WHERE e.site_id = {site_id:UInt64} AND e.timestamp >= {start:DateTime64(3, 'UTC')}"
+        " AND e.timestamp < {end:DateTime64(3, 'UTC')} AND e.name != 'engagement' AND key != ''"
+        " GROUP BY day, kind, value"
+    )
+    bounds = {
+        "site_id": site_id,
+        "start": start.replace(tzinfo=None),
+        "end": end.replace(tzinfo=None),
+        "tz": tz,
+    }
+    return sql, bounds
 
 
 def _metrics(dim: str) -> tuple[str, ...]:

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from analytics import client, rollups, sessions
+from analytics import client, prop_keys, rollups, sessions
 from analytics.periods import DateRange
 from analytics.pieces import cut, decompose
 from analytics.query import Query, build_sql
-from analytics.rolled import rolled_sql
+from analytics.rolled import rolled_sql, top_prop_keys
 from analytics.runner import run_query
 from analytics.schema import Event
 from tests.conftest import make_event, seed
@@ -32,6 +32,7 @@ DIMS = [
     "visit:city_name",
     "event:page",
     "event:name",
+    "event:props:plan",
     "time:day",
     "time:week",
 ]
@@ -56,6 +57,7 @@ def _visit(rng: random.Random, visitor: int, at: dt.datetime) -> list[Event]:
                 city=rng.choice(["", "Berlin", "Paris"]),
                 browser=rng.choice(["Firefox", "Chrome"]),
                 interactive=rng.random() < 0.5,
+                **rng.choice([{}, {"prop_keys": ("plan",), "prop_values": (rng.choice(["pro", "free"]),)}]),
             )
         )
         at += dt.timedelta(minutes=rng.choice([1, 5, 20, 29, 45]))
@@ -123,6 +125,8 @@ def test_rolled_answers_equal_raw_answers(events_table: None, tz: str, seed_valu
         rolled += 1
         assert _run(found) == _run(build_sql(query)), query
     assert rolled >= len(queries) // 2
+    for query in queries:
+        assert top_prop_keys(SITE, query.date_range) == prop_keys.top_prop_keys(SITE, query.date_range)
 
     # A day changes after its build: it (and its neighbour, for shared visitors) is read raw.
     changed = FIRST + dt.timedelta(days=2)

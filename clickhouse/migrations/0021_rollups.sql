@@ -28,7 +28,8 @@ GROUP BY site_id, day;
 
 -- One row per build of a (site, day): which build's rows are current, the timezone and the cut (the
 -- local midnight inside the UTC day, in ms after 00:00 UTC; 0 none, -1 more than one) they were cut
--- at, and the counts of the day and of the day before that they were built from. `day_start` dates
+-- at, the counts of the day and of the day before that they were built from, and the custom property
+-- keys whose values were rolled up (the most used ones). `day_start` dates
 -- the row for the retention job: a day partly past the cutoff loses its build (and is read raw).
 CREATE TABLE IF NOT EXISTS rollup_builds
 (
@@ -40,12 +41,14 @@ CREATE TABLE IF NOT EXISTS rollup_builds
     cut_ms Int64,
     changes UInt64,
     prev_changes UInt64,
+    prop_keys Array(String),
     built_at DateTime64(6, 'UTC')
 )
 ENGINE = ReplacingMergeTree(built_at)
 ORDER BY (site_id, day);
 
--- The sums (the query layer's partials) per site, day, piece of the day, dimension and value.
+-- The sums (the query layer's partials) per site, day, piece of the day, dimension and value
+-- (dimension "#prop_keys": the custom property keys, p_events the events carrying each).
 -- kind: whole (the UTC day), head (before the cut), tail (from the cut), or xWW/xTW/xWH/xTH: the
 -- visitors seen both on the day before (Whole or its Tail) and on this day (Whole or its Head), whom
 -- adding the two days would count twice.
