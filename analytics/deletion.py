@@ -24,9 +24,10 @@ from typing import Any
 
 from analytics import client
 
-# The columns that date a row, in order of preference: when the event happened, the session began, or
-# the UTC day the row counts (dropped_events, sessions_queue).
-TIME_COLUMNS = ("timestamp", "session_start", "day")
+# The columns that date a row, in order of preference: when the event happened, the session began, the
+# UTC day's first moment (rollup_builds: a day partly past the cutoff loses its build), or the UTC day
+# the row counts (dropped_events, sessions_queue, rollups).
+TIME_COLUMNS = ("timestamp", "session_start", "day_start", "day")
 _NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,200}$")
 _COLUMNS = """
 SELECT c.table, c.name, c.type

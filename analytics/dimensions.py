@@ -12,7 +12,18 @@ from __future__ import annotations
 
 import dataclasses
 
-__all__ = ["DIMENSIONS", "DIRECT", "GOAL", "NONE", "PROPS_PREFIX", "TIME_DIMENSIONS", "Dimension", "find"]
+__all__ = [
+    "BUILD_TIME_DIMENSIONS",
+    "DIMENSIONS",
+    "DIRECT",
+    "GOAL",
+    "NONE",
+    "PIECE",
+    "PROPS_PREFIX",
+    "TIME_DIMENSIONS",
+    "Dimension",
+    "find",
+]
 
 DIRECT = "Direct / None"
 NONE = "(none)"
@@ -77,6 +88,14 @@ TIME_DIMENSIONS: dict[str, str] = {
     "time:day": "toString(toDate({ts}, {{tz:String}}))",
     "time:week": "toString(toMonday({ts}, {{tz:String}}))",
     "time:month": "toString(toStartOfMonth({ts}, {{tz:String}}))",
+}
+
+# Not offered to API users: which piece of its UTC day a time falls in, "2026-11-21 head" before the
+# local midnight inside that day and "... tail" from it (``analytics.rollups`` builds by it).
+PIECE = "time:piece"
+BUILD_TIME_DIMENSIONS: dict[str, str] = {
+    PIECE: "concat(toString(toDate({ts}, 'UTC')),"
+    " if(toDate({ts}, {{tz:String}}) = toDate(toStartOfDay({ts}, 'UTC'), {{tz:String}}), ' head', ' tail'))",
 }
 
 

@@ -61,6 +61,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from analytics.dimensions import (
+    BUILD_TIME_DIMENSIONS,
     DIMENSIONS,
     DIRECT,
     GOAL,
@@ -89,6 +90,10 @@ __all__ = [
     "Query",
     "QueryError",
     "build_sql",
+    "outer_sql",
+    "partials_sql",
+    "query_sources",
+    "rename_params",
 ]
 
 EVENTS, ENGAGEMENT, VISITS, BASE, PAGES = "events", "engagement", "visits", "base", "pages"
@@ -146,6 +151,7 @@ GOAL_METRICS = frozenset({"conversion_rate", "group_conversion_rate", "total_rev
 REVENUE_METRICS = frozenset({"total_revenue", "average_revenue"})
 
 MAX_LIMIT = 10_000
+_TIMES = TIME_DIMENSIONS | BUILD_TIME_DIMENSIONS  # what a Query takes; the APIs offer TIME_DIMENSIONS
 
 _TIME = "DateTime64(3, 'UTC')"
 _START, _END, _LAST = f"{{start:{_TIME}}}", f"{{end:{_TIME}}}", f"{{last:{_TIME}}}"
@@ -187,7 +193,7 @@ class Query:
             if metric not in METRICS:
                 raise QueryError("metrics", f"unknown metric {metric!r}")
         for dimension in self.dimensions:
-            if find(dimension) is None and dimension not in TIME_DIMENSIONS:
+            if find(dimension) is None and dimension not in _TIMES:
                 raise QueryError("dimensions", f"unknown dimension {dimension!r}")
         if len(set(self.dimensions)) != len(self.dimensions):
             raise QueryError("dimensions", "a dimension is named twice")
@@ -225,7 +231,7 @@ class Query:
 
     @property
     def time_dimension(self) -> str | None:
-        return next((d for d in self.dimensions if d in TIME_DIMENSIONS), None)
+        return next((d for d in self.dimensions if d in _TIMES), None)
 
     @property
     def goal_filters(self) -> tuple[FilterNode, ...]:
@@ -250,6 +256,11 @@ class Query:
         return currencies[0] if currencies else ""
 
 
+def query_sources(query: Query) -> list[str]:
+    """The branches (kinds of data) the query's metrics are made of, in ``PARTIALS`` order."""
+    return [s for s in PARTIALS if any(s in METRICS[m].sources for m in query.metrics)]
+
+
 def build_sql(query: Query) -> tuple[str, dict[str, Any]]:
     """SQL text (names from the registries only) and its bound parameters (every outside value).
 
@@ -258,28 +269,57 @@ def build_sql(query: Query) -> tuple[str, dict[str, Any]]:
     ``UNION ALL`` and summed per group in the outer query.
     """
     plan = Plan(query)
-    sources = [s for s in PARTIALS if any(s in METRICS[m].sources for m in query.metrics)]
-    branches = [plan.branch(source, sources) for source in sources]
-    aliases = plan.aliases
+    sources = query_sources(query)
+    inner = " UNION ALL ".join(f"({plan.branch(source, sources)})" for source in sources)
     totals = {
         "total_visitors": plan.total_visitors(plan.event_nodes) if "percentage" in query.metrics else "",
         "total_base_visitors": plan.total_visitors(plan.base_nodes)
         if "conversion_rate" in query.metrics
         else "",
     }
+    having = "sum(p_reach) > 0" if plan.auxiliary else ""
+    return outer_sql(query, inner, totals, having, plan.params), plan.params
+
+
+def outer_sql(query: Query, inner: str, totals: dict[str, str], having: str, params: dict[str, Any]) -> str:
+    """The metrics over ``inner``'s partial columns, per group: ordered, paged (into ``params``)."""
+    aliases = [f"d{index}" for index in range(len(query.dimensions))]
     select = [*aliases, *(f"{METRICS[name].sql.format(**totals)} AS `{name}`" for name in query.metrics)]
-    inner = " UNION ALL ".join(f"({branch})" for branch in branches)
     # Every name above comes from a registry; every outside value is a {param:Type} placeholder.
     sql = f"SELECT {', '.join(select)} FROM ({inner})"  # noqa: S608
     if aliases:
         sql += f" GROUP BY {', '.join(aliases)}"
-        if plan.auxiliary:
-            sql += " HAVING sum(p_reach) > 0"
+        if having:
+            sql += f" HAVING {having}"
         sql += f" ORDER BY {_order_sql(query, aliases)}"
-        plan.params["limit"] = query.limit
-        plan.params["offset"] = query.offset
+        params["limit"] = query.limit
+        params["offset"] = query.offset
         sql += " LIMIT {limit:UInt32} OFFSET {offset:UInt32}"
-    return sql, plan.params
+    return sql
+
+
+def partials_sql(query: Query, force: Sequence[str] = ()) -> tuple[str, dict[str, Any], list[str]]:
+    """Per group of the dimensions: the sums of every partial of the query's branches (``force``d ones
+    computed even when no metric asks for them), unordered: what rollups store and add up.
+
+    Returns the SQL, its parameters, and the partial columns it yields after the dimension aliases.
+    """
+    plan = Plan(query, force=force)
+    sources = query_sources(query)
+    names = [name for source in sources for name in PARTIALS[source]]
+    inner = " UNION ALL ".join(f"({plan.branch(source, sources)})" for source in sources)
+    select = [*plan.aliases, *(f"sum({name}) AS {name}" for name in names)]
+    sql = f"SELECT {', '.join(select)} FROM ({inner})"  # noqa: S608 - registry names only
+    if plan.aliases:
+        sql += f" GROUP BY {', '.join(plan.aliases)}"
+    return sql, plan.params, names
+
+
+def rename_params(sql: str, params: dict[str, Any], suffix: str) -> tuple[str, dict[str, Any]]:
+    """Give every ``{name:Type}`` placeholder (and its value) a suffix, so statements can be combined."""
+    for name in sorted(params, key=len, reverse=True):
+        sql = sql.replace("{" + name + ":", "{" + name + suffix + ":")
+    return sql, {name + suffix: value for name, value in params.items()}
 
 
 class Plan:
@@ -288,7 +328,7 @@ class Plan:
     ``analytics.funnels`` reads events through it too, so both apply filters the same way.
     """
 
-    def __init__(self, query: Query) -> None:
+    def __init__(self, query: Query, *, force: Sequence[str] = ()) -> None:
         start, end = query.date_range.bounds_utc()
         self.params: dict[str, Any] = {
             "site_id": query.site_id,
@@ -310,7 +350,7 @@ class Plan:
         self.pageviews_only = "event:page" in query.dimensions and not named & {"event:name", GOAL}
         wanted = {s for m in query.metrics for s in METRICS[m].sources}
         self.auxiliary = bool(wanted - set(REACHING))
-        self.wanted = {p for name in query.metrics for p in METRICS[name].partials}
+        self.wanted = {p for name in query.metrics for p in METRICS[name].partials} | set(force)
 
     # -- shared pieces ---------------------------------------------------------------------------
 
@@ -331,8 +371,8 @@ class Plan:
         return dimension.sql(table)
 
     def dimension_sql(self, name: str, *, time: str) -> str:
-        if name in TIME_DIMENSIONS:
-            return TIME_DIMENSIONS[name].format(ts=time)
+        if name in _TIMES:
+            return _TIMES[name].format(ts=time)
         return self.column_sql(name, "e" if _scope(name) == "event" else "s")
 
     def select_dimensions(self, *, time: str, override: dict[str, str] | None = None) -> list[str]:

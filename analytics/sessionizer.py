@@ -23,8 +23,10 @@ import datetime as dt
 import logging
 import sys
 import threading
+import time
+from collections.abc import Callable, Mapping
 
-from analytics import client, sessions
+from analytics import client, rollups, sessions
 from analytics.config import env_int, is_embedded_clickhouse
 
 log = logging.getLogger(__name__)
@@ -81,13 +83,31 @@ def catch_up(*, margin: float | None = None) -> int:
     return len(keys)
 
 
-def run(stop: threading.Event, *, interval_s: float = 1.0, max_backoff_s: float = 30.0) -> None:
-    """Catch up every ``interval_s`` until ``stop`` is set; on an error, retry with a growing pause."""
+Timezones = Callable[[], Mapping[int, str]]
+
+
+def run(
+    stop: threading.Event,
+    *,
+    interval_s: float = 1.0,
+    max_backoff_s: float = 30.0,
+    timezones: Timezones | None = None,
+) -> None:
+    """Catch up every ``interval_s`` until ``stop`` is set; on an error, retry with a growing pause.
+
+    With ``timezones`` (site id -> its timezone), every ``ROLLUP_EVERY_S`` it also builds the rollups
+    of the days that changed and have gone quiet (``analytics.rollups.refresh``), a few at a time.
+    """
     backoff = interval_s
+    every = env_int("ROLLUP_EVERY_S", 30, minimum=1)
+    next_rollups = time.monotonic() + every
     while not stop.is_set():
         try:
             _wake.clear()
             catch_up()
+            if timezones is not None and time.monotonic() >= next_rollups:
+                rollups.refresh(timezones(), catch_up=catch_up)
+                next_rollups = time.monotonic() + every
             backoff = interval_s
             _wake.wait(interval_s)
         except Exception as exc:
@@ -96,11 +116,17 @@ def run(stop: threading.Event, *, interval_s: float = 1.0, max_backoff_s: float 
             backoff = min(backoff * 2, max_backoff_s)
 
 
-def start_thread(*, interval_s: float = 1.0) -> tuple[threading.Thread, threading.Event]:
+def start_thread(
+    *, interval_s: float = 1.0, timezones: Timezones | None = None
+) -> tuple[threading.Thread, threading.Event]:
     """Run ``run`` in a daemon thread; set the returned event to stop it."""
     stop = threading.Event()
     thread = threading.Thread(
-        target=run, args=(stop,), kwargs={"interval_s": interval_s}, name="lantern-sessions", daemon=True
+        target=run,
+        args=(stop,),
+        kwargs={"interval_s": interval_s, "timezones": timezones},
+        name="lantern-sessions",
+        daemon=True,
     )
     thread.start()
     return thread, stop

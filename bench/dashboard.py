@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -65,6 +66,8 @@ LABELS = {
     "peak_rss_mb": "peak resident memory of a size's process (load and queries)",
     "dashboard_growth_ratio": "whole page p50, larger size / smaller size",
     "dashboard_size_ratio": "events, larger size / smaller size",
+    "dashboard_live_p50_ms_10m": "whole page p50 while the last day is live (it and the day before read raw)",
+    "rollups_s_10m": "building every day's rollups after the load (the sessionizer does it day by day)",
     **page_render.LABELS,
 }
 
@@ -161,8 +164,9 @@ def time_page(calls: list[Call], reps: int) -> Figures:
 
 
 def load(events: int) -> Figures:
-    """Fill a fresh store: generated events, then their sessions through the product's rebuild."""
-    from analytics import client, sessions
+    """Fill a fresh store: generated events, their sessions and their rollups through the product's
+    rebuilds (the sessionizer and its rollup refresh do the same as events flow in)."""
+    from analytics import client, rollups, sessions
     from bench.eventgen import generate
     from clickhouse.migrate import migrate
 
@@ -172,13 +176,15 @@ def load(events: int) -> Figures:
     inserted = time.perf_counter()
     sessions.rebuild(SITE_ID)
     done = time.perf_counter()
+    rollups.rebuild(SITE_ID, TZ)
+    rolled = time.perf_counter()
     stored = int(client.execute("SELECT count() FROM events", tag="bench").rows[0][0])
     if stored != events:
         raise BenchError(f"asked for {events} events, the store holds {stored}")
     _wait_for_merges()
     size = client.execute(
         "SELECT table, sum(bytes_on_disk) FROM system.parts WHERE active AND database = currentDatabase()"
-        " AND table IN ('events', 'sessions') GROUP BY table",
+        " AND table IN ('events', 'sessions', 'rollups') GROUP BY table",
         tag="bench",
     ).rows
     on_disk = {str(table): int(value) for table, value in size}
@@ -188,10 +194,34 @@ def load(events: int) -> Figures:
         "sessions_s": round(done - inserted, 2),
         "load_s": round(done - started, 2),
         "load_eps": round(events / (done - started)),
+        "rollups_s": round(rolled - done, 2),
         "size_mb": round(sum(on_disk.values()) / 1e6, 1),
         "events_mb": round(on_disk.get("events", 0) / 1e6, 1),
         "sessions_mb": round(on_disk.get("sessions", 0) / 1e6, 1),
+        "rollups_mb": round(on_disk.get("rollups", 0) / 1e6, 1),
     }
+
+
+def touch_last_day() -> list[dt.date]:
+    """An event arrives for the last day, as all day long on a live site: that day and the one before
+    (whose shared visitors were counted against it) are read raw until rebuilt. Returns those days."""
+    from analytics import client, sessions
+
+    moment = dt.datetime.combine(LAST_DAY, dt.time(12), dt.UTC)
+    line = json.dumps(
+        {
+            "site_id": SITE_ID,
+            "timestamp": moment.isoformat(),
+            "event_id": str(uuid.uuid4()),
+            "name": "pageview",
+            "visitor_id": 1,
+            "hostname": "example.com",
+            "pathname": "/",
+        }
+    ).encode()
+    client.insert_json_lines("events", [line], token=f"bench:{uuid.uuid4()}")
+    sessions.update([line])
+    return [LAST_DAY - dt.timedelta(days=1), LAST_DAY]
 
 
 def _wait_for_merges(limit_s: float = 120.0) -> None:
@@ -215,6 +245,14 @@ def measure_size(events: int, reps: int) -> Figures:
         f" sessions {figures['sessions_s']} s), {figures['size_mb']} MB; timing the page {reps} times"
     )
     figures.update(time_page(page_calls(), reps))
+    # The same page while the last day is live (read raw), then rebuilt for the render that follows.
+    from analytics import rollups
+
+    changed = touch_last_day()
+    live = time_page(page_calls(), max(3, reps // 2))
+    figures["page_live_p50_ms"] = live["page_p50_ms"]
+    figures["page_live_seq_p50_ms"] = live["page_seq_p50_ms"]
+    rollups.rebuild(SITE_ID, TZ, days=changed)
     figures["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     return figures
 
@@ -258,7 +296,17 @@ def dashboard_queries(settings: Settings) -> Figures:
         for key in ("page_render_p50_ms", "page_render_p95_ms", "page_render_error"):
             if key in figures:
                 out[f"{key}_{tag}"] = figures[key]
-        for key in ("load_s", "load_eps", "insert_s", "sessions_s", "size_mb", "peak_rss_mb"):
+        out[f"dashboard_live_p50_ms_{tag}"] = figures["page_live_p50_ms"]
+        for key in (
+            "load_s",
+            "load_eps",
+            "insert_s",
+            "sessions_s",
+            "rollups_s",
+            "size_mb",
+            "rollups_mb",
+            "peak_rss_mb",
+        ):
             out[f"{key}_{tag}"] = figures[key]
         for key, value in figures.items():
             if key.startswith("q_"):

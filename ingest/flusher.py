@@ -126,14 +126,14 @@ def start_thread(
 
 
 def main() -> int:
-    from ingest.runtime import make_buffer
+    from ingest.runtime import make_buffer, site_timezones
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s flusher %(levelname)s %(message)s")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     log.info("flushing to ClickHouse")
-    sessions_thread, sessions_stop = sessionizer.start_thread()
+    sessions_thread, sessions_stop = sessionizer.start_thread(timezones=site_timezones)
     Flusher(make_buffer()).run(stop, interval_s=flush_interval_s())
     sessions_stop.set()
     sessions_thread.join(15)

@@ -58,6 +58,11 @@ def fallback_spool_dir() -> Path:
     return Path(env_str("LANTERN_FALLBACK_SPOOL") or data_dir() / "fallback-spool").resolve()
 
 
+def site_timezones() -> dict[int, str]:
+    """Each site's timezone, for the rollups the sessionizer builds (read when it builds)."""
+    return {site.id: site.timezone for site in accounts().fetch_sites()}
+
+
 def make_limits() -> Limits:
     """Events per second (and burst) per client and per site; ``0`` turns a limit off."""
     client_rate = env_int("INGEST_RATE_PER_CLIENT", 20)
@@ -119,7 +124,7 @@ def start_workers() -> None:
         log.info("fallback spool replayer started (%s)", fallback.spool_root)
     else:
         _workers.append(start_thread(Flusher(make_buffer()), interval_s=flush_interval_s()))
-        _workers.append(sessionizer.start_thread())
+        _workers.append(sessionizer.start_thread(timezones=site_timezones))
         log.info("embedded flusher and sessionizer started")
 
 

@@ -41,7 +41,15 @@ def clickhouse() -> Iterator[None]:
 
 @pytest.fixture
 def events_table(clickhouse: None) -> Iterator[None]:
-    for table in ("events", "sessions", "sessions_queue", "sessions_progress"):
+    for table in (
+        "events",
+        "sessions",
+        "sessions_queue",
+        "sessions_progress",
+        "day_changes",
+        "rollup_builds",
+        "rollups",
+    ):
         client.command(f"TRUNCATE TABLE {table}")
     yield
 

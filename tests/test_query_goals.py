@@ -9,12 +9,12 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from analytics import run_query, sessions
+from analytics import client, run_query, sessions
 from analytics.errors import QueryError
 from analytics.filters import Filter, Logic
 from analytics.goals import Goal
 from analytics.periods import DateRange
-from analytics.query import Query
+from analytics.query import Query, build_sql
 from analytics.schema import Event
 from tests.conftest import make_event, seed
 
@@ -86,6 +86,13 @@ def test_a_goal_breakdown_gives_visitors_events_and_conversion_rate(shop: None) 
         {"event:goal": "Visit /blog/*", "visitors": 2, "events": 2, "conversion_rate": 50.0},  # not /blog/b/c
         {"event:goal": "Signup", "visitors": 1, "events": 1, "conversion_rate": 25.0},
     ]
+
+
+def test_a_site_without_goals_has_an_empty_goal_breakdown(shop: None) -> None:
+    none = dataclasses.replace(query(("visitors", "events", "conversion_rate"), ("event:goal",)), goals=())
+    assert run_query(none) == []
+    sql, _ = build_sql(none)  # the query it stands for finds nothing either
+    assert client.execute(sql, _).rows == []
 
 
 def test_conversion_rate_with_a_goal_filter_and_by_group(shop: None) -> None:

@@ -18,7 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from analytics.dropped import dropped_events
 from analytics.errors import QueryError
 from analytics.periods import DateRange, today_in
-from analytics.prop_keys import top_prop_keys
+from analytics.rolled import top_prop_keys
 from panel.accounts.models import User
 from panel.goals.models import Funnel
 from panel.sites.models import Site

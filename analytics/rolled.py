@@ -1,0 +1,267 @@
+"""Queries answered from rollups (``analytics.rollups``) where they are current, raw elsewhere.
+
+A query qualifies when it has no filters, at most one rolled dimension or a day/week/month time
+dimension, whole local days, and metrics made of the rolled partials. Its range is split into UTC
+days (``analytics.pieces``); a day whose build is current is read from the rollup rows, the others
+(changed since their build, or never built) from the raw tables with the query layer's own
+statements, and both kinds of rows are summed by the same outer query as a raw query's. A day is read
+raw together with its neighbour when the visitors the two share were counted against events since
+changed. The answer is the raw query's, exactly (tests/test_rollups.py compares them).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import zoneinfo
+from typing import Any
+
+from analytics import client, prop_keys, rollups
+from analytics.periods import DateRange
+from analytics.pieces import Bucket, Cut, Use, cut, cut_ms, day_bounds, decompose
+from analytics.query import EVENTS, VISITS, Query, outer_sql, partials_sql, query_sources, rename_params
+from analytics.rollups import PROP_KEYS, ROLLED_PARTIALS, VISIT_PARTIALS, DayState, canonical_dim
+
+__all__ = ["ROLLED_METRICS", "eligible", "rolled_sql", "top_prop_keys"]
+
+ROLLED_METRICS = frozenset(
+    {
+        "visitors",
+        "visits",
+        "pageviews",
+        "views_per_visit",
+        "bounce_rate",
+        "visit_duration",
+        "events",
+        "percentage",
+        "exit_rate",
+    }
+)
+ROLLED_TIME = ("time:day", "time:week", "time:month")
+DAY = dt.timedelta(days=1)
+
+
+def eligible(query: Query) -> bool:
+    """No filters, whole local days, rolled metrics, and no dimension, a time bucket or a rolled one
+    (an event dimension only with event metrics: a visit's pieces are not kept per event value)."""
+    if query.filters or query.date_range.moments is not None or not set(query.metrics) <= ROLLED_METRICS:
+        return False
+    if not query.dimensions:
+        return True
+    (name, *more), sources = query.dimensions, query_sources(query)
+    if more:
+        return False
+    if name in ROLLED_TIME:
+        return True
+    return canonical_dim(name) is not None and not (name.startswith("event:") and VISITS in sources)
+
+
+def _buckets(query: Query) -> list[Bucket]:
+    """The query's range as spans of whole local days: one, or one per time bucket."""
+    start, end = query.date_range.bounds_utc()
+    time = query.time_dimension
+    if time is None:
+        return [Bucket("", start, end)]
+    zone = zoneinfo.ZoneInfo(query.date_range.tz)
+    first, last = query.date_range.first, query.date_range.last
+    out: list[Bucket] = []
+    day = first
+    while day <= last:
+        if time == "time:day":
+            label, following = day, day + DAY
+        elif time == "time:week":
+            label = day - dt.timedelta(days=day.weekday())
+            following = label + dt.timedelta(days=7)
+        else:
+            label = day.replace(day=1)
+            following = (label + dt.timedelta(days=32)).replace(day=1)
+        stop = min(following, last + DAY)
+        low = dt.datetime.combine(day, dt.time(), zone).astimezone(dt.UTC)
+        high = dt.datetime.combine(stop, dt.time(), zone).astimezone(dt.UTC)
+        out.append(Bucket(label.isoformat(), low, high))
+        day = stop
+    return out
+
+
+@dataclasses.dataclass(frozen=True)
+class _Split:
+    uses: list[Use]
+    raw: list[tuple[dt.datetime, dt.datetime]]  # UTC spans read raw
+    builds: list[tuple[dt.date, int]]
+
+
+def _split(query: Query, states: dict[dt.date, DayState], dim: str = "") -> _Split | None:
+    """Which days are read from rollups (with which factors) and which raw; None if rollups cannot
+    help. ``dim`` is the rolled dimension read: a day whose build did not take it is read raw."""
+    start, end = query.date_range.bounds_utc()
+    tz = query.date_range.tz
+    days = []
+    day = start.date()
+    while day_bounds(day)[0] < end:
+        days.append(day)
+        day += DAY
+    cuts: dict[dt.date, Cut] = {day: cut(day, tz) for day in days}
+
+    def current(day: dt.date) -> bool:
+        state = states.get(day)
+        if state is None or state.changes == 0:
+            return True  # no events: nothing to read either way
+        return (
+            state.build is not None
+            and state.tz == tz
+            and state.built_changes == state.changes
+            and (state.cut_ms == cut_ms(cuts[day], day))
+        )
+
+    def carried_current(day: dt.date) -> bool:
+        """Whether the visitors shared with the day before were counted against both days as they are."""
+        state, before = states.get(day), states.get(day - DAY)
+        if state is None or state.changes == 0 or before is None or before.changes == 0:
+            return True  # no visitors on one side: none shared
+        return current(day) and state.prev_changes == before.changes
+
+    raw = {day for day in days if not current(day)}
+    for day in days[1:]:
+        if not carried_current(day):
+            raw |= {day, day - DAY}
+    if all(day in raw or day not in states for day in days):
+        return None  # nothing built: the raw query alone
+    uses = decompose(_buckets(query), cuts)
+    if uses is None or len({(u.day, u.kind) for u in uses}) != len(uses):
+        return None
+    # A day's own rows go with it when it is read raw. The visitors it shares with the day before come
+    # off unless both are read raw together: a pair is current whenever one side is rolled (else
+    # both would be raw), and its rows are kept with the later day's build.
+    kept = [u for u in uses if not ({u.day, u.day - DAY} <= raw if u.kind.startswith("x") else u.day in raw)]
+    spans: list[tuple[dt.datetime, dt.datetime]] = []
+    for day in sorted(raw):
+        low, high = max(start, day_bounds(day)[0]), min(end, day_bounds(day)[1])
+        if spans and spans[-1][1] == low:
+            spans[-1] = (spans[-1][0], high)
+        else:
+            spans.append((low, high))
+    used = sorted({u.day for u in kept})
+    builds = [(day, build) for day in used if day in states and (build := states[day].build) is not None]
+    return _Split(kept, spans, builds)
+
+
+def rolled_sql(query: Query) -> tuple[str, dict[str, Any]] | None:
+    """The query over rollups and raw spans, or None when rollups would not help (or cannot serve it)."""
+    if not eligible(query):
+        return None
+    start, end = query.date_range.bounds_utc()
+    found = rollups.day_states(query.site_id, start.date() - DAY, (end - dt.timedelta(milliseconds=1)).date())
+    states = {day: state for (_, day), state in found.items()}
+    split = _split(query, states, _rolled_dim(query))
+    whole = dataclasses.replace(query, dimensions=(), metrics=("visitors",), order_by=())
+    total = _split(whole, states) if "percentage" in query.metrics else None
+    if split is None or ("percentage" in query.metrics and total is None):
+        return None
+    params: dict[str, Any] = {}
+    inner = _source(query, split, params, "")
+    totals = {"total_visitors": "", "total_base_visitors": ""}
+    if total is not None:
+        rows = _source(whole, total, params, "_t")
+        totals["total_visitors"] = f"ifNull((SELECT sum(p_visitors) FROM ({rows})), 0)"  # noqa: S608
+    # A group is listed when the kinds of data its metrics are made of reach it, as in a raw query.
+    reach = [p for s, p in ((EVENTS, "p_events"), (VISITS, "p_visits")) if s in query_sources(query)]
+    having = " OR ".join(f"sum({p}) > 0" for p in reach)
+    return outer_sql(query, inner, totals, having, params), params
+
+
+def _source(query: Query, split: _Split, params: dict[str, Any], tag: str) -> str:
+    """Rows of partial sums (dimension aliases first): the rollup rows in use, then each raw span."""
+    parts = []
+    if split.uses:
+        parts.append(_rollup_rows(query, split, params, tag))
+    for index, (low, high) in enumerate(split.raw):
+        span = dataclasses.replace(query, date_range=_between(low, high, query))
+        sql, found, names = partials_sql(span, force=("p_events", "p_visits"))
+        sql, found = rename_params(sql, found, f"_r{index}{tag}")
+        params |= found
+        aliases = [f"d{n}" for n in range(len(query.dimensions))]
+        columns = [f"toInt64({name if name in names else 0}) AS {name}" for name in ROLLED_PARTIALS]
+        parts.append(f"SELECT {', '.join([*aliases, *columns])} FROM ({sql})")  # noqa: S608
+    return " UNION ALL ".join(f"({part})" for part in parts)
+
+
+def _between(low: dt.datetime, high: dt.datetime, query: Query) -> DateRange:
+    start, end = query.date_range.bounds_utc()
+    if (low, high) == (start, end):
+        return query.date_range
+    return DateRange.between(low, high, query.date_range.tz)
+
+
+_KINDS = ("whole", "head", "tail", "cross", "xWW", "xTW", "xWH", "xTH")
+
+
+def _rolled_dim(query: Query) -> str:
+    """The ``dim`` of the rollup rows a query reads ("" for the totals, which time buckets read too)."""
+    name = query.dimensions[0] if query.dimensions else ""
+    return "" if not name or name in ROLLED_TIME else canonical_dim(name) or ""
+
+
+def _rollup_rows(
+    query: Query, split: _Split, params: dict[str, Any], tag: str, *, dim: str | None = None, select: str = ""
+) -> str:
+    """The rollup rows in use, each times its use's factors (every (day, kind) is used at most once):
+    the partial columns after the dimension's alias, or ``select`` over ``value`` and ``at``."""
+    dimensions = query.dimensions
+    timed = bool(dimensions) and dimensions[0] in ROLLED_TIME
+    params |= {
+        f"site_id{tag}": query.site_id,
+        f"rdim{tag}": _rolled_dim(query) if dim is None else dim,
+        f"kinds{tag}": list(_KINDS),
+        f"keys{tag}": [_key(u) for u in split.uses],
+        f"at{tag}": list(range(1, len(split.uses) + 1)),
+        f"labels{tag}": [u.label for u in split.uses],
+        f"ev{tag}": [u.ev for u in split.uses],
+        f"vi{tag}": [u.vi for u in split.uses],
+        f"builds{tag}": [build for _, build in split.builds],
+        f"first{tag}": min(u.day for u in split.uses),
+        f"last{tag}": max(u.day for u in split.uses),
+    }
+    if not select:
+        columns = []
+        if dimensions:
+            columns.append(f"{{labels{tag}:Array(String)}}[at] AS d0" if timed else "value AS d0")
+        columns += [
+            f"{p} * {{{'vi' if p in VISIT_PARTIALS else 'ev'}{tag}:Array(Int64)}}[at] AS {p}"
+            for p in ROLLED_PARTIALS
+        ]
+        select = ", ".join(columns)
+    key = f"toUInt32(day) * 16 + indexOf({{kinds{tag}:Array(String)}}, kind)"
+    at = f"transform({key}, {{keys{tag}:Array(UInt32)}}, {{at{tag}:Array(UInt32)}}, toUInt32(0))"
+    return (
+        f"SELECT {select} FROM (SELECT *, {at} AS at FROM rollups"  # noqa: S608 - names only
+        f" WHERE site_id = {{site_id{tag}:UInt64}} AND dim = {{rdim{tag}:String}}"
+        f" AND day >= {{first{tag}:Date}} AND day <= {{last{tag}:Date}}"
+        f" AND build IN {{builds{tag}:Array(UInt64)}}) WHERE at > 0"
+    )
+
+
+def top_prop_keys(site_id: int, date_range: DateRange, limit: int = prop_keys.MAX_KEYS) -> list[str]:
+    """``analytics.prop_keys.top_prop_keys``, from the rollups of the days unchanged since built."""
+    start, end = date_range.bounds_utc()
+    found = rollups.day_states(site_id, start.date() - DAY, (end - dt.timedelta(milliseconds=1)).date())
+    query = Query(site_id, date_range, ("events",))
+    split = _split(query, {day: state for (_, day), state in found.items()}, PROP_KEYS)
+    if split is None or date_range.moments is not None:
+        return prop_keys.top_prop_keys(site_id, date_range, limit)
+    params: dict[str, Any] = {"limit": limit}
+    parts = []
+    if split.uses:
+        select = "value AS key, p_events * {ev:Array(Int64)}[at] AS uses"
+        parts.append(_rollup_rows(query, split, params, "", dim=PROP_KEYS, select=select))
+    for index, (low, high) in enumerate(split.raw):
+        sql, found_params = prop_keys.key_uses_sql(site_id, low, high, f"_r{index}")
+        params |= found_params
+        parts.append(f"SELECT key, toInt64(uses) AS uses FROM ({sql})")  # noqa: S608
+    inner = " UNION ALL ".join(f"({part})" for part in parts)
+    sql = f"SELECT key, sum(uses) AS uses FROM ({inner}){prop_keys.ORDER}"  # noqa: S608 - names only
+    return [str(row[0]) for row in client.execute(sql, params, tag="dashboard:prop_keys").rows]
+
+
+def _key(use: Use) -> int:
+    """A use's (day, kind) as the number the query computes for a row."""
+    return (use.day - dt.date(1970, 1, 1)).days * 16 + _KINDS.index(use.kind) + 1

@@ -1,0 +1,425 @@
+"""Rollups: each (site, UTC day)'s sums per dimension value, built from events and sessions.
+
+A build runs the query layer's own statements (``query.partials_sql``) over each piece of the day
+(``analytics.pieces``: the whole day, and its head and tail around the site's local midnight) for
+every rolled dimension, and stores their partial sums, so a rolled query adds up exactly what the
+raw query would have computed. It also stores the visitors seen on both this day and the one before
+(ids of visits carried across 00:00 UTC), by piece, so adding two days takes them off once.
+
+A build records the day's event count it was built from (``day_changes``, kept by the events insert
+itself) and the day before's; readers (``analytics.rolled``) use a day's rows only while both counts
+are unchanged, and read anything else from the raw tables. So a rollup is never stale, only unused.
+The count is read before the sessions are caught up, and only quiet days are built, so a build's
+sessions hold every event it counted.
+
+The sessionizer thread calls ``refresh`` every half minute; ``rebuild`` builds a site's every day:
+
+    >>> rebuild(1, "Europe/Berlin")  # doctest: +SKIP
+    30
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import secrets
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from analytics import client, prop_keys
+from analytics.config import env_int
+from analytics.dimensions import BUILD_TIME_DIMENSIONS, DIMENSIONS, PIECE, PROPS_PREFIX, find
+from analytics.periods import DateRange
+from analytics.pieces import cut, cut_ms, day_bounds
+from analytics.query import Plan, Query, partials_sql
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "DIMS",
+    "ROLLED_PARTIALS",
+    "DayState",
+    "build_days",
+    "canonical_dim",
+    "day_states",
+    "rebuild",
+    "refresh",
+]
+
+# Every partial a rollup row holds: those of the events, visits and exit-page branches.
+ROLLED_PARTIALS: tuple[str, ...] = (
+    "p_visitors",
+    "p_pageviews",
+    "p_events",
+    "p_visits",
+    "p_visit_pageviews",
+    "p_bounces",
+    "p_bounce_visits",
+    "p_duration_ms",
+    "p_page_pageviews",
+)
+# Of those, the ones made of visits (the rest are sums over events).
+VISIT_PARTIALS = frozenset({"p_visits", "p_visit_pageviews", "p_bounces", "p_bounce_visits", "p_duration_ms"})
+PROP_KEYS = "#prop_keys"  # the rows counting each custom property key's uses
+_ALIASES = {"visit:region_name": "visit:region", "visit:city_name": "visit:city"}
+# The rolled dimensions ("" is the site's totals): every event and visit property but custom props.
+DIMS: tuple[str, ...] = ("", *(name for name in DIMENSIONS if name not in _ALIASES))
+_BUILD_METRICS = (
+    "visitors",
+    "pageviews",
+    "events",
+    "visits",
+    "views_per_visit",
+    "bounce_rate",
+    "visit_duration",
+)
+_TIME = "DateTime64(3, 'UTC')"
+DAY = dt.timedelta(days=1)
+REBUILD_EVENTS = 2_000_000  # events per rebuild run
+
+
+def canonical_dim(name: str) -> str | None:
+    """The rolled dimension ``name`` is read from ("" for none), or None if it is not rolled (a custom
+    property is rolled on the days whose build took its key: ``DayState.prop_keys``)."""
+    name = _ALIASES.get(name, name)
+    dimension = find(name)
+    return name if name in DIMS or (dimension is not None and dimension.prop) else None
+
+
+@dataclasses.dataclass(frozen=True)
+class DayState:
+    """A UTC day of a site: its event count now, and the build that is current for it, if any."""
+
+    changes: int
+    last_change: dt.datetime | None
+    build: int | None = None
+    tz: str = ""
+    cut_ms: int = 0
+    built_changes: int = 0
+    prev_changes: int = 0
+    prop_keys: frozenset[str] = frozenset()
+
+    def holds(self, dim: str) -> bool:
+        """Whether its build rolled up ``dim`` (every fixed dimension; the custom properties it took)."""
+        return not dim.startswith(PROPS_PREFIX) or dim[len(PROPS_PREFIX) :] in self.prop_keys
+
+
+def day_states(site_id: int | None, first: dt.date, last: dt.date) -> dict[tuple[int, dt.date], DayState]:
+    """Each (site, day) in [first, last] with events or a build: its count and latest build."""
+    site = "site_id = {site_id:UInt64} AND " if site_id is not None else ""
+    params = {"site_id": site_id or 0, "first": first, "last": last}
+    days = f"{site}day >= {{first:Date}} AND day <= {{last:Date}}"
+    sql = f"""
+SELECT site_id, day, c.changes, c.last_change, b.build, b.tz, b.cut_ms, b.changes, b.prev_changes,
+    b.prop_keys
+FROM (
+    SELECT site_id, day, sum(changes) AS changes, max(last_change) AS last_change
+    FROM day_changes WHERE {days} GROUP BY site_id, day
+) AS c
+FULL OUTER JOIN (
+    SELECT site_id, day, argMax(build, built_at) AS build, argMax(tz, built_at) AS tz,
+        argMax(cut_ms, built_at) AS cut_ms, argMax(changes, built_at) AS changes,
+        argMax(prev_changes, built_at) AS prev_changes, argMax(prop_keys, built_at) AS prop_keys
+    FROM rollup_builds WHERE {days} GROUP BY site_id, day
+) AS b USING (site_id, day)
+SETTINGS join_use_nulls = 1
+"""  # noqa: S608 - constant names; values are parameters
+    out = {}
+    for site, day, changes, last_change, build, tz, at, built, prev, keys in client.execute(
+        sql, params, tag="rollups:state", max_rows=0
+    ).rows:
+        out[(int(site), day)] = DayState(
+            changes=int(changes or 0),
+            last_change=last_change,
+            build=int(build) if build is not None else None,
+            tz=str(tz or ""),
+            cut_ms=int(at or 0),
+            built_changes=int(built or 0),
+            prev_changes=int(prev or 0),
+            prop_keys=frozenset(str(key) for key in keys or ()),
+        )
+    return out
+
+
+def build_days(site_id: int, days: Sequence[dt.date], tz: str, states: Mapping[dt.date, DayState]) -> None:
+    """Build the rollups of these consecutive UTC days of a site in timezone ``tz``.
+
+    ``states`` holds each day's event count (and the day before the first's), read before the
+    sessions were caught up; a day's build is current while its count and the day before's stay so.
+    """
+    first, last = days[0], days[-1]
+    start, end = day_bounds(first)[0], day_bounds(last)[1]
+    ids = [secrets.randbits(63) for _ in days]
+    own = {"rb_site": site_id, "rb_days": list(days), "rb_ids": ids}
+    cuts = {day: cut(day, tz) for day in days}
+    pieces = any(isinstance(at, dt.datetime) for at in cuts.values())
+    keys = _top_keys(site_id, start, end)
+    _insert(_keys_sql(site_id, start, end, tz, pieces), own | {"rb_dim": PROP_KEYS})
+    for dim in (*DIMS, *(PROPS_PREFIX + key for key in keys)):
+        params = own | {"rb_dim": dim}
+        _insert(_whole_sql(site_id, start, end, dim), params)
+        if pieces:
+            _insert(_pieces_sql(site_id, start, end, tz, dim), params)
+            if not dim.startswith("event:"):
+                _insert(_cross_sql(site_id, start, end, tz, dim), params)
+        if states.get(first - DAY) or len(days) > 1:
+            _insert(_carried_sql(site_id, start - DAY, end, tz, dim), params)
+    rows = [
+        (
+            site_id,
+            day_bounds(day)[0].replace(tzinfo=None),
+            day,
+            build,
+            tz,
+            cut_ms(cuts[day], day),
+            state.changes if (state := states.get(day)) else 0,
+            before.changes if (before := states.get(day - DAY)) else 0,
+            keys,
+        )
+        for day, build in zip(days, ids, strict=True)
+    ]
+    client.command(
+        "INSERT INTO rollup_builds"
+        " (site_id, day_start, day, build, tz, cut_ms, changes, prev_changes, prop_keys, built_at)"
+        " SELECT r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, now64(6, 'UTC') FROM system.one ARRAY JOIN"
+        " {rows:Array(Tuple(UInt64, DateTime64(3, 'UTC'), Date, UInt64, String, Int64, UInt64, UInt64,"
+        " Array(String)))} AS r",
+        {"rows": rows},
+    )
+    client.command(  # earlier builds' rows are never read again
+        "DELETE FROM rollups WHERE site_id = {rb_site:UInt64} AND day >= {first:Date} AND day <= {last:Date}"
+        " AND (day, build) NOT IN {pairs:Array(Tuple(Date, UInt64))}",
+        {"rb_site": site_id, "first": first, "last": last, "pairs": list(zip(days, ids, strict=True))},
+    )
+
+
+_BUILD = "transform(day, {rb_days:Array(Date)}, {rb_ids:Array(UInt64)}, toUInt64(0))"
+
+
+def _insert(select: tuple[str, dict[str, Any]], params: Mapping[str, Any]) -> None:
+    """Insert rows whose columns are (day, kind, value, *ROLLED_PARTIALS), of the days being built."""
+    sql, found = select
+    client.command(
+        f"INSERT INTO rollups (site_id, day, build, kind, dim, value, {', '.join(ROLLED_PARTIALS)})"  # noqa: S608
+        f" SELECT {{rb_site:UInt64}}, day, {_BUILD}, kind, {{rb_dim:String}}, value,"
+        f" {', '.join(ROLLED_PARTIALS)}"
+        f" FROM ({sql}) WHERE has({{rb_days:Array(Date)}}, day)",
+        {**found, **params},
+        settings={"max_execution_time": 3600},
+    )
+
+
+def _top_keys(site_id: int, start: dt.datetime, end: dt.datetime) -> list[str]:
+    """The custom property keys most used in [start, end), whose values are rolled up."""
+    span = DateRange.between(start, end, "UTC")
+    return prop_keys.top_prop_keys(site_id, span, env_int("ROLLUP_PROP_KEYS", prop_keys.MAX_KEYS))
+
+
+def _keys_sql(
+    site_id: int, start: dt.datetime, end: dt.datetime, tz: str, pieces: bool
+) -> tuple[str, dict[str, Any]]:
+    """How many events (engagement aside) carried each custom property key, per day and piece."""
+    piece = BUILD_TIME_DIMENSIONS[PIECE].format(ts="e.timestamp")
+    whole = "[(toDate(e.timestamp, 'UTC'), 'whole')]"
+    both = (
+        f"[(toDate(e.timestamp, 'UTC'), 'whole'), (toDate(e.timestamp, 'UTC'), splitByChar(' ', {piece})[2])]"
+    )
+    zeros = ", ".join(f"toInt64(0) AS {name}" for name in ROLLED_PARTIALS if name != "p_events")
+    sql = (
+        "SELECT at.1 AS day, at.2 AS kind, key AS value, toInt64(count()) AS p_events,"  # noqa: S608
+        f" {zeros} FROM events AS e ARRAY JOIN e.prop_keys AS key"
+        f" ARRAY JOIN {both if pieces else whole} AS at"
+        " WHERE e.site_id = {site_id:UInt64} AND e.timestamp >= {start:DateTime64(3, 'UTC')}"
+        " AND e.timestamp < {end:DateTime64(3, 'UTC')} AND e.name != 'engagement' AND key != ''"
+        " GROUP BY day, kind, value"
+    )
+    bounds = {
+        "site_id": site_id,
+        "start": start.replace(tzinfo=None),
+        "end": end.replace(tzinfo=None),
+        "tz": tz,
+    }
+    return sql, bounds
+
+
+def _metrics(dim: str) -> tuple[str, ...]:
+    return (*_BUILD_METRICS, "exit_rate") if dim == "visit:exit_page" else _BUILD_METRICS
+
+
+def _partials(query: Query, day: str, kind: str) -> tuple[str, dict[str, Any]]:
+    """The query layer's partial sums of ``query`` (time bucket first, then the dimension, if any)."""
+    sql, params, names = partials_sql(query, force=ROLLED_PARTIALS)
+    value = "toString(d1)" if len(query.dimensions) > 1 else "''"
+    columns = [f"toInt64({name if name in names else 0}) AS {name}" for name in ROLLED_PARTIALS]
+    select = f"SELECT {day} AS day, {kind} AS kind, {value} AS value, {', '.join(columns)} FROM ({sql})"  # noqa: S608
+    return select, params
+
+
+def _whole_sql(site_id: int, start: dt.datetime, end: dt.datetime, dim: str) -> tuple[str, dict[str, Any]]:
+    """Each UTC day's sums: the query layer's, by ``time:day`` in UTC (a visit never outlasts its day)."""
+    span = DateRange.between(start, end, "UTC")
+    query = Query(site_id, span, _metrics(dim), ("time:day", *((dim,) if dim else ())), limit=1)
+    return _partials(query, "toDate(d0)", "'whole'")
+
+
+def _pieces_sql(
+    site_id: int, start: dt.datetime, end: dt.datetime, tz: str, dim: str
+) -> tuple[str, dict[str, Any]]:
+    """Each UTC day's head and tail sums: events by when they happened, visits by when they ended."""
+    span = DateRange.between(start, end, tz)
+    query = Query(site_id, span, _metrics(dim), (PIECE, *((dim,) if dim else ())), limit=1)
+    return _partials(query, "toDate(splitByChar(' ', d0)[1])", "splitByChar(' ', d0)[2]")
+
+
+def _cross_sql(
+    site_id: int, start: dt.datetime, end: dt.datetime, tz: str, dim: str
+) -> tuple[str, dict[str, Any]]:
+    """The visits that cross their day's cut (the visits branch's sums, over those visits only)."""
+    plan = Plan(
+        Query(site_id, DateRange.between(start, end, tz), ("visits",), (dim,) if dim else (), limit=1)
+    )
+    value = plan.select_dimensions(time="")[0].rsplit(" AS ", 1)[0] if dim else "''"
+    where = [
+        "toDate(s.session_start, {tz:String}) != toDate(s.session_end, {tz:String})",
+        *plan.skip_empty(plan.query.dimensions),
+    ]
+    values = {
+        "p_visits": "count()",
+        "p_visit_pageviews": "sum(s.pageviews)",
+        "p_bounces": "sum(s.is_bounce)",
+        "p_bounce_visits": "count()",
+        "p_duration_ms": "sum(s.duration_ms)",
+    }
+    columns = [f"toInt64({values.get(name, '0')}) AS {name}" for name in ROLLED_PARTIALS]
+    sql = (
+        f"SELECT toDate(s.session_start, 'UTC') AS day, 'cross' AS kind, toString({value}) AS value,"  # noqa: S608
+        f" {', '.join(columns)} FROM ({plan.live('pageviews', 'is_bounce', 'duration_ms')}) AS s"
+        f" WHERE {' AND '.join(where)} GROUP BY day, value"
+    )
+    return sql, plan.params
+
+
+def _carried_sql(
+    site_id: int, start: dt.datetime, end: dt.datetime, tz: str, dim: str
+) -> tuple[str, dict[str, Any]]:
+    """The visitors seen on a day and on the day before, per value and pair of pieces: the day before
+    Whole or its Tail, the day Whole or its Head (ids carried over 00:00 UTC by a continuing visit)."""
+    plan = Plan(
+        Query(site_id, DateRange.between(start, end, tz), ("visitors",), (dim,) if dim else (), limit=1)
+    )
+    joined = bool(plan.visit_dims)
+    dims = plan.select_dimensions(time="e.timestamp") if dim else ["'' AS d0"]
+    piece = BUILD_TIME_DIMENSIONS[PIECE].format(ts="e.timestamp")
+    several = (
+        "SELECT visitor_id FROM events WHERE site_id = {site_id:UInt64}"  # noqa: S608 - constant names
+        f" AND timestamp >= {{start:{_TIME}}} AND timestamp < {{end:{_TIME}}} AND name != 'engagement'"
+        " GROUP BY visitor_id HAVING uniqExact(toDate(timestamp, 'UTC')) > 1"
+    )
+    where = [*plan.events_in_range(joined=joined, engagement=False), f"e.visitor_id IN ({several})"]
+    seen = (
+        f"SELECT {', '.join(dims)}, e.visitor_id AS v, toDate(e.timestamp, 'UTC') AS seen_day,"  # noqa: S608
+        f" max(endsWith({piece}, 'head')) AS h, max(endsWith({piece}, 'tail')) AS t"
+        f" FROM {plan.events_from(joined=joined)} WHERE {' AND '.join(where)} GROUP BY d0, v, seen_day"
+    )
+    pairs = (
+        "SELECT d0, cur.1 AS day, arrayFirst(x -> x.1 = cur.1 - 1, ds) AS prev, cur"  # noqa: S608
+        f" FROM (SELECT d0, v, groupArray((seen_day, h, t)) AS ds FROM ({seen}) GROUP BY d0, v"
+        " HAVING length(ds) > 1) ARRAY JOIN ds AS cur"
+    )
+    counts = {"xWW": "1", "xTW": "prev.3", "xWH": "cur.2", "xTH": "prev.3 AND cur.2"}
+    kinds = ", ".join(f"('{kind}', countIf({condition}))" for kind, condition in counts.items())
+    zeros = ", ".join(f"toInt64(0) AS {name}" for name in ROLLED_PARTIALS[1:])
+    sql = (
+        "SELECT day, pair.1 AS kind, value, toInt64(pair.2) AS p_visitors,"  # noqa: S608
+        f" {zeros} FROM (SELECT day, toString(d0) AS value, [{kinds}] AS counted FROM ({pairs})"
+        " WHERE prev.1 = cur.1 - 1 GROUP BY day, value) ARRAY JOIN counted AS pair WHERE pair.2 > 0"
+    )
+    return sql, plan.params
+
+
+def _needs_build(state: DayState, prev: DayState | None, tz: str) -> bool:
+    prev_changes = prev.changes if prev else 0
+    return state.changes > 0 and (
+        state.build is None
+        or state.tz != tz
+        or state.built_changes != state.changes
+        or state.prev_changes != prev_changes
+    )
+
+
+def refresh(
+    timezones: Mapping[int, str],
+    *,
+    catch_up: Callable[[], object],
+    quiet_s: float | None = None,
+    budget_s: float | None = None,
+    now: dt.datetime | None = None,
+) -> int:
+    """Build the (site, day)s that changed and have been quiet ``quiet_s``, newest first, until
+    ``budget_s`` has gone by (at least one run of days); returns how many days were built.
+
+    ``catch_up`` brings the sessions up to date; it runs after the counts are read, so the sessions
+    hold every event counted (a day that changes meanwhile is simply not current when read).
+    """
+    quiet = dt.timedelta(seconds=quiet_s if quiet_s is not None else env_int("ROLLUP_QUIET_S", 60))
+    budget = budget_s if budget_s is not None else env_int("ROLLUP_BUDGET_S", 5)
+    now = now or dt.datetime.now(dt.UTC)
+    first = (now - dt.timedelta(days=env_int("ROLLUP_DAYS", 400))).date()
+    states = day_states(None, first, now.date())
+    due: dict[int, list[dt.date]] = {}
+    for (site, day), state in states.items():
+        tz = timezones.get(site)
+        if tz is None or not _needs_build(state, states.get((site, day - DAY)), tz):
+            continue
+        if state.last_change is not None and state.last_change.replace(tzinfo=dt.UTC) > now - quiet:
+            continue
+        due.setdefault(site, []).append(day)
+    runs = [(site, run) for site, days in due.items() for run in _runs(sorted(days), 7)]
+    if not runs:
+        return 0
+    catch_up()
+    started, built = time.monotonic(), 0
+    for site, run in sorted(runs, key=lambda item: item[1][-1], reverse=True):
+        own = {day: state for (s, day), state in states.items() if s == site}
+        build_days(site, run, timezones[site], own)
+        built += len(run)
+        if time.monotonic() - started >= budget:
+            break
+    return built
+
+
+def rebuild(site_id: int, tz: str, days: Iterable[dt.date] | None = None) -> int:
+    """Build every day of a site that has events (or those ``days``), whatever their state; how many."""
+    found = day_states(site_id, dt.date(1970, 1, 1), dt.date(2999, 12, 31))
+    states = {day: state for (_, day), state in found.items()}
+    chosen = sorted(
+        day for day in (states if days is None else days) if day in states and states[day].changes
+    )
+    runs: list[list[dt.date]] = []
+    batch: list[dt.date] = []
+    batch_events = 0
+    for run in _runs(chosen, 10_000):
+        for day in run:  # a few days' events at a time: their sorts fit in memory
+            if batch and (batch[-1] != day - DAY or batch_events >= REBUILD_EVENTS):
+                runs.append(batch)
+                batch, batch_events = [], 0
+            batch.append(day)
+            batch_events += states[day].changes
+    if batch:
+        runs.append(batch)
+    for run in runs:
+        build_days(site_id, run, tz, states)
+    return len(chosen)
+
+
+def _runs(days: Sequence[dt.date], most: int) -> list[list[dt.date]]:
+    """Sorted days as runs of consecutive days, each at most ``most`` long."""
+    runs: list[list[dt.date]] = []
+    for day in days:
+        if runs and runs[-1][-1] == day - DAY and len(runs[-1]) < most:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    return runs

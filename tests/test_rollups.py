@@ -1,0 +1,215 @@
+"""Rollups answer exactly what the raw query answers: across timezones, cuts, DST, carried visits,
+time buckets, and days changed after their build (read raw until rebuilt)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import uuid
+from typing import Any
+
+import pytest
+
+from analytics import client, prop_keys, rollups, sessions
+from analytics.periods import DateRange
+from analytics.pieces import cut, decompose
+from analytics.query import Query, build_sql
+from analytics.rolled import rolled_sql, top_prop_keys
+from analytics.runner import run_query
+from analytics.schema import Event
+from tests.conftest import make_event, seed
+
+SITE = 1
+FIRST = dt.date(2026, 3, 26)  # Europe's clocks go forward on 29 March 2026
+DAYS = 6
+PAGES = ["/", "/a", "/b", "/a/x", "/c"]
+DIMS = [
+    "visit:source",
+    "visit:country",
+    "visit:entry_page",
+    "visit:exit_page",
+    "visit:browser",
+    "visit:city_name",
+    "event:page",
+    "event:name",
+    "event:props:plan",
+    "time:day",
+    "time:week",
+]
+METRICS = ["visitors", "visits", "pageviews", "views_per_visit", "bounce_rate", "visit_duration", "events"]
+
+
+def _visit(rng: random.Random, visitor: int, at: dt.datetime) -> list[Event]:
+    source = rng.choice(["", "Google", "Twitter"])
+    country = rng.choice(["", "DE", "US"])
+    out = []
+    for _ in range(rng.randint(1, 4)):
+        name = rng.choice(["pageview", "pageview", "pageview", "Signup"])
+        out.append(
+            make_event(
+                SITE,
+                timestamp=at,
+                visitor_id=visitor,
+                name=name,
+                pathname=rng.choice(PAGES),
+                referrer_source=source,
+                country_code=country,
+                city=rng.choice(["", "Berlin", "Paris"]),
+                browser=rng.choice(["Firefox", "Chrome"]),
+                interactive=rng.random() < 0.5,
+                **rng.choice([{}, {"prop_keys": ("plan",), "prop_values": (rng.choice(["pro", "free"]),)}]),
+            )
+        )
+        at += dt.timedelta(minutes=rng.choice([1, 5, 20, 29, 45]))
+    return out
+
+
+def _history(rng: random.Random) -> list[Event]:
+    """Visitors within a UTC day, and some whose id carries over 00:00 UTC into the next morning."""
+    events = []
+    for visitor in range(1, 160):
+        day = FIRST + dt.timedelta(days=rng.randrange(DAYS))
+        start = dt.datetime.combine(day, dt.time(), dt.UTC)
+        if rng.random() < 0.2 and day < FIRST + dt.timedelta(days=DAYS - 1):  # carried across midnight
+            at = start + dt.timedelta(hours=23, minutes=rng.randint(0, 59))
+            events += _visit(rng, visitor, at)
+            later = start + dt.timedelta(days=1, minutes=rng.randint(0, 180))
+            events += _visit(rng, visitor, later)
+        else:
+            # around the local midnights of the zones below, and anywhere in the day
+            hour = rng.choice([0, 4, 5, 13, 18, 21, 22, 23, rng.randint(0, 23)])
+            events += _visit(rng, visitor, start + dt.timedelta(hours=hour, minutes=rng.randint(0, 59)))
+    return [e for e in events if e.timestamp.date() < FIRST + dt.timedelta(days=DAYS)]
+
+
+def _queries(rng: random.Random, tz: str) -> list[Query]:
+    out = []
+    for _ in range(24):
+        first = FIRST - dt.timedelta(days=1) + dt.timedelta(days=rng.randrange(DAYS))
+        last = first + dt.timedelta(days=rng.randrange(1, DAYS + 1))
+        dims = tuple(rng.sample(DIMS, 1)) if rng.random() < 0.8 else ()
+        pool = [m for m in METRICS if not (dims and dims[0].startswith("event:") and m in METRICS[1:2])]
+        metrics = tuple(rng.sample(pool, rng.randint(1, 3)))
+        if dims and not dims[0].startswith("time:") and rng.random() < 0.3:
+            metrics = (*metrics, "percentage")
+        if dims == ("visit:exit_page",) and rng.random() < 0.5:
+            metrics = (*metrics, "exit_rate")
+        if dims and dims[0].startswith("event:"):
+            metrics = tuple(m for m in metrics if m in {"visitors", "pageviews", "events", "percentage"}) or (
+                "visitors",
+            )
+        order = ((dims[0], "asc"),) if dims and rng.random() < 0.3 else ()
+        out.append(Query(SITE, DateRange(first, last, tz), metrics, dims, order_by=order, limit=100))
+    return out
+
+
+def _run(sql_params: tuple[str, dict[str, Any]]) -> list[tuple[Any, ...]]:
+    return client.execute(*sql_params, max_rows=0).rows
+
+
+@pytest.mark.parametrize(
+    ("tz", "seed_value"),
+    [("Europe/Berlin", 1), ("America/New_York", 2), ("Asia/Kolkata", 3), ("UTC", 4)],
+)
+def test_rolled_answers_equal_raw_answers(events_table: None, tz: str, seed_value: int) -> None:
+    rng = random.Random(seed_value)
+    seed(_history(rng))
+    sessions.rebuild(SITE)
+    rollups.rebuild(SITE, tz)
+    queries = _queries(rng, tz)
+    rolled = 0
+    for query in queries:
+        found = rolled_sql(query)
+        if found is None:
+            continue
+        rolled += 1
+        assert _run(found) == _run(build_sql(query)), query
+    assert rolled >= len(queries) // 2
+    for query in queries:
+        assert top_prop_keys(SITE, query.date_range) == prop_keys.top_prop_keys(SITE, query.date_range)
+
+    # A day changes after its build: it (and its neighbour, for shared visitors) is read raw.
+    changed = FIRST + dt.timedelta(days=2)
+    late = dt.datetime.combine(changed, dt.time(23, 50), dt.UTC)
+    seed([make_event(SITE, timestamp=late, visitor_id=10_000, event_id=uuid.uuid4())])  # a new visitor
+    sessions.rebuild(SITE)
+    for query in queries:
+        found = rolled_sql(query)
+        if found is not None:
+            assert _run(found) == _run(build_sql(query)), query
+    # Rebuilt, every query reads rollups again, and still agrees.
+    rollups.rebuild(SITE, tz, days=[changed, changed + dt.timedelta(days=1)])
+    for query in queries:
+        found = rolled_sql(query)
+        if found is not None:
+            assert _run(found) == _run(build_sql(query)), query
+
+
+def test_run_query_reads_rollups_and_fills_buckets(events_table: None) -> None:
+    rng = random.Random(9)
+    seed(_history(rng))
+    sessions.rebuild(SITE)
+    query = Query(
+        SITE,
+        DateRange(FIRST, FIRST + dt.timedelta(days=DAYS + 2), "Europe/Berlin"),
+        ("visitors",),
+        ("time:day",),
+    )
+    before = run_query(query)
+    rollups.rebuild(SITE, "Europe/Berlin")
+    assert rolled_sql(query) is not None
+    after = run_query(query)
+    assert after == before
+    assert len(after) == DAYS + 3 and after[-1]["visitors"] == 0
+
+
+def test_a_rollup_of_another_timezone_is_not_used(events_table: None) -> None:
+    seed(_history(random.Random(5)))
+    sessions.rebuild(SITE)
+    rollups.rebuild(SITE, "UTC")
+    query = Query(
+        SITE,
+        DateRange(FIRST, FIRST + dt.timedelta(days=3), "Europe/Berlin"),
+        ("visitors",),
+        ("visit:source",),
+    )
+    assert rolled_sql(query) is None  # every day's build has the wrong cut: the raw query alone
+    assert (
+        rolled_sql(Query(SITE, DateRange(FIRST, FIRST + dt.timedelta(days=3), "UTC"), ("visitors",)))
+        is not None
+    )
+
+
+def test_refresh_builds_only_quiet_changed_days(events_table: None) -> None:
+    day = FIRST + dt.timedelta(days=1)
+    seed([make_event(SITE, timestamp=dt.datetime.combine(day, dt.time(12), dt.UTC))])
+    caught: list[int] = []
+    now = dt.datetime.now(dt.UTC)
+    zones = {SITE: "UTC"}
+    assert rollups.refresh(zones, catch_up=lambda: caught.append(1), quiet_s=60, now=now) == 0
+    later = now + dt.timedelta(minutes=2)
+    assert rollups.refresh(zones, catch_up=lambda: caught.append(1), quiet_s=60, now=later) == 1
+    assert caught == [1]
+    assert rollups.refresh(zones, catch_up=lambda: caught.append(1), quiet_s=60, now=later) == 0
+    assert rollups.refresh({}, catch_up=lambda: None, quiet_s=60, now=later) == 0  # a deleted site
+    # The site's timezone changed: its days are cut anew.
+    assert rollups.refresh({SITE: "Europe/Berlin"}, catch_up=lambda: None, quiet_s=60, now=later) == 1
+
+
+def test_pieces_of_a_berlin_month() -> None:
+    berlin = "Europe/Berlin"
+    assert cut(dt.date(2026, 7, 1), berlin) == dt.datetime(2026, 7, 1, 22, tzinfo=dt.UTC)
+    assert cut(dt.date(2026, 7, 1), "UTC") is None
+    assert cut(dt.date(2026, 7, 1), "Asia/Kolkata") == dt.datetime(2026, 7, 1, 18, 30, tzinfo=dt.UTC)
+    first, last = DateRange(dt.date(2026, 7, 1), dt.date(2026, 7, 31), berlin).bounds_utc()
+    cuts = {
+        first.date() + dt.timedelta(days=n): cut(first.date() + dt.timedelta(days=n), berlin)
+        for n in range(32)
+    }
+    from analytics.pieces import Bucket
+
+    uses = decompose([Bucket("", first, last)], cuts)
+    assert uses is not None
+    kinds = [u.kind for u in uses]
+    assert kinds[0] == "tail" and kinds.count("whole") == 30 and kinds.count("head") == 1
+    assert kinds.count("xWW") == 29 and kinds.count("xTW") == 1 and kinds.count("xWH") == 1
