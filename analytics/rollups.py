@@ -111,35 +111,39 @@ def day_states(site_id: int | None, first: dt.date, last: dt.date) -> dict[tuple
     site = "site_id = {site_id:UInt64} AND " if site_id is not None else ""
     params = {"site_id": site_id or 0, "first": first, "last": last}
     days = f"{site}day >= {{first:Date}} AND day <= {{last:Date}}"
-    sql = f"""
-SELECT site_id, day, c.changes, c.last_change, b.build, b.tz, b.cut_ms, b.changes, b.prev_changes,
-    b.prop_keys
-FROM (
-    SELECT site_id, day, sum(changes) AS changes, max(last_change) AS last_change
-    FROM day_changes WHERE {days} GROUP BY site_id, day
-) AS c
-FULL OUTER JOIN (
-    SELECT site_id, day, argMax(build, built_at) AS build, argMax(tz, built_at) AS tz,
-        argMax(cut_ms, built_at) AS cut_ms, argMax(changes, built_at) AS changes,
-        argMax(prev_changes, built_at) AS prev_changes, argMax(prop_keys, built_at) AS prop_keys
-    FROM rollup_builds WHERE {days} GROUP BY site_id, day
-) AS b USING (site_id, day)
-SETTINGS join_use_nulls = 1
-"""  # noqa: S608 - constant names; values are parameters
-    out = {}
-    for site, day, changes, last_change, build, tz, at, built, prev, keys in client.execute(
+    empty = "(toUInt64(0), '', toInt64(0), toUInt64(0), toUInt64(0), CAST([], 'Array(String)'))"
+    sql = (
+        "SELECT site_id, day, sum(changes), max(last_change), 0, "  # noqa: S608 - constant names
+        f"{empty} FROM day_changes WHERE {days} GROUP BY site_id, day"
+        " UNION ALL SELECT site_id, day, 0, toDateTime64(0, 3, 'UTC'), 1,"
+        " argMax((build, tz, cut_ms, changes, prev_changes, prop_keys), built_at)"
+        f" FROM rollup_builds WHERE {days} GROUP BY site_id, day"
+    )
+    counts: dict[tuple[int, dt.date], tuple[int, dt.datetime]] = {}
+    builds: dict[tuple[int, dt.date], tuple[Any, ...]] = {}
+    for site, day, changes, last_change, is_build, build in client.execute(
         sql, params, tag="rollups:state", max_rows=0
     ).rows:
-        out[(int(site), day)] = DayState(
-            changes=int(changes or 0),
-            last_change=last_change,
-            build=int(build) if build is not None else None,
-            tz=str(tz or ""),
-            cut_ms=int(at or 0),
-            built_changes=int(built or 0),
-            prev_changes=int(prev or 0),
-            prop_keys=frozenset(str(key) for key in keys or ()),
-        )
+        if is_build:
+            builds[(int(site), day)] = build
+        else:
+            counts[(int(site), day)] = (int(changes), last_change)
+    out = {}
+    for key in counts.keys() | builds.keys():
+        changes, last_change = counts.get(key, (0, None))
+        build = builds.get(key)
+        out[key] = DayState(changes=changes, last_change=last_change)
+        if build is not None:
+            number, tz, at, built, prev, keys = build
+            out[key] = dataclasses.replace(
+                out[key],
+                build=int(number),
+                tz=str(tz),
+                cut_ms=int(at),
+                built_changes=int(built),
+                prev_changes=int(prev),
+                prop_keys=frozenset(str(k) for k in keys),
+            )
     return out
 
 
