@@ -3,6 +3,8 @@
 A crash anywhere before the ack leaves the batch to be read again; the token makes the repeated
 insert a no-op, so each event is counted once. The insert also queues the visitor-days it touched, and
 the sessionizer (``analytics/sessionizer.py``, a thread beside the flusher) turns them into sessions.
+After a full batch, a thread reads the next one while this one is inserted (a backlog drains at the
+engine's pace, not at the engine's plus the buffer's); two batches are then held, each under its token.
 
     python -m ingest.flusher        # server mode: a long-running worker beside the web processes
 """
@@ -15,10 +17,11 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from analytics import client, sessionizer
 from analytics.config import env_int
-from ingest.buffer import Buffer
+from ingest.buffer import Batch, Buffer
 from ingest.drops import PREFIX as DROPS_PREFIX
 
 log = logging.getLogger(__name__)
@@ -62,12 +65,17 @@ class Flusher:
         self.buffer = buffer
         self.sink = sink
         self.batch_size = batch_size
+        self._reader: ThreadPoolExecutor | None = None
+        self._ahead: Future[Batch | None] | None = None
 
     def flush_once(self, wait_s: float = 0.5) -> int:
         """Move one batch; returns how many records it held, events and drop counts (0: buffer empty)."""
-        batch = self.buffer.read(self.batch_size, wait_s)
+        batch = self._next(wait_s)
         if batch is None:
             return 0
+        if len(batch.records) >= self.batch_size:  # a backlog: read the next batch meanwhile
+            self._reader = self._reader or ThreadPoolExecutor(1, thread_name_prefix="lantern-flush-read")
+            self._ahead = self._reader.submit(self.buffer.read, self.batch_size, 0, (batch,))
         events, drops = split(batch.records)
         if events:
             self.sink("events", events, batch.token)
@@ -76,6 +84,12 @@ class Flusher:
             self.sink("dropped_events", drops, batch.token + ":dropped")
         self.buffer.ack(batch)
         return len(batch.records)
+
+    def _next(self, wait_s: float) -> Batch | None:
+        """The batch read ahead, if there is one; else one read now (a failed read ahead raises here)."""
+        ahead, self._ahead = self._ahead, None
+        batch = ahead.result() if ahead is not None else None
+        return batch if batch is not None else self.buffer.read(self.batch_size, wait_s)
 
     def run(self, stop: threading.Event, *, interval_s: float = 0.5, max_backoff_s: float = 30.0) -> None:
         """Flush until ``stop`` is set; on an error keep the batch and retry with a growing pause.
