@@ -11,6 +11,7 @@ engine's pace, not at the engine's plus the buffer's); two batches are then held
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import signal
@@ -60,23 +61,34 @@ def split(records: Sequence[bytes]) -> tuple[list[bytes], list[bytes]]:
     return events, drops
 
 
+@dataclasses.dataclass(frozen=True)
+class _Taken:
+    """A batch read from the buffer, split into its event lines and drop-count lines."""
+
+    batch: Batch
+    events: list[bytes]
+    drops: list[bytes]
+
+
 class Flusher:
     def __init__(self, buffer: Buffer, sink: Sink = clickhouse_sink, *, batch_size: int = 10_000) -> None:
         self.buffer = buffer
         self.sink = sink
         self.batch_size = batch_size
         self._reader: ThreadPoolExecutor | None = None
-        self._ahead: Future[Batch | None] | None = None
+        self._ahead: Future[_Taken | None] | None = None
 
     def flush_once(self, wait_s: float = 0.5) -> int:
         """Move one batch; returns how many records it held, events and drop counts (0: buffer empty)."""
-        batch = self._next(wait_s)
-        if batch is None:
+        ahead, self._ahead = self._ahead, None
+        taken = ahead.result() if ahead is not None else None  # a failed read ahead raises here
+        taken = taken if taken is not None else self._take(wait_s)
+        if taken is None:
             return 0
+        batch, events, drops = taken.batch, taken.events, taken.drops
         if len(batch.records) >= self.batch_size:  # a backlog: read the next batch meanwhile
             self._reader = self._reader or ThreadPoolExecutor(1, thread_name_prefix="lantern-flush-read")
-            self._ahead = self._reader.submit(self.buffer.read, self.batch_size, 0, (batch,))
-        events, drops = split(batch.records)
+            self._ahead = self._reader.submit(self._take, 0, batch)
         if events:
             self.sink("events", events, batch.token)
             sessionizer.poke()
@@ -85,11 +97,9 @@ class Flusher:
         self.buffer.ack(batch)
         return len(batch.records)
 
-    def _next(self, wait_s: float) -> Batch | None:
-        """The batch read ahead, if there is one; else one read now (a failed read ahead raises here)."""
-        ahead, self._ahead = self._ahead, None
-        batch = ahead.result() if ahead is not None else None
-        return batch if batch is not None else self.buffer.read(self.batch_size, wait_s)
+    def _take(self, wait_s: float, held: Batch | None = None) -> _Taken | None:
+        batch = self.buffer.read(self.batch_size, wait_s, () if held is None else (held,))
+        return None if batch is None else _Taken(batch, *split(batch.records))
 
     def run(self, stop: threading.Event, *, interval_s: float = 0.5, max_backoff_s: float = 30.0) -> None:
         """Flush until ``stop`` is set; on an error keep the batch and retry with a growing pause.
