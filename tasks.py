@@ -201,10 +201,17 @@ def test(c: Context, k: str = "", fast: bool = False, skip_lint: bool = False) -
             postgres.stop()
 
 
-@task(pre=[dashboard], help={"quick": "a smaller run of every benchmark (under 3 minutes)"})
-def bench(c: Context, quick: bool = False) -> None:
+@task(
+    pre=[dashboard],
+    help={
+        "quick": "a smaller run of every benchmark (under 3 minutes)",
+        "only": "run only these benchmarks, comma-separated: http_ingest, flush, ua_parse, dashboard",
+    },
+)
+def bench(c: Context, quick: bool = False, only: str = "") -> None:
     """Benchmarks, each against a baseline measured in the same run; the last line is a JSON object."""
-    c.run(f"{PY} -m bench.run" + (" --quick" if quick else ""), env=embedded_env(), pty=False)
+    args = (["--quick"] if quick else []) + (["--only", *only.split(",")] if only else [])
+    c.run(f"{PY} -m bench.run {shlex.join(args)}", env=embedded_env(), pty=False)
 
 
 @task

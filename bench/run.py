@@ -1,6 +1,6 @@
 """Run every benchmark, print a table of figures, and as the very last line one JSON object of them.
 
-    python -m bench.run [--quick]
+    python -m bench.run [--quick] [--only flush ...]
 
 Each benchmark is a function from ``Settings`` to a dict of figures; the dicts are merged into
 the final JSON object. A benchmark that fails adds ``<name>_error`` and the run exits 1.
@@ -81,6 +81,11 @@ def run_one(benchmark: Benchmark, settings: Settings) -> Figures:
     return figures
 
 
+def name_of(benchmark: Benchmark) -> str:
+    """A benchmark's short name for ``--only``: its module's (``flush`` for ``bench/flush.py``)."""
+    return benchmark.__module__.rsplit(".", 1)[-1]
+
+
 def _exit_on_sigterm(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)  # unwinds through every ``finally``: no server is left running
 
@@ -88,13 +93,17 @@ def _exit_on_sigterm(signum: int, frame: object) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a smaller run of every benchmark")
+    parser.add_argument(
+        "--only", nargs="+", choices=[name_of(b) for b in BENCHMARKS], help="run only these benchmarks"
+    )
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     settings = Settings.for_run(args.quick)
     started = time.monotonic()
     figures: Figures = {}
     for benchmark in BENCHMARKS:
-        figures.update(run_one(benchmark, settings))
+        if not args.only or name_of(benchmark) in args.only:
+            figures.update(run_one(benchmark, settings))
     figures["quick"] = settings.quick
     figures["bench_s"] = round(time.monotonic() - started, 1)
     print(f"\nLantern benchmarks ({'quick' if settings.quick else 'full'} run)\n")

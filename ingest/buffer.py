@@ -6,6 +6,7 @@ records: every re-read of a batch must return exactly the records of its first r
 
     buffer.push([event.to_json()])           # ingest; returning means the event is stored
     batch = buffer.read(50_000, wait_s=0.5)  # the flusher: insert batch.records with batch.token ...
+    after = buffer.read(50_000, 0, held=[batch])  # (the next batch, while still working on the first)
     buffer.ack(batch)                         # ... then forget them
 
 ``SpoolBuffer`` (embedded mode): append-only segment files on local disk, one writing process.
@@ -15,19 +16,24 @@ records: every re-read of a batch must return exactly the records of its first r
     one token however often it is re-read.
 
 ``RedisStreamBuffer`` (server mode): the stream ``lantern:events`` with the consumer group ``flushers``.
-    A batch's composition is fixed in Redis in the same atomic step that delivers it: a Lua script runs
-    ``XREADGROUP … >`` and records ``HSET lantern:events:batches <first id> "<last id> <count> <token>"``.
-    One ``XREADGROUP`` delivers the next entries after the group's cursor, and every ``XADD`` takes an
-    automatic, increasing id, so the batch is exactly the stream's entries from its first to its last
-    id, and ``XRANGE first last`` rebuilds it. The token is made once (stream, first id, count and a
-    random nonce, so no two batches anywhere share one) and is read back from the record, never derived
-    from what a later read happens to return. Each ``read`` first resumes a recorded batch, in a second
-    script, before taking new entries:
+    A batch is what one ``XREADGROUP … >`` delivers (a plain command: its reply is the batch), and its
+    composition is then fixed by a record, ``HSET lantern:events:batches <first id> "<last id> <count>
+    <token>"``, before anything is inserted. One ``XREADGROUP`` delivers the next entries after the
+    group's cursor, and every ``XADD`` takes an automatic, increasing id, so the batch is exactly the
+    stream's entries from its first to its last id, and ``XRANGE first last`` rebuilds it. The token is
+    made once (stream, first id, count and a random nonce, so no two batches anywhere share one) and is
+    read back from the record, never derived from what a later read happens to return. A consumer may
+    hold several recorded batches at once (the flusher reads the next while it inserts one). Each
+    ``read`` first resumes, in a script, a batch the caller does not hold, before taking new entries:
 
-    - one of this consumer's own (it was killed, or its insert failed) — whole, even if larger than
-      ``max_records``; or
+    - a recorded one of this consumer's own (it was killed, or its insert failed) — whole, even if
+      larger than ``max_records``; or
     - another consumer's whose first entry has been idle for ``claim_idle_ms``: all of its entries are
-      ``XCLAIM``-ed in that one script, so a claim hands over a whole batch, never a fragment.
+      ``XCLAIM``-ed in that one script, so a claim hands over a whole batch, never a fragment; or
+    - delivered entries that no record covers (a reader died between its ``XREADGROUP`` and its record,
+      so they were never inserted): an unbroken run of them, this consumer's or idle that long, claimed
+      and recorded as a new batch. The record step checks that its entries are still the reader's and
+      not covered by a record, so a reader that was only slow finds them adopted and leaves them.
 
     The ack (``XACK`` + ``XDEL`` + ``HDEL`` of the record) is one ``MULTI``/``EXEC``, so a batch is
     either wholly pending and recorded or gone. Two flushers working on one batch at once (one was only
@@ -56,8 +62,8 @@ always``, as ``tests/services.py`` runs it); with ``everysec`` a crash of the Re
 last second of pushes and takes. A replay marker and a lane live 7 days, so a segment replayed, or a
 push in doubt, after more than a week of a stopped replayer may be added twice; the engine deduplicates
 the last ``non_replicated_deduplication_window`` inserts only. Pending entries without a batch record
-(left by a flusher older than this design) are not resumed: stop old flushers (they drain on SIGTERM)
-before starting new ones.
+are taken as never inserted: stop flushers older than the batch records (they drain on SIGTERM) before
+starting new ones.
 """
 
 from __future__ import annotations
@@ -70,7 +76,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -93,7 +99,7 @@ class Batch:
 class Buffer(Protocol):
     def push(self, records: Sequence[bytes]) -> None: ...
 
-    def read(self, max_records: int, wait_s: float) -> Batch | None: ...
+    def read(self, max_records: int, wait_s: float, held: Sequence[Batch] = ()) -> Batch | None: ...
 
     def ack(self, batch: Batch) -> None: ...
 
@@ -132,13 +138,15 @@ class SpoolBuffer:
         self._path.rename(self._path.with_name("seg-" + self._path.name.removeprefix("open-")))
         self._file, self._path, self._count = None, None, 0
 
-    def read(self, max_records: int, wait_s: float) -> Batch | None:
+    def read(self, max_records: int, wait_s: float, held: Sequence[Batch] = ()) -> Batch | None:
+        """The oldest sealed segment that is not one of ``held`` (sealing the open one if need be)."""
+        holding = {batch.handle for batch in held}
         with self._lock:
-            if not self._sealed() and self._count == 0:
+            if not self._sealed(holding) and self._count == 0:
                 self._lock.wait(timeout=wait_s)
-            if not self._sealed():
+            if not self._sealed(holding):
                 self._seal()
-            sealed = self._sealed()
+            sealed = self._sealed(holding)
         if not sealed:
             return None
         path = sealed[0]
@@ -146,8 +154,8 @@ class SpoolBuffer:
         records = tuple(line for line in lines if line.strip())
         return Batch(token=f"spool:{path.name}", records=records, handle=path)
 
-    def _sealed(self) -> list[Path]:
-        return sorted(self.directory.glob("seg-*.jsonl"))
+    def _sealed(self, holding: Collection[Path] = ()) -> list[Path]:
+        return sorted(path for path in self.directory.glob("seg-*.jsonl") if path not in holding)
 
     def ack(self, batch: Batch) -> None:
         Path(batch.handle).unlink(missing_ok=True)
@@ -201,61 +209,121 @@ redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2])
 return #ARGV - 2
 """
 
-# KEYS: stream, batches.  ARGV: group, consumer, count, nonce.
-# Delivers new entries and records the batch in one step. Returns {first, token, last}: the entries are
-# one unbroken run of the stream, which the caller reads with XRANGE (Lua hands big replies back slowly);
-# or, when there is nothing new, {false, the group's last delivered id} to block on.
-_TAKE = """
-local reply = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[3], 'STREAMS', KEYS[1], '>')
-if not reply or #reply[1][2] == 0 then
-  for _, info in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
-    local fields = {}
-    for i = 1, #info, 2 do fields[info[i]] = info[i + 1] end
-    if fields['name'] == ARGV[1] then return {false, fields['last-delivered-id']} end
-  end
-  return {false, '0-0'}
+# Stream ids compared as numbers, and the recorded batches as ranges of them.
+_IDS = """
+local function id_of(s)
+  local ms, seq = string.match(s, '^(%d+)-(%d+)$')
+  return {tonumber(ms), tonumber(seq)}
 end
-local entries = reply[1][2]
-local first, last, count = entries[1][1], entries[#entries][1], #entries
-local token = 'redis:' .. KEYS[1] .. ':' .. first .. ':' .. count .. ':' .. ARGV[4]
-redis.call('HSET', KEYS[2], first, last .. ' ' .. count .. ' ' .. token)
-return {first, token, last}
+local function not_after(a, b)
+  return a[1] < b[1] or (a[1] == b[1] and a[2] <= b[2])
+end
+local function covered(ranges, id)
+  for _, range in ipairs(ranges) do
+    if not_after(range[1], id) and not_after(id, range[2]) then return true end
+  end
+  return false
+end
 """
 
-# KEYS: stream, batches.  ARGV: group, consumer, claim idle ms.
-# A recorded batch to go on with: this consumer's own, else one idle long enough, claimed whole.
-# Forgets records whose entries are no longer pending. Returns {first, token, entries} or nil.
-_RESUME = """
+# KEYS: stream, batches.  ARGV: group, consumer, first, last, count, nonce.
+# Records the entries from first to last that this consumer's XREADGROUP was just delivered, and returns
+# the batch's token; or false when they were adopted meanwhile (see _RESUME): they are not ours to insert.
+_RECORD = (
+    _IDS
+    + """
+local pending = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)
+if #pending == 0 or pending[1][2] ~= ARGV[2] then return false end
+local first = id_of(ARGV[3])
 local records = redis.call('HGETALL', KEYS[2])
-local chosen
+for i = 1, #records, 2 do
+  local last = string.match(records[i + 1], '^(%S+)')
+  if covered({{id_of(records[i]), id_of(last)}}, first) then return false end
+end
+local token = 'redis:' .. KEYS[1] .. ':' .. ARGV[3] .. ':' .. ARGV[5] .. ':' .. ARGV[6]
+redis.call('HSET', KEYS[2], ARGV[3], ARGV[4] .. ' ' .. ARGV[5] .. ' ' .. token)
+return token
+"""
+)
+
+# KEYS: stream, batches.  ARGV: group, consumer, claim idle ms, nonce, first ids of batches the caller
+# holds (it is working on them: not to be handed out again).
+# A recorded batch to go on with: this consumer's own, else one idle long enough, claimed whole. Else,
+# if entries are pending that no record covers (a reader died between its XREADGROUP and its record:
+# they were never inserted), the first unbroken run of them that is this consumer's or idle long enough,
+# claimed and recorded as a new batch. Forgets records whose entries are no longer pending.
+# Returns {first, token, entries} or nil.
+_RESUME = (
+    _IDS
+    + """
+local held = {}
+for i = 5, #ARGV do held[ARGV[i]] = true end
+local idle = tonumber(ARGV[3])
+local records = redis.call('HGETALL', KEYS[2])
+local chosen, ranges, recorded = nil, {}, 0
 for i = 1, #records, 2 do
   local pending = redis.call('XPENDING', KEYS[1], ARGV[1], records[i], records[i], 1)
   if #pending == 0 then
     redis.call('HDEL', KEYS[2], records[i])
-  elseif pending[1][2] == ARGV[2] then
-    chosen = i
-    break
-  elseif not chosen and pending[1][3] >= tonumber(ARGV[3]) then
-    chosen = i
+  else
+    local last, count = string.match(records[i + 1], '^(%S+) (%S+) ')
+    ranges[#ranges + 1] = {id_of(records[i]), id_of(last)}
+    recorded = recorded + tonumber(count)
+    if held[records[i]] then
+      -- the caller's own, in hand
+    elseif pending[1][2] == ARGV[2] then
+      chosen = i
+      break
+    elseif not chosen and pending[1][3] >= idle then
+      chosen = i
+    end
   end
 end
-if not chosen then return nil end
-local first = records[chosen]
-local last, _, token = string.match(records[chosen + 1], '^(%S+) (%S+) (%S+)$')
+local first, last, token, claim
+if chosen then
+  first = records[chosen]
+  last, token = string.match(records[chosen + 1], '^(%S+) %S+ (%S+)$')
+else
+  if redis.call('XPENDING', KEYS[1], ARGV[1])[1] <= recorded then return nil end
+  local run, start, found = nil, '-', false
+  repeat
+    local page = redis.call('XPENDING', KEYS[1], ARGV[1], start, '+', 1000)
+    for _, entry in ipairs(page) do
+      if covered(ranges, id_of(entry[1])) then
+        if run and run.ok then found = true break end
+        run = nil
+      else
+        run = run or {ok = true, ids = {}}
+        run.ids[#run.ids + 1] = entry[1]
+        if entry[2] ~= ARGV[2] and entry[3] < idle then run.ok = false end
+      end
+    end
+    if #page > 0 then start = '(' .. page[#page][1] end
+  until found or #page < 1000
+  if not (run and run.ok) then return nil end
+  claim = run.ids  -- every pending id: XCLAIM drops those whose entry was deleted
+  first, last = claim[1], claim[#claim]
+end
 local entries = redis.call('XRANGE', KEYS[1], first, last)
-local claim = {}
-for j = 1, #entries do
-  claim[#claim + 1] = entries[j][1]
-  if #claim == 1000 or j == #entries then
-    local args = {'XCLAIM', KEYS[1], ARGV[1], ARGV[2], '0'}
-    for _, id in ipairs(claim) do args[#args + 1] = id end
-    args[#args + 1] = 'JUSTID'
-    redis.call(unpack(args))
-    claim = {}
-  end
+if not claim then
+  claim = {}
+  for j = 1, #entries do claim[j] = entries[j][1] end
+end
+for j = 1, #claim, 1000 do
+  local args = {'XCLAIM', KEYS[1], ARGV[1], ARGV[2], '0'}
+  for k = j, math.min(j + 999, #claim) do args[#args + 1] = claim[k] end
+  args[#args + 1] = 'JUSTID'
+  redis.call(unpack(args))
+end
+if not token then
+  if #entries == 0 then return nil end
+  first = entries[1][1]
+  token = 'redis:' .. KEYS[1] .. ':' .. first .. ':' .. #entries .. ':' .. ARGV[4]
+  redis.call('HSET', KEYS[2], first, entries[#entries][1] .. ' ' .. #entries .. ' ' .. token)
 end
 return {first, token, entries}
 """
+)
 
 # KEYS: stream, replay marker, lane keys...  ARGV: ttl, number of pushes, then per push: index of its
 # lane in KEYS (0: none), seq, number of records, records...
@@ -307,7 +375,7 @@ class RedisStreamBuffer:
         self._group_ready = False
         self._local = threading.local()
         self._push_script = self.redis.register_script(_PUSH)
-        self._take_script = self.redis.register_script(_TAKE)
+        self._record_script = self.redis.register_script(_RECORD)
         self._resume_script = self.redis.register_script(_RESUME)
         self._replay_script = self.redis.register_script(_REPLAY)
 
@@ -344,43 +412,49 @@ class RedisStreamBuffer:
                 raise
         self._group_ready = True
 
-    def read(self, max_records: int, wait_s: float) -> Batch | None:
-        """A recorded batch to resume (whole, whatever its size), else up to ``max_records`` new ones."""
+    def read(self, max_records: int, wait_s: float, held: Sequence[Batch] = ()) -> Batch | None:
+        """A recorded batch to resume (whole, whatever its size), else up to ``max_records`` new ones.
+
+        Never one of ``held``: batches the caller read from this buffer and is still working on.
+        """
         self._ensure_group()
         keys, who = [self.stream, self.batches_key], [self.group, self.consumer]
         try:
-            resumed: Any = self._resume_script(keys=keys, args=[*who, self._claim_idle_ms])
+            holding = [batch.handle[0] for batch in held]
+            resumed: Any = self._resume_script(
+                keys=keys, args=[*who, self._claim_idle_ms, uuid.uuid4().hex, *holding]
+            )
             if resumed:
                 return self._batch(resumed)
-            taken = self._take(max_records)
-            if isinstance(taken, Batch) or wait_s <= 0:
-                return taken if isinstance(taken, Batch) else None
-            block_ms = max(1, int(min(wait_s, 4.0) * 1000))  # below the socket timeout
-            self.redis.xread({self.stream: taken}, count=1, block=block_ms)
-            again = self._take(max_records)
-            return again if isinstance(again, Batch) else None
+            return self._take(max_records, wait_s)
         except redis.ResponseError as exc:
             if "NOGROUP" in str(exc):  # the stream was deleted, or Redis came back empty
                 self._group_ready = False
             raise
 
-    def _take(self, max_records: int) -> Batch | bytes:
-        """New entries as a recorded batch, or the group's last delivered id to wait after."""
-        reply: Any = self._take_script(
-            keys=[self.stream, self.batches_key],
-            args=[self.group, self.consumer, max_records, uuid.uuid4().hex],
+    def _take(self, max_records: int, wait_s: float) -> Batch | None:
+        """New entries, then their record; None if there are none (after ``wait_s``) or if they were
+        adopted before the record (this reader was too slow: ``_RESUME`` gave them to another)."""
+        block_ms = max(1, int(min(wait_s, 4.0) * 1000)) if wait_s > 0 else None  # below the socket timeout
+        reply: Any = self.redis.xreadgroup(
+            self.group, self.consumer, {self.stream: ">"}, count=max(1, max_records), block=block_ms
         )
-        if reply[0] is None:
-            return bytes(reply[1])
-        first, token, last = reply
-        return self._batch([first, token, self.redis.xrange(self.stream, first, last)])
+        if not reply or not reply[0][1]:
+            return None
+        entries = reply[0][1]
+        first = entries[0][0]
+        token = self._record_script(
+            keys=[self.stream, self.batches_key],
+            args=[self.group, self.consumer, first, entries[-1][0], len(entries), uuid.uuid4().hex],
+        )
+        return None if token is None else self._batch([first, token, entries])
 
     @staticmethod
     def _batch(reply: Any) -> Batch:
         first, token, entries = reply
         ids = [entry[0] for entry in entries]
         records = []
-        for _, flat in entries:  # fields come flat from a script, as a dict from redis-py's XRANGE
+        for _, flat in entries:  # fields come flat from a script, as a dict from redis-py's XREADGROUP
             fields = flat if isinstance(flat, dict) else dict(zip(flat[::2], flat[1::2], strict=True))
             if b"e" in fields:
                 records.extend(fields[b"e"].split(b"\n"))
@@ -475,8 +549,8 @@ class FallbackBuffer:
                 self._redis_retry_at = time.monotonic() + self._retry_after_s
         self.own_spool().push([marker, *records])  # an OSError here answers 503: nothing is lost silently
 
-    def read(self, max_records: int, wait_s: float) -> Batch | None:
-        return self.primary.read(max_records, wait_s)
+    def read(self, max_records: int, wait_s: float, held: Sequence[Batch] = ()) -> Batch | None:
+        return self.primary.read(max_records, wait_s, held)
 
     def ack(self, batch: Batch) -> None:
         self.primary.ack(batch)

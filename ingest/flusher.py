@@ -3,22 +3,26 @@
 A crash anywhere before the ack leaves the batch to be read again; the token makes the repeated
 insert a no-op, so each event is counted once. The insert also queues the visitor-days it touched, and
 the sessionizer (``analytics/sessionizer.py``, a thread beside the flusher) turns them into sessions.
+After a full batch, a thread reads the next one while this one is inserted (a backlog drains at the
+engine's pace, not at the engine's plus the buffer's); two batches are then held, each under its token.
 
     python -m ingest.flusher        # server mode: a long-running worker beside the web processes
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from analytics import client, sessionizer
 from analytics.config import env_int
-from ingest.buffer import Buffer
+from ingest.buffer import Batch, Buffer
 from ingest.drops import PREFIX as DROPS_PREFIX
 
 log = logging.getLogger(__name__)
@@ -57,18 +61,34 @@ def split(records: Sequence[bytes]) -> tuple[list[bytes], list[bytes]]:
     return events, drops
 
 
+@dataclasses.dataclass(frozen=True)
+class _Taken:
+    """A batch read from the buffer, split into its event lines and drop-count lines."""
+
+    batch: Batch
+    events: list[bytes]
+    drops: list[bytes]
+
+
 class Flusher:
     def __init__(self, buffer: Buffer, sink: Sink = clickhouse_sink, *, batch_size: int = 10_000) -> None:
         self.buffer = buffer
         self.sink = sink
         self.batch_size = batch_size
+        self._reader: ThreadPoolExecutor | None = None
+        self._ahead: Future[_Taken | None] | None = None
 
     def flush_once(self, wait_s: float = 0.5) -> int:
         """Move one batch; returns how many records it held, events and drop counts (0: buffer empty)."""
-        batch = self.buffer.read(self.batch_size, wait_s)
-        if batch is None:
+        ahead, self._ahead = self._ahead, None
+        taken = ahead.result() if ahead is not None else None  # a failed read ahead raises here
+        taken = taken if taken is not None else self._take(wait_s)
+        if taken is None:
             return 0
-        events, drops = split(batch.records)
+        batch, events, drops = taken.batch, taken.events, taken.drops
+        if len(batch.records) >= self.batch_size:  # a backlog: read the next batch meanwhile
+            self._reader = self._reader or ThreadPoolExecutor(1, thread_name_prefix="lantern-flush-read")
+            self._ahead = self._reader.submit(self._take, 0, batch)
         if events:
             self.sink("events", events, batch.token)
             sessionizer.poke()
@@ -76,6 +96,10 @@ class Flusher:
             self.sink("dropped_events", drops, batch.token + ":dropped")
         self.buffer.ack(batch)
         return len(batch.records)
+
+    def _take(self, wait_s: float, held: Batch | None = None) -> _Taken | None:
+        batch = self.buffer.read(self.batch_size, wait_s, () if held is None else (held,))
+        return None if batch is None else _Taken(batch, *split(batch.records))
 
     def run(self, stop: threading.Event, *, interval_s: float = 0.5, max_backoff_s: float = 30.0) -> None:
         """Flush until ``stop`` is set; on an error keep the batch and retry with a growing pause.

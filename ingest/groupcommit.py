@@ -80,8 +80,8 @@ class GroupCommit:
             size += len(waiter.records)
         return group
 
-    def read(self, max_records: int, wait_s: float) -> Batch | None:
-        return self.inner.read(max_records, wait_s)
+    def read(self, max_records: int, wait_s: float, held: Sequence[Batch] = ()) -> Batch | None:
+        return self.inner.read(max_records, wait_s, held)
 
     def ack(self, batch: Batch) -> None:
         self.inner.ack(batch)

@@ -194,3 +194,122 @@ def test_a_live_processes_fallback_spool_is_left_to_it(redis_url: str, stream: s
     alive.close()  # now it is gone
     assert other.replay_once() == 3
     assert not other.spooled() and other.primary.pending() == 3
+
+
+def test_a_held_spool_segment_is_not_handed_out_again(tmp_path: Path) -> None:
+    spool = make_spool(tmp_path)
+    spool.push(records(2))
+    first = spool.read(100, 0)
+    spool.push(records(3))
+    assert first is not None
+    second = spool.read(100, 0, held=[first])  # seals the open segment rather than repeat the held one
+    assert second is not None and second.token != first.token and len(second.records) == 3
+    assert spool.read(100, 0, held=[first, second]) is None
+    assert spool.read(100, 0) == first  # not held any more: it is still there until acknowledged
+
+
+def test_a_consumer_holds_two_batches_and_its_successor_resumes_both_under_their_tokens(
+    redis_url: str, stream: str, events_table: None
+) -> None:
+    buffer = make_redis(redis_url, stream)
+    for _ in range(3):
+        buffer.push(records(4))
+    first = buffer.read(1, 0)
+    assert first is not None
+    second = buffer.read(1, 0, held=[first])  # the next entry, not the held batch again
+    assert second is not None and second.token != first.token
+    assert buffer.redis.hlen(buffer.batches_key) == 2
+    # the flusher dies holding both; the same consumer starts again
+    again = make_redis(redis_url, stream)
+    resumed = again.read(100, 0)
+    assert resumed is not None
+    other = again.read(100, 0, held=[resumed])
+    assert other is not None
+    assert {resumed.token, other.token} == {first.token, second.token}
+    assert {resumed.records, other.records} == {first.records, second.records}
+    rest = again.read(100, 0, held=[resumed, other])
+    assert rest is not None and len(rest.records) == 4  # then the entry nobody took yet
+    for batch in (resumed, other, rest):
+        clickhouse_sink("events", batch.records, batch.token)
+        again.ack(batch)
+    assert stored() == 12 and again.pending() == 0 and again.redis.hlen(again.batches_key) == 0
+
+
+@pytest.mark.parametrize("successor", ["the same consumer", "another consumer"])
+def test_entries_delivered_but_never_recorded_are_adopted_once(
+    successor: str, redis_url: str, stream: str, events_table: None
+) -> None:
+    dead = make_redis(redis_url, stream, consumer="dead")
+    for _ in range(3):
+        dead.push(records(2))
+    dead.redis.xgroup_create(stream, dead.group, id="0")
+    # the reader dies after XREADGROUP delivered two entries, before its record
+    delivered: Any = dead.redis.xreadgroup(dead.group, dead.consumer, {stream: ">"}, count=2)
+    first, last = delivered[0][1][0][0], delivered[0][1][-1][0]
+
+    consumer = "dead" if successor == "the same consumer" else "heir"
+    other = make_redis(redis_url, stream, consumer="other")
+    third = other.read(100, 0)  # a live flusher goes on past them: fresh ones are left to their reader
+    assert third is not None and len(third.records) == 2
+    other.ack(third)
+    heir = make_redis(redis_url, stream, consumer=consumer, claim_idle_ms=0)
+    adopted = heir.read(100, 0)
+    assert adopted is not None and len(adopted.records) == 4
+    # the dead reader was only slow: its record is refused, so it does not insert them
+    record: Any = dead._record_script(
+        keys=[stream, dead.batches_key], args=[dead.group, "dead", first, last, 2, "late"]
+    )
+    assert record is None
+    again = make_redis(redis_url, stream, consumer=consumer)
+    resumed = again.read(100, 0)  # the adopted batch is now recorded: resumed under its token
+    assert resumed is not None and resumed.token == adopted.token and resumed.records == adopted.records
+    Flusher(again).flush_once(wait_s=0)
+    assert stored() == 4
+    again.redis.delete(again.batches_key)
+
+
+def test_another_consumers_fresh_unrecorded_entries_are_left_to_it(redis_url: str, stream: str) -> None:
+    reader = make_redis(redis_url, stream, consumer="reader")
+    reader.push(records(2))
+    reader.redis.xgroup_create(stream, reader.group, id="0")
+    reader.redis.xreadgroup(reader.group, reader.consumer, {stream: ">"}, count=1)  # not recorded yet
+    assert make_redis(redis_url, stream, consumer="other", claim_idle_ms=60_000).read(100, 0) is None
+    reader.redis.delete(reader.batches_key)
+
+
+class FailingSink:
+    def __init__(self) -> None:
+        self.tokens: list[str] = []
+
+    def __call__(self, table: str, lines: Sequence[bytes], token: str) -> None:
+        self.tokens.append(token)
+        raise ConnectionError("ClickHouse is down")
+
+
+def test_the_flusher_reads_the_next_batch_while_it_inserts_and_a_crash_then_loses_nothing(
+    redis_url: str, stream: str, events_table: None
+) -> None:
+    buffer = make_redis(redis_url, stream)
+    for _ in range(5):
+        buffer.push(records(3))
+    failing = FailingSink()
+    flusher = Flusher(buffer, failing, batch_size=1)  # every batch is full: the next one is read ahead
+    for _ in range(3):
+        with pytest.raises(ConnectionError):
+            flusher.flush_once(wait_s=0)
+    # the failed batch and the one read ahead take turns; no third batch is taken while inserts fail
+    assert len(failing.tokens) == 3 and len(set(failing.tokens)) == 2
+    assert buffer.redis.hlen(buffer.batches_key) == 2
+    # killed now, holding both; the same consumer starts again
+    again = make_redis(redis_url, stream)
+    inserted: list[str] = []
+
+    def recording_sink(table: str, lines: Sequence[bytes], token: str) -> None:
+        inserted.append(token)
+        clickhouse_sink(table, lines, token)
+
+    flusher = Flusher(again, recording_sink, batch_size=1)
+    while flusher.flush_once(wait_s=0):
+        pass
+    assert set(failing.tokens) <= set(inserted) and len(inserted) == len(set(inserted)) == 5
+    assert stored() == 15 and again.pending() == 0 and again.redis.hlen(again.batches_key) == 0

@@ -27,7 +27,7 @@ class SlowBuffer:
         if self.fail:
             raise ConnectionError("the buffer is down")
 
-    def read(self, max_records: int, wait_s: float) -> Batch | None:
+    def read(self, max_records: int, wait_s: float, held: Sequence[Batch] = ()) -> Batch | None:
         return None
 
     def ack(self, batch: Batch) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -134,7 +134,7 @@ class ScriptedBuffer:
     def push(self, records: object) -> None:
         raise NotImplementedError
 
-    def read(self, max_records: int, wait_s: float) -> Batch | None:
+    def read(self, max_records: int, wait_s: float, held: Sequence[Batch] = ()) -> Batch | None:
         return self.batches.pop(0) if self.batches else None
 
     def ack(self, batch: Batch) -> None:
