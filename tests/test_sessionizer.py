@@ -16,6 +16,7 @@ import pytest
 from analytics import client, run_query, sessionizer
 from analytics.periods import DateRange
 from analytics.query import Query
+from analytics.rolled import rolled_sql
 from analytics.schema import Event
 from tests.conftest import seed
 
@@ -90,6 +91,24 @@ def test_the_thread_keeps_sessions_following_the_events_when_poked(store: None) 
         stop.set()
         sessionizer.poke()
         thread.join(10)
+    assert not thread.is_alive()
+
+
+def test_the_thread_builds_the_rollups_of_quiet_days(store: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ROLLUP_EVERY_S", "1")
+    monkeypatch.setenv("ROLLUP_QUIET_S", "0")
+    seed([pageview(5, 0), pageview(6, 0), pageview(5, 10)])
+    thread, stop = sessionizer.start_thread(interval_s=0.2, timezones=lambda: {SITE: "UTC"})
+    try:
+        deadline = time.monotonic() + 30
+        while rolled_sql(VISITS) is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert rolled_sql(VISITS) is not None  # the day is read from its rollup now, with the same answer
+        assert run_query(VISITS) == [{"visitors": 2, "visits": 2, "pageviews": 3, "visit_duration": 300}]
+    finally:
+        stop.set()
+        sessionizer.poke()
+        thread.join(30)
     assert not thread.is_alive()
 
 
