@@ -24,7 +24,7 @@ from ingest.continuity import Continuity
 from ingest.drops import DropCounter, DropReason
 from ingest.errors import PayloadError
 from ingest.geo import UNKNOWN, GeoLocator, Location
-from ingest.ratelimit import RateLimiter
+from ingest.ratelimit import CLIENT, NO_LIMITS, Limiter
 from ingest.referrer import attribute
 from ingest.request import EventRequest
 from ingest.sites import SiteRegistry
@@ -33,10 +33,8 @@ from ingest.useragent import UserAgentInfo, classify
 from ingest.visitor import SaltStore, visitor_id
 
 __all__ = [
-    "NO_LIMITS",
     "Context",
     "DropReason",
-    "Limits",
     "Outcome",
     "Pipeline",
     "RateLimited",
@@ -88,15 +86,6 @@ class Outcome:
     dropped: DropReason | None = None
 
 
-@dataclasses.dataclass(frozen=True)
-class Limits:
-    per_client: RateLimiter
-    per_site: RateLimiter
-
-
-NO_LIMITS = Limits(RateLimiter(rate_per_s=0, burst=0), RateLimiter(rate_per_s=0, burst=0))
-
-
 class Pipeline:
     def __init__(
         self,
@@ -105,7 +94,7 @@ class Pipeline:
         geo: GeoLocator | None,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
         *,
-        limits: Limits = NO_LIMITS,
+        limits: Limiter = NO_LIMITS,
         drops: DropCounter | None = None,
         continuity: Continuity | None = None,
     ) -> None:
@@ -178,11 +167,14 @@ class Pipeline:
             self.drops.add(site.id, reason, now.date())
 
     def _rate_limit(self, request: EventRequest, sites: list[SiteInfo], now: dt.datetime) -> None:
-        if not self._limits.per_client.allow(request.ip):
+        refused = self._limits.check(request.ip, [str(site.id) for site in sites])
+        if refused is None:
+            return
+        if refused == CLIENT:
             self._count_drop(sites, DropReason.RATE_LIMITED, now)
             raise RateLimited("client", "too many events from this client, slow down")
         for site in sites:
-            if not self._limits.per_site.allow(str(site.id)):
+            if str(site.id) == refused:
                 self._count_drop([site], DropReason.RATE_LIMITED, now)
                 raise RateLimited("domain", f"too many events for {site.domain}, slow down")
 

@@ -10,6 +10,7 @@ import functools
 import gc
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from analytics import sessionizer
@@ -22,8 +23,8 @@ from ingest.flusher import Flusher, flush_interval_s, start_thread
 from ingest.geo import locator
 from ingest.groupcommit import GroupCommit
 from ingest.keys import KeyRing
-from ingest.pipeline import Limits, Pipeline
-from ingest.ratelimit import RateLimiter
+from ingest.pipeline import Pipeline
+from ingest.ratelimit import Limiter, Limits, RateLimiter, SharedLimits
 from ingest.sites import SiteRegistry
 from ingest.visitor import SaltStore
 
@@ -58,23 +59,29 @@ def fallback_spool_dir() -> Path:
     return Path(env_str("LANTERN_FALLBACK_SPOOL") or data_dir() / "fallback-spool").resolve()
 
 
-def make_limits() -> Limits:
-    """Events per second (and burst) per client and per site; ``0`` turns a limit off."""
+def make_limits(secret: Callable[[], bytes]) -> Limiter:
+    """Events per second (and burst) per client and per site; ``0`` turns a limit off.
+
+    Shared by every web process through Redis in server mode (``secret`` keys the hashes kept there).
+    """
     client_rate = env_int("INGEST_RATE_PER_CLIENT", 20)
     site_rate = env_int("INGEST_RATE_PER_SITE", 10_000)
-    return Limits(
+    local = Limits(
         per_client=RateLimiter(rate_per_s=client_rate, burst=client_rate * 5),
         per_site=RateLimiter(rate_per_s=site_rate, burst=site_rate * 5),
     )
+    url = redis_url()
+    return SharedLimits(url, local, secret=secret) if url else local
 
 
 def make_pipeline() -> Pipeline:
     db = accounts()
+    salts = SaltStore(db.salt, db.delete_salts_before)
     return Pipeline(
         SiteRegistry(db.fetch_sites),
-        SaltStore(db.salt, db.delete_salts_before),
+        salts,
         locator(),
-        limits=make_limits(),
+        limits=make_limits(salts.today),
         continuity=Continuity(RedisRecent(url) if (url := redis_url()) else MemoryRecent()),
     )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,11 +24,12 @@ from ingest.buffer import SpoolBuffer
 from ingest.flusher import Flusher
 from ingest.geo import GeoLocator
 from ingest.keys import KeyRing
-from ingest.pipeline import NO_LIMITS, Limits, Pipeline
-from ingest.ratelimit import RateLimiter
+from ingest.pipeline import Pipeline
+from ingest.ratelimit import NO_LIMITS, Limiter, Limits, RateLimiter, SharedLimits
 from ingest.sites import SiteRegistry
 from ingest.visitor import SaltStore
 from tests.conftest import Persona
+from tests.services import free_port
 from tests.wsgi import Response, call
 
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
@@ -42,7 +44,7 @@ class Clock:
         return self.now
 
 
-def build_app(accounts: AccountsDB, tmp_path: Path, limits: Limits | None = None) -> IngestApp:
+def build_app(accounts: AccountsDB, tmp_path: Path, limits: Limiter | None = None) -> IngestApp:
     pipeline = Pipeline(
         SiteRegistry(accounts.fetch_sites, ttl=0, miss_interval=0),
         SaltStore(accounts.salt, accounts.delete_salts_before),
@@ -309,4 +311,36 @@ def test_rate_limits_answer_429_and_count(
         "SELECT sum(count) FROM dropped_events WHERE reason = 'rate_limited' AND site_id = {s:UInt64}",
         {"s": site.site.id},
     ).rows == [(3,)]
+    app.buffer.close()  # type: ignore[attr-defined]
+
+
+def shared_limits(url: str, salts: SaltStore, prefix: str = "test:rate:") -> SharedLimits:
+    """A web process's limits in server mode: 2 events per client, then 1 per 100 s."""
+    local = Limits(RateLimiter(rate_per_s=0.01, burst=2), per_site=RateLimiter(rate_per_s=0, burst=0))
+    return SharedLimits(url, local, secret=salts.today, prefix=prefix)
+
+
+def test_rate_limits_are_shared_by_the_web_processes_through_redis(
+    accounts: AccountsDB, site: Persona, tmp_path: Path, redis_url: str
+) -> None:
+    salts, prefix = SaltStore(accounts.salt, accounts.delete_salts_before), f"test:rate:{uuid.uuid4()}:"
+    web = [build_app(accounts, tmp_path / name, shared_limits(redis_url, salts, prefix)) for name in "ab"]
+    assert [post(web[0], page()).status, post(web[1], page()).status] == [202, 202]
+    for app in web:  # the client's budget of 2 is spent, whichever process answers
+        limited = post(app, page())
+        assert limited.status == 429
+        assert errors(limited) == {"client": ["too many events from this client, slow down"]}
+    for app in web:
+        app.close()
+        app.buffer.close()  # type: ignore[attr-defined]
+
+
+def test_with_redis_out_rate_limits_hold_per_process_and_never_fail(
+    accounts: AccountsDB, site: Persona, tmp_path: Path
+) -> None:
+    salts = SaltStore(accounts.salt, accounts.delete_salts_before)
+    app = build_app(accounts, tmp_path, shared_limits(f"redis://127.0.0.1:{free_port()}/0", salts))
+    assert [post(app, page()).status for _ in range(3)] == [202, 202, 429]
+    assert "client" in errors(post(app, page()))
+    app.close()
     app.buffer.close()  # type: ignore[attr-defined]
