@@ -155,8 +155,10 @@ class SharedLimits:
         prefix: str = "lantern:rate:",
         retry_after_s: float = 1.0,
     ) -> None:
+        # A check is a small script: a Redis that takes longer than this is treated as out (checks in
+        # the queue behind a stalled one wait with it), and the one quick retry covers a restart.
         self.redis = redis.Redis.from_url(
-            url, socket_timeout=2, socket_connect_timeout=1, retry=Retry(NoBackoff(), 1)
+            url, socket_timeout=0.5, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 1)
         )
         self.local = local
         self.prefix = prefix
