@@ -7,8 +7,9 @@ request answers 503 rather than 202 when nothing took the records). Nothing wait
 site every call runs at once, alone; under load the round trips of one call gather the next group, so
 Redis sees one call, and the flusher reads one stream entry, for many events.
 
-``Grouped`` is the mechanism; ``GroupCommit`` applies it to buffer pushes (and the shared rate limits of
-``ingest/ratelimit.py`` to their checks).
+``Grouped`` is the mechanism; ``GroupCommit`` applies it to buffer pushes. In server mode a push may
+carry a rate-limit check (``push_limited``): the group's one round trip takes the tokens too, and
+adds the records of the pushes within the limits only (``ingest/ratelimit.py``).
 
     >>> buffer = GroupCommit(FallbackBuffer(RedisStreamBuffer(url), spool))  # doctest: +SKIP
     >>> buffer.push([event.to_json()])  # returns once the write that carried it succeeded  # doctest: +SKIP
@@ -24,7 +25,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
-from ingest.buffer import Batch, Buffer
+from ingest.buffer import Batch, Buffer, Push
 
 MAX_GROUP_RECORDS = 1_000
 
@@ -106,18 +107,27 @@ class Grouped(Generic[In, Out]):
         return group
 
 
-class GroupCommit(Grouped[Sequence[bytes], None]):
+class GroupCommit(Grouped[Push, str | None]):
     """A buffer whose concurrent pushes share one write to ``inner``."""
 
     def __init__(self, inner: Buffer, *, max_group_records: int = MAX_GROUP_RECORDS) -> None:
-        super().__init__(self._write, size=len, max_size=max_group_records)
+        super().__init__(self._write, size=lambda push: len(push[0]), max_size=max_group_records)
         self.inner = inner
 
     def push(self, records: Sequence[bytes]) -> None:
-        self.call(records)
+        self.call((records, None))
 
-    def _write(self, pushes: list[Sequence[bytes]]) -> list[None]:
-        self.inner.push([record for records in pushes for record in records])
+    def push_limited(self, records: Sequence[bytes], client: str, sites: Sequence[str]) -> str | None:
+        """Push ``records`` if the client and the sites are within the rate limits the inner buffer
+        keeps (if it keeps any: else always). None when pushed, else ``CLIENT`` or the site over."""
+        return self.call((records, (client, tuple(sites))))
+
+    def _write(self, pushes: list[Push]) -> Sequence[str | None]:
+        push_checked = getattr(self.inner, "push_checked", None)
+        if push_checked is not None:
+            verdicts: list[str | None] = push_checked(pushes)
+            return verdicts
+        self.inner.push([record for records, _ in pushes for record in records])
         return [None] * len(pushes)
 
     def read(self, max_records: int, wait_s: float, held: Sequence[Batch] = ()) -> Batch | None:

@@ -2,7 +2,9 @@
 drop it with a reason from the fixed ``DropReason`` set.
 
 Order: resolve the site(s), refuse server-side fields without a key, rate-limit, then filter
-(prefetch, bots, referrer spam, the site's shields), and only then enrich.
+(prefetch, bots, referrer spam, the site's shields), and only then enrich. In server mode the pipeline
+has no limits of its own: the buffer push that stores the events takes the tokens (shared by every web
+process through Redis, in the same round trip), and the app hands its verdict to ``refuse``.
 
     >>> outcome = pipeline.process(request, context)  # doctest: +SKIP
     >>> outcome.dropped  # doctest: +SKIP
@@ -16,7 +18,7 @@ import datetime as dt
 import os
 import random
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from analytics.schema import Event
 from ingest.accounts import KeyGrant, SiteInfo
@@ -84,6 +86,7 @@ class Context:
 class Outcome:
     events: tuple[Event, ...]
     dropped: DropReason | None = None
+    sites: tuple[SiteInfo, ...] = ()  # the sites the events are for
 
 
 class Pipeline:
@@ -126,7 +129,8 @@ class Pipeline:
             tuple(
                 self._enrich(request, site, agent, where, timestamp, self._visitor(request, site, timestamp))
                 for site in sites
-            )
+            ),
+            sites=tuple(sites),
         )
 
     def _visitor(self, request: EventRequest, site: SiteInfo, at: dt.datetime) -> int:
@@ -162,14 +166,19 @@ class Pipeline:
         if timestamp < now - dt.timedelta(days=oldest):
             raise PayloadError("timestamp", f"is older than the site's data retention of {oldest} days")
 
-    def _count_drop(self, sites: list[SiteInfo], reason: DropReason, now: dt.datetime) -> None:
+    def _count_drop(self, sites: Sequence[SiteInfo], reason: DropReason, now: dt.datetime) -> None:
         for site in sites:
             self.drops.add(site.id, reason, now.date())
 
     def _rate_limit(self, request: EventRequest, sites: list[SiteInfo], now: dt.datetime) -> None:
-        refused = self._limits.check(request.ip, [str(site.id) for site in sites])
+        self.refuse(sites, self._limits.check(request.ip, [str(site.id) for site in sites]), now)
+
+    def refuse(self, sites: Sequence[SiteInfo], refused: str | None, now: dt.datetime | None = None) -> None:
+        """Count and raise ``RateLimited`` for a limiter's verdict ``refused`` (the buffer's, in server
+        mode: its push takes the tokens); nothing for None."""
         if refused is None:
             return
+        now = now or self._clock()
         if refused == CLIENT:
             self._count_drop(sites, DropReason.RATE_LIMITED, now)
             raise RateLimited("client", "too many events from this client, slow down")

@@ -1,12 +1,13 @@
 """Token buckets that keep one client or one site from flooding ingest: over the limit is a 429.
 
 ``Limits`` keeps the buckets in this process's memory (embedded mode: the one process). ``SharedLimits``
-keeps them in Redis (server mode), so every web process draws on one budget per client and per site:
-one Lua script takes the tokens atomically, for the checks of many concurrent requests at once (they
-are grouped as pushes are, ``ingest/groupcommit.py``). Either way a key is kept only as a keyed hash (no
-IP address in clear, in memory or in Redis) and is forgotten once its bucket has refilled (a Redis key
-expires then). While Redis is unreachable, ``SharedLimits`` checks against its in-process ``Limits``:
-per process again, but never an error.
+names them in Redis (server mode), so every web process draws on one budget per client and per site.
+There the buffer push takes the tokens: the script that adds a group of pushes' records to the stream
+first takes each push's tokens and adds the records of the pushes within the limits only, so limits
+cost no round trip of their own (``ingest/buffer.py``). Either way a key is kept only as a keyed hash
+(no IP address in clear, in memory or in Redis) and is forgotten once its bucket has refilled (a Redis
+key expires then). While Redis is unreachable, the fallback buffer checks its pushes against the
+in-process ``Limits``: per process again, but never an error.
 
     >>> per_client = RateLimiter(rate_per_s=1, burst=2, clock=lambda: 0.0)
     >>> limits = Limits(per_client, per_site=RateLimiter(rate_per_s=0, burst=0))
@@ -18,19 +19,10 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
-
-import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
-
-from ingest.groupcommit import Grouped
-
-log = logging.getLogger(__name__)
+from typing import Protocol
 
 MAX_BUCKETS = 200_000
 CLIENT = "client"  # what ``check`` returns when the client's bucket is empty (else the site's key)
@@ -93,15 +85,15 @@ class Limits:
 
 NO_LIMITS = Limits(RateLimiter(rate_per_s=0, burst=0), RateLimiter(rate_per_s=0, burst=0))
 
-# KEYS: the bucket keys of every check in turn: its client's (if that limit is on), then its sites' (if
-# that one is). ARGV: client rate/s, client burst, site rate/s, site burst, then each check's number of
-# sites. Returns per check 0 (within the limits), -1 (the client's bucket was empty) or i (the i-th
-# site's was). A bucket is "<tokens> <at>" in Redis time, and expires once it would be full again.
-_TAKE = """
-redis.set_repl(redis.REPL_NONE)  -- buckets need no disk write nor replica: a restart refills them
+# The token bucket as the push script of ``ingest/buffer.py`` runs it, before it adds any record:
+# ``take(key, rate, burst)`` takes a token from the bucket ``key`` ("<tokens> <at>" in Redis time),
+# false when it is empty. The bucket expires once it would be full again. Its writes go to neither the
+# AOF nor replicas (``set_repl``): a restart refills the buckets, which costs nothing.
+TAKE_LUA = """
 local time = redis.call('TIME')
 local now = tonumber(time[1]) + tonumber(time[2]) / 1000000
 local function take(key, rate, burst)
+  redis.set_repl(redis.REPL_NONE)
   local tokens, at = burst, now
   local bucket = redis.call('GET', key)
   if bucket then
@@ -113,89 +105,46 @@ local function take(key, rate, burst)
   if taken then tokens = tokens - 1 end
   local ttl = math.ceil((burst - tokens) / rate * 1000) + 1
   redis.call('SET', key, string.format('%.6f %.6f', tokens, now), 'PX', ttl)
+  redis.set_repl(redis.REPL_ALL)
   return taken
 end
-local client_rate, client_burst = tonumber(ARGV[1]), tonumber(ARGV[2])
-local site_rate, site_burst = tonumber(ARGV[3]), tonumber(ARGV[4])
-local k, verdicts = 1, {}
-for c = 5, #ARGV do
-  local verdict = 0
-  if client_rate > 0 then
-    if not take(KEYS[k], client_rate, client_burst) then verdict = -1 end
-    k = k + 1
-  end
-  if site_rate > 0 then
-    for i = 1, tonumber(ARGV[c]) do
-      if verdict == 0 and not take(KEYS[k], site_rate, site_burst) then verdict = i end
-      k = k + 1
-    end
-  end
-  verdicts[#verdicts + 1] = verdict
-end
-return verdicts
 """
-
-_Check = tuple[str, tuple[str, ...]]  # (client, sites)
 
 
 class SharedLimits:
     """Server mode: the buckets of ``local``'s rates, shared by every process through Redis.
 
-    ``secret`` keys the hash that stands for a client or site in Redis (Lantern's daily salt: the
-    keys change at midnight, which starts every bucket full once). ``local`` is used while Redis is out,
-    and for ``retry_after_s`` after each failure.
+    The buffer's push takes the tokens (``RedisStreamBuffer(url, limits=...)``): this names the keys
+    and rates. ``secret`` keys the hash that stands for a client or site in Redis (Lantern's daily salt:
+    the keys change at midnight, which starts every bucket full once). ``local`` is what the fallback
+    buffer checks while Redis is out.
     """
 
-    def __init__(
-        self,
-        url: str,
-        local: Limits,
-        *,
-        secret: Callable[[], bytes],
-        prefix: str = "lantern:rate:",
-        retry_after_s: float = 1.0,
-    ) -> None:
-        # A check is a small script: a Redis that takes longer than this is treated as out (checks in
-        # the queue behind a stalled one wait with it), and the one quick retry covers a restart.
-        self.redis = redis.Redis.from_url(
-            url, socket_timeout=0.5, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 1)
-        )
+    def __init__(self, local: Limits, *, secret: Callable[[], bytes], prefix: str = "lantern:rate:") -> None:
         self.local = local
         self.prefix = prefix
         self._secret = secret
-        self._retry_after_s = retry_after_s
-        self._redis_retry_at = 0.0
-        self._script = self.redis.register_script(_TAKE)
-        self._grouped: Grouped[_Check, str | None] = Grouped(self._check_group, max_size=500)
 
-    def check(self, client: str, sites: Sequence[str]) -> str | None:
-        client_rate, site_rate = self.local.per_client.rate, self.local.per_site.rate
-        if client_rate <= 0 and site_rate <= 0:
-            return None
-        if time.monotonic() >= self._redis_retry_at:
-            try:
-                return self._grouped.call((client, tuple(sites)))
-            except redis.RedisError as exc:
-                log.warning("rate limits in this process only until Redis answers again: %s", exc)
-                self._redis_retry_at = time.monotonic() + self._retry_after_s
-        return self.local.check(client, sites)
+    def rates(self) -> list[float]:
+        """Client rate/s, client burst, site rate/s, site burst (a rate of 0: that limit is off)."""
+        client, site = self.local.per_client, self.local.per_site
+        return [client.rate, client.burst, site.rate, site.burst]
 
-    def _check_group(self, checks: list[_Check]) -> list[str | None]:
-        per_client, per_site = self.local.per_client, self.local.per_site
+    def keys(self, client: str, sites: Sequence[str]) -> tuple[int, list[str]]:
+        """Whether the client's bucket is checked (1 or 0), and the bucket keys: the client's, the sites'."""
         secret = self._secret()
         keys: list[str] = []
-        for client, sites in checks:
-            if per_client.rate > 0:
-                keys.append(self._key(secret, "client", client))
-            if per_site.rate > 0:
-                keys += [self._key(secret, "site", site) for site in sites]
-        args: list[Any] = [per_client.rate, per_client.burst, per_site.rate, per_site.burst]
-        args += [len(sites) for _, sites in checks]
-        verdicts: Any = self._script(keys=keys, args=args)
-        return [
-            None if verdict == 0 else CLIENT if verdict < 0 else sites[verdict - 1]
-            for (_, sites), verdict in zip(checks, verdicts, strict=True)
-        ]
+        has_client = int(self.local.per_client.rate > 0)
+        if has_client:
+            keys.append(self._key(secret, "client", client))
+        if self.local.per_site.rate > 0:
+            keys += [self._key(secret, "site", site) for site in sites]
+        return has_client, keys
+
+    @staticmethod
+    def verdict(code: int, sites: Sequence[str]) -> str | None:
+        """The script's code for one push (0, -1 for the client, i for the i-th site) as ``check`` says it."""
+        return None if code == 0 else CLIENT if code < 0 else sites[code - 1]
 
     def _key(self, secret: bytes, kind: str, key: str) -> str:
         digest = hashlib.blake2b(f"{kind}\x00{key}".encode(), key=secret[:64], digest_size=16)

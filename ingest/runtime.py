@@ -10,7 +10,6 @@ import functools
 import gc
 import logging
 import threading
-from collections.abc import Callable
 from pathlib import Path
 
 from analytics import sessionizer
@@ -24,7 +23,7 @@ from ingest.geo import locator
 from ingest.groupcommit import GroupCommit
 from ingest.keys import KeyRing
 from ingest.pipeline import Pipeline
-from ingest.ratelimit import Limiter, Limits, RateLimiter, SharedLimits
+from ingest.ratelimit import NO_LIMITS, Limits, RateLimiter, SharedLimits
 from ingest.sites import SiteRegistry
 from ingest.visitor import SaltStore
 
@@ -44,7 +43,14 @@ def make_buffer() -> Buffer:
     url = redis_url()
     if not url:
         return GroupCommit(SpoolBuffer(data_dir() / "spool"))
-    return GroupCommit(FallbackBuffer(RedisStreamBuffer(url), fallback_spool_dir()))
+    stream = RedisStreamBuffer(url, limits=SharedLimits(local_limits(), secret=salts().today))
+    return GroupCommit(FallbackBuffer(stream, fallback_spool_dir()))
+
+
+@functools.cache
+def salts() -> SaltStore:
+    db = accounts()
+    return SaltStore(db.salt, db.delete_salts_before)
 
 
 def _fallback() -> FallbackBuffer | None:
@@ -59,10 +65,11 @@ def fallback_spool_dir() -> Path:
     return Path(env_str("LANTERN_FALLBACK_SPOOL") or data_dir() / "fallback-spool").resolve()
 
 
-def make_limits(secret: Callable[[], bytes]) -> Limiter:
+def local_limits() -> Limits:
     """Events per second (and burst) per client and per site; ``0`` turns a limit off.
 
-    Shared by every web process through Redis in server mode (``secret`` keys the hashes kept there).
+    The pipeline's in embedded mode. In server mode the buffer push takes them from buckets shared by
+    every web process through Redis (``make_buffer``), and from these while Redis is out.
     """
     client_rate = env_int("INGEST_RATE_PER_CLIENT", 20)
     site_rate = env_int("INGEST_RATE_PER_SITE", 10_000)
@@ -70,18 +77,15 @@ def make_limits(secret: Callable[[], bytes]) -> Limiter:
         per_client=RateLimiter(rate_per_s=client_rate, burst=client_rate * 5),
         per_site=RateLimiter(rate_per_s=site_rate, burst=site_rate * 5),
     )
-    url = redis_url()
-    return SharedLimits(url, local, secret=secret) if url else local
+    return local
 
 
 def make_pipeline() -> Pipeline:
-    db = accounts()
-    salts = SaltStore(db.salt, db.delete_salts_before)
     return Pipeline(
-        SiteRegistry(db.fetch_sites),
-        salts,
+        SiteRegistry(accounts().fetch_sites),
+        salts(),
         locator(),
-        limits=make_limits(salts.today),
+        limits=NO_LIMITS if redis_url() else local_limits(),
         continuity=Continuity(RedisRecent(url) if (url := redis_url()) else MemoryRecent()),
     )
 
