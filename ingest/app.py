@@ -142,16 +142,23 @@ class IngestApp:
         except PayloadError as exc:
             return _json(start_response, exc.status, exc.body())
         except RateLimited as exc:
-            self._schedule_drop_report()
-            return _json(start_response, 429, {"errors": {exc.field: [exc.message]}}, [("Retry-After", "1")])
+            return self._limited(start_response, exc)
         except RegistryUnavailable:
             return _json(start_response, 503, {"errors": {"server": ["sites are unavailable, try again"]}})
         if outcome.dropped is not None:
             self._schedule_drop_report()
             headers = [("Content-Type", "text/plain"), *_CORS, ("X-Lantern-Dropped", outcome.dropped.value)]
             return _respond(start_response, 202, b"ok", headers)
+        records = [event.to_json() for event in outcome.events]
+        push_limited = getattr(self.buffer, "push_limited", None)
         try:
-            self.buffer.push([event.to_json() for event in outcome.events])
+            if push_limited is None:
+                self.buffer.push(records)
+            else:  # one round trip takes the shared rate-limit tokens and stores what is within them
+                refused = push_limited(records, request.ip, [str(site.id) for site in outcome.sites])
+                self.pipeline.refuse(outcome.sites, refused)
+        except RateLimited as exc:
+            return self._limited(start_response, exc)
         except Exception as exc:
             log.error("could not buffer an event: %s", exc)
             return _json(
@@ -159,6 +166,10 @@ class IngestApp:
             )
         start_response("202 Accepted", list(_ACCEPTED))
         return [b"ok"]
+
+    def _limited(self, start_response: StartResponse, exc: RateLimited) -> list[bytes]:
+        self._schedule_drop_report()
+        return _json(start_response, 429, {"errors": {exc.field: [exc.message]}}, [("Retry-After", "1")])
 
     def _grant(self, environ: dict[str, Any]) -> KeyGrant | None:
         """The grant of the request's API key; None without one; 401 for a key that is not live."""

@@ -84,6 +84,8 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from ingest.ratelimit import TAKE_LUA, SharedLimits
+
 log = logging.getLogger(__name__)
 
 MARKER_TTL_S = 7 * 24 * 3600  # how long a replay marker and a push lane are remembered
@@ -94,6 +96,10 @@ class Batch:
     token: str
     records: tuple[bytes, ...]
     handle: Any = None
+
+
+Check = tuple[str, tuple[str, ...]]  # a push's rate-limit check: (client, sites)
+Push = tuple[Sequence[bytes], Check | None]  # a push of a group, and its check if it has one
 
 
 class Buffer(Protocol):
@@ -198,16 +204,47 @@ class SpooledPush:
     records: tuple[bytes, ...]
 
 
-# KEYS: stream, lane.  ARGV: seq, ttl, records...  Returns how many it added: 0 for a repeat of a push
-# that landed, -1 if a replay fenced the lane (this push was spooled and replayed instead).
-_PUSH = """
+# KEYS: stream, lane, bucket keys...  ARGV: seq, ttl, client rate/s, client burst, site rate/s, site
+# burst, then per push of the group: 1 if its client's bucket is among the keys (else 0), the number of
+# its sites' buckets, its records as one entry. Each push takes its tokens in turn (its client's, then
+# its sites' until one is empty; a client over its limit takes nothing from the sites); the records of
+# the pushes within the limits become one stream entry. The lane keeps the seq and the verdicts, so a
+# retry of a push that landed adds nothing and answers the same. Returns {status, verdicts}: status -1
+# if a replay fenced the lane (this push was spooled and replayed instead), else 1; verdicts "v,v,...",
+# one per push: 0 (added), -1 (the client's bucket was empty) or i (its i-th site's was).
+_PUSH = (
+    TAKE_LUA
+    + """
+local seq = tonumber(ARGV[1])
 local done = redis.call('GET', KEYS[2])
-if done == 'fenced' then return -1 end
-if done and tonumber(done) >= tonumber(ARGV[1]) then return 0 end
-for i = 3, #ARGV do redis.call('XADD', KEYS[1], '*', 'e', ARGV[i]) end
-redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2])
-return #ARGV - 2
+if done == 'fenced' then return {-1, ''} end
+if done then
+  local at, said = string.match(done, '^(%d+) ?(.*)$')
+  if tonumber(at) >= seq then return {1, said} end
+end
+local client_rate, client_burst = tonumber(ARGV[3]), tonumber(ARGV[4])
+local site_rate, site_burst = tonumber(ARGV[5]), tonumber(ARGV[6])
+local k, i, entries, verdicts = 3, 7, {}, {}
+while i <= #ARGV do
+  local verdict = 0
+  if ARGV[i] == '1' then
+    if not take(KEYS[k], client_rate, client_burst) then verdict = -1 end
+    k = k + 1
+  end
+  for s = 1, tonumber(ARGV[i + 1]) do
+    if verdict == 0 and not take(KEYS[k], site_rate, site_burst) then verdict = s end
+    k = k + 1
+  end
+  if verdict == 0 and ARGV[i + 2] ~= '' then entries[#entries + 1] = ARGV[i + 2] end
+  verdicts[#verdicts + 1] = verdict
+  i = i + 3
+end
+if #entries > 0 then redis.call('XADD', KEYS[1], '*', 'e', table.concat(entries, '\\n')) end
+local said = table.concat(verdicts, ',')
+redis.call('SET', KEYS[2], ARGV[1] .. ' ' .. said, 'EX', ARGV[2])
+return {1, said}
 """
+)
 
 # Stream ids compared as numbers, and the recorded batches as ranges of them.
 _IDS = """
@@ -337,7 +374,7 @@ for _ = 1, tonumber(ARGV[2]) do
   local landed = false
   if lane > 0 then
     local done = redis.call('GET', KEYS[lane])
-    landed = done ~= false and done ~= 'fenced' and tonumber(done) >= seq
+    landed = done ~= false and done ~= 'fenced' and tonumber(string.match(done, '^%d+')) >= seq
     if not landed then redis.call('SET', KEYS[lane], 'fenced', 'EX', ARGV[1]) end
   end
   if not landed then
@@ -361,6 +398,7 @@ class RedisStreamBuffer:
         group: str = "flushers",
         consumer: str | None = None,
         claim_idle_ms: int = 60_000,
+        limits: SharedLimits | None = None,
     ) -> None:
         # One quick retry (a pooled connection may predate a Redis restart); every command here is
         # safe to repeat, and a push must fail fast so the web process can spool it.
@@ -372,6 +410,7 @@ class RedisStreamBuffer:
         self.consumer = consumer or os.environ.get("FLUSHER_NAME") or socket.gethostname()
         self.batches_key = f"{stream}:batches"
         self._claim_idle_ms = claim_idle_ms
+        self.limits = limits
         self._group_ready = False
         self._local = threading.local()
         self._push_script = self.redis.register_script(_PUSH)
@@ -381,26 +420,49 @@ class RedisStreamBuffer:
 
     def push(self, records: Sequence[bytes]) -> None:
         """Add records atomically; on failure raise ``PushUncertain`` (they may have been added)."""
-        if not records:
-            return
+        if records:
+            self.push_checked([(records, None)])
+
+    def push_checked(self, pushes: Sequence[Push]) -> list[str | None]:
+        """Add the records of a group of pushes in one script, those within the rate limits only.
+
+        A push's check ``(client, sites)`` takes a token from each bucket (with ``limits``; else, or for
+        a check of None, it is just added). Returns each push's verdict: None (added), ``CLIENT`` or the
+        site over its limit. On failure raises ``PushUncertain`` (they may have been added).
+        """
         lane: _Lane | None = getattr(self._local, "lane", None)
         if lane is None:
             lane = self._local.lane = _Lane(f"{self.stream}:lane:{uuid.uuid4().hex}")
         lane.seq += 1
         try:
-            added = self._run_push(lane.key, lane.seq, records)
+            codes = self._run_push(lane.key, lane.seq, pushes)
         except redis.RedisError as exc:
             self._local.lane = None  # this lane's last push stays in doubt: never push in it again
             raise PushUncertain(lane.key, lane.seq) from exc
-        if added < 0:
+        if codes is None or len(codes) != len(pushes):
             self._local.lane = None
             raise PushUncertain(lane.key, lane.seq)
+        return [
+            None if check is None else SharedLimits.verdict(code, check[1])
+            for (_, check), code in zip(pushes, codes, strict=True)
+        ]
 
-    def _run_push(self, lane: str, seq: int, records: Sequence[bytes]) -> int:
-        """One stream entry per push: its records as lines, so a busy flusher reads few, fat entries."""
-        entry = b"\n".join(record.rstrip(b"\n") for record in records)
-        added = int(self._push_script(keys=[self.stream, lane], args=[seq, MARKER_TTL_S, entry]))
-        return len(records) if added > 0 else added
+    def _run_push(self, lane: str, seq: int, pushes: Sequence[Push]) -> list[int] | None:
+        """The push script, once: each push's code (0: added), or None if a replay fenced the lane."""
+        keys: list[str] = [self.stream, lane]
+        args: list[Any] = [seq, MARKER_TTL_S, *(self.limits.rates() if self.limits else [0, 0, 0, 0])]
+        for records, check in pushes:
+            has_client, buckets = 0, list[str]()
+            if check is not None and self.limits is not None:
+                has_client, buckets = self.limits.keys(*check)
+            keys += buckets
+            # One stream entry per group: its records as lines, so a busy flusher reads few, fat entries.
+            entry = b"\n".join(record.rstrip(b"\n") for record in records)
+            args += [has_client, len(buckets) - has_client, entry]
+        status, said = self._push_script(keys=keys, args=args)
+        if status < 0:
+            return None
+        return [int(code) for code in said.split(b",")] if said else []
 
     def _ensure_group(self) -> None:
         if self._group_ready:
@@ -538,16 +600,33 @@ class FallbackBuffer:
         self._lock_fd: int | None = None
 
     def push(self, records: Sequence[bytes]) -> None:
+        if records:
+            self.push_checked([(records, None)])
+
+    def push_checked(self, pushes: Sequence[Push]) -> list[str | None]:
+        """``RedisStreamBuffer.push_checked``, or, while Redis is out, the pushes within this process's
+        own buckets (the limits' ``local``) to the spool."""
         marker = _MARKER + b"- 0"
         if time.monotonic() >= self._redis_retry_at:
             try:
-                self.primary.push(records)
-                return
+                return self.primary.push_checked(pushes)
             except PushUncertain as exc:
                 log.warning("Redis did not take a push (%s): spooling it locally", exc.__cause__ or exc)
                 marker = _MARKER + f"{exc.lane} {exc.seq}".encode()
                 self._redis_retry_at = time.monotonic() + self._retry_after_s
-        self.own_spool().push([marker, *records])  # an OSError here answers 503: nothing is lost silently
+        local = self.primary.limits.local if self.primary.limits is not None else None
+        verdicts = [
+            local.check(*check) if local is not None and check is not None else None for _, check in pushes
+        ]
+        kept = [
+            record
+            for (records, _), verdict in zip(pushes, verdicts, strict=True)
+            if verdict is None
+            for record in records
+        ]
+        if kept:
+            self.own_spool().push([marker, *kept])  # an OSError here answers 503: nothing is lost silently
+        return verdicts
 
     def read(self, max_records: int, wait_s: float, held: Sequence[Batch] = ()) -> Batch | None:
         return self.primary.read(max_records, wait_s, held)

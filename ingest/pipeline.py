@@ -2,7 +2,9 @@
 drop it with a reason from the fixed ``DropReason`` set.
 
 Order: resolve the site(s), refuse server-side fields without a key, rate-limit, then filter
-(prefetch, bots, referrer spam, the site's shields), and only then enrich.
+(prefetch, bots, referrer spam, the site's shields), and only then enrich. In server mode the pipeline
+has no limits of its own: the buffer push that stores the events takes the tokens (shared by every web
+process through Redis, in the same round trip), and the app hands its verdict to ``refuse``.
 
     >>> outcome = pipeline.process(request, context)  # doctest: +SKIP
     >>> outcome.dropped  # doctest: +SKIP
@@ -16,7 +18,7 @@ import datetime as dt
 import os
 import random
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from analytics.schema import Event
 from ingest.accounts import KeyGrant, SiteInfo
@@ -24,7 +26,7 @@ from ingest.continuity import Continuity
 from ingest.drops import DropCounter, DropReason
 from ingest.errors import PayloadError
 from ingest.geo import UNKNOWN, GeoLocator, Location
-from ingest.ratelimit import RateLimiter
+from ingest.ratelimit import CLIENT, NO_LIMITS, Limiter
 from ingest.referrer import attribute
 from ingest.request import EventRequest
 from ingest.sites import SiteRegistry
@@ -33,10 +35,8 @@ from ingest.useragent import UserAgentInfo, classify
 from ingest.visitor import SaltStore, visitor_id
 
 __all__ = [
-    "NO_LIMITS",
     "Context",
     "DropReason",
-    "Limits",
     "Outcome",
     "Pipeline",
     "RateLimited",
@@ -86,15 +86,7 @@ class Context:
 class Outcome:
     events: tuple[Event, ...]
     dropped: DropReason | None = None
-
-
-@dataclasses.dataclass(frozen=True)
-class Limits:
-    per_client: RateLimiter
-    per_site: RateLimiter
-
-
-NO_LIMITS = Limits(RateLimiter(rate_per_s=0, burst=0), RateLimiter(rate_per_s=0, burst=0))
+    sites: tuple[SiteInfo, ...] = ()  # the sites the events are for
 
 
 class Pipeline:
@@ -105,7 +97,7 @@ class Pipeline:
         geo: GeoLocator | None,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
         *,
-        limits: Limits = NO_LIMITS,
+        limits: Limiter = NO_LIMITS,
         drops: DropCounter | None = None,
         continuity: Continuity | None = None,
     ) -> None:
@@ -137,7 +129,8 @@ class Pipeline:
             tuple(
                 self._enrich(request, site, agent, where, timestamp, self._visitor(request, site, timestamp))
                 for site in sites
-            )
+            ),
+            sites=tuple(sites),
         )
 
     def _visitor(self, request: EventRequest, site: SiteInfo, at: dt.datetime) -> int:
@@ -173,16 +166,24 @@ class Pipeline:
         if timestamp < now - dt.timedelta(days=oldest):
             raise PayloadError("timestamp", f"is older than the site's data retention of {oldest} days")
 
-    def _count_drop(self, sites: list[SiteInfo], reason: DropReason, now: dt.datetime) -> None:
+    def _count_drop(self, sites: Sequence[SiteInfo], reason: DropReason, now: dt.datetime) -> None:
         for site in sites:
             self.drops.add(site.id, reason, now.date())
 
     def _rate_limit(self, request: EventRequest, sites: list[SiteInfo], now: dt.datetime) -> None:
-        if not self._limits.per_client.allow(request.ip):
+        self.refuse(sites, self._limits.check(request.ip, [str(site.id) for site in sites]), now)
+
+    def refuse(self, sites: Sequence[SiteInfo], refused: str | None, now: dt.datetime | None = None) -> None:
+        """Count and raise ``RateLimited`` for a limiter's verdict ``refused`` (the buffer's, in server
+        mode: its push takes the tokens); nothing for None."""
+        if refused is None:
+            return
+        now = now or self._clock()
+        if refused == CLIENT:
             self._count_drop(sites, DropReason.RATE_LIMITED, now)
             raise RateLimited("client", "too many events from this client, slow down")
         for site in sites:
-            if not self._limits.per_site.allow(str(site.id)):
+            if str(site.id) == refused:
                 self._count_drop([site], DropReason.RATE_LIMITED, now)
                 raise RateLimited("domain", f"too many events for {site.domain}, slow down")
 

@@ -22,8 +22,8 @@ from ingest.flusher import Flusher, flush_interval_s, start_thread
 from ingest.geo import locator
 from ingest.groupcommit import GroupCommit
 from ingest.keys import KeyRing
-from ingest.pipeline import Limits, Pipeline
-from ingest.ratelimit import RateLimiter
+from ingest.pipeline import Pipeline
+from ingest.ratelimit import NO_LIMITS, Limits, RateLimiter, SharedLimits
 from ingest.sites import SiteRegistry
 from ingest.visitor import SaltStore
 
@@ -43,7 +43,14 @@ def make_buffer() -> Buffer:
     url = redis_url()
     if not url:
         return GroupCommit(SpoolBuffer(data_dir() / "spool"))
-    return GroupCommit(FallbackBuffer(RedisStreamBuffer(url), fallback_spool_dir()))
+    stream = RedisStreamBuffer(url, limits=SharedLimits(local_limits(), secret=salts().today))
+    return GroupCommit(FallbackBuffer(stream, fallback_spool_dir()))
+
+
+@functools.cache
+def salts() -> SaltStore:
+    db = accounts()
+    return SaltStore(db.salt, db.delete_salts_before)
 
 
 def _fallback() -> FallbackBuffer | None:
@@ -63,23 +70,27 @@ def site_timezones() -> dict[int, str]:
     return {site.id: site.timezone for site in accounts().fetch_sites()}
 
 
-def make_limits() -> Limits:
-    """Events per second (and burst) per client and per site; ``0`` turns a limit off."""
+def local_limits() -> Limits:
+    """Events per second (and burst) per client and per site; ``0`` turns a limit off.
+
+    The pipeline's in embedded mode. In server mode the buffer push takes them from buckets shared by
+    every web process through Redis (``make_buffer``), and from these while Redis is out.
+    """
     client_rate = env_int("INGEST_RATE_PER_CLIENT", 20)
     site_rate = env_int("INGEST_RATE_PER_SITE", 10_000)
-    return Limits(
+    local = Limits(
         per_client=RateLimiter(rate_per_s=client_rate, burst=client_rate * 5),
         per_site=RateLimiter(rate_per_s=site_rate, burst=site_rate * 5),
     )
+    return local
 
 
 def make_pipeline() -> Pipeline:
-    db = accounts()
     return Pipeline(
-        SiteRegistry(db.fetch_sites),
-        SaltStore(db.salt, db.delete_salts_before),
+        SiteRegistry(accounts().fetch_sites),
+        salts(),
         locator(),
-        limits=make_limits(),
+        limits=NO_LIMITS if redis_url() else local_limits(),
         continuity=Continuity(RedisRecent(url) if (url := redis_url()) else MemoryRecent()),
     )
 

@@ -34,6 +34,7 @@ from ingest.buffer import (
     Batch,
     Buffer,
     FallbackBuffer,
+    Push,
     RedisStreamBuffer,
     SpoolBuffer,
     spool_is_empty,
@@ -590,8 +591,8 @@ class ReplyLost(RedisStreamBuffer):
 
     lose_next = True
 
-    def _run_push(self, lane: str, seq: int, records: Sequence[bytes]) -> int:
-        added = super()._run_push(lane, seq, records)
+    def _run_push(self, lane: str, seq: int, pushes: Sequence[Push]) -> list[int] | None:
+        added = super()._run_push(lane, seq, pushes)
         if self.lose_next:
             self.lose_next = False
             raise redis.ConnectionError("Connection closed by server.")
@@ -601,13 +602,13 @@ class ReplyLost(RedisStreamBuffer):
 class NeverRan(RedisStreamBuffer):
     """The next push times out before Redis runs it; it may still run later (a stalled connection)."""
 
-    stalled: tuple[str, int, Sequence[bytes]] | None = None
+    stalled: tuple[str, int, Sequence[Push]] | None = None
 
-    def _run_push(self, lane: str, seq: int, records: Sequence[bytes]) -> int:
+    def _run_push(self, lane: str, seq: int, pushes: Sequence[Push]) -> list[int] | None:
         if self.stalled is None:
-            self.stalled = (lane, seq, records)
+            self.stalled = (lane, seq, pushes)
             raise redis.TimeoutError("Timeout reading from socket")
-        return super()._run_push(lane, seq, records)
+        return super()._run_push(lane, seq, pushes)
 
 
 def test_a_push_that_landed_though_its_answer_was_lost_is_not_replayed(
@@ -634,7 +635,7 @@ def test_a_push_that_runs_after_its_spooled_copy_was_replayed_adds_nothing(
     entries = web.pending()
     assert primary.stalled is not None
     lane, seq, stalled_records = primary.stalled
-    assert RedisStreamBuffer._run_push(primary, lane, seq, stalled_records) == -1  # the stalled push, late
+    assert RedisStreamBuffer._run_push(primary, lane, seq, stalled_records) is None  # the stalled push, late
     assert web.pending() == entries and buffered(primary) == 15
     drain(web.primary)
     assert totals() == (15, 15, 15)
@@ -643,9 +644,9 @@ def test_a_push_that_runs_after_its_spooled_copy_was_replayed_adds_nothing(
 def test_a_retried_push_whose_first_try_landed_adds_nothing(servers: list[Redis]) -> None:
     stream = RedisStreamBuffer(servers[-1].url)
     lane = f"{stream.stream}:lane:test"
-    assert stream._run_push(lane, 1, records(0, 3)) == 3
-    assert stream._run_push(lane, 1, records(0, 3)) == 0  # redis-py's retry after a lost answer
-    assert stream._run_push(lane, 2, records(3, 5)) == 2
+    assert stream._run_push(lane, 1, [(records(0, 3), None)]) == [0]
+    assert stream._run_push(lane, 1, [(records(0, 3), None)]) == [0]  # redis-py's retry after a lost answer
+    assert stream._run_push(lane, 2, [(records(3, 5), None)]) == [0]
     assert stream.pending() == 2 and buffered(stream) == 5  # one entry per push that landed
 
 

@@ -10,24 +10,28 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 
 from analytics import client
 from ingest.accounts import AccountsDB
 from ingest.app import IngestApp, TrackerFiles
-from ingest.buffer import SpoolBuffer
+from ingest.buffer import Buffer, FallbackBuffer, RedisStreamBuffer, SpoolBuffer
 from ingest.flusher import Flusher
 from ingest.geo import GeoLocator
+from ingest.groupcommit import GroupCommit
 from ingest.keys import KeyRing
-from ingest.pipeline import NO_LIMITS, Limits, Pipeline
-from ingest.ratelimit import RateLimiter
+from ingest.pipeline import Pipeline
+from ingest.ratelimit import NO_LIMITS, Limiter, Limits, RateLimiter, SharedLimits
 from ingest.sites import SiteRegistry
 from ingest.visitor import SaltStore
 from tests.conftest import Persona
+from tests.services import free_port
 from tests.wsgi import Response, call
 
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
@@ -42,7 +46,9 @@ class Clock:
         return self.now
 
 
-def build_app(accounts: AccountsDB, tmp_path: Path, limits: Limits | None = None) -> IngestApp:
+def build_app(
+    accounts: AccountsDB, tmp_path: Path, limits: Limiter | None = None, buffer: Buffer | None = None
+) -> IngestApp:
     pipeline = Pipeline(
         SiteRegistry(accounts.fetch_sites, ttl=0, miss_interval=0),
         SaltStore(accounts.salt, accounts.delete_salts_before),
@@ -51,7 +57,7 @@ def build_app(accounts: AccountsDB, tmp_path: Path, limits: Limits | None = None
     )
     return IngestApp(
         pipeline,
-        SpoolBuffer(tmp_path / "spool"),
+        buffer or SpoolBuffer(tmp_path / "spool"),
         (),
         TrackerFiles(tmp_path),
         KeyRing(accounts.fetch_key, ttl=0),
@@ -310,3 +316,55 @@ def test_rate_limits_answer_429_and_count(
         {"s": site.site.id},
     ).rows == [(3,)]
     app.buffer.close()  # type: ignore[attr-defined]
+
+
+def server_buffer(url: str, salts: SaltStore, spool: Path, prefix: str = "test:rate:") -> GroupCommit:
+    """A web process's buffer in server mode, which takes the rate-limit tokens as it pushes: 2 events
+    per client, then 1 per 100 s (its pipeline has no limits of its own)."""
+    local = Limits(RateLimiter(rate_per_s=0.01, burst=2), per_site=RateLimiter(rate_per_s=0, burst=0))
+    limits = SharedLimits(local, secret=salts.today, prefix=prefix)
+    stream = RedisStreamBuffer(url, stream=f"{prefix}events", limits=limits)
+    return GroupCommit(FallbackBuffer(stream, spool))
+
+
+def test_rate_limits_are_shared_by_the_web_processes_through_redis(
+    accounts: AccountsDB, site: Persona, tmp_path: Path, redis_url: str
+) -> None:
+    salts, prefix = SaltStore(accounts.salt, accounts.delete_salts_before), f"test:rate:{uuid.uuid4()}:"
+    web = [
+        build_app(accounts, tmp_path / name, buffer=server_buffer(redis_url, salts, tmp_path / name, prefix))
+        for name in "ab"
+    ]
+    assert [post(web[0], page()).status, post(web[1], page()).status] == [202, 202]
+    for app in web:  # the client's budget of 2 is spent, whichever process answers
+        limited = post(app, page())
+        assert limited.status == 429
+        assert errors(limited) == {"client": ["too many events from this client, slow down"]}
+        assert limited.headers["Retry-After"] == "1"
+    store = redis.Redis.from_url(redis_url)
+    entries: Any = store.xrange(f"{prefix}events")
+    events = [json.loads(line) for _, fields in entries for line in fields[b"e"].split(b"\n")]
+    assert len(events) == 2  # the limited requests' events were not stored
+    assert all(event["site_id"] == site.site.id for event in events)
+    assert [len(app.pipeline.drops.drain()) for app in web] == [1, 1]  # each counted its rate_limited drop
+    for key in store.scan_iter(f"{prefix}*"):
+        store.delete(key)
+    for app in web:
+        app.close()
+        app.buffer.inner.close()  # type: ignore[attr-defined]
+
+
+def test_with_redis_out_rate_limits_hold_per_process_and_never_fail(
+    accounts: AccountsDB, site: Persona, tmp_path: Path
+) -> None:
+    salts = SaltStore(accounts.salt, accounts.delete_salts_before)
+    buffer = server_buffer(f"redis://127.0.0.1:{free_port()}/0", salts, tmp_path / "fallback")
+    app = build_app(accounts, tmp_path, buffer=buffer)
+    assert [post(app, page()).status for _ in range(3)] == [202, 202, 429]
+    assert "client" in errors(post(app, page()))
+    app.close()
+    spool = buffer.inner.own_spool()  # type: ignore[attr-defined]
+    spool.close()
+    batch = spool.read(0, 0)
+    assert batch is not None and len([r for r in batch.records if b"event_id" in r]) == 2
+    buffer.inner.close()  # type: ignore[attr-defined]
