@@ -56,6 +56,13 @@ def eligible(query: Query) -> bool:
     return canonical_dim(name) is not None and not (name.startswith("event:") and VISITS in sources)
 
 
+def _states(site_id: int, date_range: DateRange) -> dict[dt.date, DayState]:
+    """The site's UTC days that a range touches, and the day before them (shared visitors)."""
+    start, end = date_range.bounds_utc()
+    found = rollups.day_states(site_id, start.date() - DAY, (end - dt.timedelta(milliseconds=1)).date())
+    return {day: state for (_, day), state in found.items()}
+
+
 def _buckets(query: Query) -> list[Bucket]:
     """The query's range as spans of whole local days: one, or one per time bucket."""
     start, end = query.date_range.bounds_utc()
@@ -149,9 +156,7 @@ def rolled_sql(query: Query) -> tuple[str, dict[str, Any]] | None:
     """The query over rollups and raw spans, or None when rollups would not help (or cannot serve it)."""
     if not eligible(query):
         return None
-    start, end = query.date_range.bounds_utc()
-    found = rollups.day_states(query.site_id, start.date() - DAY, (end - dt.timedelta(milliseconds=1)).date())
-    states = {day: state for (_, day), state in found.items()}
+    states = _states(query.site_id, query.date_range)
     split = _split(query, states, _rolled_dim(query))
     whole = dataclasses.replace(query, dimensions=(), metrics=("visitors",), order_by=())
     total = _split(whole, states) if "percentage" in query.metrics else None
@@ -242,10 +247,8 @@ def _rollup_rows(
 
 def top_prop_keys(site_id: int, date_range: DateRange, limit: int = prop_keys.MAX_KEYS) -> list[str]:
     """``analytics.prop_keys.top_prop_keys``, from the rollups of the days unchanged since built."""
-    start, end = date_range.bounds_utc()
-    found = rollups.day_states(site_id, start.date() - DAY, (end - dt.timedelta(milliseconds=1)).date())
     query = Query(site_id, date_range, ("events",))
-    split = _split(query, {day: state for (_, day), state in found.items()}, PROP_KEYS)
+    split = _split(query, _states(site_id, date_range), PROP_KEYS)
     if split is None or date_range.moments is not None:
         return prop_keys.top_prop_keys(site_id, date_range, limit)
     params: dict[str, Any] = {"limit": limit}

@@ -131,19 +131,17 @@ def day_states(site_id: int | None, first: dt.date, last: dt.date) -> dict[tuple
     out = {}
     for key in counts.keys() | builds.keys():
         changes, last_change = counts.get(key, (0, None))
-        build = builds.get(key)
-        out[key] = DayState(changes=changes, last_change=last_change)
-        if build is not None:
-            number, tz, at, built, prev, keys = build
-            out[key] = dataclasses.replace(
-                out[key],
-                build=int(number),
-                tz=str(tz),
-                cut_ms=int(at),
-                built_changes=int(built),
-                prev_changes=int(prev),
-                prop_keys=frozenset(str(k) for k in keys),
-            )
+        number, tz, at, built, prev, keys = builds.get(key, (None, "", 0, 0, 0, ()))
+        out[key] = DayState(
+            changes=changes,
+            last_change=last_change,
+            build=None if number is None else int(number),
+            tz=str(tz),
+            cut_ms=int(at),
+            built_changes=int(built),
+            prev_changes=int(prev),
+            prop_keys=frozenset(str(k) for k in keys),
+        )
     return out
 
 

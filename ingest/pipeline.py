@@ -26,7 +26,7 @@ from ingest.continuity import Continuity
 from ingest.drops import DropCounter, DropReason
 from ingest.errors import PayloadError
 from ingest.geo import UNKNOWN, GeoLocator, Location
-from ingest.ratelimit import CLIENT, NO_LIMITS, Limiter
+from ingest.ratelimit import CLIENT, NO_LIMITS, Limits
 from ingest.referrer import attribute
 from ingest.request import EventRequest
 from ingest.sites import SiteRegistry
@@ -97,7 +97,7 @@ class Pipeline:
         geo: GeoLocator | None,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
         *,
-        limits: Limiter = NO_LIMITS,
+        limits: Limits = NO_LIMITS,
         drops: DropCounter | None = None,
         continuity: Continuity | None = None,
     ) -> None:

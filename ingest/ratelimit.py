@@ -22,17 +22,9 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Protocol
 
 MAX_BUCKETS = 200_000
 CLIENT = "client"  # what ``check`` returns when the client's bucket is empty (else the site's key)
-
-
-class Limiter(Protocol):
-    def check(self, client: str, sites: Sequence[str]) -> str | None:
-        """Take a token for one event; None if it is within the limits, else ``CLIENT`` or the key of
-        the first site over its limit (the buckets checked before it keep their token taken)."""
-        ...
 
 
 class RateLimiter:
@@ -78,6 +70,8 @@ class Limits:
     per_site: RateLimiter
 
     def check(self, client: str, sites: Sequence[str]) -> str | None:
+        """Take a token for one event; None if it is within the limits, else ``CLIENT`` or the key of
+        the first site over its limit (the buckets checked before it keep their token taken)."""
         if not self.per_client.allow(client):
             return CLIENT
         return next((site for site in sites if not self.per_site.allow(site)), None)

@@ -27,7 +27,7 @@ from ingest.geo import GeoLocator
 from ingest.groupcommit import GroupCommit
 from ingest.keys import KeyRing
 from ingest.pipeline import Pipeline
-from ingest.ratelimit import NO_LIMITS, Limiter, Limits, RateLimiter, SharedLimits
+from ingest.ratelimit import NO_LIMITS, Limits, RateLimiter, SharedLimits
 from ingest.sites import SiteRegistry
 from ingest.visitor import SaltStore
 from tests.conftest import Persona
@@ -47,7 +47,7 @@ class Clock:
 
 
 def build_app(
-    accounts: AccountsDB, tmp_path: Path, limits: Limiter | None = None, buffer: Buffer | None = None
+    accounts: AccountsDB, tmp_path: Path, limits: Limits | None = None, buffer: Buffer | None = None
 ) -> IngestApp:
     pipeline = Pipeline(
         SiteRegistry(accounts.fetch_sites, ttl=0, miss_interval=0),
