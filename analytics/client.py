@@ -1,4 +1,4 @@
-"""The one module that imports clickhouse-connect: the per-process client and the one ``execute()``.
+"""The one module that imports clickhouse-connect: the process's clients and the one ``execute()``.
 
 The DSN comes from ``CLICKHOUSE_URL`` (``chdb:///dir`` runs the engine in-process, ``http://…`` talks
 to a server). Every query goes through ``execute``, which adds a time limit, a row cap and a tag;
@@ -9,9 +9,10 @@ values are always bound parameters (``{name:Type}`` placeholders), never formatt
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import clickhouse_connect
@@ -24,18 +25,19 @@ __all__ = [
     "ClickHouseError",
     "EngineBusyError",
     "Result",
+    "borrow",
     "command",
     "execute",
-    "get_client",
     "insert_json_lines",
+    "writes",
 ]
 
 DEFAULT_TIMEOUT_S = 15
 DEFAULT_MAX_ROWS = 100_000
 
 _lock = threading.Lock()
-_client: Client | None = None
-_client_url: str | None = None
+_pool: _Pool | None = None
+_writes = 0  # statements this process has written with (see ``writes``)
 
 
 class EngineBusyError(RuntimeError):
@@ -51,17 +53,58 @@ class Result:
         return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
 
 
-def get_client() -> Client:
-    """The process's client, created on first use (so after any fork) from ``CLICKHOUSE_URL``."""
-    global _client, _client_url
+class _Pool:
+    """The clients of one URL. An HTTP client serves every thread at once; an embedded engine's
+    client runs one statement at a time (clickhouse-connect serialises calls on a chDB handle), so
+    each caller borrows an idle one, and a new one opens when all are busy: statements of concurrent
+    requests, the flusher and the sessionizer then run side by side on the one engine."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.shared = not is_embedded_clickhouse(url)
+        self._idle: list[Client] = []
+        self._all: list[Client] = []
+        self._guard = threading.Lock()
+
+    @contextlib.contextmanager
+    def borrow(self) -> Iterator[Client]:
+        with self._guard:
+            client = self._idle.pop() if self._idle else None
+            if client is None and self.shared and self._all:
+                client = self._all[0]
+        if client is None:
+            client = _connect(self.url)
+            with self._guard:
+                self._all.append(client)
+        try:
+            yield client
+        finally:
+            if not self.shared:
+                with self._guard:
+                    self._idle.append(client)
+
+    def close(self) -> None:
+        with self._guard:
+            clients, self._all, self._idle = self._all, [], []
+        for client in clients:
+            client.close()
+
+
+def _current_pool() -> _Pool:
+    """The process's pool, made on first use (so after any fork) from ``CLICKHOUSE_URL``."""
+    global _pool
     url = clickhouse_url()
     with _lock:
-        if _client is None or _client_url != url:
-            if _client is not None:
-                _client.close()
-            _client = _connect(url)
-            _client_url = url
-        return _client
+        if _pool is None or _pool.url != url:
+            if _pool is not None:
+                _pool.close()
+            _pool = _Pool(url)
+        return _pool
+
+
+def borrow() -> contextlib.AbstractContextManager[Client]:
+    """A client of the process's pool that no other thread uses until the block ends."""
+    return _current_pool().borrow()
 
 
 def _connect(url: str) -> Client:
@@ -78,13 +121,12 @@ def _connect(url: str) -> Client:
 
 
 def close() -> None:
-    """Drop the process's client (tests and shutdown)."""
-    global _client, _client_url
+    """Close the process's clients (tests and shutdown)."""
+    global _pool
     with _lock:
-        if _client is not None:
-            _client.close()
-        _client = None
-        _client_url = None
+        if _pool is not None:
+            _pool.close()
+        _pool = None
 
 
 def execute(
@@ -102,7 +144,8 @@ def execute(
         "result_overflow_mode": "throw",
         "log_comment": tag[:200],
     }
-    result = get_client().query(sql, parameters=dict(parameters or {}), settings=settings)
+    with borrow() as client:
+        result = client.query(sql, parameters=dict(parameters or {}), settings=settings)
     return Result(tuple(result.column_names), [tuple(row) for row in result.result_rows])
 
 
@@ -110,7 +153,11 @@ def command(
     sql: str, parameters: Mapping[str, Any] | None = None, *, settings: Mapping[str, Any] | None = None
 ) -> Any:
     """Run DDL or another statement that returns no rows (migrations, deletions)."""
-    return get_client().command(sql, parameters=dict(parameters or {}), settings=dict(settings or {}))
+    try:
+        with borrow() as client:
+            return client.command(sql, parameters=dict(parameters or {}), settings=dict(settings or {}))
+    finally:
+        _wrote()
 
 
 def insert_json_lines(table: str, lines: Sequence[bytes], *, token: str) -> None:
@@ -118,14 +165,29 @@ def insert_json_lines(table: str, lines: Sequence[bytes], *, token: str) -> None
 
     ClickHouse parses the lines, so a batch costs the flusher no per-row Python work.
     """
-    get_client().raw_insert(
-        table,
-        None,
-        insert_block=b"\n".join(lines),
-        settings={
-            "insert_deduplication_token": token,
-            "input_format_json_throw_on_bad_escape_sequence": 0,
-            "date_time_input_format": "best_effort",  # RFC 3339 times with their offset
-        },
-        fmt="JSONEachRow",
-    )
+    try:
+        with borrow() as client:
+            client.raw_insert(
+                table,
+                None,
+                insert_block=b"\n".join(lines),
+                settings={
+                    "insert_deduplication_token": token,
+                    "input_format_json_throw_on_bad_escape_sequence": 0,
+                    "date_time_input_format": "best_effort",  # RFC 3339 times with their offset
+                },
+                fmt="JSONEachRow",
+            )
+    finally:
+        _wrote()
+
+
+def writes() -> int:
+    """How many writing statements (inserts, commands) this process has run: a reader holding
+    something derived from the tables can tell whether this process has changed them since."""
+    return _writes
+
+
+def _wrote() -> None:
+    global _writes
+    _writes += 1

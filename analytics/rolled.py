@@ -13,14 +13,25 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import time
 import zoneinfo
 from typing import Any
 
 from analytics import client, prop_keys, rollups
+from analytics.config import env_int
 from analytics.periods import DateRange
 from analytics.pieces import Bucket, Cut, Use, cut, cut_ms, day_bounds, decompose
-from analytics.query import EVENTS, VISITS, Query, outer_sql, partials_sql, query_sources, rename_params
-from analytics.rollups import PROP_KEYS, ROLLED_PARTIALS, VISIT_PARTIALS, DayState, canonical_dim
+from analytics.query import (
+    EVENTS,
+    METRICS,
+    VISITS,
+    Query,
+    outer_sql,
+    partials_sql,
+    query_sources,
+    rename_params,
+)
+from analytics.rollups import KINDS, PROP_KEYS, ROLLED_PARTIALS, VISIT_PARTIALS, DayState, canonical_dim
 
 __all__ = ["ROLLED_METRICS", "eligible", "rolled_sql", "top_prop_keys"]
 
@@ -57,10 +68,28 @@ def eligible(query: Query) -> bool:
 
 
 def _states(site_id: int, date_range: DateRange) -> dict[dt.date, DayState]:
-    """The site's UTC days that a range touches, and the day before them (shared visitors)."""
+    """The site's UTC days that a range touches, and the day before them (shared visitors).
+
+    A page's requests come together and ask about the same days, so what was read is kept for
+    ``ROLLUP_STATE_TTL_MS`` (default 2000; 0 reads every time), unless this process wrote meanwhile. A
+    state read earlier is like one read just before events arrived: a day whose build it calls current
+    is read from that build's rows (kept until the day's next build), every other day raw.
+    """
     start, end = date_range.bounds_utc()
-    found = rollups.day_states(site_id, start.date() - DAY, (end - dt.timedelta(milliseconds=1)).date())
-    return {day: state for (_, day), state in found.items()}
+    key = (site_id, start.date() - DAY, (end - dt.timedelta(milliseconds=1)).date())
+    writes, now = client.writes(), time.monotonic()
+    kept = _kept_states.get(key)
+    if kept is not None and kept[0] == writes and now - kept[1] < env_int("ROLLUP_STATE_TTL_MS", 2000) / 1000:
+        return kept[2]
+    found = {day: state for (_, day), state in rollups.day_states(*key).items()}
+    if len(_kept_states) >= _KEEP_STATES:
+        _kept_states.clear()
+    _kept_states[key] = (writes, now, found)
+    return found
+
+
+_KEEP_STATES = 256
+_kept_states: dict[tuple[int, dt.date, dt.date], tuple[int, float, dict[dt.date, DayState]]] = {}
 
 
 def _buckets(query: Query) -> list[Bucket]:
@@ -174,18 +203,28 @@ def rolled_sql(query: Query) -> tuple[str, dict[str, Any]] | None:
     return outer_sql(query, inner, totals, having, params), params
 
 
+def _partials(query: Query) -> list[str]:
+    """The partial columns a query's metrics read, and those telling which groups its data reach."""
+    sources = query_sources(query)
+    wanted = {p for name in query.metrics for p in METRICS[name].partials}
+    wanted |= {p for source, p in ((EVENTS, "p_events"), (VISITS, "p_visits")) if source in sources}
+    return [p for p in ROLLED_PARTIALS if p in wanted]
+
+
 def _source(query: Query, split: _Split, params: dict[str, Any], tag: str) -> str:
-    """Rows of partial sums (dimension aliases first): the rollup rows in use, then each raw span."""
+    """Rows of the partial sums the query reads (dimension aliases first): the rollup rows in use, then
+    each raw span."""
+    partials = _partials(query)
     parts = []
     if split.uses:
-        parts.append(_rollup_rows(query, split, params, tag))
+        parts.append(_rollup_rows(query, split, params, tag, partials))
     for index, (low, high) in enumerate(split.raw):
         span = dataclasses.replace(query, date_range=_between(low, high, query))
         sql, found, names = partials_sql(span, force=("p_events", "p_visits"))
         sql, found = rename_params(sql, found, f"_r{index}{tag}")
         params |= found
         aliases = [f"d{n}" for n in range(len(query.dimensions))]
-        columns = [f"toInt64({name if name in names else 0}) AS {name}" for name in ROLLED_PARTIALS]
+        columns = [f"toInt64({name if name in names else 0}) AS {name}" for name in partials]
         parts.append(f"SELECT {', '.join([*aliases, *columns])} FROM ({sql})")  # noqa: S608
     return " UNION ALL ".join(f"({part})" for part in parts)
 
@@ -197,9 +236,6 @@ def _between(low: dt.datetime, high: dt.datetime, query: Query) -> DateRange:
     return DateRange.between(low, high, query.date_range.tz)
 
 
-_KINDS = ("whole", "head", "tail", "cross", "xWW", "xTW", "xWH", "xTH")
-
-
 def _rolled_dim(query: Query) -> str:
     """The ``dim`` of the rollup rows a query reads ("" for the totals, which time buckets read too)."""
     name = query.dimensions[0] if query.dimensions else ""
@@ -207,41 +243,53 @@ def _rolled_dim(query: Query) -> str:
 
 
 def _rollup_rows(
-    query: Query, split: _Split, params: dict[str, Any], tag: str, *, dim: str | None = None, select: str = ""
+    query: Query,
+    split: _Split,
+    params: dict[str, Any],
+    tag: str,
+    partials: list[str],
+    *,
+    dim: str | None = None,
+    select: str = "",
 ) -> str:
     """The rollup rows in use, each times its use's factors (every (day, kind) is used at most once):
-    the partial columns after the dimension's alias, or ``select`` over ``value`` and ``at``."""
+    the ``partials`` after the dimension's alias, or ``select`` over ``value``, ``at`` and the factors
+    ``fe`` (of event partials) and ``fv`` (of visit partials)."""
     dimensions = query.dimensions
     timed = bool(dimensions) and dimensions[0] in ROLLED_TIME
     params |= {
         f"site_id{tag}": query.site_id,
         f"rdim{tag}": _rolled_dim(query) if dim is None else dim,
-        f"kinds{tag}": list(_KINDS),
         f"keys{tag}": [_key(u) for u in split.uses],
         f"at{tag}": list(range(1, len(split.uses) + 1)),
         f"labels{tag}": [u.label for u in split.uses],
         f"ev{tag}": [u.ev for u in split.uses],
         f"vi{tag}": [u.vi for u in split.uses],
         f"builds{tag}": [build for _, build in split.builds],
-        f"first{tag}": min(u.day for u in split.uses),
-        f"last{tag}": max(u.day for u in split.uses),
     }
+    # Per kind, the days whose rows of that kind are read: the table is ordered by kind, then day.
+    spans = []
+    for number, kind in enumerate(KINDS, start=1):
+        days = [u.day for u in split.uses if u.kind == kind]
+        if days:
+            params |= {f"k{number}f{tag}": min(days), f"k{number}l{tag}": max(days)}
+            spans.append(
+                f"(kind = '{kind}' AND day >= {{k{number}f{tag}:Date}} AND day <= {{k{number}l{tag}:Date}})"
+            )
     if not select:
         columns = []
         if dimensions:
             columns.append(f"{{labels{tag}:Array(String)}}[at] AS d0" if timed else "value AS d0")
-        columns += [
-            f"{p} * {{{'vi' if p in VISIT_PARTIALS else 'ev'}{tag}:Array(Int64)}}[at] AS {p}"
-            for p in ROLLED_PARTIALS
-        ]
+        columns += [f"{p} * {'fv' if p in VISIT_PARTIALS else 'fe'} AS {p}" for p in partials]
         select = ", ".join(columns)
-    key = f"toUInt32(day) * 16 + indexOf({{kinds{tag}:Array(String)}}, kind)"
+    key = "toUInt32(day) * 16 + CAST(kind, 'UInt8')"
     at = f"transform({key}, {{keys{tag}:Array(UInt32)}}, {{at{tag}:Array(UInt32)}}, toUInt32(0))"
+    read = ", ".join(["value", *partials])
     return (
-        f"SELECT {select} FROM (SELECT *, {at} AS at FROM rollups"  # noqa: S608 - names only
+        f"SELECT {select} FROM (SELECT {read}, at, {{ev{tag}:Array(Int64)}}[at] AS fe,"  # noqa: S608 - names
+        f" {{vi{tag}:Array(Int64)}}[at] AS fv FROM (SELECT {read}, {at} AS at FROM rollups"
         f" WHERE site_id = {{site_id{tag}:UInt64}} AND dim = {{rdim{tag}:String}}"
-        f" AND day >= {{first{tag}:Date}} AND day <= {{last{tag}:Date}}"
-        f" AND build IN {{builds{tag}:Array(UInt64)}}) WHERE at > 0"
+        f" AND ({' OR '.join(spans)}) AND build IN {{builds{tag}:Array(UInt64)}}) WHERE at > 0)"
     )
 
 
@@ -254,8 +302,8 @@ def top_prop_keys(site_id: int, date_range: DateRange, limit: int = prop_keys.MA
     params: dict[str, Any] = {"limit": limit}
     parts = []
     if split.uses:
-        select = "value AS key, p_events * {ev:Array(Int64)}[at] AS uses"
-        parts.append(_rollup_rows(query, split, params, "", dim=PROP_KEYS, select=select))
+        select = "value AS key, p_events * fe AS uses"
+        parts.append(_rollup_rows(query, split, params, "", ["p_events"], dim=PROP_KEYS, select=select))
     for index, (low, high) in enumerate(split.raw):
         sql, found_params = prop_keys.key_uses_sql(site_id, low, high, f"_r{index}")
         params |= found_params
@@ -267,4 +315,4 @@ def top_prop_keys(site_id: int, date_range: DateRange, limit: int = prop_keys.MA
 
 def _key(use: Use) -> int:
     """A use's (day, kind) as the number the query computes for a row."""
-    return (use.day - dt.date(1970, 1, 1)).days * 16 + _KINDS.index(use.kind) + 1
+    return (use.day - dt.date(1970, 1, 1)).days * 16 + KINDS.index(use.kind) + 1

@@ -39,7 +39,10 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "DIMS",
+    "KINDS",
+    "PROP_KEYS",
     "ROLLED_PARTIALS",
+    "VISIT_PARTIALS",
     "DayState",
     "build_days",
     "canonical_dim",
@@ -48,6 +51,8 @@ __all__ = [
     "refresh",
 ]
 
+# The pieces a day's rows are of, in the order of the rollups table's kind numbers (1, 2, ...).
+KINDS = ("whole", "head", "tail", "cross", "xWW", "xTW", "xWH", "xTH")
 # Every partial a rollup row holds: those of the events, visits and exit-page branches.
 ROLLED_PARTIALS: tuple[str, ...] = (
     "p_visitors",
@@ -190,10 +195,15 @@ def build_days(site_id: int, days: Sequence[dt.date], tz: str, states: Mapping[d
         " Array(String)))} AS r",
         {"rows": rows},
     )
-    client.command(  # earlier builds' rows are never read again
+    # Builds before the one just replaced are never read again. The replaced one stays until the day's
+    # next build: a query that read the day's state just before this build still finds its rows.
+    kept = [*zip(days, ids, strict=True)]
+    replaced = [(day, states[day].build) for day in days if day in states]
+    kept += [(day, build) for day, build in replaced if build is not None]
+    client.command(
         "DELETE FROM rollups WHERE site_id = {rb_site:UInt64} AND day >= {first:Date} AND day <= {last:Date}"
         " AND (day, build) NOT IN {pairs:Array(Tuple(Date, UInt64))}",
-        {"rb_site": site_id, "first": first, "last": last, "pairs": list(zip(days, ids, strict=True))},
+        {"rb_site": site_id, "first": first, "last": last, "pairs": kept},
     )
 
 

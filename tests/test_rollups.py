@@ -213,3 +213,62 @@ def test_pieces_of_a_berlin_month() -> None:
     kinds = [u.kind for u in uses]
     assert kinds[0] == "tail" and kinds.count("whole") == 30 and kinds.count("head") == 1
     assert kinds.count("xWW") == 29 and kinds.count("xTW") == 1 and kinds.count("xWH") == 1
+
+
+def test_the_kind_numbers_are_the_tables() -> None:
+    """Readers compute with a row's kind number: the table's Enum must list ``KINDS`` in order."""
+    rows = client.execute("SELECT type FROM system.columns WHERE table = 'rollups' AND name = 'kind'").rows
+    enum = ", ".join(f"'{kind}' = {number}" for number, kind in enumerate(rollups.KINDS, start=1))
+    assert rows == [(f"Enum8({enum})",)]
+
+
+def _builds_with_rows() -> set[int]:
+    return {int(row[0]) for row in client.execute("SELECT DISTINCT build FROM rollups", max_rows=0).rows}
+
+
+def test_a_replaced_build_keeps_its_rows_until_the_next(events_table: None) -> None:
+    """A query that read a day's state just before a rebuild still finds the rows that state names."""
+    seed(_history(random.Random(11)))
+    sessions.rebuild(SITE)
+    rollups.rebuild(SITE, "UTC")
+    first = {
+        state.build for state in rollups.day_states(SITE, FIRST, FIRST + dt.timedelta(days=DAYS)).values()
+    }
+    rollups.rebuild(SITE, "UTC")
+    second = {
+        state.build for state in rollups.day_states(SITE, FIRST, FIRST + dt.timedelta(days=DAYS)).values()
+    }
+    assert first.isdisjoint(second)
+    assert first | second <= _builds_with_rows()
+    rollups.rebuild(SITE, "UTC")
+    assert _builds_with_rows().isdisjoint(first)
+    assert second <= _builds_with_rows()
+
+
+def test_day_states_are_kept_briefly_and_never_past_a_write(
+    events_table: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed(_history(random.Random(12)))
+    sessions.rebuild(SITE)
+    rollups.rebuild(SITE, "UTC")
+    reads: list[int] = []
+    day_states = rollups.day_states
+
+    def counted(*args: Any) -> Any:
+        reads.append(1)
+        return day_states(*args)
+
+    monkeypatch.setattr(rollups, "day_states", counted)
+    monkeypatch.setenv("ROLLUP_STATE_TTL_MS", "600000")
+    query = Query(SITE, DateRange(FIRST, FIRST + dt.timedelta(days=DAYS), "UTC"), ("visitors", "events"))
+    before = run_query(query)
+    assert run_query(query) == before and len(reads) == 1  # the page's next request: states kept
+    # An event arrives through this process: the next request reads the states again, and counts it.
+    seed([make_event(SITE, timestamp=dt.datetime.combine(FIRST, dt.time(9), dt.UTC), visitor_id=99_999)])
+    after = run_query(query)
+    assert len(reads) == 2
+    assert after[0]["events"] == before[0]["events"] + 1
+    assert after == client.execute(*build_sql(query)).dicts()
+    monkeypatch.setenv("ROLLUP_STATE_TTL_MS", "0")
+    run_query(query)
+    assert len(reads) == 3
