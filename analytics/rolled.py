@@ -19,6 +19,7 @@ from typing import Any
 
 from analytics import client, prop_keys, rollups
 from analytics.config import env_int
+from analytics.dimensions import GOAL, PROPS_PREFIX
 from analytics.periods import DateRange
 from analytics.pieces import Bucket, Cut, Use, cut, cut_ms, day_bounds, decompose
 from analytics.query import (
@@ -48,23 +49,44 @@ ROLLED_METRICS = frozenset(
         "exit_rate",
     }
 )
+# A goal breakdown's: each goal's visitors and events are those of one rolled value (``_goal_keys``).
+GOAL_ROLLED_METRICS = frozenset({"visitors", "events", "conversion_rate"})
 ROLLED_TIME = ("time:day", "time:week", "time:month")
 DAY = dt.timedelta(days=1)
 
 
 def eligible(query: Query) -> bool:
     """No filters, whole local days, rolled metrics, and no dimension, a time bucket or a rolled one
-    (an event dimension only with event metrics: a visit's pieces are not kept per event value)."""
-    if query.filters or query.date_range.moments is not None or not set(query.metrics) <= ROLLED_METRICS:
+    (an event dimension only with event metrics: a visit's pieces are not kept per event value), or
+    the goals (``_goal_keys``)."""
+    metrics = GOAL_ROLLED_METRICS if query.dimensions == (GOAL,) else ROLLED_METRICS
+    if query.filters or query.date_range.moments is not None or not set(query.metrics) <= metrics:
         return False
     if not query.dimensions:
         return True
     (name, *more), sources = query.dimensions, query_sources(query)
     if more:
         return False
+    if name == GOAL:
+        return _goal_keys(query) is not None
     if name in ROLLED_TIME:
         return True
     return canonical_dim(name) is not None and not (name.startswith("event:") and VISITS in sources)
+
+
+def _goal_keys(query: Query) -> list[tuple[str, str]] | None:
+    """Each goal as the rolled (dimension, value) whose events complete it: a custom event's name, a
+    page path without wildcards (its pageviews: the rollups' top pages are pageviews only). None if a
+    goal has wildcards (several pages: their visitors cannot be added up) or two goals share a value."""
+    keys = []
+    for goal in query.goals:
+        if goal.event_name:
+            keys.append(("event:name", goal.event_name))
+        elif "*" not in goal.page_path:
+            keys.append(("event:page", goal.page_path))
+        else:
+            return None
+    return keys if len(set(keys)) == len(keys) else None
 
 
 def _states(site_id: int, date_range: DateRange) -> dict[dt.date, DayState]:
@@ -147,6 +169,7 @@ def _split(query: Query, states: dict[dt.date, DayState], dim: str = "") -> _Spl
             and state.tz == tz
             and state.built_changes == state.changes
             and (state.cut_ms == cut_ms(cuts[day], day))
+            and (not dim.startswith(PROPS_PREFIX) or dim.removeprefix(PROPS_PREFIX) in state.prop_keys)
         )
 
     def carried_current(day: dt.date) -> bool:
@@ -187,16 +210,18 @@ def rolled_sql(query: Query) -> tuple[str, dict[str, Any]] | None:
         return None
     states = _states(query.site_id, query.date_range)
     split = _split(query, states, _rolled_dim(query))
-    whole = dataclasses.replace(query, dimensions=(), metrics=("visitors",), order_by=())
-    total = _split(whole, states) if "percentage" in query.metrics else None
-    if split is None or ("percentage" in query.metrics and total is None):
+    whole = dataclasses.replace(query, dimensions=(), metrics=("visitors",), order_by=(), goals=())
+    wants_total = {"percentage", "conversion_rate"} & set(query.metrics)
+    total = _split(whole, states) if wants_total else None
+    if split is None or (wants_total and total is None):
         return None
     params: dict[str, Any] = {}
     inner = _source(query, split, params, "")
     totals = {"total_visitors": "", "total_base_visitors": ""}
-    if total is not None:
+    if total is not None:  # all the visitors: a share's whole, and (no filters) a conversion's base
         rows = _source(whole, total, params, "_t")
-        totals["total_visitors"] = f"ifNull((SELECT sum(p_visitors) FROM ({rows})), 0)"  # noqa: S608
+        visitors = f"ifNull((SELECT sum(p_visitors) FROM ({rows})), 0)"  # noqa: S608
+        totals = {"total_visitors": visitors, "total_base_visitors": visitors}
     # A group is listed when the kinds of data its metrics are made of reach it, as in a raw query.
     reach = [p for s, p in ((EVENTS, "p_events"), (VISITS, "p_visits")) if s in query_sources(query)]
     having = " OR ".join(f"sum({p}) > 0" for p in reach)
@@ -257,9 +282,11 @@ def _rollup_rows(
     ``fe`` (of event partials) and ``fv`` (of visit partials)."""
     dimensions = query.dimensions
     timed = bool(dimensions) and dimensions[0] in ROLLED_TIME
+    goals = _goal_keys(query) if dimensions == (GOAL,) else None
+    rdims = [dim] if dim is not None else sorted({d for d, _ in goals}) if goals else [_rolled_dim(query)]
     params |= {
         f"site_id{tag}": query.site_id,
-        f"rdim{tag}": _rolled_dim(query) if dim is None else dim,
+        f"rdims{tag}": rdims,
         f"keys{tag}": [_key(u) for u in split.uses],
         f"at{tag}": list(range(1, len(split.uses) + 1)),
         f"labels{tag}": [u.label for u in split.uses],
@@ -276,19 +303,34 @@ def _rollup_rows(
             spans.append(
                 f"(kind = '{kind}' AND day >= {{k{number}f{tag}:Date}} AND day <= {{k{number}l{tag}:Date}})"
             )
+    read = ["value", *partials]
+    only = ""
+    if goals:  # the goals' values only, each named as its goal
+        read.append("dim")
+        params |= {
+            f"gkeys{tag}": [f"{d}|{v}" for d, v in goals],
+            f"gnames{tag}": [g.display_name for g in query.goals],
+            f"gvalues{tag}": sorted({v for _, v in goals}),
+        }
+        only = f" AND value IN {{gvalues{tag}:Array(String)}}"
     if not select:
         columns = []
-        if dimensions:
+        if goals:
+            key = "concat(dim, '|', value)"
+            columns.append(
+                f"transform({key}, {{gkeys{tag}:Array(String)}}, {{gnames{tag}:Array(String)}}, '') AS d0"
+            )
+        elif dimensions:
             columns.append(f"{{labels{tag}:Array(String)}}[at] AS d0" if timed else "value AS d0")
         columns += [f"{p} * {'fv' if p in VISIT_PARTIALS else 'fe'} AS {p}" for p in partials]
         select = ", ".join(columns)
     key = "toUInt32(day) * 16 + CAST(kind, 'UInt8')"
     at = f"transform({key}, {{keys{tag}:Array(UInt32)}}, {{at{tag}:Array(UInt32)}}, toUInt32(0))"
-    read = ", ".join(["value", *partials])
+    columns_read = ", ".join(read)
     return (
-        f"SELECT {select} FROM (SELECT {read}, at, {{ev{tag}:Array(Int64)}}[at] AS fe,"  # noqa: S608 - names
-        f" {{vi{tag}:Array(Int64)}}[at] AS fv FROM (SELECT {read}, {at} AS at FROM rollups"
-        f" WHERE site_id = {{site_id{tag}:UInt64}} AND dim = {{rdim{tag}:String}}"
+        f"SELECT {select} FROM (SELECT {columns_read}, at, {{ev{tag}:Array(Int64)}}[at] AS fe,"  # noqa: S608
+        f" {{vi{tag}:Array(Int64)}}[at] AS fv FROM (SELECT {columns_read}, {at} AS at FROM rollups"
+        f" WHERE site_id = {{site_id{tag}:UInt64}} AND dim IN {{rdims{tag}:Array(String)}}{only}"
         f" AND ({' OR '.join(spans)}) AND build IN {{builds{tag}:Array(UInt64)}}) WHERE at > 0)"
     )
 

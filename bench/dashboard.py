@@ -2,9 +2,11 @@
 
 Each size runs in a child process of its own on a fresh chDB directory (never ``var/``): it loads
 generated events (``bench.eventgen``) and builds their sessions with the product's own rebuild, then
-times every Stats API call the dashboard page makes, built from the page's query strings by
-``panel.stats_api.params`` into the real ``Query`` objects and run by ``analytics.run_query``:
-alone (one after another, p50 and p95 of each), and as a whole page, sequentially and four at a time.
+times every call the dashboard page makes when it opens (``PAGE_LOAD``: each card's first tab, the
+site's goals, its custom properties, what was filtered out, current visitors), built from the page's
+query strings by ``panel.stats_api.params`` into the real ``Query`` objects and run by
+``analytics.run_query``: alone (one after another, p50 and p95 of each), and as a whole page,
+sequentially and four at a time; then the same with every other tab of the list cards added.
 Then, over the same store, the page itself in headless Chromium (``bench.page_render``):
 ``page_render_p50_ms_10m`` is issue 5's figure (target: every widget filled within 1000 ms).
 
@@ -29,6 +31,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from analytics.goals import Goal
 from analytics.query import Query
 from bench import page_render
 from bench.common import BenchError, Figures, Settings, percentile, progress
@@ -43,22 +46,41 @@ FULL_SIZES = (1_000_000, 10_000_000)
 QUICK_SIZES = (200_000, 1_000_000)
 
 VISIT_METRICS = "visitors,visits,pageviews,views_per_visit,bounce_rate,visit_duration"
-BREAKDOWNS = (
-    "visit:channel",
+# The requests the dashboard makes when it opens (dashboard-js: every card's first tab), each as
+# (endpoint, breakdown property, limit); tests/test_dashboard_browser.py checks the page makes these.
+# (It also lists the site's funnels, which reads PostgreSQL only.)
+PAGE_LOAD: tuple[tuple[str, str, int], ...] = (
+    ("aggregate", "", 0),
+    ("timeseries", "", 0),
+    ("timeseries", "", 0),  # the comparison period's
+    ("breakdown", "visit:channel", 9),
+    ("breakdown", "event:page", 9),
+    ("breakdown", "visit:country", 250),
+    ("breakdown", "visit:browser", 9),
+    ("breakdown", "event:goal", 9),
+    ("prop-keys", "", 0),
+    ("breakdown", "event:props:", 9),  # the most used key's
+    ("dropped", "", 0),
+    ("realtime/visitors", "", 0),
+)
+# The other tabs of the list cards, read when clicked.
+OTHER_TABS = (
     "visit:source",
     "visit:utm_medium",
     "visit:utm_source",
     "visit:utm_campaign",
-    "event:page",
     "visit:entry_page",
     "visit:exit_page",
-    "visit:country",
     "visit:region",
     "visit:city",
-    "visit:browser",
     "visit:os",
     "visit:screen",
-    "event:name",
+)
+# The bench site's goals, as a site has them: its two custom events and a page.
+GOALS = (
+    Goal(event_name="Signup"),
+    Goal(event_name="Outbound Link: Click"),
+    Goal(page_path="/pricing"),
 )
 
 LABELS = {
@@ -67,6 +89,7 @@ LABELS = {
     "dashboard_growth_ratio": "whole page p50, larger size / smaller size",
     "dashboard_size_ratio": "events, larger size / smaller size",
     "dashboard_live_p50_ms_10m": "whole page p50 while the last day is live (it and the day before read raw)",
+    "dashboard_all_tabs_p50_ms_10m": "the page's calls plus every other tab of the list cards, four at a time",
     "rollups_s_10m": "building every day's rollups after the load (the sessionizer does it day by day)",
     **page_render.LABELS,
 }
@@ -87,14 +110,17 @@ class Call:
     run: Callable[[], object]
 
 
-def page_calls() -> list[Call]:
-    """The Stats API calls the dashboard makes for 30 days, as the API views run them."""
+def page_calls(*, all_tabs: bool = False) -> list[Call]:
+    """The calls the dashboard makes when it opens for 30 days (``PAGE_LOAD``), as the API views run
+    them; with ``all_tabs``, also every other tab of the list cards."""
     from analytics import run_query
+    from analytics.dropped import dropped_events
     from analytics.realtime import current_visitors
+    from analytics.rolled import top_prop_keys
     from panel.stats_api import params
 
     def query(qs: Mapping[str, str], kind: str = "aggregate") -> Query:
-        return params.parse_common(qs, site_id=SITE_ID, tz=TZ, today=LAST_DAY, kind=kind)
+        return params.parse_common(qs, site_id=SITE_ID, tz=TZ, today=LAST_DAY, kind=kind, goals=GOALS)
 
     def aggregate() -> object:
         qs = {"period": "30d", "metrics": VISIT_METRICS, "compare": "previous_period"}
@@ -111,18 +137,41 @@ def page_calls() -> list[Call]:
             built = dataclasses.replace(built, date_range=built.date_range.previous())
         return lambda: run_query(built, tag="bench:timeseries")
 
-    def breakdown(prop: str) -> Callable[[], object]:
-        qs = {"period": "30d", "metrics": "visitors", "property": prop, "limit": "9"}
+    def breakdown(prop: str, limit: int, metrics: str = "visitors") -> Callable[[], object]:
+        qs = {"period": "30d", "metrics": metrics, "property": prop, "limit": str(limit)}
         built = query(qs, "breakdown")
         return lambda: run_query(built, tag="bench:breakdown")
 
-    return [
-        Call("aggregate", aggregate),
-        Call("timeseries", timeseries(previous=False)),
-        Call("timeseries_previous", timeseries(previous=True)),
-        *(Call(prop.replace(":", "_"), breakdown(prop)) for prop in BREAKDOWNS),
-        Call("realtime", lambda: current_visitors(SITE_ID, NOW)),
-    ]
+    month = query({"period": "30d", "metrics": "visitors"}).date_range
+
+    def props() -> object:  # the page asks for the keys, then for its first key's values
+        keys = top_prop_keys(SITE_ID, month)
+        return breakdown(f"event:props:{keys[0]}", 9, "visitors,events")() if keys else []
+
+    def call(endpoint: str, prop: str, limit: int, seen: int) -> Call | None:
+        """The call behind one of ``PAGE_LOAD``'s requests (``seen``: how many of its kind came before)."""
+        if endpoint == "aggregate":
+            return Call("aggregate", aggregate)
+        if endpoint == "timeseries":
+            return Call("timeseries_previous" if seen else "timeseries", timeseries(previous=bool(seen)))
+        if endpoint == "prop-keys":
+            return None  # the first half of "props"
+        if endpoint == "dropped":
+            return Call("dropped", lambda: dropped_events(SITE_ID, month.first, month.last))
+        if endpoint == "realtime/visitors":
+            return Call("realtime", lambda: current_visitors(SITE_ID, NOW))
+        if prop == "event:goal":
+            return Call("goals", breakdown(prop, limit, "visitors,events,conversion_rate"))
+        if prop == "event:props:":
+            return Call("props", props)
+        return Call(prop.replace(":", "_"), breakdown(prop, limit))
+
+    kinds = [endpoint for endpoint, _, _ in PAGE_LOAD]
+    made = [call(*request, kinds[:at].count(request[0])) for at, request in enumerate(PAGE_LOAD)]
+    calls = [c for c in made if c is not None]
+    if all_tabs:
+        calls += [Call(prop.replace(":", "_"), breakdown(prop, 9)) for prop in OTHER_TABS]
+    return calls
 
 
 def _ms(seconds: float) -> float:
@@ -247,6 +296,9 @@ def measure_size(events: int, reps: int) -> Figures:
         f" sessions {figures['sessions_s']} s), {figures['size_mb']} MB; timing the page {reps} times"
     )
     figures.update(time_page(page_calls(), reps))
+    tabs = time_page(page_calls(all_tabs=True), reps)
+    figures["page_all_tabs_p50_ms"] = tabs["page_p50_ms"]
+    figures["page_all_tabs_cpu_p50_ms"] = tabs["page_cpu_p50_ms"]
     # The same page while the last day is live (read raw), then rebuilt for the render that follows.
     from analytics import rollups
 
@@ -299,6 +351,8 @@ def dashboard_queries(settings: Settings) -> Figures:
             if key in figures:
                 out[f"{key}_{tag}"] = figures[key]
         out[f"dashboard_live_p50_ms_{tag}"] = figures["page_live_p50_ms"]
+        out[f"dashboard_all_tabs_p50_ms_{tag}"] = figures["page_all_tabs_p50_ms"]
+        out[f"dashboard_all_tabs_cpu_p50_ms_{tag}"] = figures["page_all_tabs_cpu_p50_ms"]
         for key in (
             "load_s",
             "load_eps",

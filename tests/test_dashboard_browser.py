@@ -16,6 +16,7 @@ from playwright.sync_api import ConsoleMessage, Dialog, Error, Page, Request, Re
 
 from analytics import sessions
 from analytics.schema import Event
+from bench.dashboard import PAGE_LOAD
 from bench.dashboard_render import p50, render_times_ms
 from panel.goals.models import Funnel, Goal
 from tests.browser import chromium
@@ -146,6 +147,7 @@ class Watched:
     console_errors: list[str] = dataclasses.field(default_factory=list)
     failed_requests: list[str] = dataclasses.field(default_factory=list)
     dialogs: list[str] = dataclasses.field(default_factory=list)
+    requests: list[str] = dataclasses.field(default_factory=list)  # every URL of this host asked for
 
     def watch(self) -> None:
         self.page.on("request", self._request)
@@ -157,6 +159,8 @@ class Watched:
     def _request(self, request: Request) -> None:
         if urlsplit(request.url).netloc != urlsplit(self.base).netloc:
             self.foreign.append(request.url)
+        else:
+            self.requests.append(request.url)
 
     def _console(self, message: ConsoleMessage) -> None:
         if message.type == "error":
@@ -570,3 +574,25 @@ def test_the_goals_and_properties_cards_export_what_they_show(dashboard: Watched
         page.click("#widget-props .csv-link")
     rows = Path(download.value.path()).read_text().strip().splitlines()
     assert [row.split(",")[:2] for row in rows[1:]] == [["plan", "(none)"], ["plan", "pro"]]
+
+
+def _data_request(url: str) -> tuple[str, str, int] | None:
+    """A Stats API or dashboard-data request as ``bench.dashboard.PAGE_LOAD`` lists them, else None."""
+    parts = urlsplit(url)
+    for prefix in ("/api/v1/stats/", "/dashboard-data/"):
+        if parts.path.startswith(prefix):
+            query = {key: values[0] for key, values in parse_qs(parts.query).items()}
+            prop = query.get("property", "")
+            prop = "event:props:" if prop.startswith("event:props:") else prop
+            return parts.path.removeprefix(prefix), prop, int(query.get("limit", 0))
+    return None
+
+
+def test_the_dashboard_bench_times_the_requests_the_page_makes(dashboard: Watched) -> None:
+    """``./dev bench`` times ``PAGE_LOAD`` as the dashboard's queries: it must be what the page asks for
+    when it opens (besides the site's funnels, which the bench site has none of)."""
+    dashboard.open()
+    made = [found for url in dashboard.requests if (found := _data_request(url)) is not None]
+    funnels = [("funnel", "", 0), ("funnels", "", 0)]
+    assert sorted(r for r in made if r not in funnels) == sorted(PAGE_LOAD)
+    assert sorted(r for r in made if r in funnels) == funnels
