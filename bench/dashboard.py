@@ -89,7 +89,7 @@ LABELS = {
     "dashboard_growth_ratio": "whole page p50, larger size / smaller size",
     "dashboard_size_ratio": "events, larger size / smaller size",
     "dashboard_live_p50_ms_10m": "whole page p50 while the last day is live (it and the day before read raw)",
-    "dashboard_all_tabs_p50_ms_10m": "the page's calls plus every other tab of the list cards, four at a time",
+    "dashboard_all_tabs_p50_ms_10m": "the page's calls and every other tab of the list cards, 4 at a time",
     "rollups_s_10m": "building every day's rollups after the load (the sessionizer does it day by day)",
     **page_render.LABELS,
 }
