@@ -38,8 +38,8 @@ from analytics.config import env_int
 from analytics.dimensions import BUILD_TIME_DIMENSIONS, DIMENSIONS, PIECE, PROPS_PREFIX, find
 from analytics.periods import DateRange
 from analytics.pieces import Cut, cut, cut_ms, day_bounds
-from analytics.sessions import CARRY
 from analytics.query import Plan, Query, partials_sql
+from analytics.sessions import CARRY
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +142,8 @@ def day_states(site_id: int | None, first: dt.date, last: dt.date) -> dict[tuple
     )
     counts: dict[tuple[int, dt.date], tuple[Any, ...]] = {}
     builds: dict[tuple[int, dt.date], tuple[Any, ...]] = {}
-    for site, day, *found, is_build, build in client.execute(sql, params, tag="rollups:state", max_rows=0).rows:
+    rows = client.execute(sql, params, tag="rollups:state", max_rows=0).rows
+    for site, day, *found, is_build, build in rows:
         if is_build:
             builds[(int(site), day)] = build
         else:
@@ -189,10 +190,18 @@ def build_days(site_id: int, days: Sequence[dt.date], tz: str, states: Mapping[d
         if states.get(first - DAY) or len(days) > 1:
             _insert(_carried_sql(site_id, start - DAY, end, tz, dim), params)
     rows = [
-        (site_id, day_bounds(day)[0].replace(tzinfo=None), day, build, tz, cut_ms(cuts[day], day))
-        + inputs(states, day)
-        + (keys,)
+        (
+            site_id,
+            day_bounds(day)[0].replace(tzinfo=None),
+            day,
+            build,
+            tz,
+            cut_ms(cuts[day], day),
+            *built,
+            keys,
+        )
         for day, build in zip(days, ids, strict=True)
+        if (built := inputs(states, day))
     ]
     client.command(
         "INSERT INTO rollup_builds (site_id, day_start, day, build, tz, cut_ms, changes, prev_changes,"
@@ -299,7 +308,9 @@ def _crossing_sql(
     )
     value = plan.select_dimensions(time="")[0].rsplit(" AS ", 1)[0] if dim else "''"
     moments = [(day, "overnight", day_bounds(day)[1].replace(tzinfo=None)) for day in cuts]
-    moments += [(day, "cross", at.replace(tzinfo=None)) for day, at in cuts.items() if isinstance(at, dt.datetime)]
+    moments += [
+        (day, "cross", at.replace(tzinfo=None)) for day, at in cuts.items() if isinstance(at, dt.datetime)
+    ]
     plan.params["rb_moments"] = moments
     where = ["s.session_start < m.3", "s.session_end >= m.3", *plan.skip_empty(plan.query.dimensions)]
     values = {

@@ -77,6 +77,7 @@ __all__ = [
     "live_sql",
     "rebuild",
     "reconcile",
+    "reconcile_days",
     "touched",
     "update",
 ]
@@ -159,7 +160,7 @@ def anchors(stamp: dt.datetime) -> list[dt.date]:
 
 def touched(lines: Iterable[bytes]) -> set[VisitorDay]:
     """The visitor-days of a batch's event lines; unreadable lines (as the sink skips them) are ignored."""
-    found = set()
+    found: set[VisitorDay] = set()
     for line in lines:
         try:
             row = orjson.loads(line)
@@ -211,7 +212,10 @@ def reconcile(keys: Iterable[VisitorDay], *, attempts: int = 8) -> None:
 
 
 def _scope_params(chunk: Sequence[VisitorDay]) -> dict[str, object]:
-    return {**_days_params(sorted({(k.site_id, k.day) for k in chunk})), "visitors": sorted({k.visitor_id for k in chunk})}
+    return {
+        **_days_params(sorted({(k.site_id, k.day) for k in chunk})),
+        "visitors": sorted({k.visitor_id for k in chunk}),
+    }
 
 
 def _days_params(days: Sequence[tuple[int, dt.date]]) -> dict[str, object]:
@@ -258,14 +262,14 @@ def rebuild(site_id: int | None = None) -> int:
         batch.append((int(site), day))
         batch_events += int(events)
         if batch_events >= REBUILD_EVENTS:
-            _rebuild_days(batch)
+            reconcile_days(batch)
             batch, batch_events = [], 0
     if batch:
-        _rebuild_days(batch)
+        reconcile_days(batch)
     return sum(int(row[3]) for row in rows)
 
 
-def _rebuild_days(days: Sequence[tuple[int, dt.date]]) -> None:
+def reconcile_days(days: Sequence[tuple[int, dt.date]]) -> None:
     """``RECONCILE_DAYS`` over these (site, day) pairs. Days whose windows moved meanwhile (a flusher
     at work) are redone visitor-day by visitor-day (``reconcile``), so a busy today never holds it up."""
     before = _day_counts(days)
@@ -372,7 +376,9 @@ def _reconcile_sql(*, visitors: bool) -> str:
 
     A window's events are split where the gap exceeds 30 minutes (``run``), and a run begun the day
     before is split again at its first event from ``CARRY`` on (``late``)."""
-    columns = f"site_id, visitor_id, timestamp, event_id, name, pathname, interactive, {', '.join(FIRST_TOUCH)}"
+    columns = ", ".join(
+        ("site_id", "visitor_id", "timestamp", "event_id", "name", "pathname", "interactive", *FIRST_TOUCH)
+    )
     stored_scope = "(site_id, toDate(session_start)) IN {site_days:Array(Tuple(UInt64, Date))}"
     return f"""
 INSERT INTO sessions ({", ".join(TABLE_COLUMNS)})
@@ -383,8 +389,8 @@ marked AS (
         dateDiff('millisecond', toDateTime64(anchor, 3, 'UTC'), timestamp) AS at_ms,
         count() OVER (PARTITION BY site_id, visitor_id, day) AS seen,
         row_number() OVER ordered AS rank,
-        lagInFrame(timestamp) OVER ordered AS previous,
-        dateDiff('millisecond', previous, timestamp) > {{gap_ms:UInt32}} AS gap_opens
+        dateDiff('millisecond', lagInFrame(timestamp) OVER ordered, timestamp) AS since,
+        since > {{gap_ms:UInt32}} AS gap_opens
     FROM ({_anchored(columns, visitors=visitors)})
     WINDOW ordered AS (PARTITION BY site_id, visitor_id, day {_ORDER})
 ),
@@ -392,8 +398,7 @@ numbered AS (
     SELECT *, sum(gap_opens) OVER ordered AS run,
         max(if(gap_opens, at_ms, -toInt64({{day_ms:UInt32}}))) OVER ordered < 0 AS carried,
         carried AND at_ms >= {{carry_ms:UInt32}} AS late,
-        gap_opens OR (late AND dateDiff('millisecond', toDateTime64(day, 3, 'UTC'), previous) < {{carry_ms:UInt32}})
-            AS opens
+        gap_opens OR (late AND at_ms - since < {{carry_ms:UInt32}}) AS opens
     FROM marked
     WINDOW ordered AS (PARTITION BY site_id, visitor_id, day {_ORDER})
 ),

@@ -434,7 +434,9 @@ def test_touched_reads_visitor_days_and_skips_torn_lines() -> None:
     event = Event(SITE, at, uuid.uuid4(), "pageview", 5, "example.com", "/")
     noon = Event(SITE, at + dt.timedelta(hours=10), uuid.uuid4(), "pageview", 6, "example.com", "/")
     late = Event(SITE, at + dt.timedelta(hours=22), uuid.uuid4(), "pageview", 7, "example.com", "/")
-    assert sessions.touched([event.to_json(), noon.to_json(), late.to_json(), b'{"site_id": 7, "visi', b""]) == {
+    assert sessions.touched(
+        [event.to_json(), noon.to_json(), late.to_json(), b'{"site_id": 7, "visi', b""]
+    ) == {
         sessions.VisitorDay(SITE, 5, dt.date(2026, 11, 21)),
         sessions.VisitorDay(SITE, 5, dt.date(2026, 11, 20)),  # 01:30 UTC: the day before's window holds it
         sessions.VisitorDay(SITE, 6, dt.date(2026, 11, 21)),
