@@ -197,11 +197,10 @@ def build_days(site_id: int, days: Sequence[dt.date], tz: str, states: Mapping[d
             build,
             tz,
             cut_ms(cuts[day], day),
-            *built,
+            *inputs(states, day),
             keys,
         )
         for day, build in zip(days, ids, strict=True)
-        if (built := inputs(states, day))
     ]
     client.command(
         "INSERT INTO rollup_builds (site_id, day_start, day, build, tz, cut_ms, changes, prev_changes,"

@@ -10,7 +10,7 @@ going and extend it, but a run made only of engagement events is not a visit. It
 time, then event id) gives the first-touch attributes (source, referrer, UTM, geo, device); its first
 and last pageviews give the entry and exit pages.
 
-How the table stays exact (see ``clickhouse/migrations/0004_sessions.sql``):
+How the table stays exact (see ``clickhouse/migrations/0004_sessions.sql`` and ``0022_midnight.sql``):
 
 - The unit of recomputation is a visitor-day: the sessions that *begin* on that UTC day. Every insert
   into ``events`` queues the visitor-days whose windows it touched (``sessions_queue``, materialized
