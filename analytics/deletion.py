@@ -14,6 +14,10 @@ compares with the cutoff's day); a site table without one is an error, not silen
 ``ALTER TABLE … DELETE`` rewrites the parts that hold the rows (the data is gone from disk, not
 hidden) and ``mutations_sync = 2`` returns only when it is complete. A table with nothing to delete is
 left alone (no needless mutation), so running the retention job often costs one count a table.
+
+A visit may cross 00:00 UTC (``analytics.sessions``): once the events before the cutoff are gone, the
+sessions beginning on the cutoff's day are recomputed from the events left, so a visit that began
+before the cutoff leaves its later events a visit of their own.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from analytics import client
+from analytics import client, sessions
 
 # The columns that date a row, in order of preference: when the event happened, the session began, the
 # UTC day's first moment (rollup_builds: a day partly past the cutoff loses its build), or the UTC day
@@ -84,10 +88,21 @@ def delete_site_data(site_id: int) -> dict[str, int]:
 def delete_older_than(site_id: int, cutoff: dt.datetime) -> dict[str, int]:
     """Delete the site's rows from before ``cutoff`` (aware); how many rows each table had that old."""
     params = {"site": site_id, "cutoff": cutoff}
-    return {
+    deleted = {
         table: _delete(table, f"site_id = {{site:UInt64}} AND {older_than_condition(table, columns)}", params)
         for table, columns in sorted(site_table_columns().items())
     }
+    if deleted.get("events"):
+        _redo_sessions(site_id, cutoff.astimezone(dt.UTC).date())
+    return deleted
+
+
+def _redo_sessions(site_id: int, day: dt.date) -> None:
+    """Recompute from scratch the sessions beginning on ``day`` (their stored versions counted events
+    since deleted, so they would outrank the new ones)."""
+    where = "site_id = {site:UInt64} AND toDate(session_start) = {day:Date}"
+    _delete("sessions", where, {"site": site_id, "day": day})
+    sessions.reconcile_days([(site_id, day)])
 
 
 def site_row_counts(site_id: int) -> dict[str, int]:

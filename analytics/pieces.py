@@ -2,7 +2,8 @@
 
 Visitor ids live within a UTC day (a daily salt), except the visits that continue across 00:00 UTC,
 whose ids go on into the next morning. So a UTC day's numbers add up across days, once the visitors
-seen on two neighbouring days are taken off once (the ``x`` pieces). A site's local midnight falls
+seen on two neighbouring days are taken off once (the ``x`` pieces), and a visit is counted once, in
+the piece it ended in. A site's local midnight falls
 inside the UTC day (the *cut*), splitting it into a *head* (before the cut) and a *tail* (from it).
 A range of whole local days starts and ends at cuts or at 00:00 UTC, so it is made of whole UTC days
 and, at its edges, a tail and a head:
@@ -16,8 +17,9 @@ and, at its edges, a tail and a head:
     ['tail', 'whole', 'xTW', 'head', 'cross', 'xWH']
 
 Events go to the piece they happened in, visits to the piece they ended in (as the query layer charts
-them); a visit that crosses the cut where a range ends counts in that range (it overlaps it): the
-``cross`` piece adds those.
+them); a visit that goes on past where a range ends counts in that range (it overlaps it): the
+``cross`` piece adds those of a range ending at a cut, the ``overnight`` piece those of a range ending
+at 00:00 UTC (a visit may cross it: ``analytics.sessions``).
 """
 
 from __future__ import annotations
@@ -132,6 +134,8 @@ def _parts(bucket: Bucket, cuts: Mapping[dt.date, Cut], final: bool) -> list[Use
                 uses.append(Use(day, "cross", label, 0, 1))
         else:
             return None
+        if final and end == bucket.end:  # so do those going on past 00:00 UTC where it ends
+            uses.append(Use(day, "overnight", label, 0, 1))
         previous = shapes.get(day - DAY)
         if previous is not None:
             uses.append(Use(day, f"x{previous}{shapes[day]}", label, -1, 0))

@@ -73,7 +73,7 @@ from analytics.errors import QueryError
 from analytics.filters import OPERATORS, Binder, Filter, FilterNode, Logic, leaf_sql, leaves
 from analytics.goals import Goal, any_goal_sql, select_goals
 from analytics.periods import DateRange
-from analytics.sessions import live_sql
+from analytics.sessions import REACH, live_sql
 
 __all__ = [
     "DIMENSIONS",
@@ -298,13 +298,16 @@ def outer_sql(query: Query, inner: str, totals: dict[str, str], having: str, par
     return sql
 
 
-def partials_sql(query: Query, force: Sequence[str] = ()) -> tuple[str, dict[str, Any], list[str]]:
+def partials_sql(
+    query: Query, force: Sequence[str] = (), *, ended: bool = False
+) -> tuple[str, dict[str, Any], list[str]]:
     """Per group of the dimensions: the sums of every partial of the query's branches (``force``d ones
-    computed even when no metric asks for them), unordered: what rollups store and add up.
+    computed even when no metric asks for them), unordered: what rollups store and add up. ``ended``
+    leaves out the visits that go on past the range's end (a rolled query counts them where they end).
 
     Returns the SQL, its parameters, and the partial columns it yields after the dimension aliases.
     """
-    plan = Plan(query, force=force)
+    plan = Plan(query, force=force, ended=ended)
     sources = query_sources(query)
     names = [name for source in sources for name in PARTIALS[source]]
     inner = " UNION ALL ".join(f"({plan.branch(source, sources)})" for source in sources)
@@ -328,7 +331,7 @@ class Plan:
     ``analytics.funnels`` reads events through it too, so both apply filters the same way.
     """
 
-    def __init__(self, query: Query, *, force: Sequence[str] = ()) -> None:
+    def __init__(self, query: Query, *, force: Sequence[str] = (), ended: bool = False) -> None:
         start, end = query.date_range.bounds_utc()
         self.params: dict[str, Any] = {
             "site_id": query.site_id,
@@ -351,6 +354,7 @@ class Plan:
         wanted = {s for m in query.metrics for s in METRICS[m].sources}
         self.auxiliary = bool(wanted - set(REACHING))
         self.wanted = {p for name in query.metrics for p in METRICS[name].partials} | set(force)
+        self.ended = ended  # visits: only those ending in the range
 
     # -- shared pieces ---------------------------------------------------------------------------
 
@@ -403,9 +407,12 @@ class Plan:
         names = [*self.visit_dims, *(leaf.dimension for n in self.visit_nodes for leaf in leaves(n))]
         return [*extra, *(DIMENSIONS[name].column for name in names)]
 
-    def live(self, *extra: str, span: str = "overlapping") -> str:
-        """The live sessions with the columns needed, narrowed by the visit filters (and ``span``)."""
+    def live(self, *extra: str, span: str = "overlapping", ended: bool = False) -> str:
+        """The live sessions with the columns needed, narrowed by the visit filters (and ``span``;
+        ``ended``: to those ending in the range)."""
         having = [self.node_sql(node, "") for node in self.visit_nodes]
+        if ended:
+            having.append(f"session_end < {_END}")
         return live_sql(self.session_columns(*extra), having, span=span)
 
     def events_in_range(
@@ -443,12 +450,14 @@ class Plan:
             + "), 0)"
         )
 
-    def events_from(self, *, joined: bool, extra: Sequence[str] = (), span: str = "overlapping") -> str:
+    def events_from(
+        self, *, joined: bool, extra: Sequence[str] = (), span: str = "overlapping", ended: bool = False
+    ) -> str:
         """``events AS e``, joined when asked to its session ``s`` (events outside one drop out)."""
         if not joined:
             return "events AS e"
         return (
-            f"events AS e INNER JOIN ({self.live(*extra, span=span)}) AS s"
+            f"events AS e INNER JOIN ({self.live(*extra, span=span, ended=ended)}) AS s"
             " ON e.site_id = s.site_id AND e.visitor_id = s.visitor_id"
         )
 
@@ -518,7 +527,7 @@ class Plan:
         """The events branch when only visit dimensions and filters apply, without joining every event
         to its session: a session wholly inside the range holds its events' counts (all of its events
         lie in the range, and it has at least one that is not engagement); only the sessions crossing
-        an edge of the range are joined to their events, which lie within a day of that edge."""
+        an edge of the range are joined to their events, which lie within ``REACH`` of that edge."""
         dims = self.select_dimensions(time="")
         skip = self.skip_empty(self.query.dimensions)
         counted = ["toUInt64(s.pageviews) AS pv", "toUInt64(s.events) AS ev"]
@@ -527,7 +536,7 @@ class Plan:
             f"({self.live('pageviews', 'events', span='inside')}) AS s",
             skip,
         )
-        near_edges = f"(e.timestamp < {_START} + INTERVAL 1 DAY OR e.timestamp >= {_END} - INTERVAL 1 DAY)"
+        near_edges = f"(e.timestamp < {_START} + {REACH} OR e.timestamp >= {_END} - {REACH})"
         edges = _select(
             [*dims, "e.visitor_id AS visitor", "toUInt64(e.name = 'pageview') AS pv", "toUInt64(1) AS ev"],
             self.events_from(joined=True, span="edges"),
@@ -595,7 +604,7 @@ class Plan:
                 sources,
             )
             where = self.skip_empty(self.query.dimensions)
-            return _select(select, f"({self.live(*counts)}) AS s", where, self.group_by())
+            return _select(select, f"({self.live(*counts, ended=self.ended)}) AS s", where, self.group_by())
         # The sessions holding a matching event in the range, once per value of the dimensions.
         scope = self.bounce_scope() if "p_bounces" in self.wanted else "1"
         inner_select = [
@@ -607,7 +616,7 @@ class Plan:
         ]
         where = self.events_in_range(joined=True, engagement=False)
         extra = [*counts, "entry_page"] if "entry_page" in scope else counts
-        inner = _select(inner_select, self.events_from(joined=True, extra=extra), where)
+        inner = _select(inner_select, self.events_from(joined=True, extra=extra, ended=self.ended), where)
         values = [
             "count()",
             "sum(pageviews)",

@@ -6,7 +6,9 @@ days (``analytics.pieces``); a day whose build is current is read from the rollu
 (changed since their build, or never built) from the raw tables with the query layer's own
 statements, and both kinds of rows are summed by the same outer query as a raw query's. A day is read
 raw together with its neighbour when the visitors the two share were counted against events since
-changed. The answer is the raw query's, exactly (tests/test_rollups.py compares them).
+changed. A raw span followed by rolled days leaves out the visits going on past its end: the rolled
+day they end on counts them. The answer is the raw query's, exactly (tests/test_rollups.py compares
+them).
 """
 
 from __future__ import annotations
@@ -32,7 +34,15 @@ from analytics.query import (
     query_sources,
     rename_params,
 )
-from analytics.rollups import KINDS, PROP_KEYS, ROLLED_PARTIALS, VISIT_PARTIALS, DayState, canonical_dim
+from analytics.rollups import (
+    KINDS,
+    PROP_KEYS,
+    ROLLED_PARTIALS,
+    VISIT_PARTIALS,
+    DayState,
+    canonical_dim,
+    inputs,
+)
 
 __all__ = ["ROLLED_METRICS", "eligible", "rolled_sql", "top_prop_keys"]
 
@@ -90,7 +100,7 @@ def _goal_keys(query: Query) -> list[tuple[str, str]] | None:
 
 
 def _states(site_id: int, date_range: DateRange) -> dict[dt.date, DayState]:
-    """The site's UTC days that a range touches, and the day before them (shared visitors).
+    """The site's UTC days that a range touches, and those their builds depend on (``inputs``).
 
     A page's requests come together and ask about the same days, so what was read is kept for
     ``ROLLUP_STATE_TTL_MS`` (default 2000; 0 reads every time), unless this process wrote meanwhile. A
@@ -98,7 +108,8 @@ def _states(site_id: int, date_range: DateRange) -> dict[dt.date, DayState]:
     is read from that build's rows (kept until the day's next build), every other day raw.
     """
     start, end = date_range.bounds_utc()
-    key = (site_id, start.date() - DAY, (end - dt.timedelta(milliseconds=1)).date())
+    last = (end - dt.timedelta(milliseconds=1)).date()
+    key = (site_id, start.date() - 3 * DAY, last + DAY)
     writes, now = client.writes(), time.monotonic()
     kept = _kept_states.get(key)
     if kept is not None and kept[0] == writes and now - kept[1] < env_int("ROLLUP_STATE_TTL_MS", 2000) / 1000:
@@ -167,7 +178,7 @@ def _split(query: Query, states: dict[dt.date, DayState], dim: str = "") -> _Spl
         return (
             state.build is not None
             and state.tz == tz
-            and state.built_changes == state.changes
+            and state.built_inputs == inputs(states, day)
             and (state.cut_ms == cut_ms(cuts[day], day))
             and (not dim.startswith(PROPS_PREFIX) or dim.removeprefix(PROPS_PREFIX) in state.prop_keys)
         )
@@ -177,7 +188,7 @@ def _split(query: Query, states: dict[dt.date, DayState], dim: str = "") -> _Spl
         state, before = states.get(day), states.get(day - DAY)
         if state is None or state.changes == 0 or before is None or before.changes == 0:
             return True  # no visitors on one side: none shared
-        return current(day) and state.prev_changes == before.changes
+        return current(day)
 
     raw = {day for day in days if not current(day)}
     for day in days[1:]:
@@ -243,9 +254,10 @@ def _source(query: Query, split: _Split, params: dict[str, Any], tag: str) -> st
     parts = []
     if split.uses:
         parts.append(_rollup_rows(query, split, params, tag, partials))
+    end = query.date_range.bounds_utc()[1]
     for index, (low, high) in enumerate(split.raw):
         span = dataclasses.replace(query, date_range=_between(low, high, query))
-        sql, found, names = partials_sql(span, force=("p_events", "p_visits"))
+        sql, found, names = partials_sql(span, force=("p_events", "p_visits"), ended=high < end)
         sql, found = rename_params(sql, found, f"_r{index}{tag}")
         params |= found
         aliases = [f"d{n}" for n in range(len(query.dimensions))]

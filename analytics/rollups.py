@@ -3,14 +3,19 @@
 A build runs the query layer's own statements (``query.partials_sql``) over each piece of the day
 (``analytics.pieces``: the whole day, and its head and tail around the site's local midnight) for
 every rolled dimension, and stores their partial sums, so a rolled query adds up exactly what the
-raw query would have computed. It also stores the visitors seen on both this day and the one before
-(ids of visits carried across 00:00 UTC), by piece, so adding two days takes them off once.
+raw query would have computed. Visits count in the piece they end in; those crossing the site's
+local midnight or 00:00 UTC at the day's end are stored apart, for a range ending there. It also
+stores the visitors seen on both this day and the one before (ids of visits carried across 00:00
+UTC), by piece, so adding two days takes them off once.
 
-A build records the day's event count it was built from (``day_changes``, kept by the events insert
-itself) and the day before's; readers (``analytics.rolled``) use a day's rows only while both counts
-are unchanged, and read anything else from the raw tables. So a rollup is never stale, only unused.
-The count is read before the sessions are caught up, and only quiet days are built, so a build's
-sessions hold every event it counted.
+A build records the event counts it was built from (``day_changes``, kept by the events insert
+itself): ``inputs``, those of the day and of the three before it (the sessions of the day before's
+events may begin two days before it, and their windows reach back to 23:30 of the day before that)
+and the next day's count before 03:00 UTC (its visits may end then: ``analytics.sessions``).
+Readers (``analytics.rolled``) use a day's rows only while those counts are unchanged, and read
+anything else from the raw tables. So a rollup is never stale, only unused. The counts are read
+before the sessions are caught up, and only quiet days are built, so a build's sessions hold every
+event it counted.
 
 The sessionizer thread calls ``refresh`` every half minute; ``rebuild`` builds a site's every day:
 
@@ -32,8 +37,9 @@ from analytics import client, prop_keys
 from analytics.config import env_int
 from analytics.dimensions import BUILD_TIME_DIMENSIONS, DIMENSIONS, PIECE, PROPS_PREFIX, find
 from analytics.periods import DateRange
-from analytics.pieces import cut, cut_ms, day_bounds
+from analytics.pieces import Cut, cut, cut_ms, day_bounds
 from analytics.query import Plan, Query, partials_sql
+from analytics.sessions import CARRY
 
 log = logging.getLogger(__name__)
 
@@ -47,12 +53,13 @@ __all__ = [
     "build_days",
     "canonical_dim",
     "day_states",
+    "inputs",
     "rebuild",
     "refresh",
 ]
 
 # The pieces a day's rows are of, in the order of the rollups table's kind numbers (1, 2, ...).
-KINDS = ("whole", "head", "tail", "cross", "xWW", "xTW", "xWH", "xTH")
+KINDS = ("whole", "head", "tail", "cross", "overnight", "xWW", "xTW", "xWH", "xTH")
 # Every partial a rollup row holds: those of the events, visits and exit-page branches.
 ROLLED_PARTIALS: tuple[str, ...] = (
     "p_visitors",
@@ -95,15 +102,17 @@ def canonical_dim(name: str) -> str | None:
 
 @dataclasses.dataclass(frozen=True)
 class DayState:
-    """A UTC day of a site: its event count now, and the build that is current for it, if any."""
+    """A UTC day of a site: its event counts now (all, and before 03:00 UTC), and its latest build, if
+    any, with the ``inputs`` it was built from."""
 
     changes: int
     last_change: dt.datetime | None
+    early: int = 0
+    last_early: dt.datetime | None = None
     build: int | None = None
     tz: str = ""
     cut_ms: int = 0
-    built_changes: int = 0
-    prev_changes: int = 0
+    built_inputs: tuple[int, ...] = ()
     prop_keys: frozenset[str] = frozenset()
 
     def holds(self, dim: str) -> bool:
@@ -111,40 +120,52 @@ class DayState:
         return not dim.startswith(PROPS_PREFIX) or dim[len(PROPS_PREFIX) :] in self.prop_keys
 
 
+_BUILT = "[changes, prev_changes, prev2_changes, prev3_changes, next_early]"  # as ``inputs`` orders them
+
+
+def inputs(states: Mapping[dt.date, DayState], day: dt.date) -> tuple[int, ...]:
+    """What a build of ``day`` depends on: the event counts of the day and of the three days before
+    it, and the next day's count before 03:00 UTC (a day without events counts 0)."""
+    counts = [state.changes if (state := states.get(day - n * DAY)) else 0 for n in range(4)]
+    following = states.get(day + DAY)
+    return (*counts, following.early if following else 0)
+
+
 def day_states(site_id: int | None, first: dt.date, last: dt.date) -> dict[tuple[int, dt.date], DayState]:
-    """Each (site, day) in [first, last] with events or a build: its count and latest build."""
+    """Each (site, day) in [first, last] with events or a build: its counts and latest build."""
     site = "site_id = {site_id:UInt64} AND " if site_id is not None else ""
     params = {"site_id": site_id or 0, "first": first, "last": last}
     days = f"{site}day >= {{first:Date}} AND day <= {{last:Date}}"
-    empty = "(toUInt64(0), '', toInt64(0), toUInt64(0), toUInt64(0), CAST([], 'Array(String)'))"
+    empty = "(toUInt64(0), '', toInt64(0), CAST([], 'Array(UInt64)'), CAST([], 'Array(String)'))"
+    zero = "toDateTime64(0, 3, 'UTC')"
     sql = (
-        "SELECT site_id, day, sum(changes), max(last_change), 0, "  # noqa: S608 - constant names
+        "SELECT site_id, day, sum(changes), max(last_change), sum(early), max(last_early), 0, "  # noqa: S608
         f"{empty} FROM day_changes WHERE {days} GROUP BY site_id, day"
-        " UNION ALL SELECT site_id, day, 0, toDateTime64(0, 3, 'UTC'), 1,"
-        " argMax((build, tz, cut_ms, changes, prev_changes, prop_keys), built_at)"
+        f" UNION ALL SELECT site_id, day, 0, {zero}, 0, {zero}, 1,"
+        f" argMax((build, tz, cut_ms, {_BUILT}, prop_keys), built_at)"
         f" FROM rollup_builds WHERE {days} GROUP BY site_id, day"
     )
-    counts: dict[tuple[int, dt.date], tuple[int, dt.datetime]] = {}
+    counts: dict[tuple[int, dt.date], tuple[Any, ...]] = {}
     builds: dict[tuple[int, dt.date], tuple[Any, ...]] = {}
-    for site, day, changes, last_change, is_build, build in client.execute(
-        sql, params, tag="rollups:state", max_rows=0
-    ).rows:
+    rows = client.execute(sql, params, tag="rollups:state", max_rows=0).rows
+    for site, day, *found, is_build, build in rows:
         if is_build:
             builds[(int(site), day)] = build
         else:
-            counts[(int(site), day)] = (int(changes), last_change)
+            counts[(int(site), day)] = tuple(found)
     out = {}
     for key in counts.keys() | builds.keys():
-        changes, last_change = counts.get(key, (0, None))
-        number, tz, at, built, prev, keys = builds.get(key, (None, "", 0, 0, 0, ()))
+        changes, last_change, early, last_early = counts.get(key, (0, None, 0, None))
+        number, tz, at, built, keys = builds.get(key, (None, "", 0, (), ()))
         out[key] = DayState(
-            changes=changes,
+            changes=int(changes),
             last_change=last_change,
+            early=int(early),
+            last_early=last_early,
             build=None if number is None else int(number),
             tz=str(tz),
             cut_ms=int(at),
-            built_changes=int(built),
-            prev_changes=int(prev),
+            built_inputs=tuple(int(n) for n in built),
             prop_keys=frozenset(str(k) for k in keys),
         )
     return out
@@ -153,8 +174,8 @@ def day_states(site_id: int | None, first: dt.date, last: dt.date) -> dict[tuple
 def build_days(site_id: int, days: Sequence[dt.date], tz: str, states: Mapping[dt.date, DayState]) -> None:
     """Build the rollups of these consecutive UTC days of a site in timezone ``tz``.
 
-    ``states`` holds each day's event count (and the day before the first's), read before the
-    sessions were caught up; a day's build is current while its count and the day before's stay so.
+    ``states`` holds the event counts of the days and those around them (``inputs``), read before
+    the sessions were caught up; a day's build is current while its inputs stay so.
     """
     first, last = days[0], days[-1]
     start, end = day_bounds(first)[0], day_bounds(last)[1]
@@ -169,8 +190,8 @@ def build_days(site_id: int, days: Sequence[dt.date], tz: str, states: Mapping[d
         _insert(_whole_sql(site_id, start, end, dim), params)
         if pieces:
             _insert(_pieces_sql(site_id, start, end, tz, dim), params)
-            if not dim.startswith("event:"):
-                _insert(_cross_sql(site_id, start, end, tz, dim), params)
+        if not dim.startswith("event:"):
+            _insert(_crossing_sql(site_id, start, end, tz, dim, cuts), params)
         if states.get(first - DAY) or len(days) > 1:
             _insert(_carried_sql(site_id, start - DAY, end, tz, dim), params)
     rows = [
@@ -181,18 +202,17 @@ def build_days(site_id: int, days: Sequence[dt.date], tz: str, states: Mapping[d
             build,
             tz,
             cut_ms(cuts[day], day),
-            state.changes if (state := states.get(day)) else 0,
-            before.changes if (before := states.get(day - DAY)) else 0,
+            *inputs(states, day),
             keys,
         )
         for day, build in zip(days, ids, strict=True)
     ]
     client.command(
-        "INSERT INTO rollup_builds"
-        " (site_id, day_start, day, build, tz, cut_ms, changes, prev_changes, prop_keys, built_at)"
-        " SELECT r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, now64(6, 'UTC') FROM system.one ARRAY JOIN"
-        " {rows:Array(Tuple(UInt64, DateTime64(3, 'UTC'), Date, UInt64, String, Int64, UInt64, UInt64,"
-        " Array(String)))} AS r",
+        "INSERT INTO rollup_builds (site_id, day_start, day, build, tz, cut_ms, changes, prev_changes,"
+        " prev2_changes, prev3_changes, next_early, prop_keys, built_at)"
+        " SELECT r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11, r.12, now64(6, 'UTC')"
+        " FROM system.one ARRAY JOIN {rows:Array(Tuple(UInt64, DateTime64(3, 'UTC'), Date, UInt64, String,"
+        " Int64, UInt64, UInt64, UInt64, UInt64, UInt64, Array(String)))} AS r",
         {"rows": rows},
     )
     # Builds before the one just replaced are never read again. The replaced one stays until the day's
@@ -270,8 +290,9 @@ def _partials(query: Query, day: str, kind: str) -> tuple[str, dict[str, Any]]:
 
 
 def _whole_sql(site_id: int, start: dt.datetime, end: dt.datetime, dim: str) -> tuple[str, dict[str, Any]]:
-    """Each UTC day's sums: the query layer's, by ``time:day`` in UTC (a visit never outlasts its day)."""
-    span = DateRange.between(start, end, "UTC")
+    """Each UTC day's sums: the query layer's, by ``time:day`` in UTC. The span reaches ``CARRY`` past
+    the days built, so a visit going on past their end is charted on the day after (not stored)."""
+    span = DateRange.between(start, end + CARRY, "UTC")
     query = Query(site_id, span, _metrics(dim), ("time:day", *((dim,) if dim else ())), limit=1)
     return _partials(query, "toDate(d0)", "'whole'")
 
@@ -279,24 +300,28 @@ def _whole_sql(site_id: int, start: dt.datetime, end: dt.datetime, dim: str) -> 
 def _pieces_sql(
     site_id: int, start: dt.datetime, end: dt.datetime, tz: str, dim: str
 ) -> tuple[str, dict[str, Any]]:
-    """Each UTC day's head and tail sums: events by when they happened, visits by when they ended."""
-    span = DateRange.between(start, end, tz)
+    """Each UTC day's head and tail sums: events by when they happened, visits by when they ended
+    (reaching past the days built as ``_whole_sql`` does)."""
+    span = DateRange.between(start, end + CARRY, tz)
     query = Query(site_id, span, _metrics(dim), (PIECE, *((dim,) if dim else ())), limit=1)
     return _partials(query, "toDate(splitByChar(' ', d0)[1])", "splitByChar(' ', d0)[2]")
 
 
-def _cross_sql(
-    site_id: int, start: dt.datetime, end: dt.datetime, tz: str, dim: str
+def _crossing_sql(
+    site_id: int, start: dt.datetime, end: dt.datetime, tz: str, dim: str, cuts: Mapping[dt.date, Cut]
 ) -> tuple[str, dict[str, Any]]:
-    """The visits that cross their day's cut (the visits branch's sums, over those visits only)."""
+    """The visits going on across each day's cut (``cross``) and across its end, 00:00 UTC
+    (``overnight``): the visits branch's sums over those visits, for a range that ends there."""
     plan = Plan(
         Query(site_id, DateRange.between(start, end, tz), ("visits",), (dim,) if dim else (), limit=1)
     )
     value = plan.select_dimensions(time="")[0].rsplit(" AS ", 1)[0] if dim else "''"
-    where = [
-        "toDate(s.session_start, {tz:String}) != toDate(s.session_end, {tz:String})",
-        *plan.skip_empty(plan.query.dimensions),
+    moments = [(day, "overnight", day_bounds(day)[1].replace(tzinfo=None)) for day in cuts]
+    moments += [
+        (day, "cross", at.replace(tzinfo=None)) for day, at in cuts.items() if isinstance(at, dt.datetime)
     ]
+    plan.params["rb_moments"] = moments
+    where = ["s.session_start < m.3", "s.session_end >= m.3", *plan.skip_empty(plan.query.dimensions)]
     values = {
         "p_visits": "count()",
         "p_visit_pageviews": "sum(s.pageviews)",
@@ -306,9 +331,10 @@ def _cross_sql(
     }
     columns = [f"toInt64({values.get(name, '0')}) AS {name}" for name in ROLLED_PARTIALS]
     sql = (
-        f"SELECT toDate(s.session_start, 'UTC') AS day, 'cross' AS kind, toString({value}) AS value,"  # noqa: S608
-        f" {', '.join(columns)} FROM ({plan.live('pageviews', 'is_bounce', 'duration_ms')}) AS s"
-        f" WHERE {' AND '.join(where)} GROUP BY day, value"
+        f"SELECT m.1 AS day, m.2 AS kind, toString({value}) AS value, {', '.join(columns)}"  # noqa: S608
+        f" FROM ({plan.live('pageviews', 'is_bounce', 'duration_ms')}) AS s"
+        " ARRAY JOIN {rb_moments:Array(Tuple(Date, String, DateTime64(3, 'UTC')))} AS m"
+        f" WHERE {' AND '.join(where)} GROUP BY day, kind, value"
     )
     return sql, plan.params
 
@@ -351,14 +377,18 @@ def _carried_sql(
     return sql, plan.params
 
 
-def _needs_build(state: DayState, prev: DayState | None, tz: str) -> bool:
-    prev_changes = prev.changes if prev else 0
+def _needs_build(states: Mapping[dt.date, DayState], day: dt.date, tz: str) -> bool:
+    state = states[day]
     return state.changes > 0 and (
-        state.build is None
-        or state.tz != tz
-        or state.built_changes != state.changes
-        or state.prev_changes != prev_changes
+        state.build is None or state.tz != tz or state.built_inputs != inputs(states, day)
     )
+
+
+def _last_change(states: Mapping[dt.date, DayState], day: dt.date) -> dt.datetime | None:
+    """When an input of the day's build last changed: the day's own events or the next day's early ones."""
+    found = [states[day].last_change, following.last_early if (following := states.get(day + DAY)) else None]
+    moments = [moment.replace(tzinfo=dt.UTC) for moment in found if moment is not None]
+    return max(moments) if moments else None
 
 
 def refresh(
@@ -379,23 +409,26 @@ def refresh(
     budget = budget_s if budget_s is not None else env_int("ROLLUP_BUDGET_S", 5)
     now = now or dt.datetime.now(dt.UTC)
     first = (now - dt.timedelta(days=env_int("ROLLUP_DAYS", 400))).date()
-    states = day_states(None, first, now.date())
+    by_site: dict[int, dict[dt.date, DayState]] = {}
+    for (site, day), state in day_states(None, first - 3 * DAY, now.date() + DAY).items():
+        by_site.setdefault(site, {})[day] = state
     due: dict[int, list[dt.date]] = {}
-    for (site, day), state in states.items():
+    for site, own in by_site.items():
         tz = timezones.get(site)
-        if tz is None or not _needs_build(state, states.get((site, day - DAY)), tz):
-            continue
-        if state.last_change is not None and state.last_change.replace(tzinfo=dt.UTC) > now - quiet:
-            continue
-        due.setdefault(site, []).append(day)
+        for day in own:
+            if tz is None or day < first or not _needs_build(own, day, tz):
+                continue
+            changed = _last_change(own, day)
+            if changed is not None and changed > now - quiet:
+                continue
+            due.setdefault(site, []).append(day)
     runs = [(site, run) for site, days in due.items() for run in _runs(sorted(days), 7)]
     if not runs:
         return 0
     catch_up()
     started, built = time.monotonic(), 0
     for site, run in sorted(runs, key=lambda item: item[1][-1], reverse=True):
-        own = {day: state for (s, day), state in states.items() if s == site}
-        build_days(site, run, timezones[site], own)
+        build_days(site, run, timezones[site], by_site[site])
         built += len(run)
         if time.monotonic() - started >= budget:
             break

@@ -1,7 +1,8 @@
 """The sessionizer: keeps the ``sessions`` table up to date from the queue the events insert fills.
 
-Every ``INSERT INTO events`` also queues the visitor-days it touched (a materialized view,
-``clickhouse/migrations/0020_sessions_queue.sql``). The sessionizer reads the queue in order of
+Every ``INSERT INTO events`` also queues the visitor-days whose sessions it may change (materialized
+views, ``clickhouse/migrations/0020_sessions_queue.sql`` and ``0022_midnight.sql``: an event's day,
+and the day before or after for one near midnight). The sessionizer reads the queue in order of
 ``queued_at``, recomputes those visitor-days' sessions with ``sessions.reconcile`` (exact and
 idempotent, see ``analytics/sessions.py``), and records how far it got. So the flusher only inserts
 events, at the engine's speed, and visit metrics follow a few seconds behind event metrics.

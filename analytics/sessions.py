@@ -1,25 +1,31 @@
 """Sessions ("visits"): kept up to date in ClickHouse as batches of events arrive, exact at query time.
 
-A session is a visitor's run of events, in event time, with gaps of at most 30 minutes, within one UTC
-day (visitor ids are keyed by the day's salt, so one never outlives its day). Engagement events keep a
-session going and extend it, but a run made only of engagement events is not a visit. Its first event
-(by time, then event id) gives the first-touch attributes (source, referrer, UTM, geo, device); its
-first and last pageviews give the entry and exit pages.
+A session is a visitor's run of events, in event time, with gaps of at most 30 minutes. It may cross
+00:00 UTC (ingest keeps a visitor's id across it while the visit goes on: ``ingest/continuity.py``),
+but it ends before 03:00 UTC of the day after it began (``CARRY``, as long as ingest carries an id): the
+first event from then on opens a new session. So a session touches at most two UTC days, lasts less
+than 27 hours (``REACH``), and the sessions that begin on a day depend only on the visitor's events from
+23:30 UTC the day before to 03:00 UTC the day after (its *window*). Engagement events keep a session
+going and extend it, but a run made only of engagement events is not a visit. Its first event (by
+time, then event id) gives the first-touch attributes (source, referrer, UTM, geo, device); its first
+and last pageviews give the entry and exit pages.
 
-How the table stays exact (see ``clickhouse/migrations/0004_sessions.sql``):
+How the table stays exact (see ``clickhouse/migrations/0004_sessions.sql`` and ``0022_midnight.sql``):
 
-- Every insert into ``events`` queues the visitor-days it touched (``sessions_queue``, a materialized
-  view), and the sessionizer (``analytics/sessionizer.py``) hands them to ``reconcile``, which
-  recomputes their sessions from the ``events`` table in one ``INSERT … SELECT``: a row for each
-  session whose content changed, and a ``deleted`` row for each stored session that no longer exists
-  (a late event moved its start or merged it with another). No event is read into Python.
-  (``update(lines)`` does the same for event lines in hand, as tests and imports have them.)
-- Every row carries ``version`` = the number of events its writer saw for that visitor-day. Events are
-  only added, so a later view has a higher version; the same view computes the same rows. Readers take
-  ``argMax(column, version)`` per session key and drop deleted keys (``live_sql``).
-- A writer counts its visitor-days' events before and after its statement and redoes those whose
-  count moved (``reconcile``): a writer overtaken by another flusher could otherwise leave behind a
-  session that the newer writer never saw, so never deleted.
+- The unit of recomputation is a visitor-day: the sessions that *begin* on that UTC day. Every insert
+  into ``events`` queues the visitor-days whose windows it touched (``sessions_queue``, materialized
+  views: an event's own day, the day before for one before 03:00, the day after for one from 23:30),
+  and the sessionizer (``analytics/sessionizer.py``) hands them to ``reconcile``, which recomputes
+  their sessions from the ``events`` table in one ``INSERT … SELECT``: a row for each session whose
+  content changed, and a ``deleted`` row for each stored session that no longer exists (a late event
+  moved its start or merged it with another). No event is read into Python. (``update(lines)`` does
+  the same for event lines in hand, as tests and imports have them.)
+- Every row carries ``version`` = the number of events its writer saw in the visitor-day's window.
+  Events are only added, so a later view has a higher version; the same view computes the same rows.
+  Readers take ``argMax(column, version)`` per session key and drop deleted keys (``live_sql``).
+- A writer counts its visitor-days' window events before and after its statement and redoes those
+  whose count moved (``reconcile``): a writer overtaken by another flusher could otherwise leave behind
+  a session that the newer writer never saw, so never deleted.
 
 So a batch delivered twice, batches arriving out of order, events carrying old timestamps, and several
 flushers working on one visitor at the same moment all end in the same numbers: whichever writer saw
@@ -38,6 +44,11 @@ Trade-offs weighed (figures at 1M events on chDB, 2 cores):
 - The write step costs ~50 ms a round plus ~40 us a visitor-day touched. Done inside the flusher it
   held the flusher to ~36k events/s; as its own step it no longer slows the events insert.
   ``rebuild`` works through whole days: 10M events (1.9M visits) in ~35 s.
+- Sessions cut at 00:00 UTC (as before) counted a visit crossing it twice, and cost less: reading the
+  windows (events near midnight read for two days) and the second split make the write step and
+  ``rebuild`` ~1.5x as slow (450k events: 1.3 s -> 2.0 s). Unbounded chains (no cut at all) would make
+  a day's sessions depend on any earlier day, and readers scan from a bound before the range; the
+  03:00 cut matches ingest, which hands out today's id from then on anyway.
 
     >>> update([event.to_json() for event in batch])  # doctest: +SKIP
     >>> rebuild()  # doctest: +SKIP
@@ -57,8 +68,10 @@ import orjson
 from analytics import client
 
 __all__ = [
+    "CARRY",
     "FIRST_TOUCH",
     "GAP_MS",
+    "REACH",
     "SESSION_COLUMNS",
     "TABLE_COLUMNS",
     "SessionsBusy",
@@ -66,11 +79,16 @@ __all__ = [
     "live_sql",
     "rebuild",
     "reconcile",
+    "reconcile_days",
     "touched",
     "update",
 ]
 
 GAP_MS = 30 * 60 * 1000
+DAY_MS = 24 * 60 * 60 * 1000
+CARRY = dt.timedelta(hours=3)  # a session begun the day before ends before this time of day
+CARRY_MS = int(CARRY.total_seconds() * 1000)
+REACH = "INTERVAL 27 HOUR"  # the longest a session can last: from 00:00 UTC to CARRY the next day
 # Visitor-days per statement: 5,000 visitor ids stay under the 128 KiB a ClickHouse server takes in one
 # form field (http_max_field_value_size), which is how large parameters travel over HTTP.
 CHUNK = 5_000
@@ -123,22 +141,35 @@ TABLE_COLUMNS: tuple[str, ...] = (
 
 @dataclasses.dataclass(frozen=True, order=True)
 class VisitorDay:
-    """The unit of recomputation: one visitor's events on one UTC day."""
+    """The unit of recomputation: the sessions one visitor begins on one UTC day."""
 
     site_id: int
     visitor_id: int
     day: dt.date
 
 
+def anchors(stamp: dt.datetime) -> list[dt.date]:
+    """The days whose windows hold an event at ``stamp`` (UTC): its own, and the day before (before
+    ``CARRY``) or the day after (from 23:30), as the queue's materialized views list them."""
+    day = stamp.date()
+    into = stamp - dt.datetime.combine(day, dt.time(), stamp.tzinfo)
+    if into < CARRY:
+        return [day, day - dt.timedelta(days=1)]
+    if into >= dt.timedelta(milliseconds=DAY_MS - GAP_MS):
+        return [day, day + dt.timedelta(days=1)]
+    return [day]
+
+
 def touched(lines: Iterable[bytes]) -> set[VisitorDay]:
     """The visitor-days of a batch's event lines; unreadable lines (as the sink skips them) are ignored."""
-    found = set()
+    found: set[VisitorDay] = set()
     for line in lines:
         try:
             row = orjson.loads(line)
             stamp = dt.datetime.fromisoformat(row["timestamp"])
-            day = (stamp.astimezone(dt.UTC) if stamp.tzinfo else stamp).date()
-            found.add(VisitorDay(int(row["site_id"]), int(row["visitor_id"]), day))
+            site, visitor = int(row["site_id"]), int(row["visitor_id"])
+            utc = stamp.astimezone(dt.UTC) if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)
+            found.update(VisitorDay(site, visitor, day) for day in anchors(utc))
         except (ValueError, TypeError, KeyError, orjson.JSONDecodeError):
             continue
     return found
@@ -184,21 +215,32 @@ def reconcile(keys: Iterable[VisitorDay], *, attempts: int = 8) -> None:
 
 def _scope_params(chunk: Sequence[VisitorDay]) -> dict[str, object]:
     return {
-        "site_days": sorted({(k.site_id, k.day) for k in chunk}),
+        **_days_params(sorted({(k.site_id, k.day) for k in chunk})),
         "visitors": sorted({k.visitor_id for k in chunk}),
+    }
+
+
+def _days_params(days: Sequence[tuple[int, dt.date]]) -> dict[str, object]:
+    """The (site, day)s recomputed, and the days their windows read events from."""
+    one = dt.timedelta(days=1)
+    near = sorted({(site, day + shift) for site, day in days for shift in (-one, dt.timedelta(), one)})
+    return {
+        "site_days": sorted(set(days)),
+        "near_days": near,
         "gap_ms": GAP_MS,
+        "carry_ms": CARRY_MS,
+        "day_ms": DAY_MS,
     }
 
 
 def _counts(chunk: Sequence[VisitorDay]) -> dict[VisitorDay, int]:
-    """How many events each visitor-day of the chunk's scope has now."""
-    params = _scope_params(chunk)
+    """How many events each visitor-day's window of the chunk's scope holds now."""
     sql = (
-        "SELECT site_id, visitor_id, toDate(timestamp) AS day, count() FROM events"  # noqa: S608
-        f" WHERE {_SCOPE.format(time='timestamp')} GROUP BY site_id, visitor_id, day"
+        "SELECT site_id, visitor_id, anchor, count()"  # noqa: S608 - constant SQL
+        f" FROM ({_anchored('site_id, visitor_id', visitors=True)}) GROUP BY site_id, visitor_id, anchor"
     )
     most = len({k.visitor_id for k in chunk}) * len({(k.site_id, k.day) for k in chunk})
-    rows = client.execute(sql, params, tag="sessions:count", max_rows=most).rows
+    rows = client.execute(sql, _scope_params(chunk), tag="sessions:count", max_rows=most).rows
     return {VisitorDay(int(site), int(visitor), day): int(n) for site, visitor, day, n in rows}
 
 
@@ -206,7 +248,7 @@ def rebuild(site_id: int | None = None) -> int:
     """Recompute the sessions of every visitor-day in ``events`` (all sites, or one); returns how many.
 
     Set-based: the write statement runs over whole days (``RECONCILE_DAYS``, the flusher's statement
-    scoped by day instead of by visitor), a few days at a time, so each day's events are read once.
+    scoped by day instead of by visitor), a few days at a time, so each day's events are read about once.
     """
     where, params = "", {}
     if site_id is not None:
@@ -222,35 +264,29 @@ def rebuild(site_id: int | None = None) -> int:
         batch.append((int(site), day))
         batch_events += int(events)
         if batch_events >= REBUILD_EVENTS:
-            _rebuild_days(batch)
+            reconcile_days(batch)
             batch, batch_events = [], 0
     if batch:
-        _rebuild_days(batch)
+        reconcile_days(batch)
     return sum(int(row[3]) for row in rows)
 
 
-def _rebuild_days(days: Sequence[tuple[int, dt.date]]) -> None:
-    """``RECONCILE_DAYS`` over these (site, day) pairs. Days whose events moved meanwhile (a flusher at
-    work) are redone visitor-day by visitor-day (``reconcile``), so a busy today never holds it up."""
+def reconcile_days(days: Sequence[tuple[int, dt.date]]) -> None:
+    """``RECONCILE_DAYS`` over these (site, day) pairs. Days whose windows moved meanwhile (a flusher
+    at work) are redone visitor-day by visitor-day (``reconcile``), so a busy today never holds it up."""
     before = _day_counts(days)
-    client.command(RECONCILE_DAYS, {"site_days": sorted(days), "gap_ms": GAP_MS})
+    client.command(RECONCILE_DAYS, _days_params(days))
     after = _day_counts(days)
     moved = [key for key in days if after.get(key, 0) != before.get(key, 0)]
     if moved:
-        sql = (
-            "SELECT DISTINCT site_id, visitor_id, toDate(timestamp) FROM events"  # noqa: S608
-            f" WHERE {_DAY_SCOPE.format(time='timestamp')}"
-        )
-        rows = client.execute(sql, {"site_days": sorted(moved)}, tag="sessions:rebuild", max_rows=0).rows
+        sql = f"SELECT DISTINCT site_id, visitor_id, anchor FROM ({_anchored('site_id, visitor_id')})"  # noqa: S608
+        rows = client.execute(sql, _days_params(moved), tag="sessions:rebuild", max_rows=0).rows
         reconcile(VisitorDay(int(site), int(visitor), day) for site, visitor, day in rows)
 
 
 def _day_counts(days: Sequence[tuple[int, dt.date]]) -> dict[tuple[int, dt.date], int]:
-    sql = (
-        "SELECT site_id, toDate(timestamp) AS day, count() FROM events"  # noqa: S608
-        f" WHERE {_DAY_SCOPE.format(time='timestamp')} GROUP BY site_id, day"
-    )
-    rows = client.execute(sql, {"site_days": sorted(days)}, tag="sessions:count", max_rows=len(days)).rows
+    sql = f"SELECT site_id, anchor, count() FROM ({_anchored('site_id')}) GROUP BY site_id, anchor"  # noqa: S608
+    rows = client.execute(sql, _days_params(days), tag="sessions:count", max_rows=len(days)).rows
     return {(int(site), day): int(n) for site, day, n in rows}
 
 
@@ -269,7 +305,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 # Which sessions of the range a reader takes: WHERE conditions on the key (cheap: they prune the
-# scan) and conditions on the live state. Sessions never span more than a day.
+# scan) and conditions on the live state. A session lasts less than ``REACH``.
 _START, _END = "{start:DateTime64(3, 'UTC')}", "{end:DateTime64(3, 'UTC')}"
 SPANS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # every session overlapping [start, end)
@@ -278,7 +314,7 @@ SPANS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "inside": ((f"session_start >= {_START}",), (f"session_end < {_END}",)),
     # the sessions crossing an edge of it: only some of their events lie in the range
     "edges": (
-        (f"(session_start < {_START} OR session_start >= {_END} - INTERVAL 1 DAY)",),
+        (f"(session_start < {_START} OR session_start >= {_END} - {REACH})",),
         (f"session_end >= {_START}", f"(session_start < {_START} OR session_end >= {_END})"),
     ),
 }
@@ -289,8 +325,9 @@ def live_sql(columns: Sequence[str], having: Sequence[str] = (), *, span: str = 
 
     Yields ``site_id, visitor_id, session_start`` and the requested ``columns`` (from
     ``SESSION_COLUMNS``; ``session_end`` always), keeping the sessions that also satisfy ``having``
-    (conditions over those columns). Sessions never span more than a day, so the scan starts a day
-    before the range. ``span`` narrows them to those wholly inside the range or crossing its edges.
+    (conditions over those columns). A session lasts less than ``REACH`` (27 hours), so the scan starts
+    that long before the range. ``span`` narrows them to those wholly inside the range or crossing its
+    edges.
     """
     unknown = set(columns) - set(SESSION_COLUMNS)
     if unknown:
@@ -302,7 +339,7 @@ def live_sql(columns: Sequence[str], having: Sequence[str] = (), *, span: str = 
     return (
         f"SELECT site_id, visitor_id, session_start, {picks} FROM sessions"  # noqa: S608 - constant names
         " WHERE site_id = {site_id:UInt64}"
-        f" AND session_start >= {_START} - INTERVAL 1 DAY AND session_start < {_END}"
+        f" AND session_start >= {_START} - {REACH} AND session_start < {_END}"
         f"{''.join(' AND ' + condition for condition in where)}"
         " GROUP BY site_id, visitor_id, session_start"
         f" HAVING {' AND '.join(conditions)}"
@@ -313,35 +350,59 @@ def _first(column: str) -> str:
     return f"anyIf({column}, opens) AS {column}"
 
 
-_SCOPE = (
-    "(site_id, toDate({time})) IN {{site_days:Array(Tuple(UInt64, Date))}}"
-    " AND visitor_id IN {{visitors:Array(UInt64)}}"
+# The days whose windows hold an event: its own, the day before (before CARRY), the day after (from
+# 23:30), as clickhouse/migrations/0022_midnight.sql queues them; ``_anchored`` keeps those recomputed.
+_ANCHORS = (
+    "arrayDistinct([toDate(timestamp), toDate(timestamp - toIntervalMillisecond({carry_ms:UInt32})),"
+    " toDate(timestamp + toIntervalMillisecond({gap_ms:UInt32}))])"
 )
-_DAY_SCOPE = "(site_id, toDate({time})) IN {{site_days:Array(Tuple(UInt64, Date))}}"
+_VISITORS = " AND visitor_id IN {visitors:Array(UInt64)}"
 _ORDER = "ORDER BY timestamp, event_key ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
 
 
-def _reconcile_sql(scope: str) -> str:
-    """One statement: read the events in ``scope``, split them into sessions, compare with what is
-    stored, and insert the sessions that changed plus a deleted row for each stored session that is
-    gone. The scope is made of whole visitor-days, so the result per visitor-day is the same whatever
-    else the scope holds."""
+def _anchored(columns: str, *, visitors: bool = False) -> str:
+    """The events of the scope's windows, each once per day whose window holds it (``anchor``)."""
+    return (
+        f"SELECT {columns}, anchor FROM events ARRAY JOIN {_ANCHORS} AS anchor"  # noqa: S608 - constants
+        " WHERE (site_id, toDate(timestamp)) IN {near_days:Array(Tuple(UInt64, Date))}"
+        f"{_VISITORS if visitors else ''}"
+        " AND (site_id, anchor) IN {site_days:Array(Tuple(UInt64, Date))}"
+    )
+
+
+def _reconcile_sql(*, visitors: bool) -> str:
+    """One statement: read the events of the scope's windows, split them into sessions, keep those
+    that begin on the window's day, compare with what is stored, and insert the sessions that changed
+    plus a deleted row for each stored session that is gone. The scope is made of whole visitor-days,
+    so the result per visitor-day is the same whatever else the scope holds.
+
+    A window's events are split where the gap exceeds 30 minutes (``run``), and a run begun the day
+    before is split again at its first event from ``CARRY`` on (``late``)."""
+    columns = ", ".join(
+        ("site_id", "visitor_id", "timestamp", "event_id", "name", "pathname", "interactive", *FIRST_TOUCH)
+    )
+    stored_scope = "(site_id, toDate(session_start)) IN {site_days:Array(Tuple(UInt64, Date))}"
     return f"""
 INSERT INTO sessions ({", ".join(TABLE_COLUMNS)})
 WITH
 marked AS (
-    SELECT site_id, visitor_id, toDate(timestamp) AS day, timestamp, toString(event_id) AS event_key,
+    SELECT site_id, visitor_id, anchor AS day, timestamp, toString(event_id) AS event_key,
         name, pathname, interactive, {", ".join(FIRST_TOUCH)},
+        dateDiff('millisecond', toDateTime64(anchor, 3, 'UTC'), timestamp) AS at_ms,
         count() OVER (PARTITION BY site_id, visitor_id, day) AS seen,
         row_number() OVER ordered AS rank,
-        dateDiff('millisecond', lagInFrame(timestamp) OVER ordered, timestamp) > {{gap_ms:UInt32}} AS opens
-    FROM events
-    WHERE {scope.format(time="timestamp")}
+        dateDiff('millisecond', lagInFrame(timestamp) OVER ordered, timestamp) AS since,
+        since > {{gap_ms:UInt32}} AS gap_opens
+    FROM ({_anchored(columns, visitors=visitors)})
     WINDOW ordered AS (PARTITION BY site_id, visitor_id, day {_ORDER})
 ),
 numbered AS (
-    SELECT *, sum(opens) OVER (PARTITION BY site_id, visitor_id, day {_ORDER}) AS n
+    SELECT *, sum(gap_opens) OVER ordered AS run,
+        max(if(gap_opens, at_ms, -toInt64({{day_ms:UInt32}}))) OVER ordered < 0 AS carried,
+        carried AND at_ms >= {{carry_ms:UInt32}} AS late,
+        gap_opens OR (late AND at_ms - since < {{carry_ms:UInt32}}) AS opens
     FROM marked
+    WINDOW ordered AS (PARTITION BY site_id, visitor_id, day {_ORDER})
 ),
 built AS (
     SELECT site_id, visitor_id, min(timestamp) AS session_start, max(timestamp) AS session_end,
@@ -356,16 +417,15 @@ built AS (
         argMaxIf(pathname, rank, name = 'pageview') AS exit_page,
         {", ".join(_first(column) for column in FIRST_TOUCH)}
     FROM numbered
-    GROUP BY site_id, visitor_id, day, n
-    HAVING events > 0
+    GROUP BY site_id, visitor_id, day, run, late
+    HAVING events > 0 AND toDate(session_start) = day
 ),
 desired AS (
     SELECT *, cityHash64({", ".join(_CONTENT)}) AS fingerprint FROM built
 ),
 days AS (
-    SELECT site_id, visitor_id, toDate(timestamp) AS day, count() AS seen
-    FROM events
-    WHERE {scope.format(time="timestamp")}
+    SELECT site_id, visitor_id, anchor AS day, count() AS seen
+    FROM ({_anchored("site_id, visitor_id", visitors=visitors)})
     GROUP BY site_id, visitor_id, day
 ),
 stored AS (
@@ -375,7 +435,7 @@ stored AS (
         SELECT site_id, visitor_id, session_start,
             argMax(fingerprint, version) AS fingerprint, argMax(deleted, version) AS deleted
         FROM sessions
-        WHERE {scope.format(time="session_start")}
+        WHERE {stored_scope}{_VISITORS if visitors else ""}
         GROUP BY site_id, visitor_id, session_start
     ) AS latest
     INNER JOIN days
@@ -393,9 +453,9 @@ WHERE NOT (desired.hits > 0 AND stored.seen > 0 AND desired.fingerprint = stored
 
 # The flusher's: the visitor-days of a batch (sites' days x visitors, which may take in a few
 # visitor-days beyond those asked: redoing one is harmless).
-RECONCILE = _reconcile_sql(_SCOPE)
+RECONCILE = _reconcile_sql(visitors=True)
 # The rebuild's: every visitor of whole days.
-RECONCILE_DAYS = _reconcile_sql(_DAY_SCOPE)
+RECONCILE_DAYS = _reconcile_sql(visitors=False)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,9 @@ remembers, for 30 minutes, the ids it used late in the day (from 23:30 UTC) and 
 over; after midnight an event whose yesterday-salt id is still remembered keeps that id, and the visit
 goes on. Outside those hours nothing is looked up or kept. Only the ids are remembered, never an
 address: in this process's memory (embedded), or in Redis with a 30-minute expiry (server mode, so
-every web process sees the same visits).
+every web process sees the same visits). An id is carried until ``CARRY_FOR`` after midnight at most;
+the sessions layer ends a session that crossed midnight then too (``analytics.sessions.CARRY``), so
+such a visit counts as one session.
 
     >>> recent = MemoryRecent()
     >>> keeper = Continuity(recent)

@@ -4,7 +4,8 @@ Given the stored events, ``Reference(events).run(query)`` answers a ``Query`` as
 from the definitions (``analytics/query.py`` and ``analytics/sessions.py`` state them):
 
 - A session is a visitor's run of events (event time, then event id) with gaps of at most 30 minutes,
-  within one UTC day; a run of engagement events alone is no session. Its first event gives the first
+  across 00:00 UTC too, ending before 03:00 UTC of the day after it began (an event from then on opens
+  another); a run of engagement events alone is no session. Its first event gives the first
   touch; its first and last pageviews the entry and exit pages. A bounce has one pageview and no
   interactive custom event; its duration counts 0.
 - Event metrics count pageviews and custom events in the range; visit metrics count the sessions
@@ -107,17 +108,17 @@ class Session:
 
 def sessionize(events: Iterable[Event]) -> tuple[list[Session], dict[Any, Session]]:
     """The sessions, and each event's session (by event id) when it has one."""
-    runs: dict[tuple[int, int, dt.date], list[Event]] = defaultdict(list)
+    runs: dict[tuple[int, int], list[Event]] = defaultdict(list)
     for event in events:
-        day = event.timestamp.astimezone(dt.UTC).date()
-        runs[(event.site_id, event.visitor_id, day)].append(event)
+        runs[(event.site_id, event.visitor_id)].append(event)
     sessions: list[Session] = []
     of_event: dict[Any, Session] = {}
     for run in runs.values():
         run.sort(key=order)
         chains: list[list[Event]] = []
         for event in run:
-            if chains and ms(event.timestamp) - ms(chains[-1][-1].timestamp) <= GAP_MS:
+            at = ms(event.timestamp)
+            if chains and at - ms(chains[-1][-1].timestamp) <= GAP_MS and at < ends_by(chains[-1][0]):
                 chains[-1].append(event)
             else:
                 chains.append([event])
@@ -129,6 +130,12 @@ def sessionize(events: Iterable[Event]) -> tuple[list[Session], dict[Any, Sessio
             for event in chain:
                 of_event[event.event_id] = session
     return sessions, of_event
+
+
+def ends_by(first: Event) -> int:
+    """When a session begun by ``first`` ends at the latest: 03:00 UTC the day after."""
+    day = first.timestamp.astimezone(dt.UTC).date()
+    return ms(dt.datetime.combine(day + dt.timedelta(days=1), dt.time(3), dt.UTC))
 
 
 def half_up(numerator: int, denominator: int) -> int:

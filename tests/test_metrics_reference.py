@@ -432,6 +432,14 @@ def test_the_write_statement_names_every_column_of_the_sessions_table(store: Non
 def test_touched_reads_visitor_days_and_skips_torn_lines() -> None:
     at = dt.datetime(2026, 11, 20, 23, 30, tzinfo=dt.timezone(dt.timedelta(hours=-2)))  # the 21st in UTC
     event = Event(SITE, at, uuid.uuid4(), "pageview", 5, "example.com", "/")
-    assert sessions.touched([event.to_json(), b'{"site_id": 7, "visi', b""]) == {
-        sessions.VisitorDay(SITE, 5, dt.date(2026, 11, 21))
+    noon = Event(SITE, at + dt.timedelta(hours=10), uuid.uuid4(), "pageview", 6, "example.com", "/")
+    late = Event(SITE, at + dt.timedelta(hours=22), uuid.uuid4(), "pageview", 7, "example.com", "/")
+    assert sessions.touched(
+        [event.to_json(), noon.to_json(), late.to_json(), b'{"site_id": 7, "visi', b""]
+    ) == {
+        sessions.VisitorDay(SITE, 5, dt.date(2026, 11, 21)),
+        sessions.VisitorDay(SITE, 5, dt.date(2026, 11, 20)),  # 01:30 UTC: the day before's window holds it
+        sessions.VisitorDay(SITE, 6, dt.date(2026, 11, 21)),
+        sessions.VisitorDay(SITE, 7, dt.date(2026, 11, 21)),  # 23:30 UTC: so does the day after's
+        sessions.VisitorDay(SITE, 7, dt.date(2026, 11, 22)),
     }

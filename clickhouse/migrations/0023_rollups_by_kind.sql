@@ -1,6 +1,6 @@
 -- Rollups ordered by piece kind before day: a range reads the whole-day rows of its inner days and the
 -- head or tail rows of its edge days only, instead of every kind of every day it touches. kind is an
--- Enum8 whose numbers follow analytics.rolled's kind list, so readers compute with it cheaply.
+-- Enum8 whose numbers follow analytics.rollups.KINDS, so readers compute with it cheaply.
 -- The rows are derived data: the old table goes, the build records with it, and the sessionizer's
 -- refresh builds every day again (queries read the raw tables until then).
 DROP TABLE IF EXISTS rollups;
@@ -10,7 +10,9 @@ CREATE TABLE rollups
     site_id UInt64,
     day Date,
     build UInt64,
-    kind Enum8('whole' = 1, 'head' = 2, 'tail' = 3, 'cross' = 4, 'xWW' = 5, 'xTW' = 6, 'xWH' = 7, 'xTH' = 8),
+    kind Enum8(
+        'whole' = 1, 'head' = 2, 'tail' = 3, 'cross' = 4, 'overnight' = 5, 'xWW' = 6, 'xTW' = 7, 'xWH' = 8, 'xTH' = 9
+    ),
     dim LowCardinality(String),
     value String,
     p_visitors Int64,
