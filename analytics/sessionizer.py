@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable, Mapping
 
 from analytics import client, rollups, sessions
+from analytics.background import lower_priority
 from analytics.config import env_int, is_embedded_clickhouse
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,7 @@ def run(
     With ``timezones`` (site id -> its timezone), every ``ROLLUP_EVERY_S`` it also builds the rollups
     of the days that changed and have gone quiet (``analytics.rollups.refresh``), a few at a time.
     """
+    lower_priority()  # visits follow the events seconds behind anyway
     backoff = interval_s
     every = env_int("ROLLUP_EVERY_S", 30, minimum=1)
     next_rollups = time.monotonic() + every

@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from analytics import client, sessionizer
+from analytics.background import lower_priority
 from analytics.config import env_int
 from ingest.buffer import Batch, Buffer
 from ingest.drops import PREFIX as DROPS_PREFIX
@@ -107,6 +108,7 @@ class Flusher:
         After a batch smaller than ``batch_size`` it pauses ``interval_s``, so a steady trickle becomes
         one insert per interval rather than a stream of tiny ones (each costs the engine a part).
         """
+        lower_priority()  # events wait in the buffer; the requests bringing them do not
         backoff = interval_s
         while not stop.is_set():
             try:

@@ -7,6 +7,7 @@ way the flusher does and check what the sessions table holds after each round.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -87,6 +88,10 @@ def test_the_thread_keeps_sessions_following_the_events_when_poked(store: None) 
         while run_query(VISITS)[0]["visits"] != 2 and time.monotonic() < deadline:
             time.sleep(0.05)
         assert run_query(VISITS)[0]["visits"] == 2
+        # deferred work gives way to the requests: the thread runs at a lower priority (nice 10)
+        assert thread.native_id is not None
+        lowered = min(os.getpriority(os.PRIO_PROCESS, 0) + 10, 19)
+        assert os.getpriority(os.PRIO_PROCESS, thread.native_id) == lowered
     finally:
         stop.set()
         sessionizer.poke()
