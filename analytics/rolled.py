@@ -128,17 +128,17 @@ _kept_states: dict[tuple[int, dt.date, dt.date], tuple[int, float, dict[dt.date,
 def _buckets(query: Query) -> list[Bucket]:
     """The query's range as spans of whole local days: one, or one per time bucket."""
     start, end = query.date_range.bounds_utc()
-    time = query.time_dimension
-    if time is None:
+    bucket = query.time_dimension
+    if bucket is None:
         return [Bucket("", start, end)]
     zone = zoneinfo.ZoneInfo(query.date_range.tz)
     first, last = query.date_range.first, query.date_range.last
     out: list[Bucket] = []
     day = first
     while day <= last:
-        if time == "time:day":
+        if bucket == "time:day":
             label, following = day, day + DAY
-        elif time == "time:week":
+        elif bucket == "time:week":
             label = day - dt.timedelta(days=day.weekday())
             following = label + dt.timedelta(days=7)
         else:
@@ -233,17 +233,19 @@ def rolled_sql(query: Query) -> tuple[str, dict[str, Any]] | None:
         rows = _source(whole, total, params, "_t")
         visitors = f"ifNull((SELECT sum(p_visitors) FROM ({rows})), 0)"  # noqa: S608
         totals = {"total_visitors": visitors, "total_base_visitors": visitors}
-    # A group is listed when the kinds of data its metrics are made of reach it, as in a raw query.
-    reach = [p for s, p in ((EVENTS, "p_events"), (VISITS, "p_visits")) if s in query_sources(query)]
-    having = " OR ".join(f"sum({p}) > 0" for p in reach)
+    having = " OR ".join(f"sum({p}) > 0" for p in _reach(query))
     return outer_sql(query, inner, totals, having, params), params
+
+
+def _reach(query: Query) -> list[str]:
+    """The partials telling which groups a query lists: those its kinds of data reach, as in a raw query."""
+    sources = query_sources(query)
+    return [p for source, p in ((EVENTS, "p_events"), (VISITS, "p_visits")) if source in sources]
 
 
 def _partials(query: Query) -> list[str]:
     """The partial columns a query's metrics read, and those telling which groups its data reach."""
-    sources = query_sources(query)
-    wanted = {p for name in query.metrics for p in METRICS[name].partials}
-    wanted |= {p for source, p in ((EVENTS, "p_events"), (VISITS, "p_visits")) if source in sources}
+    wanted = {p for name in query.metrics for p in METRICS[name].partials} | set(_reach(query))
     return [p for p in ROLLED_PARTIALS if p in wanted]
 
 
@@ -328,9 +330,9 @@ def _rollup_rows(
     if not select:
         columns = []
         if goals:
-            key = "concat(dim, '|', value)"
+            named = "concat(dim, '|', value)"
             columns.append(
-                f"transform({key}, {{gkeys{tag}:Array(String)}}, {{gnames{tag}:Array(String)}}, '') AS d0"
+                f"transform({named}, {{gkeys{tag}:Array(String)}}, {{gnames{tag}:Array(String)}}, '') AS d0"
             )
         elif dimensions:
             columns.append(f"{{labels{tag}:Array(String)}}[at] AS d0" if timed else "value AS d0")
