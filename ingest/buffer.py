@@ -71,6 +71,7 @@ from __future__ import annotations
 import dataclasses
 import fcntl
 import logging
+import mmap
 import os
 import socket
 import threading
@@ -110,39 +111,68 @@ class Buffer(Protocol):
     def ack(self, batch: Batch) -> None: ...
 
 
+SEGMENT_BYTES = 8 << 20  # an open segment's size on disk, reserved when it opens
+
+
 class SpoolBuffer:
-    """Embedded mode's buffer: one process appends lines to ``open-*.jsonl``; the flusher seals it."""
+    """Embedded mode's buffer: one process appends lines to ``open-*.jsonl``; the flusher seals it.
+
+    The open segment is a file of ``SEGMENT_BYTES`` reserved on disk (a full disk fails the push that
+    opens one, never a write into it) and mapped into memory: a push is a copy into the page cache under
+    a lock, with no system call, so request threads never wait on one another's writes. What a push
+    copied survives the process being killed, as a ``write`` would. Sealing cuts the file to what was
+    pushed; a killed process's segment is cut by the next one at its first zero byte and its last line
+    end (a copy cut short by the kill is the last thing in it, and was never answered).
+    """
 
     def __init__(self, directory: Path, *, seal_after_records: int = 50_000) -> None:
         self.directory = directory
         self.directory.mkdir(parents=True, exist_ok=True)
         self._seal_after = seal_after_records
         self._lock = threading.Condition()
-        self._file: Any = None
+        self._map: mmap.mmap | None = None
         self._path: Path | None = None
+        self._used = 0
         self._count = 0
         for leftover in self.directory.glob("open-*.jsonl"):  # a previous process's unsealed segment
+            _cut_to_records(leftover)
             leftover.rename(leftover.with_name("seg-" + leftover.name.removeprefix("open-")))
 
     def push(self, records: Sequence[bytes]) -> None:
+        data = b"".join(record.rstrip(b"\n") + b"\n" for record in records)
         with self._lock:
-            if self._file is None:
-                name = f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.jsonl"
-                self._path = self.directory / f"open-{name}"
-                self._file = open(self._path, "ab")  # noqa: SIM115 - kept open across pushes
-            self._file.write(b"".join(record.rstrip(b"\n") + b"\n" for record in records))
-            self._file.flush()
+            if self._map is not None and self._used + len(data) > len(self._map):
+                self._seal()
+            if self._map is None:
+                self._open(max(SEGMENT_BYTES, len(data)))
+            assert self._map is not None
+            self._map[self._used : self._used + len(data)] = data
+            self._used += len(data)
             self._count += len(records)
             if self._count >= self._seal_after:
                 self._seal()
             self._lock.notify_all()
 
+    def _open(self, size: int) -> None:
+        path = self.directory / f"open-{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.jsonl"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.posix_fallocate(fd, 0, size)
+            self._map = mmap.mmap(fd, size)
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        finally:
+            os.close(fd)  # the map holds the file open
+        self._path = path
+
     def _seal(self) -> None:
-        if self._file is None or self._path is None:
+        if self._map is None or self._path is None:
             return
-        self._file.close()
+        self._map.close()
+        os.truncate(self._path, self._used)
         self._path.rename(self._path.with_name("seg-" + self._path.name.removeprefix("open-")))
-        self._file, self._path, self._count = None, None, 0
+        self._map, self._path, self._used, self._count = None, None, 0, 0
 
     def read(self, max_records: int, wait_s: float, held: Sequence[Batch] = ()) -> Batch | None:
         """The oldest sealed segment that is not one of ``held`` (sealing the open one if need be)."""
@@ -175,9 +205,23 @@ class SpoolBuffer:
 def spool_is_empty(directory: Path) -> bool:
     """Whether a spool directory holds no buffered record; reads only, so any process may ask."""
     try:
-        return all(path.stat().st_size == 0 for path in directory.glob("*.jsonl"))
+        return not any(_first_byte(path) not in (b"", b"\0") for path in directory.glob("*.jsonl"))
     except FileNotFoundError:  # a segment acknowledged while we looked
         return False
+
+
+def _first_byte(path: Path) -> bytes:
+    with path.open("rb") as file:
+        return file.read(1)
+
+
+def _cut_to_records(path: Path) -> None:
+    """Cut a killed process's open segment to its whole records (see ``SpoolBuffer``)."""
+    data = path.read_bytes()
+    zero = data.find(b"\0")
+    end = data.rfind(b"\n", 0, len(data) if zero < 0 else zero) + 1
+    if end < len(data):
+        os.truncate(path, end)
 
 
 class PushUncertain(Exception):

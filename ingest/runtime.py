@@ -39,10 +39,13 @@ def accounts() -> AccountsDB:
 
 @functools.cache
 def make_buffer() -> Buffer:
-    """The process's one buffer: the Redis stream with a local fallback spool, or the embedded spool."""
+    """The process's one buffer: the Redis stream with a local fallback spool, or the embedded spool.
+
+    Concurrent pushes to Redis share round trips (``GroupCommit``); a spool push is a memory copy, with
+    nothing to share."""
     url = redis_url()
     if not url:
-        return GroupCommit(SpoolBuffer(data_dir() / "spool"))
+        return SpoolBuffer(data_dir() / "spool")
     stream = RedisStreamBuffer(url, limits=SharedLimits(local_limits(), secret=salts().today))
     return GroupCommit(FallbackBuffer(stream, fallback_spool_dir()))
 

@@ -14,6 +14,7 @@ import redis
 
 from analytics import client
 from ingest.buffer import (
+    SEGMENT_BYTES,
     Buffer,
     FallbackBuffer,
     RedisStreamBuffer,
@@ -87,6 +88,47 @@ def test_an_unsealed_segment_of_a_dead_process_is_flushed(tmp_path: Path, events
     make_spool(tmp_path).push(records(4))  # never sealed, never closed: as if killed
     assert Flusher(make_spool(tmp_path)).flush_once(wait_s=0) == 4
     assert stored() == 4
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_dead_process_segment_keeps_its_whole_records_and_drops_a_copy_cut_short(tmp_path: Path) -> None:
+    dead, pushed = make_spool(tmp_path), records(3)
+    dead.push(pushed)
+    assert dead._map is not None
+    cut_short = b'{"site_id": 4242, "pathn'  # the kill came in the middle of the next push's copy
+    dead._map[dead._used : dead._used + len(cut_short)] = cut_short
+    (segment,) = spool_files(tmp_path)
+    assert segment.stat().st_size == SEGMENT_BYTES  # reserved, mostly zeros
+    batch = make_spool(tmp_path).read(100, 0)
+    assert batch is not None
+    assert list(batch.records) == pushed
+    assert Path(batch.handle).read_bytes() == b"".join(record + b"\n" for record in pushed)
+
+
+def test_an_open_segment_without_records_is_an_empty_spool(tmp_path: Path) -> None:
+    spool = make_spool(tmp_path)
+    spool.push([])
+    assert spool_files(tmp_path) and spool_is_empty(spool.directory)
+    spool.push(records(1))
+    assert not spool_is_empty(spool.directory)
+
+
+def test_pushes_larger_than_a_segment_and_across_segments_read_back_whole(tmp_path: Path) -> None:
+    spool = make_spool(tmp_path)
+    big = b'{"pathname": "' + b"a" * SEGMENT_BYTES + b'"}'
+    pushed = [*records(2), big, *records(2)]
+    spool.push(pushed[:2])
+    spool.push([big])  # does not fit the open segment: it is sealed and a larger one opened
+    spool.push(pushed[3:])
+    read: list[bytes] = []
+    while (batch := spool.read(100, 0)) is not None:
+        read.extend(batch.records)
+        spool.ack(batch)
+    assert read == pushed
+
+
+def spool_files(tmp_path: Path) -> list[Path]:
+    return sorted((tmp_path / "spool").glob("*.jsonl"))
 
 
 def test_the_redis_stream_rereads_unacknowledged_entries(
