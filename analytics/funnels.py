@@ -26,7 +26,7 @@ from analytics.filters import FilterNode
 from analytics.goals import Goal, goal_sql
 from analytics.periods import DateRange
 from analytics.query import Plan, Query
-from analytics.runner import check_patterns, execute_checked
+from analytics.runner import check_patterns, execute_checked, run_query
 
 __all__ = ["MAX_STEPS", "MIN_STEPS", "Funnel", "FunnelResult", "FunnelStep", "funnel_sql", "run_funnel"]
 
@@ -110,7 +110,9 @@ def funnel_sql(
     filters: tuple[FilterNode, ...] = (),
     goals: tuple[Goal, ...] = (),
 ) -> tuple[str, dict[str, Any]]:
-    """Rows (level, visitors): how many visitors got exactly that far (level 0: in range, not entered)."""
+    """Rows (level, visitors): of the visitors with an event in the range that completes some step, how
+    many got exactly that far (level 0: none entered). Only those events are walked; the visitors in the
+    range are the ``visitors`` metric under the same filters (from the rollups where they serve)."""
     plan = Plan(Query(site_id, date_range, ("visitors",), filters=filters, goals=goals))
     mask = " + ".join(
         f"toUInt64({goal_sql(step, plan.bind)}) * {1 << i}" for i, step in enumerate(funnel.steps)
@@ -122,7 +124,7 @@ def funnel_sql(
         " (toUInt64(acc.1 + 1), x.1), acc),"
         f" arraySort(groupArray(({stamp}, {mask}))), (toUInt64(0), toUInt64(0))).1"
     )
-    where = plan.events_in_range(joined=True, engagement=False, grouped=False)
+    where = [*plan.events_in_range(joined=True, engagement=False, grouped=False), f"({mask}) != 0"]
     per_visit = (
         f"SELECT e.visitor_id AS visitor, s.session_start AS started, {walk} AS level"  # noqa: S608 - names only
         f" FROM {plan.events_from(joined=True)} WHERE {' AND '.join(where)}"
@@ -148,6 +150,8 @@ def run_funnel(
     """The funnel's figures; ``goals`` (the site's) are needed only when a filter names event:goal."""
     check_patterns(filters)
     sql, params = funnel_sql(site_id, date_range, funnel, filters, goals)
-    rows = execute_checked(sql, params, tag=tag or f"site:{site_id}:funnel", max_rows=MAX_STEPS + 1).rows
+    tag = tag or f"site:{site_id}:funnel"
+    rows = execute_checked(sql, params, tag=tag, max_rows=MAX_STEPS + 1).rows
     reached = {int(level): int(count) for level, count in rows}
-    return shape(funnel, reached, sum(reached.values()))
+    everyone = run_query(Query(site_id, date_range, ("visitors",), filters=filters, goals=goals), tag=tag)
+    return shape(funnel, reached, int(everyone[0]["visitors"]) if everyone else 0)
