@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from pathlib import Path
 
 
@@ -52,6 +53,17 @@ def env_int(name: str, default: int, *, minimum: int = 0) -> int:
     if value < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, got {value}")
     return value
+
+
+_RATE = re.compile(r"^[1-9][0-9]*/[0-9]*[smhd]$")
+
+
+def env_rate(name: str, default: str) -> str:
+    """A django-ratelimit rate, ``<count>/<period>`` such as ``600/h`` or ``300/10m``."""
+    raw = os.environ.get(name, "").strip() or default
+    if not _RATE.match(raw):
+        raise ConfigError(f"{name} must be a rate such as 600/h or 300/10m, got {raw!r}")
+    return raw
 
 
 def env_networks(name: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:

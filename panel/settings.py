@@ -18,6 +18,7 @@ from analytics.config import (
     env_bool,
     env_int,
     env_networks,
+    env_rate,
     env_str,
     redis_url,
 )
@@ -147,7 +148,9 @@ CACHES = {
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
 # Requests a Stats API key may make (Plausible's default is 600 an hour); "0/h" would refuse all.
-STATS_API_RATE = env_str("STATS_API_RATE") or "600/h"
+STATS_API_RATE = env_rate("STATS_API_RATE", "600/h")
+# Stats calls per viewer (client IP) of a shared link: a page load makes about 12, a live view 2 a minute.
+SHARED_LINK_RATE = env_rate("SHARED_LINK_RATE", "600/10m")
 # Guesses allowed (django-ratelimit rates: count/period): failed logins and 2FA codes per client IP and
 # per account, password-reset mails per IP and per address, verification mails per account.
 LOGIN_RATE_IP = "30/15m"

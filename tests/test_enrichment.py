@@ -105,6 +105,18 @@ def test_it_locates_ips_with_the_test_database() -> None:
     assert geo.locate("not an ip").country_code == ""
 
 
+def test_recent_locations_are_cached_without_the_address(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ingest.geo
+
+    monkeypatch.setattr(ingest.geo, "RECENT_ADDRESSES", 2)
+    geo = GeoLocator(os.environ["GEOIP_DATABASE"])
+    answers = [geo.locate(ip) for ip in ("81.2.69.160", "89.160.20.112", "81.2.69.160", "2001:218:85a3::1")]
+    assert [where.country_code for where in answers] == ["GB", "SE", "GB", "JP"]
+    assert 0 < len(geo._recent) <= 2  # bounded: a full cache starts afresh
+    held = repr(geo._recent)
+    assert not any(ip in held for ip in ("81.2.69.160", "89.160.20.112", "2001:218:85a3::1"))
+
+
 def test_the_default_database_names_regions_and_cities() -> None:
     from ingest.geo import default_database
 

@@ -67,6 +67,20 @@ def test_its_stats_api_calls_answer_for_that_site_only(link: SharedLink, seeded:
     assert b"secret" not in other.content
 
 
+def test_each_viewer_of_a_shared_link_has_an_allowance(link: SharedLink, seeded: None) -> None:
+    from django.test import override_settings
+
+    def ask(address: str) -> Any:
+        query = {"site_id": "example.com", "auth": link.slug}
+        return Client().get("/api/v1/stats/realtime/visitors", query, REMOTE_ADDR=address)
+
+    with override_settings(SHARED_LINK_RATE="3/h"):
+        answers = [ask("192.0.2.7") for _ in range(4)]
+        assert [answer.status_code for answer in answers] == [200, 200, 200, 429]
+        assert "3/h" in answers[-1].json()["error"]
+        assert ask("192.0.2.8").status_code == 200  # another viewer counts on its own
+
+
 def test_it_never_writes(link: SharedLink) -> None:
     response = Client().post(f"/api/v1/stats/aggregate?site_id=example.com&auth={link.slug}")
     assert response.status_code == 403 and "only read" in response.json()["error"]

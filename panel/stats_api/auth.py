@@ -22,6 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django_ratelimit.core import is_ratelimited
 
 from ingest.keys import bearer
+from panel.accounts import limits
 from panel.accounts.models import User
 from panel.apikeys.models import ApiKey
 from panel.sharing import access as sharing
@@ -47,6 +48,21 @@ def _over_limit(request: HttpRequest, key: ApiKey) -> bool:
             group="stats-api",
             key=lambda _group, _request: f"key:{key.pk}",
             rate=settings.STATS_API_RATE,
+            increment=True,
+        )
+    )
+
+
+def _viewer_over_limit(request: HttpRequest, site: Site) -> bool:
+    """Count this request against the allowance of one viewer (client address) of the site's shared
+    link (``SHARED_LINK_RATE``): a public link cannot be used to keep the engine busy."""
+    viewer = f"share:{site.pk}:{limits.client_ip(request)}"
+    return bool(
+        is_ratelimited(
+            request,
+            group="shared-link",
+            key=lambda _group, _request: viewer,
+            rate=settings.SHARED_LINK_RATE,
             increment=True,
         )
     )
@@ -152,6 +168,9 @@ def _as_shared_link(
     site = sharing.shared_site(request, site_id)
     if site is None:
         return error(404, f"auth: no shared link to {site_id!r} (revoked, or its password not given)")
+    if _viewer_over_limit(request, site):
+        rate = settings.SHARED_LINK_RATE
+        return error(429, f"Too many requests: a shared link's viewer may make {rate}; wait and retry")
     api_request: ApiRequest = request  # type: ignore[assignment]
     api_request.site = site
     api_request.api_key = None

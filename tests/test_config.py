@@ -1,0 +1,25 @@
+"""Settings read from the environment: a value Lantern cannot use is refused by name at start-up."""
+
+from __future__ import annotations
+
+import pytest
+
+from analytics.config import ConfigError, env_rate
+
+
+@pytest.mark.parametrize("value", ["600/h", "300/10m", "1/s", "20/d"])
+def test_a_rate_is_count_slash_period(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("SOME_RATE", value)
+    assert env_rate("SOME_RATE", "5/m") == value
+
+
+def test_an_unset_rate_takes_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SOME_RATE", raising=False)
+    assert env_rate("SOME_RATE", "5/m") == "5/m"
+
+
+@pytest.mark.parametrize("value", ["600", "h/600", "0/h", "600/hour", "-1/m", "600/h; x"])
+def test_a_bad_rate_names_the_variable(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("SOME_RATE", value)
+    with pytest.raises(ConfigError, match="SOME_RATE"):
+        env_rate("SOME_RATE", "5/m")
