@@ -19,6 +19,7 @@ the drop-off (count and percent) from the step before; rates are percent to 2 de
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 from analytics.errors import QueryError
@@ -26,6 +27,7 @@ from analytics.filters import FilterNode
 from analytics.goals import Goal, goal_sql
 from analytics.periods import DateRange
 from analytics.query import Plan, Query
+from analytics.rolled import done_sessions
 from analytics.runner import check_patterns, execute_checked, run_query
 
 __all__ = ["MAX_STEPS", "MIN_STEPS", "Funnel", "FunnelResult", "FunnelStep", "funnel_sql", "run_funnel"]
@@ -109,11 +111,13 @@ def funnel_sql(
     funnel: Funnel,
     filters: tuple[FilterNode, ...] = (),
     goals: tuple[Goal, ...] = (),
+    *,
+    frozen: Mapping[str, Any] | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """Rows (level, visitors): of the visitors with an event in the range that completes some step, how
     many got exactly that far (level 0: none entered). Only those events are walked; the visitors in the
     range are the ``visitors`` metric under the same filters (from the rollups where they serve)."""
-    plan = Plan(Query(site_id, date_range, ("visitors",), filters=filters, goals=goals))
+    plan = Plan(Query(site_id, date_range, ("visitors",), filters=filters, goals=goals), frozen=frozen)
     mask = " + ".join(
         f"toUInt64({goal_sql(step, plan.bind)}) * {1 << i}" for i, step in enumerate(funnel.steps)
     )
@@ -149,7 +153,8 @@ def run_funnel(
 ) -> FunnelResult:
     """The funnel's figures; ``goals`` (the site's) are needed only when a filter names event:goal."""
     check_patterns(filters)
-    sql, params = funnel_sql(site_id, date_range, funnel, filters, goals)
+    frozen = done_sessions(site_id, date_range)
+    sql, params = funnel_sql(site_id, date_range, funnel, filters, goals, frozen=frozen)
     tag = tag or f"site:{site_id}:funnel"
     rows = execute_checked(sql, params, tag=tag, max_rows=MAX_STEPS + 1).rows
     reached = {int(level): int(count) for level, count in rows}

@@ -57,7 +57,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from analytics.dimensions import (
@@ -261,14 +261,15 @@ def query_sources(query: Query) -> list[str]:
     return [s for s in PARTIALS if any(s in METRICS[m].sources for m in query.metrics)]
 
 
-def build_sql(query: Query) -> tuple[str, dict[str, Any]]:
+def build_sql(query: Query, *, frozen: Mapping[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
     """SQL text (names from the registries only) and its bound parameters (every outside value).
 
     One statement: a branch per kind of data the metrics need (events, engagement, visits, and the
     denominators of group_conversion_rate and exit_rate), each grouped by the dimensions, glued by
-    ``UNION ALL`` and summed per group in the outer query.
+    ``UNION ALL`` and summed per group in the outer query. ``frozen``: read built days' visits from
+    their builds (``analytics.rolled.done_sessions``).
     """
-    plan = Plan(query)
+    plan = Plan(query, frozen=frozen)
     sources = query_sources(query)
     inner = " UNION ALL ".join(f"({plan.branch(source, sources)})" for source in sources)
     totals = {
@@ -331,7 +332,14 @@ class Plan:
     ``analytics.funnels`` reads events through it too, so both apply filters the same way.
     """
 
-    def __init__(self, query: Query, *, force: Sequence[str] = (), ended: bool = False) -> None:
+    def __init__(
+        self,
+        query: Query,
+        *,
+        force: Sequence[str] = (),
+        ended: bool = False,
+        frozen: Mapping[str, Any] | None = None,
+    ) -> None:
         start, end = query.date_range.bounds_utc()
         self.params: dict[str, Any] = {
             "site_id": query.site_id,
@@ -355,6 +363,8 @@ class Plan:
         self.auxiliary = bool(wanted - set(REACHING))
         self.wanted = {p for name in query.metrics for p in METRICS[name].partials} | set(force)
         self.ended = ended  # visits: only those ending in the range
+        self.frozen = frozen is not None  # built days' visits from their builds (``sessions.live_sql``)
+        self.params.update(frozen or {})
 
     # -- shared pieces ---------------------------------------------------------------------------
 
@@ -413,7 +423,7 @@ class Plan:
         having = [self.node_sql(node, "") for node in self.visit_nodes]
         if ended:
             having.append(f"session_end < {_END}")
-        return live_sql(self.session_columns(*extra), having, span=span)
+        return live_sql(self.session_columns(*extra), having, span=span, frozen=self.frozen)
 
     def events_in_range(
         self,

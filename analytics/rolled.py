@@ -44,7 +44,7 @@ from analytics.rollups import (
     inputs,
 )
 
-__all__ = ["ROLLED_METRICS", "eligible", "rolled_sql", "top_prop_keys"]
+__all__ = ["ROLLED_METRICS", "done_sessions", "eligible", "rolled_sql", "top_prop_keys"]
 
 ROLLED_METRICS = frozenset(
     {
@@ -119,6 +119,41 @@ def _states(site_id: int, date_range: DateRange) -> dict[dt.date, DayState]:
         _kept_states.clear()
     _kept_states[key] = (writes, now, found)
     return found
+
+
+def done_sessions(site_id: int, date_range: DateRange) -> dict[str, Any] | None:
+    """Parameters for ``sessions.live_sql(frozen=True)``: the UTC days whose visits a raw query over
+    the range may read from their builds (``sessions_done``: those days' builds are current), and the
+    days the other visits begin on (read live); None when no build serves.
+
+    The visits a range reads end from its first UTC day to ``REACH`` past its end; a day after the
+    range's last is read live (its build's inputs reach past the states read).
+    """
+    states = _states(site_id, date_range)
+    start, end = date_range.bounds_utc()
+    last = (end - dt.timedelta(milliseconds=1)).date()
+    beyond = (end - dt.timedelta(milliseconds=1) + dt.timedelta(hours=27)).date()
+    builds: list[tuple[dt.date, int]] = []
+    thawed: set[dt.date] = set()
+    day = start.date()
+    while day <= beyond:
+        state = states.get(day)
+        if day <= last and state is not None and state.build is not None and _built_as_now(states, day):
+            builds.append((day, state.build))
+        else:
+            thawed |= {day - DAY, day}
+        day += DAY
+    if not builds:
+        return None
+    return {
+        "frozen_builds": builds,
+        "frozen_days": [day for day, _ in builds],
+        "thawed_starts": sorted(thawed),
+    }
+
+
+def _built_as_now(states: dict[dt.date, DayState], day: dt.date) -> bool:
+    return states[day].built_inputs == inputs(states, day)
 
 
 _KEEP_STATES = 256

@@ -6,7 +6,9 @@ every rolled dimension, and stores their partial sums, so a rolled query adds up
 raw query would have computed. Visits count in the piece they end in; those crossing the site's
 local midnight or 00:00 UTC at the day's end are stored apart, for a range ending there. It also
 stores the visitors seen on both this day and the one before (ids of visits carried across 00:00
-UTC), by piece, so adding two days takes them off once.
+UTC), by piece, so adding two days takes them off once. And it keeps the day's finished visits as
+they stand (``sessions_done``: the sessions ending on the day), so raw queries read a built day's
+visits as plain rows instead of picking each session's latest version (``analytics.sessions``).
 
 A build records the event counts it was built from (``day_changes``, kept by the events insert
 itself): ``inputs``, those of the day and of the three before it (the sessions of the day before's
@@ -33,7 +35,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from analytics import client, prop_keys
+from analytics import client, prop_keys, sessions
 from analytics.config import env_int
 from analytics.dimensions import BUILD_TIME_DIMENSIONS, DIMENSIONS, PIECE, PROPS_PREFIX, find
 from analytics.periods import DateRange
@@ -194,6 +196,8 @@ def build_days(site_id: int, days: Sequence[dt.date], tz: str, states: Mapping[d
             _insert(_crossing_sql(site_id, start, end, tz, dim, cuts), params)
         if states.get(first - DAY) or len(days) > 1:
             _insert(_carried_sql(site_id, start - DAY, end, tz, dim), params)
+    bounds = {"site_id": site_id, "start": start.replace(tzinfo=None), "end": end.replace(tzinfo=None)}
+    client.command(sessions.done_sql(), own | bounds, settings={"max_execution_time": 3600})
     rows = [
         (
             site_id,
@@ -220,11 +224,13 @@ def build_days(site_id: int, days: Sequence[dt.date], tz: str, states: Mapping[d
     kept = [*zip(days, ids, strict=True)]
     replaced = [(day, states[day].build) for day in days if day in states]
     kept += [(day, build) for day, build in replaced if build is not None]
-    client.command(
-        "DELETE FROM rollups WHERE site_id = {rb_site:UInt64} AND day >= {first:Date} AND day <= {last:Date}"
-        " AND (day, build) NOT IN {pairs:Array(Tuple(Date, UInt64))}",
-        {"rb_site": site_id, "first": first, "last": last, "pairs": kept},
-    )
+    for table in ("rollups", "sessions_done"):
+        client.command(
+            f"DELETE FROM {table} WHERE site_id = {{rb_site:UInt64}}"  # noqa: S608 - two constant names
+            " AND day >= {first:Date} AND day <= {last:Date}"
+            " AND (day, build) NOT IN {pairs:Array(Tuple(Date, UInt64))}",
+            {"rb_site": site_id, "first": first, "last": last, "pairs": kept},
+        )
 
 
 _BUILD = "transform(day, {rb_days:Array(Date)}, {rb_ids:Array(UInt64)}, toUInt64(0))"

@@ -76,6 +76,7 @@ __all__ = [
     "TABLE_COLUMNS",
     "SessionsBusy",
     "VisitorDay",
+    "done_sql",
     "live_sql",
     "rebuild",
     "reconcile",
@@ -320,7 +321,9 @@ SPANS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 
 
-def live_sql(columns: Sequence[str], having: Sequence[str] = (), *, span: str = "overlapping") -> str:
+def live_sql(
+    columns: Sequence[str], having: Sequence[str] = (), *, span: str = "overlapping", frozen: bool = False
+) -> str:
     """A subquery: each session of ``{site_id}`` overlapping ``[{start}, {end})``, in its latest state.
 
     Yields ``site_id, visitor_id, session_start`` and the requested ``columns`` (from
@@ -328,6 +331,11 @@ def live_sql(columns: Sequence[str], having: Sequence[str] = (), *, span: str = 
     (conditions over those columns). A session lasts less than ``REACH`` (27 hours), so the scan starts
     that long before the range. ``span`` narrows them to those wholly inside the range or crossing its
     edges.
+
+    ``frozen``: the sessions ending on the UTC days ``{frozen_days}`` are read as those days' current
+    builds kept them (``sessions_done``, one row a session, named by ``{frozen_builds}``), the others
+    live, from the sessions beginning on ``{thawed_starts}`` (a session ends on the day it began or the
+    next). The caller vouches that those builds are current (``analytics.rolled.done_sessions``).
     """
     unknown = set(columns) - set(SESSION_COLUMNS)
     if unknown:
@@ -335,14 +343,39 @@ def live_sql(columns: Sequence[str], having: Sequence[str] = (), *, span: str = 
     where, live = SPANS[span]
     wanted = ["session_end", "deleted", *(c for c in dict.fromkeys(columns) if c != "session_end")]
     picks = ", ".join(f"argMax({column}, version) AS {column}" for column in wanted)
+    scan = [f"session_start >= {_START} - {REACH}", f"session_start < {_END}", *where]
     conditions = ["deleted = 0", *live, *having]
-    return (
+    if frozen:
+        scan.append("toDate(session_start) IN {thawed_starts:Array(Date)}")
+        conditions.append("toDate(session_end) NOT IN {frozen_days:Array(Date)}")
+    current = (
         f"SELECT site_id, visitor_id, session_start, {picks} FROM sessions"  # noqa: S608 - constant names
         " WHERE site_id = {site_id:UInt64}"
-        f" AND session_start >= {_START} - {REACH} AND session_start < {_END}"
-        f"{''.join(' AND ' + condition for condition in where)}"
+        f"{''.join(' AND ' + condition for condition in scan)}"
         " GROUP BY site_id, visitor_id, session_start"
         f" HAVING {' AND '.join(conditions)}"
+    )
+    if not frozen:
+        return current
+    kept = ", ".join(c if c != "deleted" else "toUInt8(0) AS deleted" for c in wanted)
+    done = (
+        f"SELECT site_id, visitor_id, session_start, {kept} FROM sessions_done"  # noqa: S608 - constant names
+        " WHERE site_id = {site_id:UInt64} AND (day, build) IN {frozen_builds:Array(Tuple(Date, UInt64))}"
+        f"{''.join(' AND ' + condition for condition in (*scan[:-1], *live, *having))}"
+    )
+    return f"{done} UNION ALL {current}"
+
+
+def done_sql() -> str:
+    """The sessions ending in ``[{start}, {end})``, as rows of ``sessions_done`` for the days being built
+    (``{rb_days}``, whose builds are ``{rb_ids}``): what ``live_sql`` reads for a current build's day."""
+    columns = ["site_id", "visitor_id", "session_start", *SESSION_COLUMNS]
+    return (
+        f"INSERT INTO sessions_done (day, build, {', '.join(columns)})"  # noqa: S608 - constant names
+        " SELECT toDate(session_end) AS day,"
+        " transform(day, {rb_days:Array(Date)}, {rb_ids:Array(UInt64)}, toUInt64(0)),"
+        f" {', '.join(columns)} FROM ({live_sql(SESSION_COLUMNS)})"
+        " WHERE session_end < {end:DateTime64(3, 'UTC')} AND has({rb_days:Array(Date)}, day)"
     )
 
 
