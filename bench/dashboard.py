@@ -63,6 +63,8 @@ PAGE_LOAD: tuple[tuple[str, str, int], ...] = (
     ("dropped", "", 0),
     ("realtime/visitors", "", 0),
 )
+# The page after a click on a row: a visit filter (a source) and an event filter (a page).
+FILTERED = {"source": "visit:source==Google", "page": "event:page==/pricing"}
 # The other tabs of the list cards, read when clicked.
 OTHER_TABS = (
     "visit:source",
@@ -91,6 +93,9 @@ LABELS = {
     "dashboard_live_p50_ms_10m": "whole page p50 while the last day is live (it and the day before read raw)",
     "dashboard_all_tabs_p50_ms_10m": "the page's calls and every other tab of the list cards, 4 at a time",
     "rollups_s_10m": "building every day's rollups after the load (the sessionizer does it day by day)",
+    "dashboard_filtered_source_p50_ms_10m": "whole page p50 filtered by a source (a click on Google)",
+    "dashboard_filtered_page_p50_ms_10m": "whole page p50 filtered by a page (a click on /pricing)",
+    "funnel_p50_ms_10m": "a 3-step funnel over the 30 days (/, /pricing, Signup)",
     **page_render.LABELS,
 }
 
@@ -110,9 +115,10 @@ class Call:
     run: Callable[[], object]
 
 
-def page_calls(*, all_tabs: bool = False) -> list[Call]:
+def page_calls(*, all_tabs: bool = False, filters: str = "") -> list[Call]:
     """The calls the dashboard makes when it opens for 30 days (``PAGE_LOAD``), as the API views run
-    them; with ``all_tabs``, also every other tab of the list cards."""
+    them; with ``all_tabs``, also every other tab of the list cards; with ``filters`` (the API's
+    syntax), the page filtered by them, as after a click on a row."""
     from analytics import run_query
     from analytics.dropped import dropped_events
     from analytics.realtime import current_visitors
@@ -120,6 +126,7 @@ def page_calls(*, all_tabs: bool = False) -> list[Call]:
     from panel.stats_api import params
 
     def query(qs: Mapping[str, str], kind: str = "aggregate") -> Query:
+        qs = {**qs, "filters": filters} if filters else qs
         return params.parse_common(qs, site_id=SITE_ID, tz=TZ, today=LAST_DAY, kind=kind, goals=GOALS)
 
     def aggregate() -> object:
@@ -307,8 +314,26 @@ def measure_size(events: int, reps: int) -> Figures:
     figures["page_live_p50_ms"] = live["page_p50_ms"]
     figures["page_live_seq_p50_ms"] = live["page_seq_p50_ms"]
     rollups.rebuild(SITE_ID, TZ, days=changed)
+    for name, filters in FILTERED.items():
+        filtered = time_page(page_calls(filters=filters), max(3, reps // 2))
+        figures[f"page_filtered_{name}_p50_ms"] = filtered["page_p50_ms"]
+    figures["funnel_p50_ms"] = time_page([Call("funnel", funnel)], reps)["q_funnel_p50_ms"]
     figures["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     return figures
+
+
+def funnel() -> object:
+    """The bench site's signup funnel over the page's 30 days, as the funnel card asks for it."""
+    from analytics import run_funnel
+    from analytics.funnels import Funnel
+    from analytics.goals import Goal
+    from panel.stats_api import params
+
+    month = params.parse_common(
+        {"period": "30d", "metrics": "visitors"}, site_id=SITE_ID, tz=TZ, today=LAST_DAY
+    ).date_range
+    steps = (Goal(page_path="/"), Goal(page_path="/pricing"), Goal(event_name="Signup"))
+    return run_funnel(SITE_ID, month, Funnel("Signup flow", steps), goals=GOALS)
 
 
 def run_size(events: int, reps: int, render_runs: int) -> Figures:
@@ -353,6 +378,9 @@ def dashboard_queries(settings: Settings) -> Figures:
         out[f"dashboard_live_p50_ms_{tag}"] = figures["page_live_p50_ms"]
         out[f"dashboard_all_tabs_p50_ms_{tag}"] = figures["page_all_tabs_p50_ms"]
         out[f"dashboard_all_tabs_cpu_p50_ms_{tag}"] = figures["page_all_tabs_cpu_p50_ms"]
+        for name in FILTERED:
+            out[f"dashboard_filtered_{name}_p50_ms_{tag}"] = figures[f"page_filtered_{name}_p50_ms"]
+        out[f"funnel_p50_ms_{tag}"] = figures["funnel_p50_ms"]
         for key in (
             "load_s",
             "load_eps",
