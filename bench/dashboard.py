@@ -280,16 +280,22 @@ def touch_last_day() -> list[dt.date]:
     return [LAST_DAY - dt.timedelta(days=1), LAST_DAY]
 
 
+_BUSY = (
+    "SELECT (SELECT count() FROM system.merges)"
+    " + (SELECT count() FROM system.mutations WHERE database = currentDatabase() AND NOT is_done)"
+)
+
+
 def _wait_for_merges(limit_s: float = 120.0) -> None:
-    """Let the engine finish the merges the load started, as a site's table would be at rest (the
-    small tables merge parts older than 10 s: migration 0022)."""
+    """Let the engine finish the merges the load started and the deletes the builds made (each build
+    deletes older builds' rows: mutations), as a site's tables would be at rest (the small tables merge
+    parts older than 10 s: migration 0022)."""
     from analytics import client
 
     time.sleep(12)
     deadline = time.monotonic() + limit_s
     while time.monotonic() < deadline:
-        running = client.execute("SELECT count() FROM system.merges", tag="bench").rows[0][0]
-        if not running:
+        if not client.execute(_BUSY, tag="bench").rows[0][0]:
             return
         time.sleep(0.5)
 
@@ -314,6 +320,7 @@ def measure_size(events: int, reps: int) -> Figures:
     figures["page_live_p50_ms"] = live["page_p50_ms"]
     figures["page_live_seq_p50_ms"] = live["page_seq_p50_ms"]
     rollups.rebuild(SITE_ID, TZ, days=changed)
+    _wait_for_merges()
     for name, filters in FILTERED.items():
         filtered = time_page(page_calls(filters=filters), max(3, reps // 2))
         figures[f"page_filtered_{name}_p50_ms"] = filtered["page_p50_ms"]
