@@ -344,16 +344,14 @@ def live_sql(
     wanted = ["session_end", "deleted", *(c for c in dict.fromkeys(columns) if c != "session_end")]
     picks = ", ".join(f"argMax({column}, version) AS {column}" for column in wanted)
     scan = [f"session_start >= {_START} - {REACH}", f"session_start < {_END}", *where]
-    conditions = ["deleted = 0", *live, *having]
-    if frozen:
-        scan.append("toDate(session_start) IN {thawed_starts:Array(Date)}")
-        conditions.append("toDate(session_end) NOT IN {frozen_days:Array(Date)}")
+    thawed = ["toDate(session_start) IN {thawed_starts:Array(Date)}"] if frozen else []
+    not_done = ["toDate(session_end) NOT IN {frozen_days:Array(Date)}"] if frozen else []
     current = (
         f"SELECT site_id, visitor_id, session_start, {picks} FROM sessions"  # noqa: S608 - constant names
         " WHERE site_id = {site_id:UInt64}"
-        f"{''.join(' AND ' + condition for condition in scan)}"
+        f"{''.join(' AND ' + condition for condition in (*scan, *thawed))}"
         " GROUP BY site_id, visitor_id, session_start"
-        f" HAVING {' AND '.join(conditions)}"
+        f" HAVING {' AND '.join(['deleted = 0', *live, *having, *not_done])}"
     )
     if not frozen:
         return current
@@ -361,7 +359,7 @@ def live_sql(
     done = (
         f"SELECT site_id, visitor_id, session_start, {kept} FROM sessions_done"  # noqa: S608 - constant names
         " WHERE site_id = {site_id:UInt64} AND (day, build) IN {frozen_builds:Array(Tuple(Date, UInt64))}"
-        f"{''.join(' AND ' + condition for condition in (*scan[:-1], *live, *having))}"
+        f"{''.join(' AND ' + condition for condition in (*scan, *live, *having))}"
     )
     return f"{done} UNION ALL {current}"
 
