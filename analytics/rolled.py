@@ -40,8 +40,8 @@ from analytics.rollups import (
     ROLLED_PARTIALS,
     VISIT_PARTIALS,
     DayState,
+    built_as_now,
     canonical_dim,
-    inputs,
 )
 
 __all__ = ["ROLLED_METRICS", "done_sessions", "eligible", "rolled_sql", "top_prop_keys"]
@@ -137,9 +137,9 @@ def done_sessions(site_id: int, date_range: DateRange) -> dict[str, Any] | None:
     thawed: set[dt.date] = set()
     day = start.date()
     while day <= beyond:
-        state = states.get(day)
-        if day <= last and state is not None and state.build is not None and _built_as_now(states, day):
-            builds.append((day, state.build))
+        build = states[day].build if day <= last and day in states and built_as_now(states, day) else None
+        if build is not None:
+            builds.append((day, build))
         else:
             thawed |= {day - DAY, day}
         day += DAY
@@ -150,10 +150,6 @@ def done_sessions(site_id: int, date_range: DateRange) -> dict[str, Any] | None:
         "frozen_days": [day for day, _ in builds],
         "thawed_starts": sorted(thawed),
     }
-
-
-def _built_as_now(states: dict[dt.date, DayState], day: dt.date) -> bool:
-    return states[day].built_inputs == inputs(states, day)
 
 
 _KEEP_STATES = 256
@@ -211,9 +207,8 @@ def _split(query: Query, states: dict[dt.date, DayState], dim: str = "") -> _Spl
         if state is None or state.changes == 0:
             return True  # no events: nothing to read either way
         return (
-            state.build is not None
+            built_as_now(states, day)
             and state.tz == tz
-            and state.built_inputs == inputs(states, day)
             and (state.cut_ms == cut_ms(cuts[day], day))
             and (not dim.startswith(PROPS_PREFIX) or dim.removeprefix(PROPS_PREFIX) in state.prop_keys)
         )

@@ -53,6 +53,7 @@ __all__ = [
     "VISIT_PARTIALS",
     "DayState",
     "build_days",
+    "built_as_now",
     "canonical_dim",
     "day_states",
     "inputs",
@@ -197,7 +198,7 @@ def build_days(site_id: int, days: Sequence[dt.date], tz: str, states: Mapping[d
         if states.get(first - DAY) or len(days) > 1:
             _insert(_carried_sql(site_id, start - DAY, end, tz, dim), params)
     bounds = {"site_id": site_id, "start": start.replace(tzinfo=None), "end": end.replace(tzinfo=None)}
-    client.command(sessions.done_sql(), own | bounds, settings={"max_execution_time": 3600})
+    client.command(_DONE, own | bounds, settings={"max_execution_time": 3600})
     rows = [
         (
             site_id,
@@ -234,6 +235,15 @@ def build_days(site_id: int, days: Sequence[dt.date], tz: str, states: Mapping[d
 
 
 _BUILD = "transform(day, {rb_days:Array(Date)}, {rb_ids:Array(UInt64)}, toUInt64(0))"
+# The days' finished visits, as ``sessions.live_sql`` reads a current build's day: the sessions ending
+# in ``[{start}, {end})``, in their latest state.
+_DONE_COLUMNS = ", ".join(["site_id", "visitor_id", "session_start", *sessions.SESSION_COLUMNS])
+_DONE = (
+    f"INSERT INTO sessions_done (day, build, {_DONE_COLUMNS})"  # noqa: S608 - constant names
+    f" SELECT toDate(session_end) AS day, {_BUILD}, {_DONE_COLUMNS}"
+    f" FROM ({sessions.live_sql(sessions.SESSION_COLUMNS)})"
+    " WHERE session_end < {end:DateTime64(3, 'UTC')} AND has({rb_days:Array(Date)}, day)"
+)
 
 
 def _insert(select: tuple[str, dict[str, Any]], params: Mapping[str, Any]) -> None:
@@ -383,11 +393,15 @@ def _carried_sql(
     return sql, plan.params
 
 
+def built_as_now(states: Mapping[dt.date, DayState], day: dt.date) -> bool:
+    """Whether the day has a build, made from its inputs as they are now."""
+    state = states[day]
+    return state.build is not None and state.built_inputs == inputs(states, day)
+
+
 def _needs_build(states: Mapping[dt.date, DayState], day: dt.date, tz: str) -> bool:
     state = states[day]
-    return state.changes > 0 and (
-        state.build is None or state.tz != tz or state.built_inputs != inputs(states, day)
-    )
+    return state.changes > 0 and (state.tz != tz or not built_as_now(states, day))
 
 
 def _last_change(states: Mapping[dt.date, DayState], day: dt.date) -> dt.datetime | None:

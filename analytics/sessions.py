@@ -76,7 +76,6 @@ __all__ = [
     "TABLE_COLUMNS",
     "SessionsBusy",
     "VisitorDay",
-    "done_sql",
     "live_sql",
     "rebuild",
     "reconcile",
@@ -362,19 +361,6 @@ def live_sql(
         f"{''.join(' AND ' + condition for condition in (*scan, *live, *having))}"
     )
     return f"{done} UNION ALL {current}"
-
-
-def done_sql() -> str:
-    """The sessions ending in ``[{start}, {end})``, as rows of ``sessions_done`` for the days being built
-    (``{rb_days}``, whose builds are ``{rb_ids}``): what ``live_sql`` reads for a current build's day."""
-    columns = ["site_id", "visitor_id", "session_start", *SESSION_COLUMNS]
-    return (
-        f"INSERT INTO sessions_done (day, build, {', '.join(columns)})"  # noqa: S608 - constant names
-        " SELECT toDate(session_end) AS day,"
-        " transform(day, {rb_days:Array(Date)}, {rb_ids:Array(UInt64)}, toUInt64(0)),"
-        f" {', '.join(columns)} FROM ({live_sql(SESSION_COLUMNS)})"
-        " WHERE session_end < {end:DateTime64(3, 'UTC')} AND has({rb_days:Array(Date)}, day)"
-    )
 
 
 def _first(column: str) -> str:

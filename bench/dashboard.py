@@ -333,7 +333,6 @@ def funnel() -> object:
     """The bench site's signup funnel over the page's 30 days, as the funnel card asks for it."""
     from analytics import run_funnel
     from analytics.funnels import Funnel
-    from analytics.goals import Goal
     from panel.stats_api import params
 
     month = params.parse_common(

@@ -82,9 +82,7 @@ def _host_of(url: str) -> str:
 
 
 @functools.lru_cache(maxsize=8192)  # referrers and landing queries repeat: most events are a hit
-@functools.lru_cache(maxsize=16_384)
 def attribute(*, referrer: str, query: str, own_host: str) -> Attribution:
-    """Source, channel and UTM tags of an event (cached: most events share a referrer and a query)."""
     params = {k.lower(): v for k, v in urllib.parse.parse_qsl(query, keep_blank_values=False)[:100]}
     utm_source = params.get("utm_source") or params.get("source") or params.get("ref") or ""
     utm_medium = params.get("utm_medium", "")

@@ -40,31 +40,10 @@ def error(status: int, message: str) -> JsonResponse:
     return JsonResponse({"error": message}, status=status)
 
 
-def _over_limit(request: HttpRequest, key: ApiKey) -> bool:
-    """Count this request against the key's allowance (``STATS_API_RATE``, a fixed window)."""
+def _over_limit(request: HttpRequest, group: str, counted: str, rate: str) -> bool:
+    """Count this request against ``counted``'s allowance in ``group`` (a fixed window of ``rate``)."""
     return bool(
-        is_ratelimited(
-            request,
-            group="stats-api",
-            key=lambda _group, _request: f"key:{key.pk}",
-            rate=settings.STATS_API_RATE,
-            increment=True,
-        )
-    )
-
-
-def _viewer_over_limit(request: HttpRequest, site: Site) -> bool:
-    """Count this request against the allowance of one viewer (client address) of the site's shared
-    link (``SHARED_LINK_RATE``): a public link cannot be used to keep the engine busy."""
-    viewer = f"share:{site.pk}:{limits.client_ip(request)}"
-    return bool(
-        is_ratelimited(
-            request,
-            group="shared-link",
-            key=lambda _group, _request: viewer,
-            rate=settings.SHARED_LINK_RATE,
-            increment=True,
-        )
+        is_ratelimited(request, group=group, key=lambda _group, _request: counted, rate=rate, increment=True)
     )
 
 
@@ -80,8 +59,8 @@ def principal(request: HttpRequest, scope: str) -> tuple[User | None, ApiKey | N
             return None, None, error(401, "Invalid API key")
         if not key.has_scope(scope):
             return None, None, error(403, f"this API key lacks the {scope} scope")
-        if _over_limit(request, key):
-            rate = settings.STATS_API_RATE
+        rate = settings.STATS_API_RATE
+        if _over_limit(request, "stats-api", f"key:{key.pk}", rate):
             return None, None, error(429, f"Too many requests: an API key may make {rate}; wait and retry")
         key.touch()
         return key.user, key, None
@@ -168,8 +147,9 @@ def _as_shared_link(
     site = sharing.shared_site(request, site_id)
     if site is None:
         return error(404, f"auth: no shared link to {site_id!r} (revoked, or its password not given)")
-    if _viewer_over_limit(request, site):
-        rate = settings.SHARED_LINK_RATE
+    # per viewer (client address) of the site's link: a public link cannot keep the engine busy
+    rate = settings.SHARED_LINK_RATE
+    if _over_limit(request, "shared-link", f"share:{site.pk}:{limits.client_ip(request)}", rate):
         return error(429, f"Too many requests: a shared link's viewer may make {rate}; wait and retry")
     api_request: ApiRequest = request  # type: ignore[assignment]
     api_request.site = site
