@@ -283,11 +283,21 @@ def build_sql(query: Query, *, frozen: Mapping[str, Any] | None = None) -> tuple
 
 
 def outer_sql(query: Query, inner: str, totals: dict[str, str], having: str, params: dict[str, Any]) -> str:
-    """The metrics over ``inner``'s partial columns, per group: ordered, paged (into ``params``)."""
+    """The metrics over ``inner``'s partial columns, per group: ordered, paged (into ``params``).
+
+    ``totals`` are the scalar expressions a share's or a conversion's whole is read from, each named
+    once in a ``WITH`` (a metric divides by its whole in three places).
+    """
     aliases = [f"d{index}" for index in range(len(query.dimensions))]
-    select = [*aliases, *(f"{METRICS[name].sql.format(**totals)} AS `{name}`" for name in query.metrics)]
+    wanted = "".join(METRICS[name].sql for name in query.metrics)
+    named = [f"{sql} AS {name}" for name, sql in totals.items() if sql and "{" + name + "}" in wanted]
+    select = [
+        *aliases,
+        *(f"{METRICS[name].sql.format(**{t: t for t in totals})} AS `{name}`" for name in query.metrics),
+    ]
     # Every name above comes from a registry; every outside value is a {param:Type} placeholder.
-    sql = f"SELECT {', '.join(select)} FROM ({inner})"  # noqa: S608
+    sql = f"WITH {', '.join(named)} " if named else ""
+    sql += f"SELECT {', '.join(select)} FROM ({inner})"  # noqa: S608
     if aliases:
         sql += f" GROUP BY {', '.join(aliases)}"
         if having:
