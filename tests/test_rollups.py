@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from analytics import client, prop_keys, rollups, sessions
+from analytics import rolled as rolled_module
 from analytics.dimensions import GOAL
 from analytics.goals import Goal
 from analytics.periods import DateRange
@@ -110,10 +111,20 @@ def _run(sql_params: tuple[str, dict[str, Any]]) -> list[tuple[Any, ...]]:
 
 
 @pytest.mark.parametrize(
-    ("tz", "seed_value"),
-    [("Europe/Berlin", 1), ("America/New_York", 2), ("Asia/Kolkata", 3), ("UTC", 4)],
+    ("tz", "seed_value", "edges_after_days"),
+    [
+        ("Europe/Berlin", 1, 62),
+        ("America/New_York", 2, 62),
+        ("Asia/Kolkata", 3, 62),
+        ("UTC", 4, 62),
+        ("Europe/Berlin", 5, 0),
+    ],
 )
-def test_rolled_answers_equal_raw_answers(events_table: None, tz: str, seed_value: int) -> None:
+def test_rolled_answers_equal_raw_answers(
+    events_table: None, monkeypatch: pytest.MonkeyPatch, tz: str, seed_value: int, edges_after_days: int
+) -> None:
+    """(With ``edges_after_days`` 0, every read takes the long ranges' way: edge kinds on edge days.)"""
+    monkeypatch.setattr(rolled_module, "_EDGES_AFTER_DAYS", edges_after_days)
     rng = random.Random(seed_value)
     seed(_history(rng))
     sessions.rebuild(SITE)
