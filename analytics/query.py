@@ -456,6 +456,8 @@ class Plan:
         if not grouped:
             return where
         where += self.skip_empty(self.query.dimensions)
+        if GOAL in self.query.dimensions:  # an event completing no goal is in no goal's row
+            where.append(any_goal_sql(self.query.goals, self.bind, "e"))
         if self.pageviews_only and not engagement:
             where.append("e.name = 'pageview'")
         return where
@@ -463,6 +465,8 @@ class Plan:
     def total_visitors(self, nodes: Sequence[FilterNode]) -> str:
         """A scalar subquery: the visitors of the whole query, dimensions aside, under ``nodes``."""
         joined = bool(self.visit_nodes)
+        if joined and not nodes:  # visit filters only: from the sessions (``by_session``)
+            return f"ifNull((SELECT uniqExact(visitor) FROM ({self.by_session(grouped=False)})), 0)"  # noqa: S608
         where = self.events_in_range(joined=joined, engagement=False, grouped=False, nodes=nodes)
         return (
             "ifNull(("
@@ -544,12 +548,19 @@ class Plan:
         return _select(select, source, where, self.group_by())
 
     def events_by_session(self, sources: Sequence[str]) -> str:
-        """The events branch when only visit dimensions and filters apply, without joining every event
-        to its session: a session wholly inside the range holds its events' counts (all of its events
-        lie in the range, and it has at least one that is not engagement); only the sessions crossing
-        an edge of the range are joined to their events, which lie within ``REACH`` of that edge."""
-        dims = self.select_dimensions(time="")
-        skip = self.skip_empty(self.query.dimensions)
+        """The events branch when only visit dimensions and filters apply (``by_session``)."""
+        values = ["uniqExact(visitor)", "sum(pv)", "sum(ev)", "0", "0"]  # no revenue asked
+        select = [*self.aliases, *self.partials(EVENTS, values, sources)]
+        return _select(select, f"({self.by_session(grouped=True)})", tail=self.group_by())
+
+    def by_session(self, *, grouped: bool) -> str:
+        """Rows of (the dimensions when ``grouped``,) ``visitor``, ``pv`` and ``ev``: the events of the
+        range's sessions under the visit filters, without joining every event to its session. A session
+        wholly inside the range holds its events' counts (all of its events lie in the range, and it
+        has at least one that is not engagement); only the sessions crossing an edge of the range are
+        joined to their events, which lie within ``REACH`` of that edge."""
+        dims = self.select_dimensions(time="") if grouped else []
+        skip = self.skip_empty(self.query.dimensions) if grouped else []
         counted = ["toUInt64(s.pageviews) AS pv", "toUInt64(s.events) AS ev"]
         inside = _select(
             [*dims, "s.visitor_id AS visitor", *counted],
@@ -560,11 +571,9 @@ class Plan:
         edges = _select(
             [*dims, "e.visitor_id AS visitor", "toUInt64(e.name = 'pageview') AS pv", "toUInt64(1) AS ev"],
             self.events_from(joined=True, span="edges"),
-            [*self.events_in_range(joined=True, engagement=False), near_edges],
+            [*self.events_in_range(joined=True, engagement=False, grouped=grouped, nodes=()), near_edges],
         )
-        values = ["uniqExact(visitor)", "sum(pv)", "sum(ev)", "0", "0"]  # no revenue asked
-        select = [*self.aliases, *self.partials(EVENTS, values, sources)]
-        return _select(select, f"({inside} UNION ALL {edges})", tail=self.group_by())
+        return f"{inside} UNION ALL {edges}"
 
     def base_branch(self, sources: Sequence[str]) -> str:
         """The group's visitors without the goal filters (group_conversion_rate's denominator)."""
