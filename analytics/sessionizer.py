@@ -60,12 +60,7 @@ def done_through() -> dt.datetime | None:
 
 def catch_up(*, margin: float | None = None) -> int:
     """Recompute the sessions of every visitor-day queued since the last round; returns how many."""
-    margin = margin_s() if margin is None else margin
-    (upto,), *_ = client.execute(
-        "SELECT now64(6, 'UTC') - toIntervalMicrosecond({margin_us:UInt64})",
-        {"margin_us": int(margin * 1_000_000)},
-        tag="sessions:clock",
-    ).rows
+    upto = _clock(margin_s() if margin is None else margin)
     since = done_through()
     where = [f"queued_at <= {{upto:{_TIME}}}"]
     if since is not None:
@@ -77,12 +72,41 @@ def catch_up(*, margin: float | None = None) -> int:
     if not keys:
         return 0  # nothing to record: the next round reads from the same point
     sessions.reconcile(keys)
+    _record(upto)
+    return len(keys)
+
+
+def rebuild() -> int:
+    """Recompute every site's sessions from the events (``sessions.rebuild``); returns how many
+    visitor-days. The queue then counts as read up to where the rebuild began (less the margin): it
+    read every event queued before then. Otherwise the next round would recompute every visitor-day
+    queued since the events arrived (after loading a store: all of them, while pages are served)."""
+    upto = _clock(margin_s())
+    done = sessions.rebuild()
+    since = done_through()
+    if since is None or since < upto:
+        _record(upto)
+    return done
+
+
+def _clock(margin: float) -> dt.datetime:
+    """The engine's clock, ``margin`` seconds ago."""
+    rows = client.execute(
+        "SELECT now64(6, 'UTC') - toIntervalMicrosecond({margin_us:UInt64})",
+        {"margin_us": int(margin * 1_000_000)},
+        tag="sessions:clock",
+    ).rows
+    upto: dt.datetime = rows[0][0]
+    return upto
+
+
+def _record(upto: dt.datetime) -> None:
+    """The queue has been worked through up to ``upto``."""
     client.command(
         "INSERT INTO sessions_progress (name, done_through, written_at)"
         " VALUES ({name:String}, {upto:DateTime64(6, 'UTC')}, now64(6, 'UTC'))",
         {"name": NAME, "upto": upto},
     )
-    return len(keys)
 
 
 Timezones = Callable[[], Mapping[int, str]]

@@ -290,13 +290,20 @@ def _day_counts(days: Sequence[tuple[int, dt.date]]) -> dict[tuple[int, dt.date]
     return {(int(site), day): int(n) for site, day, n in rows}
 
 
+def _rebuild_all() -> int:
+    """Every site, and the sessionizer's queue counted as read (``analytics.sessionizer.rebuild``)."""
+    from analytics import sessionizer  # it builds on this module
+
+    return sessionizer.rebuild()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] != "rebuild" or len(args) > 2 or (len(args) == 2 and not args[1].isdigit()):
         print("usage: python -m analytics.sessions rebuild [SITE_ID]", file=sys.stderr)
         return 2
     try:
-        done = rebuild(int(args[1]) if len(args) == 2 else None)
+        done = rebuild(int(args[1])) if len(args) == 2 else _rebuild_all()
     except client.EngineBusyError as exc:
         print(f"clickhouse: {exc}", file=sys.stderr)
         return 2
