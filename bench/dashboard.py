@@ -32,6 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from analytics.goals import Goal
+from analytics.periods import DateRange
 from analytics.query import Query
 from bench import page_render
 from bench.common import BenchError, Figures, Settings, percentile, progress
@@ -149,7 +150,7 @@ def page_calls(*, all_tabs: bool = False, filters: str = "") -> list[Call]:
         built = query(qs, "breakdown")
         return lambda: run_query(built, tag="bench:breakdown")
 
-    month = query({"period": "30d", "metrics": "visitors"}).date_range
+    month = page_range()
 
     def props() -> object:  # the page asks for the keys, then for its first key's values
         keys = top_prop_keys(SITE_ID, month)
@@ -329,17 +330,21 @@ def measure_size(events: int, reps: int) -> Figures:
     return figures
 
 
+def page_range() -> DateRange:
+    """The page's 30 days, as the API parses ``period=30d``."""
+    from panel.stats_api import params
+
+    qs = {"period": "30d", "metrics": "visitors"}
+    return params.parse_common(qs, site_id=SITE_ID, tz=TZ, today=LAST_DAY).date_range
+
+
 def funnel() -> object:
     """The bench site's signup funnel over the page's 30 days, as the funnel card asks for it."""
     from analytics import run_funnel
     from analytics.funnels import Funnel
-    from panel.stats_api import params
 
-    month = params.parse_common(
-        {"period": "30d", "metrics": "visitors"}, site_id=SITE_ID, tz=TZ, today=LAST_DAY
-    ).date_range
     steps = (Goal(page_path="/"), Goal(page_path="/pricing"), Goal(event_name="Signup"))
-    return run_funnel(SITE_ID, month, Funnel("Signup flow", steps), goals=GOALS)
+    return run_funnel(SITE_ID, page_range(), Funnel("Signup flow", steps), goals=GOALS)
 
 
 def run_size(events: int, reps: int, render_runs: int) -> Figures:
