@@ -165,13 +165,20 @@ def lint(c: Context) -> None:
         "k": "only tests matching this expression",
         "fast": "skip the browser tests",
         "skip_lint": "run the tests without ruff and mypy first",
+        "clock": "run the tests that need no browser with the wall clock moved: +365d, -30d, +2y, +6h",
     }
 )
-def test(c: Context, k: str = "", fast: bool = False, skip_lint: bool = False) -> None:
-    """Install and start what the tests need (PostgreSQL, Redis, Chromium), lint, then run the suite."""
+def test(c: Context, k: str = "", fast: bool = False, skip_lint: bool = False, clock: str = "") -> None:
+    """Install and start what the tests need (PostgreSQL, Redis, Chromium), lint, then run the suite.
+
+    ``--clock +365d`` moves the wall clock of the test process and of every Python process it starts
+    (``tests/moved_clock``), not the engine's, PostgreSQL's, Redis's or the browser's (so the browser
+    tests are left out): every test must pass on any day it runs.
+    """
     sys.path.insert(0, str(ROOT))
     from tests import services
 
+    shift_s = _clock_shift_s(clock) if clock else 0.0
     _apt_install(c, services.missing_packages())
     tracker(c)
     dashboard(c)
@@ -193,12 +200,29 @@ def test(c: Context, k: str = "", fast: bool = False, skip_lint: bool = False) -
             args = ["-q", "-p", "no:cacheprovider"]
             if k:
                 args += ["-k", k]
-            if fast:
+            if fast or clock:
                 args += ["-m", "not browser"]
+            if clock:  # sitecustomize has imported time-machine before pytest could rewrite it
+                paths = [str(ROOT / "tests" / "moved_clock"), os.environ.get("PYTHONPATH", "")]
+                env["LANTERN_TEST_CLOCK_SHIFT_S"] = str(shift_s)
+                env["PYTHONPATH"] = os.pathsep.join(path for path in paths if path)
+                args += ["-W", "ignore::pytest.PytestAssertRewriteWarning"]
+                print(f"dev: the tests' wall clock is moved {clock} ({shift_s:+.0f} s)", file=sys.stderr)
             c.run(f"{PY} -m pytest {shlex.join(args)}", env=env, pty=False)
         finally:
             redis.stop()
             postgres.stop()
+
+
+_UNITS = {"y": 365 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+def _clock_shift_s(text: str) -> float:
+    """``+365d`` -> seconds; a sign, a whole number and one unit of y, d, h, m, s."""
+    sign, number, unit = text[:1], text[1:-1], text[-1:]
+    if sign not in {"+", "-"} or not number.isdigit() or unit not in _UNITS:
+        sys.exit(f"dev test: --clock {text!r} is not a shift such as +365d, -30d, +2y or +6h")
+    return (1 if sign == "+" else -1) * int(number) * _UNITS[unit]
 
 
 @task(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime as dt
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -27,6 +28,7 @@ __all__ = [
     "Result",
     "borrow",
     "command",
+    "engine_now",
     "execute",
     "insert_json_lines",
     "writes",
@@ -147,6 +149,13 @@ def execute(
     with borrow() as client:
         result = client.query(sql, parameters=dict(parameters or {}), settings=settings)
     return Result(tuple(result.column_names), [tuple(row) for row in result.result_rows])
+
+
+def engine_now() -> dt.datetime:
+    """The engine's clock, in UTC: the clock its ``now64()`` stamps rows with (materialized views), so
+    code comparing with such stamps reads this, not the web process's clock (a server may differ)."""
+    moment = execute("SELECT now64(6, 'UTC')", tag="clock", max_rows=1).rows[0][0]
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
 def command(

@@ -422,12 +422,14 @@ def refresh(
     """Build the (site, day)s that changed and have been quiet ``quiet_s``, newest first, until
     ``budget_s`` has gone by (at least one run of days); returns how many days were built.
 
+    ``now`` defaults to the engine's clock, the one that stamps each day's last change.
+
     ``catch_up`` brings the sessions up to date; it runs after the counts are read, so the sessions
     hold every event counted (a day that changes meanwhile is simply not current when read).
     """
     quiet = dt.timedelta(seconds=quiet_s if quiet_s is not None else env_int("ROLLUP_QUIET_S", 60))
     budget = budget_s if budget_s is not None else env_int("ROLLUP_BUDGET_S", 5)
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or client.engine_now()
     first = (now - dt.timedelta(days=env_int("ROLLUP_DAYS", 400))).date()
     by_site: dict[int, dict[dt.date, DayState]] = {}
     for (site, day), state in day_states(None, first - 3 * DAY, now.date() + DAY).items():

@@ -193,11 +193,12 @@ def test_a_rollup_of_another_timezone_is_not_used(events_table: None) -> None:
     )
 
 
-def test_refresh_builds_only_quiet_changed_days(events_table: None) -> None:
+def test_refresh_builds_only_quiet_changed_days(events_table: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ROLLUP_DAYS", "100000")  # the builder's window reaches FIRST on any day
     day = FIRST + dt.timedelta(days=1)
     seed([make_event(SITE, timestamp=dt.datetime.combine(day, dt.time(12), dt.UTC))])
     caught: list[int] = []
-    now = dt.datetime.now(dt.UTC)
+    now = client.engine_now()  # the clock that stamped the change
     zones = {SITE: "UTC"}
     assert rollups.refresh(zones, catch_up=lambda: caught.append(1), quiet_s=60, now=now) == 0
     later = now + dt.timedelta(minutes=2)

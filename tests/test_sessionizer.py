@@ -117,6 +117,7 @@ def test_the_thread_keeps_sessions_following_the_events_when_poked(store: None) 
 def test_the_thread_builds_the_rollups_of_quiet_days(store: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ROLLUP_EVERY_S", "1")
     monkeypatch.setenv("ROLLUP_QUIET_S", "0")
+    monkeypatch.setenv("ROLLUP_DAYS", "100000")  # the builder's window reaches DAY on any day
     seed([pageview(5, 0), pageview(6, 0), pageview(5, 10)])
     thread, stop = sessionizer.start_thread(interval_s=0.2, timezones=lambda: {SITE: "UTC"})
     try:
