@@ -141,8 +141,6 @@ class IngestApp:
             outcome = self.pipeline.process(request, context)
         except PayloadError as exc:
             return _json(start_response, exc.status, exc.body())
-        except RateLimited as exc:
-            return self._limited(start_response, exc)
         except RegistryUnavailable:
             return _json(start_response, 503, {"errors": {"server": ["sites are unavailable, try again"]}})
         if outcome.dropped is not None:
@@ -150,13 +148,14 @@ class IngestApp:
             headers = [("Content-Type", "text/plain"), *_CORS, ("X-Lantern-Dropped", outcome.dropped.value)]
             return _respond(start_response, 202, b"ok", headers)
         records = [event.to_json() for event in outcome.events]
+        sites = [str(site.id) for site in outcome.sites]
         push_limited = getattr(self.buffer, "push_limited", None)
-        try:
+        try:  # rate limits are taken here, after every filter: only events to be stored take tokens
             if push_limited is None:
+                self.pipeline.refuse(outcome.sites, self.pipeline.limits.check(request.ip, sites))
                 self.buffer.push(records)
             else:  # one round trip takes the shared rate-limit tokens and stores what is within them
-                refused = push_limited(records, request.ip, [str(site.id) for site in outcome.sites])
-                self.pipeline.refuse(outcome.sites, refused)
+                self.pipeline.refuse(outcome.sites, push_limited(records, request.ip, sites))
         except RateLimited as exc:
             return self._limited(start_response, exc)
         except Exception as exc:
@@ -169,7 +168,8 @@ class IngestApp:
 
     def _limited(self, start_response: StartResponse, exc: RateLimited) -> list[bytes]:
         self._schedule_drop_report()
-        return _json(start_response, 429, {"errors": {exc.field: [exc.message]}}, [("Retry-After", "1")])
+        headers = [("Retry-After", "1"), ("X-Lantern-Dropped", "rate_limited")]
+        return _json(start_response, 429, {"errors": {exc.field: [exc.message]}}, headers)
 
     def _grant(self, environ: dict[str, Any]) -> KeyGrant | None:
         """The grant of the request's API key; None without one; 401 for a key that is not live."""

@@ -1,10 +1,11 @@
 """The ingestion pipeline: named steps that enrich an ``EventRequest`` into stored ``Event`` rows or
 drop it with a reason from the fixed ``DropReason`` set.
 
-Order: resolve the site(s), refuse server-side fields without a key, rate-limit, then filter
-(prefetch, bots, referrer spam, the site's shields), and only then enrich. In server mode the pipeline
-has no limits of its own: the buffer push that stores the events takes the tokens (shared by every web
-process through Redis, in the same round trip), and the app hands its verdict to ``refuse``.
+Order: resolve the site(s), refuse server-side fields without a key, filter (prefetch, bots,
+referrer spam, the site's shields), and only then enrich. Rate limits come last, so only events to be
+stored take tokens (a crawler gets its ``bot`` drop, never a 429): the app takes them right before the
+push (``Pipeline.limits`` in embedded mode; in server mode the push itself, shared by every web
+process through Redis in the same round trip) and hands the verdict to ``refuse``.
 
     >>> outcome = pipeline.process(request, context)  # doctest: +SKIP
     >>> outcome.dropped  # doctest: +SKIP
@@ -105,7 +106,7 @@ class Pipeline:
         self._salts = salts
         self._geo = geo
         self._clock = clock
-        self._limits = limits
+        self.limits = limits
         self.drops = drops or DropCounter()
         self._continuity = continuity
 
@@ -117,7 +118,6 @@ class Pipeline:
         self._authorize(request, sites, context.grant)
         timestamp = request.timestamp or now
         self._check_age(timestamp, sites, now)
-        self._rate_limit(request, sites, now)
         agent = classify(request.user_agent)
         reason = self._screen(request, agent, context)
         where = UNKNOWN if reason or not self._geo else self._geo.locate(request.ip)
@@ -169,9 +169,6 @@ class Pipeline:
     def _count_drop(self, sites: Sequence[SiteInfo], reason: DropReason, now: dt.datetime) -> None:
         for site in sites:
             self.drops.add(site.id, reason, now.date())
-
-    def _rate_limit(self, request: EventRequest, sites: list[SiteInfo], now: dt.datetime) -> None:
-        self.refuse(sites, self._limits.check(request.ip, [str(site.id) for site in sites]), now)
 
     def refuse(self, sites: Sequence[SiteInfo], refused: str | None, now: dt.datetime | None = None) -> None:
         """Count and raise ``RateLimited`` for a limiter's verdict ``refused`` (the buffer's, in server

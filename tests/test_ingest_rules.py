@@ -303,6 +303,7 @@ def test_rate_limits_answer_429_and_count(
     limited = post(app, page())
     assert errors(limited) == {"client": ["too many events from this client, slow down"]}
     assert limited.headers["Retry-After"] == "1"
+    assert limited.headers["X-Lantern-Dropped"] == "rate_limited"
     assert post(app, page(), ip="198.51.100.2").status == 202  # another client: the site's 3rd
     site_limited = post(app, page(), ip="198.51.100.3")
     assert site_limited.status == 429 and "domain" in errors(site_limited)
@@ -325,6 +326,39 @@ def server_buffer(url: str, salts: SaltStore, spool: Path, prefix: str = "test:r
     limits = SharedLimits(local, secret=salts.today, prefix=prefix)
     stream = RedisStreamBuffer(url, stream=f"{prefix}events", limits=limits)
     return GroupCommit(FallbackBuffer(stream, spool))
+
+
+BOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
+
+
+@pytest.mark.parametrize("mode", ["embedded", "server"])
+def test_filtered_events_take_no_tokens(
+    accounts: AccountsDB, site: Persona, tmp_path: Path, redis_url: str, mode: str
+) -> None:
+    """A crawler from one address gets its bot drop however fast it goes, never a 429, and leaves the
+    address's allowance (2 events) to the people behind it; so do prefetches and shielded pages. Both
+    modes take the tokens at the same step: after every filter."""
+    if mode == "embedded":
+        limits = Limits(RateLimiter(rate_per_s=0.01, burst=2), per_site=RateLimiter(rate_per_s=0, burst=0))
+        app = build_app(accounts, tmp_path, limits)
+    else:
+        salts = SaltStore(accounts.salt, accounts.delete_salts_before)
+        buffer = server_buffer(redis_url, salts, tmp_path / "spool", f"test:rate:{uuid.uuid4()}:")
+        app = build_app(accounts, tmp_path, buffer=buffer)
+    site.site.excluded_pages = "/admin/**"
+    site.site.save()
+    try:
+        for _ in range(5):
+            crawled = post(app, page(), headers={"User-Agent": BOT})
+            assert (crawled.status, crawled.headers.get("X-Lantern-Dropped")) == (202, "bot")
+            prefetched = post(app, page(), headers={"Sec-Purpose": "prefetch"})
+            assert (prefetched.status, prefetched.headers.get("X-Lantern-Dropped")) == (202, "prefetch")
+            shielded = post(app, page("/admin/x"))
+            assert (shielded.status, shielded.headers.get("X-Lantern-Dropped")) == (202, "shield_page")
+        assert [post(app, page()).status for _ in range(3)] == [202, 202, 429]
+    finally:
+        app.close()
+        getattr(app.buffer, "inner", app.buffer).close()
 
 
 def test_rate_limits_are_shared_by_the_web_processes_through_redis(
