@@ -230,7 +230,10 @@ def test_aggregate_compares_with_the_previous_period(owner: Persona, events_tabl
         compare="previous_period",
     )  # fmt: skip
     assert response.json() == {
-        "results": {"visitors": {"value": 3, "change": 200}, "pageviews": {"value": 3, "change": 200}}
+        "results": {
+            "visitors": {"value": 3, "comparison_value": 1, "change": 200},
+            "pageviews": {"value": 3, "comparison_value": 1, "change": 200},
+        }
     }
     bad = get("aggregate", owner.key, site_id="example.com", metrics="visitors", compare="yesterday")
     assert bad.status_code == 400 and bad.json()["error"].startswith("compare:")
@@ -377,7 +380,7 @@ def test_compare_year_over_year(owner: Persona, events_table: None) -> None:
         metrics="visitors",
         compare="year_over_year",
     )
-    assert response.json() == {"results": {"visitors": {"value": 2, "change": 100}}}
+    assert response.json() == {"results": {"visitors": {"value": 2, "comparison_value": 1, "change": 100}}}
 
 
 HOSTILE = ["' OR 1=1 --", "{site_id:UInt64}", "\\'; DROP TABLE events; --", "((", "é\x00🦆", "|;|", "==!=~"]

@@ -72,6 +72,7 @@ def aggregate(request: ApiRequest) -> HttpResponse:
         if compare is not None:
             before = _totals(dataclasses.replace(query, date_range=compare), tag="api:aggregate:compare")
             for metric in query.metrics:
+                results[metric]["comparison_value"] = before[metric]
                 results[metric]["change"] = _change(metric, totals[metric], before[metric])
         return {"results": results}
 
