@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import zoneinfo
+from collections.abc import Callable
 from typing import TypeVar
 
 from analytics.errors import QueryError
@@ -113,10 +114,12 @@ def resolve_period(
     today: dt.date,
     date: dt.date | None = None,
     custom: str | None = None,
-    earliest: dt.date | None = None,
+    earliest: Callable[[], dt.date] | None = None,
     now: dt.datetime | None = None,
 ) -> DateRange:
-    """Turn ``period`` (one of PERIODS) into a DateRange; ``date`` moves "today" for day/Nd/month/year."""
+    """Turn ``period`` (one of PERIODS) into a DateRange; ``date`` moves "today" for day/Nd/month/year.
+
+    ``earliest`` gives the first day of "all" (the site's first event); it is called for "all" only."""
     if period == "realtime":
         return realtime(tz, now or dt.datetime.now(dt.UTC))
     anchor = date or today
@@ -131,7 +134,7 @@ def resolve_period(
     if period == "year":
         return DateRange(dt.date(anchor.year, 1, 1), dt.date(anchor.year, 12, 31), tz)
     if period == "all":
-        return DateRange(earliest or today, today, tz)
+        return DateRange(min(earliest(), today) if earliest else today, today, tz)
     if period == "custom":
         return _custom_range(custom, tz)
     raise QueryError("period", f"{period!r} is not one of {', '.join(PERIODS)}")

@@ -427,3 +427,29 @@ def test_breakdown_by_exit_page_with_exit_rate(owner: Persona, converting: None)
     }
     wrong = get("breakdown", owner.key, site_id="example.com", property="event:page", metrics="exit_rate")
     assert wrong.status_code == 400 and wrong.json()["error"].startswith("metrics")
+
+
+def test_all_time_starts_at_the_first_event_not_at_the_sites_creation(
+    owner: Persona, events_table: None
+) -> None:
+    """A site created today with 40 days of backfilled history shows all of it under "all time"."""
+    today = today_in(owner.site.timezone)
+    first = today - dt.timedelta(days=40)
+    noon = dt.datetime.combine(first, dt.time(12), dt.UTC)
+    seed([make_event(owner.site.id, timestamp=noon, visitor_id=1), make_event(owner.site.id, visitor_id=2)])
+    total = get("aggregate", owner.key, site_id="example.com", period="all", metrics="visitors")
+    assert total.json() == {"results": {"visitors": {"value": 2}}}
+    days = get("timeseries", owner.key, site_id="example.com", period="all", metrics="visitors")
+    results = days.json()["results"]
+    assert (results[0]["date"], results[0]["visitors"]) == (first.isoformat(), 1)
+    assert (results[-1]["date"], len(results)) == (today.isoformat(), 41)
+    browser = Client()
+    browser.force_login(owner.user)
+    page = browser.get("/example.com/").content.decode()
+    assert f'data-start="{first.isoformat()}"' in page
+
+
+def test_all_time_of_a_site_without_events_is_its_first_day(owner: Persona, events_table: None) -> None:
+    hours = get("timeseries", owner.key, site_id="example.com", period="all", metrics="visitors")
+    today = today_in(owner.site.timezone).isoformat()
+    assert {row["date"][:10] for row in hours.json()["results"]} == {today}

@@ -25,7 +25,7 @@ if (root) start(root);
 function start(root) {
   const site = root.dataset.site;
   const tz = root.dataset.timezone;
-  const created = root.dataset.created;
+  const start = root.dataset.start; // the local day of the first event: "all time" begins there
   useSharedLink(root.dataset.auth);
   const chart = new MainChart(root.querySelector("#chart"));
   const pending = new Set();
@@ -34,7 +34,7 @@ function start(root) {
   let state = parseState(location.search);
 
   const today = () => nowIn(tz).day;
-  const range = () => rangeOf(state.period, state.date, today(), created);
+  const range = () => rangeOf(state.period, state.date, today(), start);
   const realtime = () => state.period === "realtime";
 
   // -- the query every widget shares --------------------------------------------------------------

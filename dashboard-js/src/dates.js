@@ -43,7 +43,7 @@ const FIXED_DAYS = { "7d": 7, "28d": 28, "30d": 30, "91d": 91 };
 const MONTHS = { month: 1, "6mo": 6, "12mo": 12 };
 
 /** The inclusive local dates a period covers: {first, last}, as analytics.periods resolves them. */
-export function rangeOf(period, date, today, created) {
+export function rangeOf(period, date, today, start) {
   if (period === "custom") {
     const [first, last] = String(date).split(",");
     return { first, last };
@@ -55,7 +55,7 @@ export function rangeOf(period, date, today, created) {
     return { first: addMonths(anchor, 1 - MONTHS[period]), last: addDays(addMonths(anchor, 1), -1) };
   }
   if (period === "year") return { first: anchor.slice(0, 4) + "-01-01", last: anchor.slice(0, 4) + "-12-31" };
-  return { first: created && created < today ? created : today, last: today }; // all
+  return { first: start && start < today ? start : today, last: today }; // all
 }
 
 /** The range of the same length just before (the comparison period). */

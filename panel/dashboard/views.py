@@ -54,7 +54,7 @@ def _for_dashboard(
                 site_id=site.id,
                 tz=site.timezone,
                 today=today_in(site.timezone),
-                earliest=site.created_at.date(),
+                earliest=site.stats_start,
             )
         except QueryError as exc:
             return error(400, f"{exc.field}: {exc.message}")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import zoneinfo
 from collections.abc import Callable
@@ -11,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from analytics.stats_start import first_event_day
 from ingest.shields import ShieldError, parse_countries, parse_hostnames, parse_networks, parse_pages
 from panel.accounts.models import Membership, Organisation, User
 
@@ -94,6 +96,13 @@ class Site(models.Model):
 
     def __str__(self) -> str:
         return self.domain
+
+    def stats_start(self) -> dt.date:
+        """The first day of "all time": the local day of its first event (backfilled or imported
+        history included), or the day it was created while it has none."""
+        created = self.created_at.astimezone(zoneinfo.ZoneInfo(self.timezone)).date()
+        first = first_event_day(self.id, self.timezone)
+        return created if first is None else first
 
 
 class Salt(models.Model):

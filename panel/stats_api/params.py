@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from analytics.dimensions import GOAL, PROPS_PREFIX, find
@@ -80,7 +80,7 @@ def parse_common(
     site_id: int,
     tz: str,
     today: dt.date,
-    earliest: dt.date | None = None,
+    earliest: Callable[[], dt.date] | None = None,
     goals: tuple[Goal, ...] = (),
     now: dt.datetime | None = None,
     kind: str = "aggregate",

@@ -18,6 +18,7 @@ import dataclasses
 import datetime as dt
 import json
 import zoneinfo
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -118,7 +119,7 @@ def parse(
     site_id: int,
     tz: str,
     today: dt.date,
-    earliest: dt.date | None = None,
+    earliest: Callable[[], dt.date] | None = None,
     goals: tuple[Goal, ...] = (),
 ) -> V2Query:
     for key in body:
@@ -172,7 +173,9 @@ def _metrics(value: Any) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _date_range(value: Any, date: Any, tz: str, today: dt.date, earliest: dt.date | None) -> DateRange:
+def _date_range(
+    value: Any, date: Any, tz: str, today: dt.date, earliest: Callable[[], dt.date] | None
+) -> DateRange:
     anchor = None if date is None else _day(date, "#/date")
     if value is None:
         raise QueryError("#/date_range", f"is required: one of {', '.join(SHORTCUTS)} or [start, end]")

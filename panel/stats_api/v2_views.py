@@ -23,7 +23,7 @@ def query(request: ApiRequest) -> HttpResponse:
             site_id=site.id,
             tz=site.timezone,
             today=today_in(site.timezone),
-            earliest=site.created_at.date(),
+            earliest=site.stats_start,
             goals=Goal.objects.analytics_goals(site),
         )
         try:

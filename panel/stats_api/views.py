@@ -35,7 +35,7 @@ def query_for(site: Site, values: Mapping[str, str], kind: str = "aggregate") ->
         site_id=site.id,
         tz=site.timezone,
         today=today_in(site.timezone),
-        earliest=site.created_at.date(),
+        earliest=site.stats_start,
         goals=Goal.objects.analytics_goals(site),
         kind=kind,
     )
