@@ -22,6 +22,10 @@ Two tests on the lower-cased string, and either makes a bot:
    Cypress, ...); and crawlers, monitors and scanners whose names carry none of those words
    (facebookexternalhit, ChatGPT-User, anthropic-ai, Pingdom, ...).
 
+Before the markers, an Android device's model and build (``; IM-A850 S/K Build/VEGAVIET.COM JELLYBEAN
+V1.0)``, ``; MID Build/IMM76D test-keys)``) are set aside: vendors write what they like there, such as
+a domain or a test build's keys, and a browser on such a phone is a person.
+
 What it leaves alone, on purpose, because people use them: in-app browsers (Instagram, FBAN/FBAV,
 Line, WeChat, TikTok, Snapchat, Telegram), YaBrowser and the Yandex app, SamsungBrowser, Cốc Cốc,
 qutebrowser and other QtWebEngine browsers, Electron apps (Slack, Discord, VS Code), and phones
@@ -107,7 +111,9 @@ _PATTERNS: tuple[str, ...] = (
     r"scan(?:ner|ning)?(?![a-z])",
     r"probe(?![a-z])",
     # whole words only
-    r"[^a-z0-9](?:ruby|perl|php|test|tester|testing|survey|research|audit|parser|sniff|reader)(?![a-z])",
+    # ("test-keys" names a phone's firmware signing, not a test program)
+    r"[^a-z0-9](?:ruby|perl|php|test(?!-keys)|tester|testing|survey|research|audit|parser|sniff|reader)"
+    r"(?![a-z])",
     r"[^a-z0-9](?:feed|rss)",
 )
 
@@ -149,6 +155,19 @@ def _prefix_tree(words: Iterable[str]) -> list[str]:
 
 
 _MARKERS = re.compile("|".join((*_prefix_tree(_WORDS), *_PATTERNS)))
+# An Android device segment: after "; ", up to the next ";" or bracket, holding "build/". Each match
+# starts right after "; " and stops at the segment's end, so a pass is linear in the string.
+_ANDROID_DEVICE = re.compile(r"(?<=; )[^;()]*build/[^;()]*")
+
+
+def _neutral(device: re.Match[str]) -> str:
+    """A neutral word for a device segment, unless it holds a URL: no phone's build does."""
+    return device[0] if "://" in device[0] else "device"
+
+
+def _without_device(agent: str) -> str:
+    """The lower-cased agent with an Android model and build string replaced by a neutral word."""
+    return _ANDROID_DEVICE.sub(_neutral, agent) if "build/" in agent else agent
 
 
 def is_bot(user_agent: str) -> bool:
@@ -163,4 +182,4 @@ def is_bot(user_agent: str) -> bool:
             return True
     elif not _LEGACY_PHONE.search(agent):
         return True
-    return _MARKERS.search(agent) is not None
+    return _MARKERS.search(_without_device(agent)) is not None

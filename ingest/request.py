@@ -52,6 +52,7 @@ _ALIASES = {
 }
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _MAX_AMOUNT = decimal.Decimal("1e12")
+_CENTS_OF_CENTS = decimal.Decimal("0.000001")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -109,6 +110,8 @@ def parse_body(raw: bytes) -> dict[str, Any]:
 def _lenient_json(raw: bytes) -> Any:
     try:
         return json.loads(raw.decode("utf-8"))
+    except RecursionError:
+        raise PayloadError("body", "is nested too deeply") from None
     except (UnicodeDecodeError, ValueError):
         raise PayloadError("body", "is not valid JSON") from None
 
@@ -117,9 +120,7 @@ def parse_request(raw: bytes, *, ip: str, user_agent: str, now: dt.datetime | No
     body = _canonical(parse_body(raw))
     name = _required_text(body, "name", MAX_NAME)
     url = _required_text(body, "url", MAX_URL)
-    parsed = urllib.parse.urlsplit(url)
-    if parsed.scheme not in {"http", "https", "app"} or not parsed.hostname:
-        raise PayloadError("url", "must be an absolute http(s) URL")
+    parsed, hostname = _split_url(url)
     pathname = urllib.parse.unquote(parsed.path) or "/"
     if _flag(body, "hashMode") and parsed.fragment:
         pathname += "#" + urllib.parse.unquote(parsed.fragment)
@@ -128,7 +129,7 @@ def parse_request(raw: bytes, *, ip: str, user_agent: str, now: dt.datetime | No
     return EventRequest(
         name=name,
         url=url,
-        hostname=normalize_host(parsed.hostname),
+        hostname=normalize_host(hostname),
         pathname=pathname,
         query=parsed.query,
         domains=_domains(body),
@@ -145,6 +146,18 @@ def parse_request(raw: bytes, *, ip: str, user_agent: str, now: dt.datetime | No
         timestamp=_timestamp(body, now or dt.datetime.now(dt.UTC)) if "timestamp" in server_fields else None,
         server_fields=server_fields,
     )
+
+
+def _split_url(url: str) -> tuple[urllib.parse.SplitResult, str]:
+    """The page URL's parts and host; a malformed host (``http://[::1/x``) is the sender's error."""
+    try:
+        parsed = urllib.parse.urlsplit(url)
+        hostname = parsed.hostname
+    except ValueError:
+        raise PayloadError("url", "is not a valid URL") from None
+    if parsed.scheme not in {"http", "https", "app"} or not hostname:
+        raise PayloadError("url", "must be an absolute http(s) URL")
+    return parsed, hostname
 
 
 def _clean(value: Any) -> Any:
@@ -225,6 +238,8 @@ def _object(value: Any, field: str) -> dict[str, Any]:
     if isinstance(value, str):
         try:
             value = json.loads(value)
+        except RecursionError:
+            raise PayloadError(field, "is nested too deeply") from None
         except ValueError:
             raise PayloadError(field, "must be a JSON object") from None
     if not isinstance(value, dict):
@@ -261,15 +276,20 @@ def _revenue(body: dict[str, Any]) -> tuple[str | None, str]:
     amount = value.get("amount")
     if isinstance(amount, bool) or not isinstance(amount, int | float | str):
         raise PayloadError("revenue", "amount must be a number")
+    return _amount(amount), currency.upper()
+
+
+def _amount(amount: int | float | str) -> str:
+    """A revenue amount to six places. ``copy_abs`` and the comparison use no context, so an exponent far
+    past the context's range (``1e999999999``) cannot overflow; a number below 10^12 quantized to six
+    places has at most 18 digits, within the context's 28."""
     try:
         number = decimal.Decimal(str(amount).strip())
     except decimal.InvalidOperation:
         raise PayloadError("revenue", "amount must be a number") from None
-    if not number.is_finite() or abs(number) >= _MAX_AMOUNT:
+    if not number.is_finite() or number.copy_abs() >= _MAX_AMOUNT:
         raise PayloadError("revenue", "amount must be a finite number below 10^12")
-    return str(
-        number.quantize(decimal.Decimal("0.000001"), rounding=decimal.ROUND_HALF_EVEN)
-    ), currency.upper()
+    return str(number.quantize(_CENTS_OF_CENTS, rounding=decimal.ROUND_HALF_EVEN))
 
 
 def _bounded_int(body: dict[str, Any], name: str, limit: int) -> int:
@@ -299,6 +319,10 @@ def _timestamp(body: dict[str, Any], now: dt.datetime) -> dt.datetime:
         raise PayloadError("timestamp", "must be an ISO 8601 date and time") from None
     if moment.tzinfo is None:
         raise PayloadError("timestamp", "must name its UTC offset, e.g. 2026-11-21T09:30:00Z")
+    try:  # 0001-01-01T00:00:00+14:00 is before year 1 in UTC: datetime cannot hold it
+        moment = moment.astimezone(dt.UTC)
+    except OverflowError:
+        raise PayloadError("timestamp", "is out of range") from None
     if moment > now + MAX_FUTURE:
         raise PayloadError("timestamp", "must not be in the future")
-    return moment.astimezone(dt.UTC)
+    return moment

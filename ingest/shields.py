@@ -9,6 +9,10 @@ uses them to validate, ingest to build a ``Shields`` it checks every event again
     <DropReason.SHIELD_IP: 'shield_ip'>
     >>> shields.check(ip="192.0.2.1", pathname="/admin/users/7", country="", hostname="example.com")
     <DropReason.SHIELD_PAGE: 'shield_page'>
+
+Page globs are matched by RE2, which never backtracks: a match takes time linear in the path whatever
+the glob (Python's ``re`` took seconds on ``/**a**a**a**a**a**a**a**b``). Each glob is its own small
+automaton, so RE2 keeps to its DFA, and ``parse_pages`` bounds a glob's length and wildcards.
 """
 
 from __future__ import annotations
@@ -18,8 +22,11 @@ import ipaddress
 import logging
 import re
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
+import re2
+
+from analytics.filters import wildcard_regex
 from ingest.drops import DropReason
 
 log = logging.getLogger(__name__)
@@ -28,7 +35,10 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 T = TypeVar("T")
 
 MAX_ENTRIES = 500
+MAX_GLOB_LENGTH = 300
+MAX_GLOB_WILDCARDS = 16
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
+_STARS = re.compile(r"\*+")
 _HOST = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 
 
@@ -55,15 +65,53 @@ def parse_networks(text: str) -> tuple[Network, ...]:
     return tuple(networks)
 
 
-def parse_pages(text: str) -> re.Pattern[str] | None:
+def _glob_error(entry: str) -> str | None:
+    """Why ``entry`` is not a page glob we accept, or None."""
+    if not entry.startswith("/"):
+        return "must start with /"
+    if len(entry) > MAX_GLOB_LENGTH:
+        return f"must be at most {MAX_GLOB_LENGTH} characters"
+    if _wildcards(entry) > MAX_GLOB_WILDCARDS:
+        return f"may hold at most {MAX_GLOB_WILDCARDS} wildcards (* or **)"
+    return None
+
+
+def _wildcards(entry: str) -> int:
+    """How many wildcards a glob holds: each run of ``*`` (``*``, ``**``) is one."""
+    return len(_STARS.findall(entry))
+
+
+def _short(entry: str) -> str:
+    return entry if len(entry) <= 60 else entry[:60] + "…"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PageGlobs:
+    """Compiled page globs; ``matches`` is linear in the path's length (RE2 automata, one per glob)."""
+
+    globs: tuple[str, ...]
+    compiled: tuple[Any, ...] = dataclasses.field(repr=False, compare=False)
+
+    def matches(self, pathname: str) -> bool:
+        """True when one of the globs matches the whole path."""
+        return any(pattern.fullmatch(pathname) is not None for pattern in self.compiled)
+
+
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False
+
+
+def parse_pages(text: str) -> PageGlobs | None:
     """Path patterns: ``*`` stands for any characters but ``/``, ``**`` for any characters at all."""
-    patterns = []
-    for entry in _entries(text):
-        if not entry.startswith("/"):
-            raise ShieldError(f"{entry!r} must start with /")
-        parts = [re.escape(part).replace(r"\*", "[^/]*") for part in entry.split("**")]
-        patterns.append(".*".join(parts))
-    return re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
+    entries = _entries(text)
+    for entry in entries:
+        error = _glob_error(entry)
+        if error is not None:
+            raise ShieldError(f"{_short(entry)!r} {error}")
+    if not entries:
+        return None
+    globs = tuple(dict.fromkeys(entries))
+    return PageGlobs(globs, tuple(re2.compile(wildcard_regex([glob]), _RE2_OPTIONS) for glob in globs))
 
 
 def parse_countries(text: str) -> frozenset[str]:
@@ -99,7 +147,7 @@ def _lenient(parse: Callable[[str], T], text: str, empty: T, what: str) -> T:
 @dataclasses.dataclass(frozen=True, slots=True)
 class Shields:
     networks: tuple[Network, ...] = ()
-    pages: re.Pattern[str] | None = None
+    pages: PageGlobs | None = None
     countries: frozenset[str] = frozenset()
     hostnames: tuple[str, ...] = ()
 
@@ -138,7 +186,7 @@ class Shields:
             return DropReason.SHIELD_IP
         if self.blocks_host(hostname):
             return DropReason.SHIELD_HOSTNAME
-        if self.pages is not None and self.pages.fullmatch(pathname):
+        if self.pages is not None and self.pages.matches(pathname):
             return DropReason.SHIELD_PAGE
         if country and country in self.countries:
             return DropReason.SHIELD_COUNTRY

@@ -131,6 +131,59 @@ def test_it_leaves_people_alone(agent: str) -> None:
     assert not is_bot(agent)
 
 
+# Real Android browsers whose vendor put a domain or a test build's keys in the model or build string
+ANDROID_VENDOR_STRINGS = [
+    "Mozilla/5.0 (Linux; Android 4.1.2; IM-A850 S/K Build/VEGAVIET.COM JELLYBEAN V1.0) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Chrome/30.0.1599.82 Mobile Safari/537.36",
+    "Mozilla/5.0 (Linux; U; Android 4.0.4; en-us; MID Build/IMM76D test-keys) AppleWebKit/534.30 "
+    "(KHTML, like Gecko) Version/4.0 Safari/534.30",
+    "Mozilla/5.0 (Linux; Android 4.4.2; full_x86 Build/KK test-keys) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/33.0.0.0 Mobile Safari/537.36",
+    "Mozilla/5.0 (Linux; Android 5.1; Tab7 Build/XYZ.com) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/45.0.2454.94 Safari/537.36",
+    "Mozilla/5.0 (Linux; U; Android 4.2.2; ru-ru; Mini Build/JDQ39.FLYONE.NET) AppleWebKit/534.30 "
+    "(KHTML, like Gecko) Version/4.0 Mobile Safari/534.30",
+    "Mozilla/5.0 (Linux; Android 7.0; Phone.io Build/NRD90M.test-keys; wv) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Version/4.0 Chrome/64.0.3282.137 Mobile Safari/537.36",
+    "Mozilla/5.0 (Linux; Android 6.0; ROM.ORG Edition Build/MRA58K) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "SamsungBrowser/4.0 Chrome/44.0.2403.133 Mobile Safari/537.36",
+]
+
+
+@pytest.mark.parametrize("agent", ANDROID_VENDOR_STRINGS)
+def test_a_domain_or_test_keys_in_an_android_build_is_a_person(agent: str) -> None:
+    assert not is_bot(agent)
+    assert not classify.__wrapped__(agent).is_bot
+
+
+@pytest.mark.parametrize(
+    "agent",
+    [
+        "Mozilla/5.0 (compatible; FooBot/1.0; +https://foo.com/bot)",
+        "Mozilla/5.0 (compatible; Fetcher/2.0; +http://fetch.example.net/about)",
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 "
+        "Safari/537.36 (+http://example.org/crawler.html)",
+        "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile "
+        "Safari/537.36 contact admin@example.com",
+        # a URL or a bot outside the device segment of an Android string
+        "Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X Build/MMB29P) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Chrome/131.0.6778.69 Mobile Safari/537.36 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+        "Mozilla/5.0 (Linux; Android 8.0; Pixel 2 Build/OPD3.170816.012; Storebot-Google/1.0) "
+        "AppleWebKit/537.36 (KHTML, like Gecko) Chrome/81.0.4044.138 Mobile Safari/537.36",
+        "Mozilla/5.0 (Linux; Android 4.1.2; IM-A850 Build/VEGAVIET.COM) AppleWebKit/537.36 "
+        "(KHTML, like Gecko) Chrome/30.0.1599.82 Mobile Safari/537.36 example.com",
+        # a URL hidden in the build segment is still a URL
+        "Mozilla/5.0 (Linux; Android 10; X Build/+https://crawler.example.com/) AppleWebKit/537.36 "
+        "(KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36",
+        # "test" as a word elsewhere still marks a program
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 "
+        "Safari/537.36 test-runner/1.2",
+    ],
+)
+def test_urls_and_test_programs_outside_a_device_build_are_still_bots(agent: str) -> None:
+    assert is_bot(agent)
+
+
 @given(st.text(max_size=400))
 def test_it_never_raises(agent: str) -> None:
     assert isinstance(is_bot(agent), bool)

@@ -1,5 +1,6 @@
 """POST /api/event through the real pipeline: site registry and salts in PostgreSQL, spool buffer on disk."""
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -209,3 +210,121 @@ def test_every_accepted_event_reaches_the_engine(
     Flusher(app.buffer).flush_once(wait_s=0)
     after = client.execute("SELECT count() FROM events").rows[0][0]
     assert after == before + (1 if response.status == 202 else 0), response.body
+
+
+# Hostile values by class: JSON nested past the parsers' limits (the body itself, or props and revenue
+# sent as JSON strings), URLs with a bracketed host, decimals past any context, offsets that push a
+# date out of datetime's range. Each must be a 4xx naming its field (or be accepted), never a 5xx.
+DEPTHS = st.integers(min_value=900, max_value=5_000)
+NESTED = st.builds(lambda depth: "[" * depth + "]" * depth, DEPTHS) | st.builds(
+    lambda depth: '{"a":' * depth + "1" + "}" * depth, DEPTHS
+)
+BRACKETED = st.builds(
+    lambda scheme, host, rest: f"{scheme}://[{host}{rest}",
+    st.sampled_from(["http", "https"]),
+    st.sampled_from(["::1", "::1]", "::1%eth0]", "v1.x]", "abc]", "1.2.3.4]", "", "]", "::ffff:1.2.3.4]"]),
+    st.sampled_from(["", "/x", ":99999/", "]/", "@example.com/", "/?q=1#f"]),
+)
+EXTREME_DECIMALS = st.sampled_from(
+    ["NaN", "-NaN", "sNaN", "Infinity", "-Infinity", "inf", "1e999999999", "-1e999999999", "1e-999999999"]
+) | st.builds(
+    lambda mantissa, exponent: f"{mantissa}e{exponent}",
+    st.integers(min_value=-(10**30), max_value=10**30),
+    st.integers(min_value=-(10**20), max_value=10**20),
+)
+EXTREME_TIMESTAMPS = st.builds(
+    lambda moment, minutes: (
+        moment.isoformat() + ("+" if minutes >= 0 else "-") + f"{abs(minutes) // 60:02}:"
+        f"{abs(minutes) % 60:02}"
+    ),
+    st.sampled_from([dt.datetime.min, dt.datetime.max.replace(microsecond=0)])
+    | st.datetimes(max_value=dt.datetime(1, 1, 2)),
+    st.integers(min_value=-(14 * 60), max_value=14 * 60),
+)
+PAGE = {"n": "pageview", "u": "https://example.com/", "d": "example.com"}
+HOSTILE = st.one_of(
+    st.tuples(st.just("p"), NESTED, st.just("props")),
+    st.tuples(st.just("$"), NESTED, st.just("revenue")),
+    st.tuples(st.just("u"), BRACKETED, st.just("url")),
+    st.tuples(st.just("r"), BRACKETED, st.just("referrer")),
+    st.tuples(
+        st.just("$"), EXTREME_DECIMALS.map(lambda a: {"amount": a, "currency": "EUR"}), st.just("revenue")
+    ),
+    st.tuples(st.just("timestamp"), EXTREME_TIMESTAMPS, st.just("timestamp")),
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(hostile=HOSTILE)
+def test_no_hostile_field_gets_a_5xx(app: IngestApp, hostile: tuple[str, object, str]) -> None:
+    key, value, field = hostile
+    response = post(app, {**PAGE, key: value})
+    assert response.status in {202, 400, 401}, response.body
+    if response.status != 202:
+        assert list(json.loads(response.body)["errors"]) == [field]
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(depth=DEPTHS, opener=st.sampled_from(["[", '{"a":']))
+def test_a_body_nested_too_deeply_gets_400(app: IngestApp, depth: int, opener: str) -> None:
+    closer = "]" if opener == "[" else "}"
+    raw = (
+        '{"n":' + opener * depth + "1" + closer * depth + ', "u": "https://example.com/", "d": "example.com"}'
+    )
+    response = post(app, raw.encode())
+    assert response.status in {202, 400}
+    if response.status == 400:
+        assert json.loads(response.body) in (
+            {"errors": {"body": ["is nested too deeply"]}},
+            {"errors": {"name": ["must be a string"]}},  # shallow enough for orjson
+        )
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (b'{"n":' + b"[" * 100_000 + b"]" * 100_000 + b"}", {"body": ["is nested too deeply"]}),
+        (b"[" * 5_000, {"body": ["is nested too deeply"]}),
+        (json.dumps({**PAGE, "p": "[" * 5_000 + "]" * 5_000}).encode(), {"props": ["is nested too deeply"]}),
+        (
+            json.dumps({**PAGE, "p": '{"a":' * 5_000 + "1" + "}" * 5_000}).encode(),
+            {"props": ["is nested too deeply"]},
+        ),
+        (
+            json.dumps({**PAGE, "$": "[" * 5_000 + "]" * 5_000}).encode(),
+            {"revenue": ["is nested too deeply"]},
+        ),
+        (json.dumps({**PAGE, "u": "http://[::1/x"}).encode(), {"url": ["is not a valid URL"]}),
+        (json.dumps({**PAGE, "u": "http://[abc]/x"}).encode(), {"url": ["is not a valid URL"]}),
+    ],
+)
+def test_deep_nesting_and_bad_hosts_get_400_naming_the_field(
+    app: IngestApp, raw: bytes, expected: dict[str, list[str]]
+) -> None:
+    response = post(app, raw)
+    assert (response.status, json.loads(response.body)) == (400, {"errors": expected})
+
+
+@pytest.mark.parametrize(
+    "amount",
+    ["1e999999999", "-1e999999999", "NaN", "sNaN", "Infinity", "-Infinity", "1e-99999999999999999999"],
+)
+def test_an_extreme_revenue_amount_gets_400(app: IngestApp, amount: str) -> None:
+    response = post(app, {**PAGE, "$": {"amount": amount, "currency": "EUR"}})
+    assert response.status == 400
+    assert list(json.loads(response.body)["errors"]) == ["revenue"]
+
+
+def test_a_tiny_revenue_amount_rounds_to_zero(app: IngestApp) -> None:
+    assert (
+        post(app, {**PAGE, "n": "Purchase", "$": {"amount": "1e-999999999", "currency": "EUR"}}).status == 202
+    )
+    [event] = buffered(app)
+    assert event["revenue_amount"] == "0.000000"
+
+
+def test_a_referrer_with_a_broken_host_is_ignored_not_a_5xx(app: IngestApp) -> None:
+    response = post(app, {**PAGE, "r": "http://[::1/x"})
+    assert response.status == 202
+    [event] = buffered(app)
+    assert (event["referrer"], event["referrer_source"]) == ("", "")

@@ -132,6 +132,11 @@ def test_revenue_engagement_and_hash_mode_are_stored(
         ({"amount": float("inf"), "currency": "EUR"}, "amount"),
         ({"amount": 1, "currency": "EURO"}, "currency"),
         ("not json", "JSON"),
+        ({"amount": "1e999999999", "currency": "EUR"}, "amount"),  # decimal.Overflow and a 500 before
+        ({"amount": "-1e999999999", "currency": "EUR"}, "amount"),
+        ({"amount": "NaN", "currency": "EUR"}, "amount"),
+        ({"amount": "-Infinity", "currency": "EUR"}, "amount"),
+        ("[" * 5_000 + "]" * 5_000, "nested"),  # RecursionError and a 500 before
     ],
 )
 def test_bad_revenue_gets_400_naming_it(app: IngestApp, revenue: object, message: str) -> None:
@@ -169,6 +174,12 @@ def test_events_of_one_old_day_keep_one_visitor_id(app: IngestApp, site: Persona
         (page(timestamp="2026-01-01T10:00:00"), "timestamp"),  # no UTC offset
         (page(timestamp=(dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)).isoformat()), "timestamp"),
         (page(timestamp=(dt.datetime.now(dt.UTC) - dt.timedelta(days=4000)).isoformat()), "timestamp"),
+        # past datetime's range once in UTC (an OverflowError and a 500 before)
+        (page(timestamp="0001-01-01T00:00:00+14:00"), "timestamp"),
+        (page(timestamp="9999-12-31T23:59:59-14:00"), "timestamp"),
+        (page(timestamp="0001-01-01T00:00:00+00:01"), "timestamp"),
+        (page(timestamp="0001-01-01T00:00:00Z"), "timestamp"),  # in range, but past any retention
+        (page(timestamp="9999-12-31T23:59:59Z"), "timestamp"),
     ],
 )
 def test_bad_server_side_fields_get_400_naming_them(

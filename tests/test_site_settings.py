@@ -158,6 +158,8 @@ def test_shields_save(owner: Persona) -> None:
     [
         ("excluded_ips", "10.0.0.1\nnot-an-ip", "not-an-ip"),
         ("excluded_pages", "/ok\nno-slash", "no-slash"),
+        ("excluded_pages", "/ok\n/" + "**a" * 20, "/**a**a**a"),
+        ("excluded_pages", "/ok\n/" + "a" * 400, "/aaaaaaaa"),
         ("excluded_countries", "DE\nGermany", "Germany"),
         ("allowed_hostnames", "example.com\nbad host!", "bad host!"),
     ],

@@ -1,6 +1,8 @@
 """Stats API v1 over HTTP: Plausible's shapes, API-key and session auth, 4xx naming the parameter."""
 
 import datetime as dt
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -346,6 +348,21 @@ def test_v1_filter_operators(owner: Persona, converting: None, filters: str, pag
         "aggregate", owner.key, site_id="example.com", period="day", metrics="pageviews", filters=filters
     )
     assert response.json() == {"results": {"pageviews": {"value": pageviews}}}
+
+
+def test_a_filter_clause_is_split_in_linear_time() -> None:
+    """A long run of spaces made the old clause pattern backtrack quadratically (~10 s at 30,000)."""
+    code = (
+        "from panel.stats_api.params import parse_filters\n"
+        "from analytics.errors import QueryError\n"
+        "assert parse_filters('event:page ' + ' ' * 30000 + ' ==/a')[0].values == ('/a',)\n"
+        "try:\n"
+        "    parse_filters('event:page' + ' ' * 30000 + 'x')\n"
+        "except QueryError as exc:\n"
+        "    print(exc.field)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=5, check=True)
+    assert out.stdout.strip() == "filters"
 
 
 def test_realtime_period_in_minutes(owner: Persona, converting: None) -> None:

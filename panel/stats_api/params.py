@@ -46,7 +46,9 @@ def _metrics(raw: str | None) -> tuple[str, ...]:
     return names
 
 
-_CLAUSE = re.compile(r"^(?P<dimension>[^=!~]*?)\s*(?P<op>==|!=|!~|~)(?P<values>.*)$", re.DOTALL)
+# The dimension is every character before the first operator character, taken greedily: no spaces
+# to give back, so a clause is split in linear time (a lazy dimension then \s* was quadratic).
+_CLAUSE = re.compile(r"^(?P<dimension>[^=!~]*)(?P<op>==|!=|!~|~)(?P<values>.*)$", re.DOTALL)
 _V1_OPERATORS = {"==": "is", "!=": "is_not", "~": "contains", "!~": "contains_not"}
 _PIPE = re.compile(r"(?<!\\)\|")
 
