@@ -130,6 +130,44 @@ def test_a_failing_webhook_is_logged_and_the_mail_still_goes(
     assert "alert webhook 127.0.0.1 failed" in caplog.text
 
 
+def test_a_malformed_webhook_url_of_one_site_does_not_stop_the_others(
+    spiking: Team, mailbox: SmtpServer, webhook: tuple[str, list[tuple[dict[str, str], bytes]]], caplog: Any
+) -> None:
+    from panel.reports.alerts import check_traffic
+    from panel.reports.models import AlertSettings
+
+    url, received = webhook
+    # saved before the form checked it: urllib read its port as "18999\@127.0.0.2" and raised InvalidURL
+    AlertSettings.objects.filter(site=spiking.site).update(webhook_url="https://127.0.0.1:18999\\@127.0.0.2/")
+    later = make_team(domain="later.example", tz="UTC")  # checked after the first site
+    AlertSettings.objects.create(site=later.site, spike_visitors=2, webhook_url=url)
+    seed_visits(later.site.id, [(NOW - dt.timedelta(minutes=m), 100 + m, "/", "") for m in (5, 20, 50)])
+    assert check_traffic(NOW) == 2
+    assert len(mailbox.wait_for(4)) == 4
+    assert [json.loads(body)["site"] for _headers, body in received] == ["later.example"]
+    assert "alert webhook" in caplog.text and "failed" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://127.0.0.1:18999\\@8.8.8.8/",
+        "https://93.184.215.14\\@8.8.8.8/",
+        "https://user:pass@93.184.215.14/",
+        "https://93.184.215.14:99999/",
+        "https://93.184.215.14:x/",
+        "https://93.184.215.14/a b",
+        "https://93.184.215.14/\x00",
+    ],
+)
+def test_the_form_refuses_a_webhook_url_the_sender_could_not_use(db: None, settings: Any, url: str) -> None:
+    from panel.reports.forms import AlertForm
+
+    settings.ALERT_WEBHOOKS_ALLOW_LOCAL = False
+    form = AlertForm({"spike_visitors": "10", "webhook_url": url})
+    assert not form.is_valid() and list(form.errors) == ["webhook_url"]
+
+
 @pytest.mark.parametrize(
     ("url", "message"),
     [

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import ipaddress
 import logging
 import socket
 import urllib.error
 import urllib.request
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import orjson
 from django.conf import settings
@@ -40,14 +41,32 @@ def _public(address: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
-def check_url(url: str, *, allow_local: bool | None = None) -> None:
-    """Raise ValidationError (naming the problem) unless ``url`` is a webhook we may call."""
-    allow_local = settings.ALERT_WEBHOOKS_ALLOW_LOCAL if allow_local is None else allow_local
+def parse(url: str, *, allow_local: bool) -> SplitResult:
+    """The URL's parts, or ValidationError: the one parser for saving a webhook and for sending to it,
+    so what the form accepts is what is sent. No user name or password, no backslash, space or
+    control character (parsers disagree on where such a URL's host is), a numeric port."""
+    if "\\" in url or not url.isprintable() or any(c.isspace() for c in url):
+        raise ValidationError("the webhook URL holds a character a URL cannot hold", code="invalid")
     parts = urlsplit(url)
     if parts.scheme not in ({"https", "http"} if allow_local else {"https"}):
         raise ValidationError("the webhook URL must start with https://", code="scheme")
+    if "@" in parts.netloc:
+        raise ValidationError("the webhook URL must not hold a user name or password", code="userinfo")
     if not parts.hostname:
         raise ValidationError("the webhook URL needs a host", code="host")
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0 or parts.netloc.endswith(":"):
+        raise ValidationError("the webhook URL's port must be a number from 1 to 65535", code="port")
+    return parts
+
+
+def check_url(url: str, *, allow_local: bool | None = None) -> None:
+    """Raise ValidationError (naming the problem) unless ``url`` is a webhook we may call."""
+    allow_local = settings.ALERT_WEBHOOKS_ALLOW_LOCAL if allow_local is None else allow_local
+    parts = parse(url, allow_local=allow_local)
     if allow_local:
         return
     try:
@@ -83,7 +102,7 @@ def post(url: str, secret: str, payload: dict[str, Any]) -> bool:
         )
         with _opener.open(request, timeout=TIMEOUT_S) as response:
             status = int(response.status)
-    except (ValidationError, urllib.error.URLError, OSError, ValueError) as exc:
+    except (ValidationError, urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
         log.warning("alert webhook %s failed: %s", urlsplit(url).hostname, exc)
         return False
     if not 200 <= status < 300:
