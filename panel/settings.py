@@ -82,6 +82,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "panel.middleware.JsonErrors",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "panel.middleware.content_security_policy",
@@ -151,6 +152,11 @@ CACHES = {
 STATS_API_RATE = env_rate("STATS_API_RATE", "600/h")
 # Stats calls per viewer (client IP) of a shared link: a page load makes about 12, a live view 2 a minute.
 SHARED_LINK_RATE = env_rate("SHARED_LINK_RATE", "600/10m")
+# Stats calls per logged-in user (the dashboard, and the Stats API without a key): as a viewer's.
+SESSION_STATS_RATE = env_rate("SESSION_STATS_RATE", "600/10m")
+# Exports (export.zip, about 26 queries each; widget CSVs count as stats calls) per logged-in user or
+# per viewer of a shared link.
+EXPORT_RATE = env_rate("EXPORT_RATE", "20/h")
 # Guesses allowed (django-ratelimit rates: count/period): failed logins and 2FA codes per client IP and
 # per account, password-reset mails per IP and per address, verification mails per account.
 LOGIN_RATE_IP = "30/15m"

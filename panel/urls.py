@@ -29,6 +29,7 @@ from panel.stats_api import views as stats
 urlpatterns = [
     path("", dashboard.home, name="home"),
     path("register/", accounts.signup, name="signup"),
+    path("register/sent/", accounts.signup_sent, name="signup-sent"),
     path("login/", login_views.login_view, name="login"),
     path("login/code/", login_views.login_code, name="login-code"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -7,19 +7,23 @@ path = link_in(mailbox.wait_for(1)[0])  # "/verify/…/", to follow with the tes
 from __future__ import annotations
 
 import re
+import threading
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from django.core.cache import cache
+from django.db import connections
 from django.test import Client
 
 from panel.accounts.models import Membership, Organisation, User
 from tests.smtp import text_body
 
+T = TypeVar("T")
 PASSWORD = "a long enough passphrase"
 _LINK = re.compile(r"http://127\.0\.0\.1:8000(/\S+)")
 
@@ -30,6 +34,41 @@ def fresh_counters() -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def redis_cache(settings: Any, redis_url: str) -> None:
+    """The counters in the real Redis (as in server mode), under a key prefix of this test's own."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_url,
+            "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+        }
+    }
+
+
+def at_once(count: int, call: Callable[[int], T]) -> list[T]:
+    """``call(0)`` … ``call(count - 1)`` in as many threads, released together; their results in order.
+
+    Each thread closes its own database connection when done (needs ``transactional_db``)."""
+    barrier = threading.Barrier(count)
+    results: list[T | None] = [None] * count
+
+    def run(index: int) -> None:
+        try:
+            barrier.wait()
+            results[index] = call(index)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert all(result is not None for result in results), "a thread failed or hung"
+    return [result for result in results if result is not None]
 
 
 def member_of(organisation: Organisation, email: str, role: str) -> User:

@@ -12,9 +12,16 @@ import pyotp
 import pytest
 from django.test import Client
 
-from panel.accounts import totp
+from panel.accounts import totp, twofactor
 from panel.accounts.models import RecoveryCode, TwoFactor, User
-from tests.accounts_helpers import PASSWORD, fresh_counters, logged_in, page  # noqa: F401  # autouse fixture
+from tests.accounts_helpers import (  # noqa: F401  # fresh_counters: autouse fixture
+    PASSWORD,
+    at_once,
+    fresh_counters,
+    logged_in,
+    page,
+    redis_cache,
+)
 from tests.conftest import Persona
 
 
@@ -120,6 +127,38 @@ def test_code_guesses_are_limited(owner: Persona, settings: Any) -> None:
         assert browser.post("/login/code/", {"code": "000000"}).status_code == 400
     refused = browser.post("/login/code/", {"code": a_later_code(authenticator)})
     assert refused.status_code == 429 and "Too many code attempts; try again in" in page(refused)
+
+
+@pytest.mark.usefixtures("redis_cache")
+def test_concurrent_code_guesses_are_checked_at_most_the_allowance(
+    transactional_db: None, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.TWO_FACTOR_RATE = "3/5m"
+    user = User.objects.create_with_organisation("alice@a.test", PASSWORD)
+    authenticator = enrol(user).authenticator
+    session = password_step(user.email).cookies
+    checked: list[str] = []
+    real_check = twofactor.check_code
+
+    def counting_check(who: User, code: str) -> bool:  # the real check, counted
+        checked.append(code)
+        return real_check(who, code)
+
+    monkeypatch.setattr(twofactor, "check_code", counting_check)
+
+    def guess(n: int) -> int:
+        browser = Client()
+        browser.cookies = session
+        return int(
+            browser.post("/login/code/", {"code": f"{n:06d}"}, REMOTE_ADDR=f"198.51.100.{n}").status_code
+        )
+
+    statuses = at_once(12, guess)
+    assert len(checked) <= 3, f"{len(checked)} codes checked, allowance 3"
+    assert statuses.count(400) == len(checked) and statuses.count(429) == 12 - len(checked)
+    browser = Client()
+    browser.cookies = session
+    assert browser.post("/login/code/", {"code": a_later_code(authenticator)}).status_code == 429
 
 
 def test_turning_it_off_takes_a_code(owner: Persona) -> None:

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Any
+import threading
+from typing import Any, ClassVar
 
 import pytest
+from django.contrib.auth.hashers import Argon2PasswordHasher
 from django.test import Client
 
 from panel.accounts.models import User
-from tests.accounts_helpers import PASSWORD, fresh_counters, link_in, page  # noqa: F401  # autouse fixture
+from tests.accounts_helpers import (  # noqa: F401  # fresh_counters: autouse fixture
+    PASSWORD,
+    at_once,
+    fresh_counters,
+    link_in,
+    page,
+    redis_cache,
+)
 from tests.conftest import Persona
 from tests.smtp import SmtpServer
 
@@ -74,6 +83,60 @@ def test_a_forwarded_address_counts_only_from_a_trusted_proxy(owner: Persona, se
         log_in(Client(), "x@example.com", "wrong", HTTP_X_FORWARDED_FOR=f"192.0.2.{n}", **untrusted)
     spoofed = log_in(Client(), owner.user.email, PASSWORD, HTTP_X_FORWARDED_FOR="192.0.2.99", **untrusted)
     assert spoofed.status_code == 429
+
+
+class CountingArgon2(Argon2PasswordHasher):
+    """The real Argon2 hasher, counting the passwords it checks."""
+
+    checked: ClassVar[int] = 0
+    lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def verify(self, password: str, encoded: str) -> bool:
+        with CountingArgon2.lock:
+            CountingArgon2.checked += 1
+        return bool(super().verify(password, encoded))
+
+
+def test_a_fullwidth_address_shares_the_accounts_counter(owner: Persona, settings: Any) -> None:
+    settings.LOGIN_RATE_ACCOUNT = "3/15m"
+    fullwidth = "\uff4fwner@example.com"  # a fullwidth o: Django's login form normalises it (NFKC) to owner@…
+    assert log_in(Client(), fullwidth, PASSWORD).status_code == 302  # it is the same account
+    for n in range(3):
+        typed = fullwidth if n % 2 == 0 else "\uff2fWNER@example.com"
+        assert log_in(Client(), typed, "wrong guess", REMOTE_ADDR=f"198.51.100.{n}").status_code == 200
+    refused = log_in(Client(), owner.user.email, PASSWORD, REMOTE_ADDR="198.51.100.9")
+    assert refused.status_code == 429 and "Too many login attempts" in page(refused)
+
+
+@pytest.mark.usefixtures("redis_cache")
+@pytest.mark.parametrize("rate", ["10/15m", "3/15m"])
+def test_concurrent_wrong_passwords_are_checked_at_most_the_allowance(
+    transactional_db: None, settings: Any, rate: str
+) -> None:
+    settings.LOGIN_RATE_ACCOUNT = rate
+    settings.PASSWORD_HASHERS = ["tests.test_accounts_login.CountingArgon2"]
+    user = User.objects.create_user("alice@a.test", PASSWORD)
+    CountingArgon2.checked = 0
+
+    def guess(n: int) -> int:
+        return int(log_in(Client(), user.email, f"wrong {n}", REMOTE_ADDR=f"198.51.100.{n}").status_code)
+
+    statuses = at_once(16, guess)
+    allowance = int(rate.split("/")[0])
+    assert CountingArgon2.checked <= allowance, (
+        f"{CountingArgon2.checked} passwords checked, allowance {rate}"
+    )
+    assert (
+        statuses.count(200) == CountingArgon2.checked and statuses.count(429) == 16 - CountingArgon2.checked
+    )
+    assert log_in(Client(), user.email, PASSWORD).status_code == 429  # the right one waits as well
+
+
+def test_a_successful_login_leaves_the_allowance_to_failures(owner: Persona, settings: Any) -> None:
+    settings.LOGIN_RATE_ACCOUNT = "2/15m"
+    for _ in range(4):
+        assert log_in(Client(), owner.user.email, PASSWORD).status_code == 302
+    assert log_in(Client(), owner.user.email, "wrong").status_code == 200
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ transferring ownership (one owner throughout), belonging to several and switchin
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from django.db import IntegrityError, transaction
@@ -37,7 +38,12 @@ def test_an_invitation_is_mailed_and_accepted_after_signing_up(mailbox: SmtpServ
         f"/register/?next={path}",
         {"email": "new@example.com", "password": "correct horse battery", "next": path},
     )
-    assert signup.status_code == 302 and signup["Location"] == path
+    assert signup.status_code == 302 and signup["Location"] == "/register/sent/"
+    assert f'href="/login/?next={quote(path, safe="/")}"' in page(visitor.get("/register/sent/"))
+    login = visitor.post(
+        "/login/", {"username": "new@example.com", "password": "correct horse battery", "next": path}
+    )
+    assert login.status_code == 302 and login["Location"] == path
     accepted = visitor.post(path)  # an unverified newcomer may open the invitation: it confirms the address
     assert accepted.status_code == 302 and accepted["Location"] == f"/orgs/{org.pk}/"
     user = User.objects.get(email="new@example.com")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import http.server
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -14,7 +15,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from panel.reports.alerts import Alert, Thresholds, decide
-from panel.reports.webhooks import SIGNATURE_HEADER, check_url, signature
+from panel.reports.webhooks import SIGNATURE_HEADER, Target, check_url, public, send, signature
 from tests.reports_fixtures import Team, make_team, racing, seed_visits
 from tests.services import free_port
 from tests.smtp import SmtpServer, text_body
@@ -46,7 +47,7 @@ def _hook(received: list[tuple[dict[str, str], bytes]]) -> type[http.server.Base
     class Hook(http.server.BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
-            received.append((dict(self.headers), body))
+            received.append(({**self.headers, "path": self.path}, body))
             self.send_response(204)
             self.end_headers()
 
@@ -130,6 +131,44 @@ def test_a_failing_webhook_is_logged_and_the_mail_still_goes(
     assert "alert webhook 127.0.0.1 failed" in caplog.text
 
 
+def test_a_malformed_webhook_url_of_one_site_does_not_stop_the_others(
+    spiking: Team, mailbox: SmtpServer, webhook: tuple[str, list[tuple[dict[str, str], bytes]]], caplog: Any
+) -> None:
+    from panel.reports.alerts import check_traffic
+    from panel.reports.models import AlertSettings
+
+    url, received = webhook
+    # saved before the form checked it: urllib read its port as "18999\@127.0.0.2" and raised InvalidURL
+    AlertSettings.objects.filter(site=spiking.site).update(webhook_url="https://127.0.0.1:18999\\@127.0.0.2/")
+    later = make_team(domain="later.example", tz="UTC")  # checked after the first site
+    AlertSettings.objects.create(site=later.site, spike_visitors=2, webhook_url=url)
+    seed_visits(later.site.id, [(NOW - dt.timedelta(minutes=m), 100 + m, "/", "") for m in (5, 20, 50)])
+    assert check_traffic(NOW) == 2
+    assert len(mailbox.wait_for(4)) == 4
+    assert [json.loads(body)["site"] for _headers, body in received] == ["later.example"]
+    assert "alert webhook" in caplog.text and "failed" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://127.0.0.1:18999\\@8.8.8.8/",
+        "https://93.184.215.14\\@8.8.8.8/",
+        "https://user:pass@93.184.215.14/",
+        "https://93.184.215.14:99999/",
+        "https://93.184.215.14:x/",
+        "https://93.184.215.14/a b",
+        "https://93.184.215.14/\x00",
+    ],
+)
+def test_the_form_refuses_a_webhook_url_the_sender_could_not_use(db: None, settings: Any, url: str) -> None:
+    from panel.reports.forms import AlertForm
+
+    settings.ALERT_WEBHOOKS_ALLOW_LOCAL = False
+    form = AlertForm({"spike_visitors": "10", "webhook_url": url})
+    assert not form.is_valid() and list(form.errors) == ["webhook_url"]
+
+
 @pytest.mark.parametrize(
     ("url", "message"),
     [
@@ -150,3 +189,80 @@ def test_webhook_urls_must_be_public_https(url: str, message: str) -> None:
 
 def test_a_public_https_webhook_url_is_accepted() -> None:
     check_url("https://93.184.215.14/hook", allow_local=False)
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "[::127.0.0.1]",  # IPv4-compatible
+        "[::ffff:10.0.0.1]",  # IPv4-mapped
+        "[::ffff:127.0.0.1]",
+        "[64:ff9b::7f00:1]",  # NAT64 to 127.0.0.1
+        "[64:ff9b::a9fe:a9fe]",  # NAT64 to 169.254.169.254
+        "[64:ff9b::a00:1]",  # NAT64 to 10.0.0.1
+        "[64:ff9b:1::5db8:d70e]",  # local-use NAT64
+        "[2002:7f00:1::]",  # 6to4 of 127.0.0.1
+        "[2002:a9fe:a9fe::1]",  # 6to4 of 169.254.169.254
+        "[2001:0:7f00:1::80ff:fffe]",  # Teredo, server 127.0.0.1
+        "[fe80::1]",
+        "[fc00::1]",
+    ],
+)
+def test_ipv6_forms_of_private_addresses_are_refused(host: str) -> None:
+    with pytest.raises(ValidationError, match="public address"):
+        check_url(f"https://{host}/hook", allow_local=False)
+
+
+@pytest.mark.parametrize(
+    ("address", "allowed"),
+    [
+        ("64:ff9b::5db8:d70e", True),
+        ("2002:5db8:d70e::1", True),
+        ("2606:4700::1111", True),
+        ("::ffff:0:0", False),
+    ],
+)
+def test_an_ipv6_address_leading_to_a_public_ipv4_one_is_public(address: str, allowed: bool) -> None:
+    assert public(address) is allowed
+
+
+def test_a_webhook_connects_to_the_checked_address_with_the_urls_host(
+    webhook: tuple[str, list[tuple[dict[str, str], bytes]]],
+) -> None:
+    url, received = webhook
+    port = int(url.split(":")[2].split("/")[0])
+    target = Target("http", "hooks.test", port, "/hook?from=lantern", "127.0.0.1")  # no name lookup at all
+    assert send(target, "s3cret", {"event": "traffic.spike"}) == 204
+    [(headers, body)] = received
+    assert headers["Host"] == f"hooks.test:{port}" and headers["path"] == "/hook?from=lantern"
+    assert headers[SIGNATURE_HEADER] == signature(body, "s3cret")
+
+
+def test_the_name_is_resolved_once_and_the_checked_address_is_the_one_connected_to(
+    monkeypatch: pytest.MonkeyPatch, settings: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """DNS rebinding: the name answers a public address, then a private one. The network is faked at
+    its edge (the resolver and the connect call) so nothing leaves this machine."""
+    from panel.reports.webhooks import post
+
+    settings.ALERT_WEBHOOKS_ALLOW_LOCAL = False
+    real_getaddrinfo = socket.getaddrinfo
+    lookups: list[str] = []
+    connects: list[tuple[str, int]] = []
+
+    def rebinding(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host != "hooks.test":
+            return real_getaddrinfo(host, port, *args, **kwargs)
+        lookups.append(host)
+        answer = "93.184.215.14" if len(lookups) == 1 else "127.0.0.1"
+        return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (answer, int(port)))]
+
+    def refuse(address: tuple[str, int], *args: Any, **kwargs: Any) -> socket.socket:
+        connects.append((str(address[0]), int(address[1])))
+        raise ConnectionRefusedError("faked: nothing leaves this machine")
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    assert post("https://hooks.test/hook", "s3cret", {"event": "traffic.spike"}) is False
+    assert lookups == ["hooks.test"] and connects == [("93.184.215.14", 443)]
+    assert "alert webhook hooks.test failed" in caplog.text

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from analytics.config import ConfigError, env_rate
@@ -23,3 +27,12 @@ def test_a_bad_rate_names_the_variable(monkeypatch: pytest.MonkeyPatch, value: s
     monkeypatch.setenv("SOME_RATE", value)
     with pytest.raises(ConfigError, match="SOME_RATE"):
         env_rate("SOME_RATE", "5/m")
+
+
+@pytest.mark.parametrize("name", ["STATS_API_RATE", "SHARED_LINK_RATE", "SESSION_STATS_RATE", "EXPORT_RATE"])
+def test_a_bad_rate_stops_the_boot_naming_it(name: str) -> None:
+    env = {**os.environ, "SECRET_KEY": "k" * 50, name: "600/hour"}
+    result = subprocess.run(
+        [sys.executable, "-m", "panel.manage", "check"], capture_output=True, text=True, env=env
+    )
+    assert result.returncode != 0 and f"{name} must be a rate" in result.stderr

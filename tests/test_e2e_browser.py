@@ -79,8 +79,12 @@ def test_a_visit_to_a_page_with_the_snippet_shows_on_the_dashboard(server: Embed
             owner.fill("input[name=email]", "founder@example.com")
             owner.fill("input[name=password]", "a long enough passphrase")
             owner.click("main button[type=submit]")
-            owner.wait_for_url("**/verify/")
+            owner.wait_for_url("**/register/sent/")
             owner.goto(verification_link_on_disk(server.data_dir / "mail"))  # the link mailed on sign-up
+            owner.wait_for_url(re.compile(r"/login/\?next=/sites/new/$"))  # confirmed; now log in
+            owner.fill("input[name=username]", "founder@example.com")
+            owner.fill("input[name=password]", "a long enough passphrase")
+            owner.click("main button[type=submit]")
             owner.wait_for_url("**/sites/new/")
             owner.fill("input[name=domain]", "example.com")
             owner.select_option("select[name=timezone]", "Europe/London")

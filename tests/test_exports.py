@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import zipfile
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -201,3 +202,35 @@ def test_goals_and_custom_properties(owner: Persona, seeded: None) -> None:
     ]
     missing = browser.get("/example.com/export/props.csv", {"period": "day"})
     assert missing.status_code == 400 and missing.content.startswith(b"property:")
+
+
+def test_each_shared_link_viewer_has_an_export_allowance(owner: Persona, seeded: None, settings: Any) -> None:
+    settings.EXPORT_RATE = "2/h"
+    link = SharedLink.objects.create_for(owner.site, name="Public")
+
+    def zip_for(address: str) -> Any:
+        return Client().get(
+            "/example.com/export.zip", {"auth": link.slug, "period": "all"}, REMOTE_ADDR=address
+        )
+
+    answers = [zip_for("192.0.2.7") for _ in range(3)]
+    assert [answer.status_code for answer in answers] == [200, 200, 429]
+    assert answers[-1]["Content-Type"].startswith("text/plain")
+    assert (
+        answers[-1].content.decode()
+        == "Too many exports: a shared link's viewer may make 2/h; wait and retry"
+    )
+    assert zip_for("192.0.2.8").status_code == 200  # another viewer counts on its own
+
+
+def test_a_member_has_an_export_allowance_and_csvs_count_as_stats_calls(
+    owner: Persona, seeded: None, settings: Any
+) -> None:
+    settings.EXPORT_RATE = "1/h"
+    settings.SESSION_STATS_RATE = "2/h"
+    browser = member(owner)
+    assert browser.get("/example.com/export.zip").status_code == 200
+    refused = browser.get("/example.com/export.zip")
+    assert refused.status_code == 429 and b"a logged-in user may make 1/h" in refused.content
+    csvs = [browser.get("/example.com/export/pages.csv").status_code for _ in range(3)]
+    assert csvs == [200, 200, 429]

@@ -75,11 +75,15 @@ def test_an_owner_gets_the_whole_site_as_a_zip(team: Team, mailbox: SmtpServer, 
     assert events[0]["referrer_source"] == "Google" and events[0]["visitor_id"] == "1"
     assert len(_csv(archive, "visits.csv")) == 2
     assert _csv(archive, "site.csv")[0]["domain"] == "example.com"
-    # the link is for members only
+    # the link is for the site's owners and admins only
     from panel.accounts.models import User
 
     stranger = User.objects.create_with_organisation("stranger@else.org", "a long enough passphrase")
     assert _as(stranger).get(urlsplit(link).path).status_code == 404
+    assert _as(team.viewer).get(urlsplit(link).path).status_code == 404  # may not ask, so may not take
+    admin = _as(team.admin).get(urlsplit(link).path)
+    admin.close()  # a file response: let go of the file
+    assert admin.status_code == 200
     assert Client().get(urlsplit(link).path).status_code == 302  # log in first
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from typing import TYPE_CHECKING
 
 import pytest
@@ -15,14 +16,14 @@ if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
 
 
-def test_signup_creates_an_account_with_an_organisation_and_logs_in(db: None) -> None:
+def test_signup_creates_an_account_with_an_organisation(db: None) -> None:
     browser = Client()
     response = browser.post("/register/", {"email": "New@Example.com", "password": "correct horse battery"})
-    assert response.status_code == 302 and response["Location"] == "/verify/"
+    assert response.status_code == 302 and response["Location"] == "/register/sent/"
     user = User.objects.get(email="new@example.com")
     assert user.password.startswith("argon2")
     assert user.memberships.get().role == "owner"
-    assert browser.get("/verify/").status_code == 200  # logged in, asked to confirm the address first
+    assert browser.get("/register/sent/").status_code == 200  # check your mail, then log in
 
 
 def assert_form_error(response: TestResponse, field: str) -> None:
@@ -84,6 +85,22 @@ def test_site_form_errors_name_the_field(owner: Persona, form: dict[str, str], f
     browser = Client()
     browser.force_login(owner.user)
     assert_form_error(browser.post("/sites/new/", form), field)
+
+
+def test_a_domain_of_another_organisation_is_refused_without_saying_it_exists(
+    owner: Persona, outsider: Persona
+) -> None:
+    from panel.sites.models import CANNOT_ADD
+
+    browser = Client()
+    browser.force_login(owner.user)
+    elsewhere = browser.post("/sites/new/", {"domain": "Elsewhere.org", "timezone": "UTC"})
+    assert_form_error(elsewhere, "domain")
+    text = html.unescape(elsewhere.content.decode())
+    assert CANNOT_ADD in text and "already registered" not in text
+    assert Site.objects.get(domain="elsewhere.org").organisation == outsider.user.primary_organisation()
+    own = browser.post("/sites/new/", {"domain": "example.com", "timezone": "UTC"})
+    assert "this domain is already registered" in html.unescape(own.content.decode())  # theirs: said plainly
 
 
 def test_pages_carry_a_strict_content_security_policy(owner: Persona) -> None:

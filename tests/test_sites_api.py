@@ -27,6 +27,17 @@ def call(method: str, path: str, key: str | None, body: Any = None, **kwargs: An
     )
 
 
+def test_a_domain_of_another_organisation_cannot_be_added_or_renamed_to(
+    owner: Persona, outsider: Persona
+) -> None:
+    from panel.sites.models import CANNOT_ADD
+
+    created = call("POST", "", owner.key, {"domain": "elsewhere.org"})
+    assert created.status_code == 400 and created.json() == {"error": f"domain: {CANNOT_ADD}"}
+    renamed = call("PUT", "/example.com", owner.key, {"domain": "elsewhere.org"})
+    assert renamed.status_code == 400 and renamed.json() == {"error": f"domain: {CANNOT_ADD}"}
+
+
 def test_list_shows_the_organisations_sites(owner: Persona, outsider: Persona) -> None:
     from panel.sites.models import Site
 

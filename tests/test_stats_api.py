@@ -220,6 +220,23 @@ def test_each_api_key_has_an_hourly_allowance(owner: Persona, outsider: Persona,
         assert get("realtime/visitors", outsider.key, site_id="elsewhere.org").status_code == 200  # its own
 
 
+def test_each_logged_in_user_has_an_allowance(owner: Persona, outsider: Persona, events_table: None) -> None:
+    from django.test import override_settings
+
+    browser, other = Client(), Client()
+    browser.force_login(owner.user)
+    other.force_login(outsider.user)
+    url = "/api/v1/stats/realtime/visitors"
+    with override_settings(SESSION_STATS_RATE="3/h"):
+        statuses = [browser.get(url, {"site_id": "example.com"}).status_code for _ in range(4)]
+        assert statuses == [200, 200, 200, 429]
+        refused = browser.get("/dashboard-data/prop-keys", {"site_id": "example.com"})
+        assert refused.status_code == 429 and refused["Content-Type"] == "application/json"
+        assert refused.json() == {"error": "Too many requests: a logged-in user may make 3/h; wait and retry"}
+        assert other.get(url, {"site_id": "elsewhere.org"}).status_code == 200  # their own allowance
+        assert get("realtime/visitors", owner.key, site_id="example.com").status_code == 200  # a key: its own
+
+
 def test_aggregate_compares_with_the_previous_period(owner: Persona, events_table: None) -> None:
     today = today_in(owner.site.timezone)
     noon = dt.datetime.combine(today, dt.time(12), dt.UTC)

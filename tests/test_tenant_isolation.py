@@ -139,6 +139,7 @@ LISTS = {"sites", "api-sites"}
 NO_TENANT = {
     "home": "redirects to the site list or the login page",
     "signup": "public: creates a new account and organisation",
+    "signup-sent": "public: shows the address this browser's session just signed up with, no tenant data",
     "login": "public",
     "login-code": "the second login step of the user in this session only",
     "logout": "ends this session",

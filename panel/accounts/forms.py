@@ -15,10 +15,7 @@ class SignupForm(forms.Form):
     password = forms.CharField(widget=forms.PasswordInput, max_length=200)
 
     def clean_email(self) -> str:
-        email = str(self.cleaned_data["email"]).strip().lower()
-        if User.objects.filter(email=email).exists():
-            raise forms.ValidationError("an account with this email already exists")
-        return email
+        return str(self.cleaned_data["email"]).strip().lower()  # taken or not: the view answers the same
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

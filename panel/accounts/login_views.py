@@ -1,8 +1,11 @@
 """Logging in (password, then the TOTP code when two-factor is on) and password resets, rate-limited.
 
 Failed attempts count per client IP and per account (``LOGIN_RATE_IP``, ``LOGIN_RATE_ACCOUNT``,
-``TWO_FACTOR_RATE``); over the limit the answer is 429 with how long to wait. The password step of a
-two-factor user keeps only their id in the session until the code is right; the login happens then.
+``TWO_FACTOR_RATE``); over the limit the answer is 429 with how long to wait. An attempt takes its
+place in the counters before the password or code is checked (``limits.take``), so concurrent guesses
+are never checked beyond the allowance; the account counter keys on the address as login finds it.
+The password step of a two-factor user keeps only their id in the session until the code is right;
+the login happens then.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ BACKEND = "django.contrib.auth.backends.ModelBackend"
 def _login_counters(request: HttpRequest, email: str) -> list[limits.Counter]:
     return [
         ("login-ip", limits.client_ip(request), settings.LOGIN_RATE_IP),
-        ("login-account", email.strip().lower()[:254], settings.LOGIN_RATE_ACCOUNT),
+        ("login-account", User.objects.login_address(email), settings.LOGIN_RATE_ACCOUNT),
     ]
 
 
@@ -42,11 +45,11 @@ def login_view(request: HttpRequest) -> HttpResponse:
     next_url = safe_next(request, settings.LOGIN_REDIRECT_URL)
     if request.method == "POST":
         counters = _login_counters(request, str(request.POST.get("username", "")))
-        if wait := limits.over_limit(request, counters):
+        if wait := limits.take(request, counters):  # before the password is checked, atomically
             return limits.too_many(request, "login attempts", wait)
         if not form.is_valid():
-            limits.count(request, counters)
             return render(request, "registration/login.html", {"form": form, "next": next_url})
+        limits.give_back(request, counters)  # only failures use the allowance up
         user = form.get_user()
         assert isinstance(user, User)
         if twofactor.enabled_for(user):
@@ -82,13 +85,13 @@ def login_code(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         counters = code_counters(request, user)
-        if wait := limits.over_limit(request, counters):
+        if wait := limits.take(request, counters):  # before the code is checked, atomically
             return limits.too_many(request, "code attempts", wait)
         if form.is_valid() and twofactor.check_code(user, form.cleaned_data["code"]):
+            limits.give_back(request, counters)
             request.session.pop(PENDING, None)
             login(request, user, backend=BACKEND)
             return redirect(next_url or settings.LOGIN_REDIRECT_URL)
-        limits.count(request, counters)
         if form.is_valid():
             form.add_error("code", "that code is not right, or was used already; try the next one")
         return render(request, "registration/login_code.html", {"form": form}, status=400)

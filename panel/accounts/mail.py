@@ -44,3 +44,17 @@ def send_invitation(invitation: Invitation) -> bool:
     context = {"invitation": invitation, "link": link, "inviter": invitation.invited_by}
     subject = f"You are invited to {invitation.organisation.name} on Lantern"
     return _send(subject, "accounts/email/invitation.txt", context, invitation.email)
+
+
+def send_signup_attempt(user: User) -> bool:
+    """To an account's owner when someone signs up with their address: how to log in or reset."""
+    context: dict[str, object] = {
+        "login": absolute(reverse("login")),
+        "reset": absolute(reverse("password_reset")),
+    }
+    return _send(
+        "Someone tried to sign up for Lantern with your email",
+        "accounts/email/signup_attempt.txt",
+        context,
+        user.email,
+    )

@@ -43,6 +43,16 @@ class UserManager(BaseUserManager["User"]):
         """Logging in finds the address however it is typed (addresses are stored lower-case)."""
         return self.get(email=(username or "").strip().lower())
 
+    def login_address(self, username: str) -> str:
+        """The address a login form's username finds: Django's form normalises it (NFKC), then
+        ``get_by_natural_key`` looks it up lower-case, so ``ALICE@a.test`` with a fullwidth A is
+        ``alice@a.test``.
+        Per-account login limits count on this, whichever way the address is typed."""
+        from django.contrib.auth.forms import UsernameField  # imports this model: not at the top
+
+        field = UsernameField(required=False, max_length=self.model._meta.get_field("email").max_length)
+        return str(field.to_python(username)).strip().lower()
+
     @transaction.atomic
     def create_with_organisation(
         self, email: str, password: str | None = None, *, verified: bool = True

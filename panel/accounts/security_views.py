@@ -65,14 +65,14 @@ def two_factor_disable(request: HttpRequest) -> HttpResponse:
     """Turning two-factor off takes a current code (or a recovery code)."""
     user = _user(request)
     counters = code_counters(request, user)
-    if wait := limits.over_limit(request, counters):
+    if wait := limits.take(request, counters):  # before the code is checked, atomically
         return limits.too_many(request, "code attempts", wait)
     form = CodeForm(request.POST)
     if form.is_valid() and twofactor.check_code(user, form.cleaned_data["code"]):
+        limits.give_back(request, counters)
         twofactor.disable(user)
         messages.success(request, "Two-factor authentication is off.")
         return redirect("account")
-    limits.count(request, counters)
     if form.is_valid():
         form.add_error("code", "that code is not right, or was used already")
     return _account_page(request, user, form, status=400)

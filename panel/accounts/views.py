@@ -1,12 +1,18 @@
-"""Sign up and confirm the email address: the signed link mailed on sign-up, the reminder page, a resend."""
+"""Sign up and confirm the email address: the signed link mailed on sign-up, the reminder page, a resend.
+
+Sign-up never tells whether an address has an account: both answers are "check your mail", and the
+owner of an existing account gets a mail saying someone tried (or their confirmation link again).
+"""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth.hashers import make_password
+from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -15,6 +21,8 @@ from panel.accounts.forms import SignupForm
 from panel.accounts.models import User
 from panel.accounts.roles import signed_in_user
 from panel.accounts.tokens import TokenError, read_verification
+
+SIGNED_UP = "lantern.signup.sent"  # session: {"email": the address signed up with, "next": url}
 
 
 def safe_next(request: HttpRequest, default: str) -> str:
@@ -26,6 +34,8 @@ def safe_next(request: HttpRequest, default: str) -> str:
 
 
 def signup(request: HttpRequest) -> HttpResponse:
+    """Sign-up answers the same whether or not the address has an account (no login here: the mailed
+    link confirms the address, then the user logs in); an existing user is mailed instead."""
     if request.user.is_authenticated:
         return redirect("sites")
     form = SignupForm(
@@ -33,16 +43,41 @@ def signup(request: HttpRequest) -> HttpResponse:
         initial={"email": request.GET.get("email", "")[:254]},
     )
     if request.method == "POST" and form.is_valid():
-        user = User.objects.create_with_organisation(
-            form.cleaned_data["email"], form.cleaned_data["password"], verified=False
-        )
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        if not mail.send_verification(user):
-            messages.error(request, "We could not send the confirmation mail just now; send it again below.")
-        limits.count(request, [_resend_counter(user)])
-        return redirect(safe_next(request, "/verify/"))
+        email = form.cleaned_data["email"]
+        if not _sign_up(request, email, form.cleaned_data["password"]):
+            messages.error(request, "We could not send the mail just now; sign up again in a few minutes.")
+        request.session[SIGNED_UP] = {"email": email, "next": safe_next(request, "")}
+        return redirect("signup-sent")
     context = {"form": form, "next": safe_next(request, "")}
     return render(request, "accounts/signup.html", context, status=400 if form.errors else 200)
+
+
+def _sign_up(request: HttpRequest, email: str, password: str) -> bool:
+    """A new unverified account mailed its confirmation link; for an address that has an account
+    already, a mail to its owner (the link again if never confirmed). False when the mail failed."""
+    existing = User.objects.filter(email=email).first()
+    if existing is None:
+        try:
+            user = User.objects.create_with_organisation(email, password, verified=False)
+        except IntegrityError:  # signed up at this very moment by another request
+            existing = User.objects.get(email=email)
+        else:
+            limits.count(request, [_resend_counter(user)])
+            return mail.send_verification(user)
+    make_password(password)  # the time hashing takes, as for a new account: timing tells nothing
+    if limits.take(request, [_resend_counter(existing)]):
+        return True  # mailed enough this hour; the answer stays the same
+    if not existing.email_verified:
+        return mail.send_verification(existing)
+    return mail.send_signup_attempt(existing)
+
+
+def signup_sent(request: HttpRequest) -> HttpResponse:
+    """After sign-up: check your mail, then log in."""
+    sent = request.session.get(SIGNED_UP)
+    if not isinstance(sent, dict):
+        return redirect("signup")
+    return render(request, "accounts/signup_sent.html", {"email": sent["email"], "next": sent["next"]})
 
 
 def _resend_counter(user: User) -> limits.Counter:
@@ -89,7 +124,9 @@ def verify_email(request: HttpRequest, token: str) -> HttpResponse:
     user.mark_email_verified()
     messages.success(request, f"Thank you: {user.email} is confirmed.")
     signed_in = signed_in_user(request)
-    return redirect("site-new" if signed_in is not None and signed_in.pk == user.pk else "login")
+    if signed_in is not None and signed_in.pk == user.pk:
+        return redirect("site-new")
+    return redirect(f"{reverse('login')}?next={reverse('site-new')}")
 
 
 def _link_failed(request: HttpRequest, message: str) -> HttpResponse:

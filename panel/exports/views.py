@@ -3,7 +3,8 @@
 Both take the dashboard's Stats API parameters (``period``, ``date``, ``filters``, ``interval``);
 ``props.csv`` also takes ``property=event:props:<key>``. A logged-in member of the site's organisation
 may export; so may a shared link of that site (``auth=<slug>``, unlocked as for its page). Anyone
-else gets 404.
+else gets 404. A zip counts against ``EXPORT_RATE`` (it runs about 26 queries), a widget CSV as one
+stats call against the caller's stats allowance; beyond either the answer is 429.
 """
 
 from __future__ import annotations
@@ -25,27 +26,35 @@ from panel.exports.csv import write_csv
 from panel.exports.widgets import PROPS, WIDGETS
 from panel.sharing import access as sharing
 from panel.sites.models import Site
+from panel.stats_api.auth import over_allowance
 
 Built = tuple[bytes, str, str]  # body, content type, file name
 
 
-def _site(request: HttpRequest, domain: str) -> Site | None:
-    """The site to export, or None when the caller must log in first; 404 when it is not theirs."""
+def _site(request: HttpRequest, domain: str) -> tuple[Site, User | None] | None:
+    """The site to export and the logged-in user (None: a shared link's viewer), or None when the
+    caller must log in first; 404 when it is not theirs."""
+    user = request.user if isinstance(request.user, User) and request.user.is_authenticated else None
     if sharing.PARAM in request.GET:
-        site = sharing.shared_site(request, domain)
-    elif isinstance(request.user, User) and request.user.is_authenticated:
-        site = Site.objects.for_user(request.user).filter(domain=domain).first()
+        site, user = sharing.shared_site(request, domain), None
+    elif user is not None:
+        site = Site.objects.for_user(user).filter(domain=domain).first()
     else:
         return None
     if site is None:
         raise Http404("no such site")
-    return site
+    return site, user
 
 
-def _export(request: HttpRequest, domain: str, build: Callable[[View], Built]) -> HttpResponse:
-    site = _site(request, domain)
-    if site is None:
+def _export(
+    request: HttpRequest, domain: str, build: Callable[[View], Built], *, whole: bool = False
+) -> HttpResponse:
+    found = _site(request, domain)
+    if found is None:
         return redirect_to_login(request.get_full_path())
+    site, user = found
+    if refused := over_allowance(request, site, user, export=whole):
+        return HttpResponse(refused, status=429, content_type="text/plain; charset=utf-8")
     try:
         body, content_type, name = build(parse_view(site, request.GET.dict()))
     except QueryError as exc:
@@ -76,7 +85,7 @@ def export_zip(request: HttpRequest, domain: str) -> HttpResponse:
         keys = top_prop_keys(view.site.id, view.totals.date_range)
         return view_zip(view, prop_keys=keys), "application/zip", file_name(view, ".zip")
 
-    return _export(request, domain, build)
+    return _export(request, domain, build, whole=True)
 
 
 @require_GET

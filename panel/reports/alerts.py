@@ -3,7 +3,8 @@
 Each site with ``AlertSettings`` is checked against its thresholds: a spike when the last hour had
 more than ``spike_visitors`` visitors, a drop when it had fewer than ``drop_percent`` percent of the
 usual hour (the mean of the 168 hours before). Each kind goes out at most once per 12 hours per site:
-the job that moves ``last_spike_at``/``last_drop_at`` forward in one conditional UPDATE sends it.
+the job that moves ``last_spike_at``/``last_drop_at`` forward in one conditional UPDATE sends it. A
+site whose check fails (its webhook, its data) is logged and the job goes on to the next.
 
     >>> decide(Thresholds(spike_visitors=100, drop_percent=None), [150, 20, 30])
     [Alert(kind='spike', visitors=150, usual=25.0)]
@@ -114,11 +115,20 @@ def check_traffic(now: dt.datetime | None = None) -> int:
     configured = AlertSettings.objects.select_related("site").filter(
         Q(spike_visitors__isnull=False) | Q(drop_percent__isnull=False)
     )
-    for alert_settings in configured:
-        thresholds = Thresholds(alert_settings.spike_visitors, alert_settings.drop_percent)
-        counts = hourly_visitors(alert_settings.site_id, now, USUAL_HOURS + 1)
-        for alert in decide(thresholds, counts):
-            if claim(alert_settings, alert.kind, now):
-                notify(alert_settings, alert, now)
-                sent += 1
+    for alert_settings in configured.order_by("pk"):
+        try:
+            sent += _check_site(alert_settings, now)
+        except Exception:  # one site's failure (its webhook, its data) must not stop the others
+            log.exception("the traffic alerts of %s failed", alert_settings.site.domain)
+    return sent
+
+
+def _check_site(alert_settings: AlertSettings, now: dt.datetime) -> int:
+    sent = 0
+    thresholds = Thresholds(alert_settings.spike_visitors, alert_settings.drop_percent)
+    counts = hourly_visitors(alert_settings.site_id, now, USUAL_HOURS + 1)
+    for alert in decide(thresholds, counts):
+        if claim(alert_settings, alert.kind, now):
+            notify(alert_settings, alert, now)
+            sent += 1
     return sent

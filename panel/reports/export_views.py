@@ -2,7 +2,7 @@
 for scripts), download it.
 
 Only owners and admins of the site's organisation may ask or watch (``site_admin``); the download needs
-both the emailed signed link (which expires) and a logged-in member of the site's organisation.
+both the emailed signed link (which expires) and a logged-in owner or admin of the site's organisation.
 """
 
 from __future__ import annotations
@@ -55,12 +55,7 @@ def export_download(request: HttpRequest, token: str) -> HttpResponseBase:
     export_id = read_download_token(token)
     if export_id is None:
         raise Http404("this download link is not valid or has expired")
-    export = get_object_or_404(
-        SiteExport,
-        pk=export_id,
-        status=SiteExport.Status.DONE,
-        site__in=Site.objects.for_user(request.user),
-    )
+    export = get_object_or_404(SiteExport.objects.downloadable_by(request.user), pk=export_id)
     path = export_dir() / export.file_name
     if not export.file_name or not path.is_file():
         raise Http404("this export's file is gone; ask for a new one")

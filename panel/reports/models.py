@@ -80,6 +80,13 @@ class AlertSettings(models.Model):
         return f"alerts for {self.site}"
 
 
+class SiteExportQuerySet(models.QuerySet["SiteExport"]):
+    def downloadable_by(self, user: User) -> SiteExportQuerySet:
+        """Finished exports the user may download: as for asking for one, an owner or admin of the
+        site's organisation (a viewer may not take every raw event of a site)."""
+        return self.filter(status=SiteExport.Status.DONE, site__in=Site.objects.managed_by(user))
+
+
 class SiteExport(models.Model):
     """A full export of one site (CSV files in a zip), made in the background; ``percent`` is progress."""
 
@@ -97,6 +104,8 @@ class SiteExport(models.Model):
     size_bytes = models.PositiveBigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SiteExportQuerySet.as_manager()
 
     def __str__(self) -> str:
         return f"export {self.pk} of {self.site} ({self.status}, {self.percent}%)"

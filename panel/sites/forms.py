@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 
+from panel.accounts.models import User
 from panel.sites.models import Site, normalize_domain
 from panel.sites.snippet import SnippetOptions
 
@@ -23,13 +24,19 @@ _EXTENSION = re.compile(r"^[a-z0-9]{1,10}$")
 
 
 class SiteForm(forms.Form):
+    """A new site for ``user``: a domain of another organisation is refused without saying it exists."""
+
     domain = forms.CharField(max_length=300)
     timezone = forms.ChoiceField(choices=[(tz, tz) for tz in TIMEZONES], initial="UTC")
 
+    def __init__(self, *args: Any, user: User | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
     def clean_domain(self) -> str:
         domain = normalize_domain(self.cleaned_data["domain"])
-        if Site.objects.filter(domain=domain).exists():
-            raise forms.ValidationError("this domain is already registered")
+        if refusal := Site.objects.why_not_addable(domain, self.user):
+            raise forms.ValidationError(refusal)
         return domain
 
 

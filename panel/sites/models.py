@@ -70,8 +70,27 @@ class SiteQuerySet(models.QuerySet["Site"]):
             organisation__memberships__role__in=(Membership.Role.OWNER, Membership.Role.ADMIN),
         )
 
+    def why_not_addable(self, domain: str, user: User | None, *, renaming: Site | None = None) -> str:
+        """Why ``user`` cannot add (or rename ``renaming`` to) ``domain``, or "" when they can. A site of
+        an organisation the user is in is named as theirs; one elsewhere is never confirmed to exist.
+
+        >>> Site.objects.why_not_addable("example.com", stranger)  # doctest: +SKIP
+        'This domain cannot be added. If you own it, ask its current owner to transfer it or contact support.'
+        """
+        taken = self.filter(domain=domain)
+        if renaming is not None:
+            taken = taken.exclude(pk=renaming.pk)
+        if not taken.exists():
+            return ""
+        if user is not None and taken.filter(organisation__memberships__user=user).exists():
+            return "this domain is already registered"
+        return CANNOT_ADD
+
 
 DEFAULT_RETENTION_DAYS = 3 * 365
+CANNOT_ADD = (
+    "This domain cannot be added. If you own it, ask its current owner to transfer it or contact support."
+)
 
 
 class Site(models.Model):

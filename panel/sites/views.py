@@ -31,7 +31,7 @@ def site_new(request: HttpRequest) -> HttpResponse:
     organisation = current_organisation(request, _user(request))  # the one switched to, else the first
     if not Membership.objects.has_role(_user(request), organisation, Role.ADMIN):
         raise PermissionDenied(f"viewers cannot add sites to {organisation.name}")
-    form = SiteForm(request.POST or None)
+    form = SiteForm(request.POST or None, user=_user(request))
     if request.method == "POST" and form.is_valid():
         site = Site.objects.create(
             organisation=organisation,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from panel.accounts.models import User
 from panel.sites.forms import TIMEZONES, SiteForm
 from panel.sites.models import Site, normalize_domain
 
@@ -19,17 +20,18 @@ class UpdateSiteForm(forms.Form):
     timezone = forms.ChoiceField(choices=[(tz, tz) for tz in TIMEZONES], required=False)
     retention_days = forms.IntegerField(min_value=30, max_value=3650, required=False)
 
-    def __init__(self, data: dict[str, str], site: Site) -> None:
+    def __init__(self, data: dict[str, str], site: Site, user: User | None = None) -> None:
         super().__init__(data)
         self.site = site
+        self.user = user
 
     def clean_domain(self) -> str:
         raw = self.cleaned_data["domain"]
         if not raw:
             return ""
         domain = normalize_domain(raw)
-        if Site.objects.filter(domain=domain).exclude(pk=self.site.pk).exists():
-            raise forms.ValidationError("this domain is already registered")
+        if refusal := Site.objects.why_not_addable(domain, self.user, renaming=self.site):
+            raise forms.ValidationError(refusal)
         return domain
 
     def changes(self) -> dict[str, object]:

@@ -104,7 +104,7 @@ def _create(request: HttpRequest, key: ApiKey) -> HttpResponse:
         return error(403, "only an owner or admin of the organisation may add sites")
     data = request_body(request)
     data.setdefault("timezone", "UTC")
-    form = CreateSiteForm(data)
+    form = CreateSiteForm(data, user=key.user)
     if not form.is_valid():
         return error(400, first_error(form))
     site = Site.objects.create(
@@ -124,7 +124,7 @@ def site(request: HttpRequest, key: ApiKey, domain: str) -> HttpResponse:
         return JsonResponse(_site_json(found))
     if request.method == "DELETE":
         return _delete(found)
-    form = UpdateSiteForm(request_body(request), found)
+    form = UpdateSiteForm(request_body(request), found, key.user)
     if not form.is_valid():
         return error(400, first_error(form))
     changes = form.changes()

@@ -1,6 +1,10 @@
 """Who is asking, and for which site: an API key in ``Authorization: Bearer``, a logged-in session, or
 (``stats:read`` GETs only) a shared link's ``auth=<slug>`` parameter for that link's site.
 
+Every caller has an allowance, counted before the query runs: an API key ``STATS_API_RATE``, a
+logged-in user ``SESSION_STATS_RATE``, a shared link's viewer (client address) ``SHARED_LINK_RATE``;
+exports (``export.zip``) have their own, ``EXPORT_RATE``. Beyond it the answer is 429 saying which.
+
 The decorator attaches ``request.site`` (and ``request.api_key`` when a key was used), so views never
 parse keys. A site the caller cannot see answers 404, the same as one that does not exist. POST views
 (v2) read ``site_id`` from their JSON body, kept on ``request.query_body``; a POST made with the
@@ -45,6 +49,26 @@ def _over_limit(request: HttpRequest, group: str, counted: str, rate: str) -> bo
     return bool(
         is_ratelimited(request, group=group, key=lambda _group, _request: counted, rate=rate, increment=True)
     )
+
+
+def over_allowance(request: HttpRequest, site: Site, user: User | None, *, export: bool = False) -> str:
+    """Count one call of a logged-in ``user`` (None: a shared link's viewer of ``site``) against its
+    allowance: the 429 message when it is used up, else "".
+
+    >>> over_allowance(request, site, None, export=True)  # doctest: +SKIP
+    'Too many exports: a shared link's viewer may make 20/h; wait and retry'
+    """
+    who = f"user:{user.pk}" if user is not None else f"share:{site.pk}:{limits.client_ip(request)}"
+    if export:
+        group, rate, what = "export", settings.EXPORT_RATE, "exports"
+    elif user is not None:
+        group, rate, what = "stats-session", settings.SESSION_STATS_RATE, "requests"
+    else:
+        group, rate, what = "shared-link", settings.SHARED_LINK_RATE, "requests"
+    if not _over_limit(request, group, who, rate):
+        return ""
+    caller = "a logged-in user" if user is not None else "a shared link's viewer"
+    return f"Too many {what}: {caller} may make {rate}; wait and retry"
 
 
 def principal(request: HttpRequest, scope: str) -> tuple[User | None, ApiKey | None, JsonResponse | None]:
@@ -126,6 +150,8 @@ def stats_api(
             site = sites.filter(domain=site_id).first()
             if site is None:
                 return error(404, f"{field}: no site {site_id!r} that this account can read")
+            if key is None and (refused := over_allowance(request, site, user)):
+                return error(429, refused)
             api_request: ApiRequest = request  # type: ignore[assignment]
             api_request.site = site
             api_request.api_key = key
@@ -148,9 +174,8 @@ def _as_shared_link(
     if site is None:
         return error(404, f"auth: no shared link to {site_id!r} (revoked, or its password not given)")
     # per viewer (client address) of the site's link: a public link cannot keep the engine busy
-    rate = settings.SHARED_LINK_RATE
-    if _over_limit(request, "shared-link", f"share:{site.pk}:{limits.client_ip(request)}", rate):
-        return error(429, f"Too many requests: a shared link's viewer may make {rate}; wait and retry")
+    if refused := over_allowance(request, site, None):
+        return error(429, refused)
     api_request: ApiRequest = request  # type: ignore[assignment]
     api_request.site = site
     api_request.api_key = None

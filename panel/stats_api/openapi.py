@@ -38,7 +38,10 @@ STATS_ERRORS = {
     "401": _error("No API key (or session), or a wrong one."),
     "403": _error("The API key lacks the stats:read scope, or a session request failed the CSRF check."),
     "404": _error("No such site that this account can read."),
-    "429": _error("The API key made more requests than STATS_API_RATE allows."),
+    "429": _error(
+        "More requests than the caller's allowance: STATS_API_RATE for an API key, SESSION_STATS_RATE "
+        "for a session, SHARED_LINK_RATE for a shared link's viewer."
+    ),
 }
 
 
