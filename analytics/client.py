@@ -155,6 +155,7 @@ def engine_now() -> dt.datetime:
     """The engine's clock, in UTC: the clock its ``now64()`` stamps rows with (materialized views), so
     code comparing with such stamps reads this, not the web process's clock (a server may differ)."""
     moment = execute("SELECT now64(6, 'UTC')", tag="clock", max_rows=1).rows[0][0]
+    assert isinstance(moment, dt.datetime)
     return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 

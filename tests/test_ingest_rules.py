@@ -369,7 +369,8 @@ def test_filtered_events_take_no_tokens(
         assert [post(app, page()).status for _ in range(3)] == [202, 202, 429]
     finally:
         app.close()
-        getattr(app.buffer, "inner", app.buffer).close()
+        closable: Any = getattr(app.buffer, "inner", app.buffer)  # server mode: the group commit's buffer
+        closable.close()
 
 
 def test_rate_limits_are_shared_by_the_web_processes_through_redis(
