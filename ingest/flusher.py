@@ -70,7 +70,6 @@ DATA_ERROR_CODES = frozenset(
         38,  # CANNOT_PARSE_DATE
         41,  # CANNOT_PARSE_DATETIME
         53,  # TYPE_MISMATCH
-        69,  # ARGUMENT_OUT_OF_BOUND
         70,  # CANNOT_CONVERT_TYPE
         72,  # CANNOT_PARSE_NUMBER
         117,  # INCORRECT_DATA
