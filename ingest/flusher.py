@@ -86,7 +86,10 @@ _CODE = re.compile(r"\bCode: (\d+)\.")
 
 
 def error_code(exc: BaseException) -> int | None:
-    """The ClickHouse error code in an exception's text (both the chDB and the HTTP client give it)."""
+    """The ClickHouse error code of an exception: the client's ``code``, else the one in its text."""
+    code = getattr(exc, "code", None)
+    if isinstance(code, int):
+        return code
     found = _CODE.search(str(exc))
     return int(found.group(1)) if found else None
 

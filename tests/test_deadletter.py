@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 import random
 import subprocess
@@ -85,12 +86,11 @@ def buffer(request: pytest.FixtureRequest, tmp_path: Path, redis_url: str) -> It
 
 
 def test_a_refused_record_is_set_aside_and_every_other_one_is_stored_once(
-    buffer: Buffer, tmp_path: Path, events_table: None
+    buffer: Buffer, tmp_path: Path, events_table: None, caplog: pytest.LogCaptureFixture
 ) -> None:
     letters = DeadLetters(tmp_path / "var" / "dead-letter")
-    thread, stop = start_thread(
-        Flusher(buffer, batch_size=50, dead_letters=letters), interval_s=0.02, max_backoff_s=0.1
-    )
+    flusher = Flusher(buffer, batch_size=50, dead_letters=letters)
+    thread, stop = start_thread(flusher, interval_s=0.02, max_backoff_s=0.1)
     try:
         buffer.push([good(i) for i in range(5)] + [bad(5)] + [good(i) for i in range(6, 11)])
         wait_until(lambda: totals()[0] >= 10 and is_empty(buffer), "the batch to be stored and acked")
@@ -100,7 +100,9 @@ def test_a_refused_record_is_set_aside_and_every_other_one_is_stored_once(
         stop.set()
         thread.join(20)
     assert totals() == (20, 20, 20)
-    assert letters.count() == 1
+    assert letters.count() == 1 and flusher.set_aside == 1
+    [logged] = [r for r in caplog.records if r.levelno == logging.ERROR and r.name == "ingest.flusher"]
+    assert "set aside 1 of 11 record(s)" in logged.getMessage()
     [line] = deadletter.lines(letters.files()[0])
     item = json.loads(line)
     assert item["table"] == "events" and json.loads(item["record"])["pathname"] == "/e/5"
@@ -173,6 +175,32 @@ def test_the_engine_away_is_retried_not_set_aside(tmp_path: Path, events_table: 
         client.command("ATTACH TABLE events")
     drain(Flusher(buffer, dead_letters=letters))  # the engine is back: now the bad record is found
     assert totals() == (2, 2, 2) and letters.count() == 1
+
+
+class EngineError(client.ClickHouseError):
+    """An error as the client raises it, with the engine's ``code`` when it answered (chDB and HTTP)."""
+
+    def __init__(self, message: str, code: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@pytest.mark.parametrize(
+    ("error", "refused"),
+    [
+        (EngineError("Code: 41. DB::Exception: Cannot read DateTime", code=41), True),  # chDB, HTTP alike
+        (EngineError("Received ClickHouse exception, code: 27, server response: ...", code=27), True),
+        (EngineError("Code: 53. DB::Exception: Type mismatch"), True),  # the code only in the text
+        (EngineError("Code: 60. DB::Exception: Table default.events does not exist", code=60), False),
+        (EngineError("Code: 242. DB::Exception: Table is in readonly mode", code=242), False),
+        (EngineError("Code: 159. DB::Exception: Timeout exceeded", code=159), False),
+        (EngineError("Code: 241. DB::Exception: Memory limit exceeded", code=241), False),
+        (EngineError("Error HTTPConnectionPool(host='ch', port=8123): connection refused"), False),
+        (ConnectionError("Code: 41."), False),  # not the engine's answer at all
+    ],
+)
+def test_only_an_error_about_the_records_sets_them_aside(error: Exception, refused: bool) -> None:
+    assert refuses_data(error) is refused
 
 
 def run_deadletter(command: str, data_dir: Path, redis_url: str | None = None) -> str:
