@@ -13,7 +13,8 @@ records: every re-read of a batch must return exactly the records of its first r
     Pushes go to ``open-<name>.jsonl``; the flusher renames it ``seg-<name>.jsonl`` (sealed: never
     written again) and reads it whole with the token ``spool:seg-<name>.jsonl``; the ack unlinks it. A
     killed process's ``open-*`` segment is sealed under the same name by the next one, so it too keeps
-    one token however often it is re-read.
+    one token however often it is re-read. Another process may add a whole sealed segment
+    (``deposit_segment``: how refused records are replayed, ``ingest/deadletter.py``).
 
 ``RedisStreamBuffer`` (server mode): the stream ``lantern:events`` with the consumer group ``flushers``.
     A batch is what one ``XREADGROUP … >`` delivers (a plain command: its reply is the batch), and its
@@ -208,6 +209,25 @@ def spool_is_empty(directory: Path) -> bool:
         return not any(_first_byte(path) not in (b"", b"\0") for path in directory.glob("*.jsonl"))
     except FileNotFoundError:  # a segment acknowledged while we looked
         return False
+
+
+def deposit_segment(directory: Path, name: str, records: Sequence[bytes]) -> bool:
+    """Add ``records`` to a spool as the sealed segment ``seg-<name>.jsonl``, from any process.
+
+    The segment appears whole (written aside, then renamed), so the owning process's flusher reads it
+    like its own, under the token ``spool:seg-<name>.jsonl``: depositing one name again rewrites the
+    same segment, or, once flushed, inserts under a token the engine has seen. Returns True.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"seg-{name}.jsonl"
+    partial = directory / f"deposit-{name}.part"
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as file:
+        file.write(b"".join(record.rstrip(b"\n") + b"\n" for record in records))
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(partial, path)
+    return True
 
 
 def _first_byte(path: Path) -> bytes:

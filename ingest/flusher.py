@@ -6,6 +6,11 @@ the sessionizer (``analytics/sessionizer.py``, a thread beside the flusher) turn
 After a full batch, a thread reads the next one while this one is inserted (a backlog drains at the
 engine's pace, not at the engine's plus the buffer's); two batches are then held, each under its token.
 
+A batch the engine refuses for its content (``refuses_data``: a value it cannot parse, not the engine
+being away) is bisected, each half under the batch's token plus ``:0`` or ``:1``, down to the records it
+refuses; the rest is stored and those are set aside (``ingest/deadletter.py``), then the batch is acked.
+Bisection is deterministic, so a batch redone after a crash inserts the same halves under the same tokens.
+
     python -m ingest.flusher        # server mode: a long-running worker beside the web processes
 """
 
@@ -14,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import re
 import signal
 import sys
 import threading
@@ -24,6 +30,7 @@ from analytics import client, sessionizer
 from analytics.background import lower_priority
 from analytics.config import env_int
 from ingest.buffer import Batch, Buffer
+from ingest.deadletter import DeadLetters, Refused, directory
 from ingest.drops import PREFIX as DROPS_PREFIX
 
 log = logging.getLogger(__name__)
@@ -51,6 +58,47 @@ def _is_json(line: bytes) -> bool:
         return False
 
 
+# ClickHouse error codes that say a value could not be read or does not fit its column: the same
+# records would be refused on any retry. Anything else (the engine away, a table detached or read-only,
+# a timeout, an unknown code) keeps the batch in the buffer to be retried.
+DATA_ERROR_CODES = frozenset(
+    {
+        6,  # CANNOT_PARSE_TEXT
+        25,  # CANNOT_PARSE_ESCAPE_SEQUENCE
+        26,  # CANNOT_PARSE_QUOTED_STRING
+        27,  # CANNOT_PARSE_INPUT_ASSERTION_FAILED
+        38,  # CANNOT_PARSE_DATE
+        41,  # CANNOT_PARSE_DATETIME
+        53,  # TYPE_MISMATCH
+        70,  # CANNOT_CONVERT_TYPE
+        72,  # CANNOT_PARSE_NUMBER
+        117,  # INCORRECT_DATA
+        131,  # TOO_LARGE_STRING_SIZE
+        321,  # VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE
+        349,  # CANNOT_INSERT_NULL_IN_ORDINARY_COLUMN
+        376,  # CANNOT_PARSE_UUID
+        441,  # CANNOT_PARSE_IPV4
+        442,  # CANNOT_PARSE_IPV6
+        467,  # CANNOT_PARSE_BOOL
+    }
+)
+_CODE = re.compile(r"\bCode: (\d+)\.")
+
+
+def error_code(exc: BaseException) -> int | None:
+    """The ClickHouse error code of an exception: the client's ``code``, else the one in its text."""
+    code = getattr(exc, "code", None)
+    if isinstance(code, int):
+        return code
+    found = _CODE.search(str(exc))
+    return int(found.group(1)) if found else None
+
+
+def refuses_data(exc: BaseException) -> bool:
+    """Whether an insert failed for the records it carried, not for the engine (see ``DATA_ERROR_CODES``)."""
+    return isinstance(exc, client.ClickHouseError) and error_code(exc) in DATA_ERROR_CODES
+
+
 def split(records: Sequence[bytes]) -> tuple[list[bytes], list[bytes]]:
     """Event lines, and drop-count lines with their prefix removed."""
     events, drops = [], []
@@ -72,10 +120,19 @@ class _Taken:
 
 
 class Flusher:
-    def __init__(self, buffer: Buffer, sink: Sink = clickhouse_sink, *, batch_size: int = 10_000) -> None:
+    def __init__(
+        self,
+        buffer: Buffer,
+        sink: Sink = clickhouse_sink,
+        *,
+        batch_size: int = 10_000,
+        dead_letters: DeadLetters | None = None,
+    ) -> None:
         self.buffer = buffer
         self.sink = sink
         self.batch_size = batch_size
+        self.dead_letters = dead_letters or DeadLetters(directory())
+        self.set_aside = 0  # records this flusher put in the dead-letter store (a counter for its life)
         self._reader: ThreadPoolExecutor | None = None
         self._ahead: Future[_Taken | None] | None = None
 
@@ -91,12 +148,43 @@ class Flusher:
             self._reader = self._reader or ThreadPoolExecutor(1, thread_name_prefix="lantern-flush-read")
             self._ahead = self._reader.submit(self._take, 0, batch)
         if events:
-            self.sink("events", events, batch.token)
+            self._store("events", events, batch.token)
             sessionizer.poke()
         if drops:
-            self.sink("dropped_events", drops, batch.token + ":dropped")
+            self._store("dropped_events", drops, batch.token + ":dropped")
         self.buffer.ack(batch)
         return len(batch.records)
+
+    def _store(self, table: str, lines: Sequence[bytes], token: str) -> None:
+        """Insert lines; set aside the ones the engine refuses (raises if it is the engine that fails)."""
+        refused = self._insert(table, lines, token)
+        if refused:
+            path = self.dead_letters.put(table, token, refused)
+            self.set_aside += len(refused)
+            log.error(
+                "set aside %d of %d record(s) for %s that the event store refused (%s): %s",
+                len(refused),
+                len(lines),
+                table,
+                path,
+                refused[0].error.splitlines()[0] if refused[0].error else "",
+            )
+
+    def _insert(self, table: str, lines: Sequence[bytes], token: str) -> list[Refused]:
+        """Insert ``lines`` under ``token``, or, refused for their data, each half under a token of its
+        own; returns the single records refused, with the engine's error."""
+        try:
+            self.sink(table, lines, token)
+            return []
+        except Exception as exc:
+            if not refuses_data(exc):
+                raise
+            if len(lines) == 1:
+                return [Refused(lines[0], str(exc))]
+        half = len(lines) // 2
+        return self._insert(table, lines[:half], token + ":0") + self._insert(
+            table, lines[half:], token + ":1"
+        )
 
     def _take(self, wait_s: float, held: Batch | None = None) -> _Taken | None:
         batch = self.buffer.read(self.batch_size, wait_s, () if held is None else (held,))

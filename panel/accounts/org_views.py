@@ -28,7 +28,7 @@ from panel.accounts.models import (
     role_at_least,
 )
 from panel.accounts.roles import OrgRequest, current_organisation, requires_role, switch_organisation
-from panel.apikeys.models import ApiKey
+from panel.apikeys.models import ApiKey, publish_revocation
 
 
 def _user(request: HttpRequest) -> User:
@@ -144,6 +144,7 @@ def change_role(request: OrgRequest, org_id: int, member_id: int) -> HttpRespons
         return redirect("organisation", org_id=org_id)
     member.role = form.cleaned_data["role"]
     member.save(update_fields=["role"])
+    publish_revocation()  # a demoted member's keys lose their writing scopes at ingest at once
     messages.success(request, f"{member.user.email} is now {member.role}.")
     return redirect("organisation", org_id=org_id)
 
@@ -160,9 +161,7 @@ def remove_member(request: OrgRequest, org_id: int, member_id: int) -> HttpRespo
         messages.error(request, "The owner cannot be removed; transfer ownership first.")
         return redirect("organisation", org_id=org_id)
     with transaction.atomic():
-        ApiKey.objects.filter(user=member.user, organisation=request.organisation, revoked_at=None).update(
-            revoked_at=timezone.now()
-        )
+        ApiKey.objects.filter(user=member.user, organisation=request.organisation).revoke()
         member.delete()
     if leaving:
         messages.success(request, f"You left {request.organisation.name}.")

@@ -12,9 +12,10 @@ import secrets
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
+from ingest import revocations
 from ingest.keys import KEY_PREFIX, hash_key, looks_like_key
 from panel.accounts.models import Membership, Organisation, Role, User, role_at_least
 
@@ -27,6 +28,12 @@ SCOPE_ROLE = {"stats:read": Role.VIEWER, "events:write": Role.ADMIN, "sites:writ
 VISIBLE = 11  # "lk_" and eight characters stay visible in lists
 
 
+def publish_revocation() -> None:
+    """Tell ingest, in every process, once the current transaction commits, that access was taken
+    away (a key revoked, a member removed or their role changed): its cached grants load again."""
+    transaction.on_commit(revocations.shared().bump)
+
+
 class ApiKeyQuerySet(models.QuerySet["ApiKey"]):
     def for_raw_key(self, raw: str) -> ApiKey | None:
         """The live key matching ``raw``, or None."""
@@ -37,6 +44,13 @@ class ApiKeyQuerySet(models.QuerySet["ApiKey"]):
     def for_organisation(self, organisation: Organisation) -> ApiKeyQuerySet:
         """The organisation's live keys, newest first."""
         return self.filter(organisation=organisation, revoked_at__isnull=True).order_by("-created_at")
+
+    def revoke(self) -> int:
+        """Revoke the live keys of this queryset, for the Stats API at once and for ingest from its
+        next request; returns how many."""
+        revoked = self.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        publish_revocation()
+        return revoked
 
     def issue(
         self,
@@ -99,6 +113,11 @@ class ApiKey(models.Model):
         return Site.objects.filter(
             organisation_id=self.organisation_id, organisation__memberships__user_id=self.user_id
         )
+
+    def revoke(self) -> None:
+        """Revoke this key (see ``ApiKeyQuerySet.revoke``)."""
+        ApiKey.objects.filter(pk=self.pk).revoke()
+        self.refresh_from_db(fields=["revoked_at"])
 
     def touch(self) -> None:
         """Record use, at most once a minute per key."""

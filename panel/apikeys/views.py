@@ -11,7 +11,6 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from panel.accounts.models import Role, role_at_least
@@ -75,7 +74,6 @@ def key_revoke(request: OrgRequest, org_id: int, key_id: int) -> HttpResponse:
     key = get_object_or_404(ApiKey, pk=key_id, organisation=request.organisation, revoked_at=None)
     if key.user_id != request.user.pk and not role_at_least(request.membership.role, Role.ADMIN):
         raise PermissionDenied("only the key's creator, an owner or an admin may revoke it")
-    key.revoked_at = timezone.now()
-    key.save(update_fields=["revoked_at"])
+    key.revoke()
     messages.success(request, f"The key {key.prefix}… is revoked.")
     return redirect("api-keys", org_id=org_id)
