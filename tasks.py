@@ -39,11 +39,12 @@ def embedded_env() -> dict[str, str]:
     Anything already set in the environment (DATABASE_URL, REDIS_URL, CLICKHOUSE_URL, ...) wins.
     """
     data = _data_dir()
-    data.mkdir(parents=True, exist_ok=True)
+    data.mkdir(mode=0o700, parents=True, exist_ok=True)
+    data.chmod(0o700)  # private whatever the umask, also when it existed (see analytics.datadir)
     secret = data / "secret_key"
     if not secret.exists():
-        secret.write_text(secrets.token_urlsafe(64))
-        secret.chmod(0o600)
+        with open(secret, "w", opener=lambda path, flags: os.open(path, flags, 0o600)) as out:
+            out.write(secrets.token_urlsafe(64))
     defaults = {
         "LANTERN_DATA_DIR": str(data),
         "SECRET_KEY_FILE": str(secret),

@@ -6,15 +6,22 @@ worker runs a replayer thread that moves its fallback spool (events taken while 
 Redis. Workers start their threads after fork; a killed worker's spool is adopted by a live one.
 Embedded mode's one worker also runs the periodic jobs (reports, alerts, retention) in a scheduler
 thread (``panel.scheduler``); server mode runs them in Celery (``./dev worker``).
+
+Files the processes create are private (umask 077), and the data directory's existing files lose
+their group and other bits before the workers start (``analytics.datadir``).
 """
 
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from analytics.config import env_int, is_embedded_clickhouse, redis_url
+from analytics.config import data_dir, env_int, is_embedded_clickhouse, redis_url
+from analytics.datadir import PRIVATE_UMASK, private_umask, secure_data_dir
+
+private_umask()  # the master's umask, inherited by the workers it forks
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{env_int('PORT', 8000, minimum=1)}"
 worker_class = "gthread"
@@ -26,6 +33,12 @@ timeout = 60
 accesslog = os.environ.get("ACCESS_LOG") or None
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("TRUSTED_PROXIES", "") or "127.0.0.1"
+umask = PRIVATE_UMASK
+
+
+def on_starting(server: Any) -> None:
+    for path in secure_data_dir(data_dir()):
+        server.log.info("made %s private (it was readable by other users)", path)
 
 
 def post_worker_init(worker: object) -> None:
