@@ -33,8 +33,12 @@ def _data_dir() -> Path:
     return Path(os.environ.get("LANTERN_DATA_DIR") or ROOT / "var").resolve()
 
 
+LOOPBACK_HOSTS = {"", "127.0.0.1", "localhost", "::1"}
+
+
 def embedded_env() -> dict[str, str]:
-    """Defaults for running on this machine: a persistent secret key and plain-HTTP cookies.
+    """Defaults for running on this machine: a persistent secret key, and plain HTTP on a loopback
+    ``HOST`` only (``LANTERN_HTTPS=0``); bound elsewhere, Lantern stays on its secure default.
 
     Anything already set in the environment (DATABASE_URL, REDIS_URL, CLICKHOUSE_URL, ...) wins.
     """
@@ -54,6 +58,8 @@ def embedded_env() -> dict[str, str]:
     }
     if os.environ.get("SECRET_KEY"):
         del defaults["SECRET_KEY_FILE"]
+    if os.environ.get("HOST", "") not in LOOPBACK_HOSTS:
+        del defaults["LANTERN_HTTPS"]
     return {key: os.environ.get(key) or value for key, value in defaults.items()}
 
 
@@ -197,6 +203,7 @@ def test(c: Context, k: str = "", fast: bool = False, skip_lint: bool = False, c
                 "SECRET_KEY": secrets.token_urlsafe(64),
                 "GEOIP_DATABASE": str(ROOT / "tests" / "data" / "geoip" / "GeoLite2-City-Test.mmdb"),
                 "PYTHONDONTWRITEBYTECODE": "1",
+                "LANTERN_HTTPS": "0",  # the test client and the servers tests start speak plain HTTP
             }
             args = ["-q", "-p", "no:cacheprovider"]
             if k:
