@@ -141,7 +141,8 @@ def read_body_within(environ: dict[str, Any], *, limit: int, within_s: float) ->
             if deadline.expired:
                 raise SlowBody from None
             raise
-    if deadline.expired or (length >= 0 and len(body) < length):
+    whole = len(body) == length if length >= 0 else not deadline.expired
+    if not whole:
         raise SlowBody
     if len(body) > limit:
         raise BodyTooLarge
