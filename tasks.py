@@ -33,17 +33,22 @@ def _data_dir() -> Path:
     return Path(os.environ.get("LANTERN_DATA_DIR") or ROOT / "var").resolve()
 
 
+LOOPBACK_HOSTS = {"", "127.0.0.1", "localhost", "::1"}
+
+
 def embedded_env() -> dict[str, str]:
-    """Defaults for running on this machine: a persistent secret key and plain-HTTP cookies.
+    """Defaults for running on this machine: a persistent secret key, and plain HTTP on a loopback
+    ``HOST`` only (``LANTERN_HTTPS=0``); bound elsewhere, Lantern stays on its secure default.
 
     Anything already set in the environment (DATABASE_URL, REDIS_URL, CLICKHOUSE_URL, ...) wins.
     """
     data = _data_dir()
-    data.mkdir(parents=True, exist_ok=True)
+    data.mkdir(mode=0o700, parents=True, exist_ok=True)
+    data.chmod(0o700)  # private whatever the umask, also when it existed (see analytics.datadir)
     secret = data / "secret_key"
     if not secret.exists():
-        secret.write_text(secrets.token_urlsafe(64))
-        secret.chmod(0o600)
+        with open(secret, "w", opener=lambda path, flags: os.open(path, flags, 0o600)) as out:
+            out.write(secrets.token_urlsafe(64))
     defaults = {
         "LANTERN_DATA_DIR": str(data),
         "SECRET_KEY_FILE": str(secret),
@@ -53,6 +58,8 @@ def embedded_env() -> dict[str, str]:
     }
     if os.environ.get("SECRET_KEY"):
         del defaults["SECRET_KEY_FILE"]
+    if os.environ.get("HOST", "") not in LOOPBACK_HOSTS:
+        del defaults["LANTERN_HTTPS"]
     return {key: os.environ.get(key) or value for key, value in defaults.items()}
 
 
@@ -196,6 +203,7 @@ def test(c: Context, k: str = "", fast: bool = False, skip_lint: bool = False, c
                 "SECRET_KEY": secrets.token_urlsafe(64),
                 "GEOIP_DATABASE": str(ROOT / "tests" / "data" / "geoip" / "GeoLite2-City-Test.mmdb"),
                 "PYTHONDONTWRITEBYTECODE": "1",
+                "LANTERN_HTTPS": "0",  # the test client and the servers tests start speak plain HTTP
             }
             args = ["-q", "-p", "no:cacheprovider"]
             if k:

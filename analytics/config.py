@@ -98,3 +98,13 @@ def redis_url() -> str:
 
 def is_embedded_clickhouse(url: str | None = None) -> bool:
     return (url or clickhouse_url()).startswith("chdb:")
+
+
+def header_timeout_s() -> int:
+    """Seconds a request's headers may take to arrive once a server thread took its connection."""
+    return env_int("REQUEST_HEADER_TIMEOUT_S", 10, minimum=1)
+
+
+def body_timeout_s() -> int:
+    """Seconds a request's body may take to arrive after its headers (then 408)."""
+    return env_int("REQUEST_BODY_TIMEOUT_S", 10, minimum=1)

@@ -6,18 +6,30 @@ worker runs a replayer thread that moves its fallback spool (events taken while 
 Redis. Workers start their threads after fork; a killed worker's spool is adopted by a live one.
 Embedded mode's one worker also runs the periodic jobs (reports, alerts, retention) in a scheduler
 thread (``panel.scheduler``); server mode runs them in Celery (``./dev worker``).
+
+Slow clients: a thread waits at most ``REQUEST_HEADER_TIMEOUT_S`` for a request's headers
+(``panel.server``) and ``REQUEST_BODY_TIMEOUT_S`` for its body (``panel.wsgi``), both 10 s by default;
+a client opening connections faster than that can still keep the threads busy, so in server mode
+put a buffering proxy (nginx, Caddy) in front, which hands gunicorn only whole requests.
+
+Files the processes create are private (umask 077), and the data directory's existing files lose
+their group and other bits before the workers start (``analytics.datadir``).
 """
 
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from analytics.config import env_int, is_embedded_clickhouse, redis_url
+from analytics.config import data_dir, env_int, is_embedded_clickhouse, redis_url
+from analytics.datadir import PRIVATE_UMASK, private_umask, secure_data_dir
+
+private_umask()  # the master's umask, inherited by the workers it forks
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{env_int('PORT', 8000, minimum=1)}"
-worker_class = "gthread"
+worker_class = "panel.server.BoundedThreadWorker"  # gthread, with a deadline on headers
 workers = 1 if is_embedded_clickhouse() else env_int("WEB_CONCURRENCY", 2, minimum=1)
 threads = env_int("GUNICORN_THREADS", 8, minimum=1)
 preload_app = False  # the event store and Redis clients are opened in the worker, after fork
@@ -26,6 +38,12 @@ timeout = 60
 accesslog = os.environ.get("ACCESS_LOG") or None
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("TRUSTED_PROXIES", "") or "127.0.0.1"
+umask = PRIVATE_UMASK
+
+
+def on_starting(server: Any) -> None:
+    for path in secure_data_dir(data_dir()):
+        server.log.info("made %s private (it was readable by other users)", path)
 
 
 def post_worker_init(worker: object) -> None:

@@ -86,6 +86,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from analytics.datadir import DIR_MODE, make_private_dir
 from ingest.ratelimit import TAKE_LUA, SharedLimits
 
 log = logging.getLogger(__name__)
@@ -127,8 +128,7 @@ class SpoolBuffer:
     """
 
     def __init__(self, directory: Path, *, seal_after_records: int = 50_000) -> None:
-        self.directory = directory
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self.directory = make_private_dir(directory)
         self._seal_after = seal_after_records
         self._lock = threading.Condition()
         self._map: mmap.mmap | None = None
@@ -705,10 +705,10 @@ class FallbackBuffer:
         """This process's spool directory, made on first use and locked for the life of the process."""
         with self._lock:
             if self._spool is None:
-                self.spool_root.mkdir(parents=True, exist_ok=True)
+                make_private_dir(self.spool_root)
                 name = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
                 staging = self.spool_root / f"{name}.tmp"  # replayers skip it until it holds its lock
-                staging.mkdir()
+                staging.mkdir(mode=DIR_MODE)
                 fd = os.open(staging / ".lock", os.O_CREAT | os.O_RDWR, 0o600)
                 fcntl.flock(fd, fcntl.LOCK_EX)  # released by the kernel when this process dies
                 staging.rename(self.spool_root / name)

@@ -240,8 +240,10 @@ def start_thread(
 
 
 def main() -> int:
+    from analytics.datadir import private_umask
     from ingest.runtime import make_buffer, site_timezones
 
+    private_umask()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s flusher %(levelname)s %(message)s")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -5,7 +5,8 @@
 
 Every task is a thin wrapper around a plain function from the schedule, so embedded mode (no
 ``REDIS_URL``) runs the same functions from its in-process scheduler (``panel.scheduler``) instead.
-Celery's Django fixup sets Django up in the worker before any task runs.
+Celery's Django fixup sets Django up in the worker before any task runs. Workers and beat create
+their files private (umask 077, ``analytics.datadir``).
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ import threading
 from typing import Any
 
 from celery import Celery
+from celery.signals import beat_init, worker_init
 
 from analytics.config import redis_url
+from analytics.datadir import private_umask
 from panel.jobs import SCHEDULE, Job
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "panel.settings")
@@ -34,6 +37,14 @@ app.conf.update(
         job.task_name: {"task": job.task_name, "schedule": job.every.total_seconds()} for job in SCHEDULE
     },
 )
+
+
+def _private_files(**_: Any) -> None:
+    private_umask()  # exports and mail files; forked pool processes inherit it
+
+
+worker_init.connect(_private_files, weak=False)
+beat_init.connect(_private_files, weak=False)
 
 
 def _register(job: Job) -> None:

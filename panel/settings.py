@@ -27,7 +27,9 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 try:
     DEBUG = env_bool("DEBUG", False)
-    HTTPS = env_bool("LANTERN_HTTPS", False)
+    # Secure by default: Secure cookies, HSTS and redirects to https. Plain-HTTP local use says
+    # LANTERN_HTTPS=0, as ./dev serve does on a loopback address.
+    HTTPS = env_bool("LANTERN_HTTPS", True)
     SECRET_KEY = env_str("SECRET_KEY")
     ALLOWED_HOSTS = [
         h.strip() for h in env_str("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()
@@ -56,7 +58,7 @@ except ConfigError as exc:
 EMAIL_BACKEND = (
     "django.core.mail.backends.smtp.EmailBackend"
     if EMAIL_HOST
-    else "django.core.mail.backends.filebased.EmailBackend"
+    else "panel.accounts.mail_files.PrivateFileBackend"
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 if EMAIL_USE_TLS and EMAIL_USE_SSL:
@@ -141,7 +143,6 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
-# Security: secure by default; plain-HTTP local use says LANTERN_HTTPS=0 (the default for ./dev serve).
 # Counters for rate limits: Redis when there is one (shared by every web process), else this process.
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url()}

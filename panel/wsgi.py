@@ -1,6 +1,10 @@
 """The WSGI entry point for one Lantern process: ingest paths go to ``ingest``, the rest to Django.
 
 gunicorn -c deploy/gunicorn.conf.py panel.wsgi:application
+
+A request's body is read whole, within ``REQUEST_BODY_TIMEOUT_S`` (default 10) of its headers, before
+either application runs; a body that does not arrive in time is answered 408 and its connection
+closed, so slow clients cannot keep a server thread (``ingest.deadline``).
 """
 
 from __future__ import annotations
@@ -11,7 +15,9 @@ from typing import Any
 
 from django.core.wsgi import get_wsgi_application
 
+from analytics.config import body_timeout_s
 from ingest.app import StartResponse
+from ingest.deadline import BoundedBodies
 from ingest.runtime import make_app
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "panel.settings")
@@ -20,8 +26,15 @@ django_app = get_wsgi_application()
 ingest_app = make_app()
 
 
-def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+# The largest body buffered: the event endpoint's limit, with room for any form Django takes.
+MAX_BODY_BYTES = 4 * 1024 * 1024
+
+
+def dispatch(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
     path = environ.get("PATH_INFO", "")
     if path == "/api/event" or path.startswith("/js/"):
         return ingest_app(environ, start_response)
     return django_app(environ, start_response)
+
+
+application = BoundedBodies(dispatch, limit=MAX_BODY_BYTES, within_s=body_timeout_s())

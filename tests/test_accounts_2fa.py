@@ -4,12 +4,14 @@ codes (hashed, shown once, each works once), turning it off with a code, and lim
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import re
 import time
 from typing import Any
 
 import pyotp
 import pytest
+from django.db import connection
 from django.test import Client
 
 from panel.accounts import totp, twofactor
@@ -94,6 +96,38 @@ def test_login_asks_for_the_code_after_the_password(owner: Persona) -> None:
     right = browser.post("/login/code/", {"code": a_later_code(authenticator)})
     assert right.status_code == 302 and right["Location"] == "/example.com/"
     assert browser.get("/example.com/").status_code == 200
+
+
+def raw_secret(user: User) -> str:
+    """The column as stored, read without the model field."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT secret FROM accounts_twofactor WHERE user_id = %s", [user.pk])
+        value: str = cursor.fetchone()[0]
+    return value
+
+
+def test_the_secret_is_sealed_in_the_database(owner: Persona) -> None:
+    authenticator = enrol(owner.user).authenticator
+    stored = raw_secret(owner.user)
+    assert authenticator.secret not in stored and authenticator.secret.lower() not in stored.lower()
+    assert TwoFactor.objects.get(user=owner.user).secret == authenticator.secret
+    browser = password_step(owner.user.email)
+    assert browser.post("/login/code/", {"code": a_later_code(authenticator)}).status_code == 302
+
+
+def test_the_migration_seals_secrets_stored_in_clear(owner: Persona) -> None:
+    authenticator = enrol(owner.user).authenticator
+    with connection.cursor() as cursor:  # as a database from before sealing holds it
+        cursor.execute("UPDATE accounts_twofactor SET secret = %s", [authenticator.secret])
+    migration = importlib.import_module("panel.accounts.migrations.0003_seal_totp_secrets")
+    from django.apps import apps
+
+    with connection.schema_editor() as editor:
+        migration.seal_existing(apps, editor)
+        migration.seal_existing(apps, editor)  # a second run leaves sealed secrets alone
+    assert authenticator.secret not in raw_secret(owner.user)
+    browser = password_step(owner.user.email)
+    assert browser.post("/login/code/", {"code": a_later_code(authenticator)}).status_code == 302
 
 
 def test_a_code_cannot_be_replayed(owner: Persona) -> None:

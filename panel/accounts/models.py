@@ -18,6 +18,8 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from panel.accounts.sealed import SealedCharField
+
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
@@ -192,11 +194,12 @@ class Invitation(models.Model):
 
 
 class TwoFactor(models.Model):
-    """A user's TOTP secret; on once ``confirmed_at`` is set. ``last_step`` is the 30-second time step
-    of the last code accepted, so a code is never accepted twice."""
+    """A user's TOTP secret (sealed in the database, ``panel.accounts.sealed``); on once ``confirmed_at``
+    is set. ``last_step`` is the 30-second time step of the last code accepted, so a code is never
+    accepted twice."""
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="two_factor")
-    secret = models.CharField(max_length=64)
+    secret = SealedCharField(max_length=255)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     last_step = models.BigIntegerField(default=0)
 

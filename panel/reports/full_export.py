@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from analytics import export as data
 from analytics.config import data_dir
+from analytics.datadir import make_private_dir, private_opener
 from panel.exports.csv import write_csv
 from panel.reports.models import SiteExport
 from panel.sites.models import Site
@@ -119,7 +120,10 @@ def write_zip(site: Site, path: Path, progress: _Progress) -> None:
         ("visits.csv", data.SESSION_EXPORT_COLUMNS, lambda: data.session_batches(site.id)),
         ("dropped_events.csv", data.DROPPED_COLUMNS, lambda: [data.dropped_rows(site.id)]),
     ]
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    with (
+        open(path, "wb", opener=private_opener) as file,
+        zipfile.ZipFile(file, "w", compression=zipfile.ZIP_DEFLATED) as archive,
+    ):
         for name, columns, batches in parts:
             _write_batches(archive, name, columns, batches(), progress)
 
@@ -130,7 +134,7 @@ def run_export(export_id: int) -> str:
     if export.status != SiteExport.Status.QUEUED:
         return str(export.status)  # already run (a redelivered task)
     SiteExport.objects.filter(pk=export.pk).update(status=SiteExport.Status.RUNNING)
-    export_dir().mkdir(parents=True, exist_ok=True)
+    make_private_dir(export_dir())
     name = f"{export.site.domain}-{timezone.now():%Y%m%d}-{secrets.token_hex(8)}.zip"
     path = export_dir() / name
     try:
