@@ -150,9 +150,12 @@ def read_body_within(environ: dict[str, Any], *, limit: int, within_s: float) ->
 
 
 def buffered(environ: dict[str, Any], body: bytes) -> dict[str, Any]:
-    """``environ`` with ``body`` as its input, read already (a chunked body now has a length)."""
-    plain = {key: value for key, value in environ.items() if key != "HTTP_TRANSFER_ENCODING"}
-    return {**plain, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}
+    """``environ``, changed in place (as WSGI middleware may), with ``body`` as its input, read already
+    (a chunked body now has a length)."""
+    environ.pop("HTTP_TRANSFER_ENCODING", None)
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    return environ
 
 
 class BoundedBodies:
