@@ -9,8 +9,9 @@ import dataclasses
 import datetime as dt
 import json
 import os
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -65,6 +66,15 @@ def make_event(site_id: int, **fields: Any) -> Event:
         "pathname": "/",
     }
     return Event(**{**base, **fields})
+
+
+def wait_until(condition: Callable[[], bool], what: str, timeout_s: float = 20.0) -> None:
+    """Poll ``condition`` until it holds; fail naming ``what`` after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.02)
 
 
 def seed(events: list[Event]) -> None:

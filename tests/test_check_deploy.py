@@ -8,6 +8,18 @@ import sys
 import pytest
 
 
+def assert_deploy_check_clean(env: dict[str, str]) -> None:
+    """``manage.py check --deploy`` in a fresh process with ``env``: no warning at all."""
+    result = subprocess.run(
+        [sys.executable, "-m", "panel.manage", "check", "--deploy", "--fail-level", "WARNING"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
 def test_check_deploy_is_clean() -> None:
     env = {
         **os.environ,
@@ -17,14 +29,7 @@ def test_check_deploy_is_clean() -> None:
         "ALLOWED_HOSTS": "lantern.example",
         "BASE_URL": "https://lantern.example",
     }
-    result = subprocess.run(
-        [sys.executable, "-m", "panel.manage", "check", "--deploy", "--fail-level", "WARNING"],
-        capture_output=True,
-        text=True,
-        env=env,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "no issues" in result.stdout
+    assert_deploy_check_clean(env)
 
 
 def test_check_deploy_is_clean_with_the_defaults() -> None:
@@ -32,14 +37,7 @@ def test_check_deploy_is_clean_with_the_defaults() -> None:
     unset = {"LANTERN_HTTPS", "DEBUG", "ALLOWED_HOSTS", "BASE_URL", "SECURE_HSTS_SECONDS", "SECRET_KEY_FILE"}
     env = {k: v for k, v in os.environ.items() if k not in unset}
     env["SECRET_KEY"] = secrets.token_urlsafe(64)
-    result = subprocess.run(
-        [sys.executable, "-m", "panel.manage", "check", "--deploy", "--fail-level", "WARNING"],
-        capture_output=True,
-        text=True,
-        env=env,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "no issues" in result.stdout
+    assert_deploy_check_clean(env)
 
 
 def test_plain_http_is_only_the_local_default_of_dev_serve(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -14,9 +14,8 @@ import os
 import random
 import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -27,7 +26,7 @@ from ingest.buffer import Batch, Buffer, RedisStreamBuffer, SpoolBuffer, spool_i
 from ingest.deadletter import DeadLetters
 from ingest.drops import PREFIX as DROPS_PREFIX
 from ingest.flusher import Flusher, clickhouse_sink, refuses_data, start_thread
-from tests.conftest import make_event
+from tests.conftest import make_event, wait_until
 from tests.services import Redis
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -291,11 +290,3 @@ def test_a_replay_pushed_twice_under_one_name_is_stored_once(
 
 def all_lines(letters: DeadLetters) -> list[bytes]:
     return [line for path in letters.files() for line in deadletter.lines(path)]
-
-
-def wait_until(condition: Callable[[], bool], what: str, timeout_s: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(0.02)

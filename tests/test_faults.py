@@ -16,11 +16,10 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +40,7 @@ from ingest.buffer import (
     start_replayer,
 )
 from ingest.flusher import Flusher, clickhouse_sink, start_thread
-from tests.conftest import Persona, make_event, pipeline_for
+from tests.conftest import Persona, make_event, pipeline_for, wait_until
 from tests.services import Redis, free_port
 from tests.wsgi import call
 
@@ -57,14 +56,6 @@ def totals(site_id: int = SITE) -> tuple[int, int, int]:
         {"s": site_id},
     ).rows[0]
     return int(row[0]), int(row[1]), int(row[2])
-
-
-def wait_until(condition: Callable[[], bool], what: str, timeout_s: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(0.02)
 
 
 def records(start: int, stop: int) -> list[bytes]:

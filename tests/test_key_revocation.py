@@ -63,15 +63,23 @@ def test_a_key_revoked_in_the_panel_is_refused_at_ingest_on_the_next_request(
     assert send(app, site.key) == 401
 
 
-def test_a_member_removed_from_the_organisation_is_refused_at_ingest_on_the_next_request(
+def teammate_sending(
     site: Persona, accounts: AccountsDB, tmp_path: Path
-) -> None:
+) -> tuple[IngestApp, str, Membership]:
+    """An admin teammate of ``site``'s owner with a key whose event ingest has just accepted (and cached)."""
     organisation = org_of(site)
     teammate = member_of(organisation, "team@example.com", "admin")
     _key, raw = ApiKey.objects.issue(teammate, organisation=organisation, name="their sender")
     app = ingest(accounts, tmp_path)
     assert send(app, raw) == 202
-    membership = Membership.objects.get(user=teammate, organisation=organisation)
+    return app, raw, Membership.objects.get(user=teammate, organisation=organisation)
+
+
+def test_a_member_removed_from_the_organisation_is_refused_at_ingest_on_the_next_request(
+    site: Persona, accounts: AccountsDB, tmp_path: Path
+) -> None:
+    app, raw, membership = teammate_sending(site, accounts, tmp_path)
+    organisation = membership.organisation
     response = logged_in(site.user).post(f"/orgs/{organisation.pk}/members/{membership.pk}/remove/")
     assert response.status_code == 302
     assert send(app, raw) == 401
@@ -80,12 +88,8 @@ def test_a_member_removed_from_the_organisation_is_refused_at_ingest_on_the_next
 def test_a_member_demoted_to_viewer_loses_events_write_at_ingest_on_the_next_request(
     site: Persona, accounts: AccountsDB, tmp_path: Path
 ) -> None:
-    organisation = org_of(site)
-    teammate = member_of(organisation, "team@example.com", "admin")
-    _key, raw = ApiKey.objects.issue(teammate, organisation=organisation, name="their sender")
-    app = ingest(accounts, tmp_path)
-    assert send(app, raw) == 202
-    membership = Membership.objects.get(user=teammate, organisation=organisation)
+    app, raw, membership = teammate_sending(site, accounts, tmp_path)
+    organisation = membership.organisation
     response = logged_in(site.user).post(
         f"/orgs/{organisation.pk}/members/{membership.pk}/role/", {"role": "viewer"}
     )
