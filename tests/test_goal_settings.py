@@ -52,6 +52,23 @@ def test_goal_errors_name_the_field(owner: Persona, form: dict[str, str], field:
     assert not Goal.objects.exists()
 
 
+@pytest.mark.parametrize("currency", ["xyz", "ABC", "EU1"])
+def test_a_currency_must_be_an_iso_4217_code(owner: Persona, currency: str) -> None:
+    form = {"kind": "event", "event_name": "Buy", "currency": currency}
+    response = member(owner).post("/example.com/settings/goals/", form)
+    assert_form_error(response, "currency")
+    message = f"currency &#x27;{currency.upper()}&#x27; is not an ISO 4217 currency code, such as EUR or USD"
+    assert f'<p class="error" data-field="currency">{message}</p>' in response.content.decode()
+    assert not Goal.objects.exists()
+
+
+@pytest.mark.parametrize("currency", ["usd", "JPY", "chf", "XCG", "ZWG"])
+def test_current_iso_4217_codes_are_taken(owner: Persona, currency: str) -> None:
+    form = {"kind": "event", "event_name": "Buy", "currency": currency}
+    assert member(owner).post("/example.com/settings/goals/", form).status_code == 302
+    assert Goal.objects.get().currency == currency.upper()
+
+
 def test_a_goal_name_is_unique_per_site(owner: Persona) -> None:
     browser = member(owner)
     browser.post("/example.com/settings/goals/", {"kind": "event", "event_name": "Signup"})
