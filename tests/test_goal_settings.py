@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -67,6 +69,27 @@ def test_current_iso_4217_codes_are_taken(owner: Persona, currency: str) -> None
     form = {"kind": "event", "event_name": "Buy", "currency": currency}
     assert member(owner).post("/example.com/settings/goals/", form).status_code == 302
     assert Goal.objects.get().currency == currency.upper()
+
+
+@pytest.mark.parametrize(
+    ("form", "error"),
+    [
+        ({"kind": "page", "page_path": "no-slash"}, "a page path starts with /"),
+        (
+            {"kind": "event", "event_name": "pageview"},
+            "&#x27;pageview&#x27; is not a custom event; use a page path goal for pageviews",
+        ),
+        (
+            {"kind": "event", "event_name": "x" * 500},
+            "Ensure this value has at most 120 characters (it has 500).",
+        ),
+        ({"kind": "event", "event_name": ""}, "name the custom event"),
+    ],
+)
+def test_a_goal_error_is_one_line(owner: Persona, form: dict[str, str], error: str) -> None:
+    response = member(owner).post("/example.com/settings/goals/", form)
+    assert response.status_code == 400
+    assert re.findall(r'<p class="error"[^>]*>(.*?)</p>', response.content.decode()) == [error]
 
 
 def test_a_goal_name_is_unique_per_site(owner: Persona) -> None:
