@@ -188,3 +188,18 @@ def test_the_report_fits_a_phone(fewer_bounces: Team, mailbox: SmtpServer) -> No
     fixed = [int(px) for px in re.findall(r'(?<![-\w])width(?:="|:\s*)(\d+)(?![\d%])', html)]
     assert all(px <= 320 for px in fixed), fixed
     assert 'style="width:100%;max-width:600px;' in html
+
+
+def test_the_report_has_no_horizontal_scroll_at_375_px(fewer_bounces: Team, mailbox: SmtpServer) -> None:
+    from panel.reports.jobs import send_due_reports
+    from tests.browser import chromium
+
+    weekly, _ = _weekly_report(mailbox)
+    assert send_due_reports(dt.datetime(2026, 12, 1, 8, 5, tzinfo=dt.UTC)) == 1  # and 30 days of November
+    monthly = html_body(mailbox.wait_for(2)[1])
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 375, "height": 800})
+        for html in (weekly, monthly):
+            page.set_content(html)
+            assert page.evaluate("document.documentElement.scrollWidth") <= 375
+            assert page.is_visible("text=Germany")
