@@ -17,8 +17,8 @@ out).
 from __future__ import annotations
 
 import dataclasses
-import re
 
+from analytics.currencies import CURRENCIES
 from analytics.errors import QueryError
 from analytics.filters import Binder, Filter, wildcard_regex
 
@@ -28,7 +28,6 @@ RESERVED_EVENTS = frozenset({"pageview", "engagement"})
 MAX_EVENT_NAME = 120
 MAX_PAGE_PATH = 2_000
 MAX_DISPLAY_NAME = 120
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,8 +62,10 @@ def _problem(goal: Goal) -> str:
         return "a page path starts with /"
     if len(goal.display_name) > MAX_DISPLAY_NAME or (goal.display_name and not goal.display_name.strip()):
         return f"a display name has 1 to {MAX_DISPLAY_NAME} characters"
-    if goal.currency and (goal.page_path or not _CURRENCY.match(goal.currency)):
-        return "only a custom event goal has a currency, three capital letters (ISO 4217) such as EUR"
+    if goal.currency and goal.page_path:
+        return "only a custom event goal has a currency"
+    if goal.currency and goal.currency not in CURRENCIES:
+        return f"currency {goal.currency!r} is not an ISO 4217 currency code, such as EUR or USD"
     return ""
 
 

@@ -246,6 +246,7 @@ def test_every_widget_shows_the_seeded_day(dashboard: Watched, seeded: Seeded) -
     assert dashboard.text("#stat-visit_duration") == "38s"  # (150 s + three bounces) / 4
     assert page.inner_text(".stat[data-metric=visitors] .change") == "↑ 100%"  # 2 yesterday
     assert page.inner_text(".stat[data-metric=bounce_rate] .change") == "↓ 25 pts"
+    assert page.get_attribute(".stat[data-metric=bounce_rate] .change", "class") == "change up"  # good news
     assert page.get_attribute(".current", "data-count") == str(seeded.current_visitors)
 
     assert _rows(dashboard, "sources") == [

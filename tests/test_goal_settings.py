@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -50,6 +52,44 @@ def test_goals_are_added_listed_and_deleted(owner: Persona) -> None:
 def test_goal_errors_name_the_field(owner: Persona, form: dict[str, str], field: str) -> None:
     assert_form_error(member(owner).post("/example.com/settings/goals/", form), field)
     assert not Goal.objects.exists()
+
+
+@pytest.mark.parametrize("currency", ["xyz", "ABC", "EU1"])
+def test_a_currency_must_be_an_iso_4217_code(owner: Persona, currency: str) -> None:
+    form = {"kind": "event", "event_name": "Buy", "currency": currency}
+    response = member(owner).post("/example.com/settings/goals/", form)
+    assert_form_error(response, "currency")
+    message = f"currency &#x27;{currency.upper()}&#x27; is not an ISO 4217 currency code, such as EUR or USD"
+    assert f'<p class="error" data-field="currency">{message}</p>' in response.content.decode()
+    assert not Goal.objects.exists()
+
+
+@pytest.mark.parametrize("currency", ["usd", "JPY", "chf", "XCG", "ZWG"])
+def test_current_iso_4217_codes_are_taken(owner: Persona, currency: str) -> None:
+    form = {"kind": "event", "event_name": "Buy", "currency": currency}
+    assert member(owner).post("/example.com/settings/goals/", form).status_code == 302
+    assert Goal.objects.get().currency == currency.upper()
+
+
+@pytest.mark.parametrize(
+    ("form", "error"),
+    [
+        ({"kind": "page", "page_path": "no-slash"}, "a page path starts with /"),
+        (
+            {"kind": "event", "event_name": "pageview"},
+            "&#x27;pageview&#x27; is not a custom event; use a page path goal for pageviews",
+        ),
+        (
+            {"kind": "event", "event_name": "x" * 500},
+            "Ensure this value has at most 120 characters (it has 500).",
+        ),
+        ({"kind": "event", "event_name": ""}, "name the custom event"),
+    ],
+)
+def test_a_goal_error_is_one_line(owner: Persona, form: dict[str, str], error: str) -> None:
+    response = member(owner).post("/example.com/settings/goals/", form)
+    assert response.status_code == 400
+    assert re.findall(r'<p class="error"[^>]*>(.*?)</p>', response.content.decode()) == [error]
 
 
 def test_a_goal_name_is_unique_per_site(owner: Persona) -> None:

@@ -39,6 +39,7 @@ def test_it_defaults_the_display_name_and_hands_goals_to_the_query_layer(owner: 
         {"page_path": "blog"},
         {"page_path": "/", "currency": "EUR"},
         {"event_name": "Purchase", "currency": "euro"},
+        {"event_name": "Purchase", "currency": "XYZ"},
         {"event_name": "x" * 121},
     ],
 )

@@ -3,6 +3,7 @@ webhook URL checked), viewers do not see them; another organisation gets 404."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -60,7 +61,7 @@ def test_an_admin_sets_alert_thresholds(team: Team) -> None:
         ({"webhook_url": "http://1.1.1.1/h"}, "webhook_url", "must start with https://"),
         ({"webhook_url": "https://127.0.0.1/h"}, "webhook_url", "public address"),
         ({"drop_percent": "150"}, "drop_percent", "from 1 to 100"),
-        ({"spike_visitors": "0"}, "spike_visitors", "1 or more"),
+        ({"spike_visitors": "0"}, "spike_visitors", "from 1 to 10 million"),
         ({"spike_visitors": "many"}, "spike_visitors", "whole number"),
     ],
 )
@@ -70,6 +71,36 @@ def test_bad_alert_settings_answer_400_naming_the_field(
     response = _as(team.owner).post(PAGE, {"form": "alerts", **fields})
     assert response.status_code == 400
     assert f'data-field="{field}"'.encode() in response.content and message.encode() in response.content
+
+
+SPIKE = "enter a number of visitors from 1 to 10 million, or leave empty for no spike alerts"
+DROP = "enter a percentage from 1 to 100, or leave empty for no drop alerts"
+
+
+@pytest.mark.parametrize(
+    ("fields", "errors"),
+    [
+        ({"spike_visitors": "-5", "drop_percent": "-5"}, [SPIKE, DROP]),
+        ({"spike_visitors": "9223372036854775808"}, [SPIKE]),
+        ({"spike_visitors": "10000001", "drop_percent": "101"}, [SPIKE, DROP]),
+    ],
+)
+def test_alert_thresholds_out_of_range_say_the_range_in_words(
+    team: Team, fields: dict[str, str], errors: list[str]
+) -> None:
+    response = _as(team.owner).post(PAGE, {"form": "alerts", **fields})
+    assert response.status_code == 400
+    assert re.findall(r'<p class="error"[^>]*>(.*?)</p>', response.content.decode()) == errors
+
+
+def test_the_spike_threshold_stops_at_ten_million(team: Team) -> None:
+    from panel.reports.models import AlertSettings
+
+    owner = _as(team.owner)
+    assert owner.post(PAGE, {"form": "alerts", "spike_visitors": "10000001"}).status_code == 400
+    assert not AlertSettings.objects.filter(site=team.site).exists()
+    assert owner.post(PAGE, {"form": "alerts", "spike_visitors": "10000000"}).status_code == 302
+    assert AlertSettings.objects.get(site=team.site).spike_visitors == 10_000_000
 
 
 def test_a_viewer_cannot_set_alerts_and_outsiders_get_404(team: Team) -> None:

@@ -109,3 +109,14 @@ def test_pages_carry_a_strict_content_security_policy(owner: Persona) -> None:
     response = browser.get("/example.com/")
     assert "default-src 'self'" in response["Content-Security-Policy"]
     assert b"https://" not in response.content.replace(b"https://db-ip.com", b"")
+
+
+def test_the_dashboard_gets_the_metrics_whose_fall_is_good_from_the_server(owner: Persona) -> None:
+    """The same rule as the emails (``analytics.compare.LOWER_IS_BETTER``), for a member and a shared link."""
+    from panel.sharing.models import SharedLink
+
+    browser = Client()
+    browser.force_login(owner.user)
+    link = SharedLink.objects.create_for(owner.site, name="Board")
+    for page in (browser.get("/example.com/"), Client().get(link.path())):
+        assert 'data-lower-is-better="bounce_rate"' in page.content.decode()

@@ -4,6 +4,7 @@ at a real SMTP server, and the unsubscribe link in it works; each report goes ex
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -127,3 +128,78 @@ def test_nothing_is_due_outside_the_send_window(team: Team, mailbox: SmtpServer)
     assert send_due_reports(MONDAY - dt.timedelta(hours=2)) == 0  # 07:30 in Berlin
     assert send_due_reports(MONDAY + dt.timedelta(days=2)) == 0  # Wednesday
     assert mailbox.messages == []
+
+
+@pytest.fixture
+def fewer_bounces(transactional_db: None, events_table: None) -> Team:
+    """Bounce rate 100% the week before, 50% in the week reported (one visit of two pages); visitors
+    from Germany."""
+    from analytics import sessions
+    from tests.conftest import make_event, seed
+
+    team = make_team()
+    day, minute = dt.timedelta(days=1), dt.timedelta(minutes=1)
+    visits = [
+        (MONDAY - 9 * day, 4, "/", "FR"),
+        (MONDAY - 3 * day, 1, "/", "DE"),
+        (MONDAY - 3 * day + minute, 1, "/pricing", "DE"),
+        (MONDAY - 2 * day, 2, "/", "DE"),
+    ]
+    events = [
+        make_event(team.site.id, timestamp=at, visitor_id=visitor, pathname=page, country_code=country)
+        for at, visitor, page, country in visits
+    ]
+    seed(events)
+    sessions.update([event.to_json() for event in events])
+    return team
+
+
+def _weekly_report(mailbox: SmtpServer) -> tuple[str, str]:
+    from panel.reports.jobs import send_due_reports
+
+    assert send_due_reports(MONDAY) == 1
+    [message] = mailbox.wait_for(1)
+    return html_body(message), text_body(message)
+
+
+def _change(html: str, label: str) -> tuple[str, str]:
+    """The colour and text of a top stat's change in the report's HTML."""
+    value = r"</div>\s*<div[^>]*>[^<]*</div>\s*"
+    found = re.search(label + value + r'<div style="font-size:12px;color:(#[0-9a-f]{6})[^>]*>([^<]*)<', html)
+    assert found, label
+    return found.group(1), found.group(2)
+
+
+def test_a_fall_of_the_bounce_rate_is_coloured_as_good_news(fewer_bounces: Team, mailbox: SmtpServer) -> None:
+    html, text = _weekly_report(mailbox)
+    assert "Bounce rate: 50% (-50 pts vs the period before)" in text
+    good, _ = _change(html, "Unique visitors")  # two visitors against one: a rise, good news
+    assert _change(html, "Bounce rate") == (good, "-50 pts")
+
+
+def test_countries_are_named(fewer_bounces: Team, mailbox: SmtpServer) -> None:
+    html, text = _weekly_report(mailbox)
+    assert '<td style="word-break:break-all">Germany</td>' in html and ">DE<" not in html
+    assert "  Germany  2" in text
+
+
+def test_the_report_fits_a_phone(fewer_bounces: Team, mailbox: SmtpServer) -> None:
+    html, _ = _weekly_report(mailbox)
+    fixed = [int(px) for px in re.findall(r'(?<![-\w])width(?:="|:\s*)(\d+)(?![\d%])', html)]
+    assert all(px <= 320 for px in fixed), fixed
+    assert 'style="width:100%;max-width:600px;' in html
+
+
+def test_the_report_has_no_horizontal_scroll_at_375_px(fewer_bounces: Team, mailbox: SmtpServer) -> None:
+    from panel.reports.jobs import send_due_reports
+    from tests.browser import chromium
+
+    weekly, _ = _weekly_report(mailbox)
+    assert send_due_reports(dt.datetime(2026, 12, 1, 8, 5, tzinfo=dt.UTC)) == 1  # and 30 days of November
+    monthly = html_body(mailbox.wait_for(2)[1])
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 375, "height": 800})
+        for html in (weekly, monthly):
+            page.set_content(html)
+            assert page.evaluate("document.documentElement.scrollWidth") <= 375
+            assert page.is_visible("text=Germany")

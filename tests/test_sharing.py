@@ -191,3 +191,13 @@ def test_every_other_page_stays_unframeable(owner: Persona, link: SharedLink) ->
         response = browser.get(path + "?embed=true")
         assert response["X-Frame-Options"] == "DENY", path
         assert "frame-ancestors 'none'" in response["Content-Security-Policy"], path
+
+
+def test_creating_a_link_says_so_once(owner: Persona) -> None:
+    admin = Client()
+    admin.force_login(owner.user)
+    page = admin.post("/example.com/settings/links/", {"name": "Board <b>"}, follow=True)
+    assert page.status_code == 200
+    assert page.content.decode().count("Shared link “Board &lt;b&gt;” created.") == 1
+    revoked = admin.post(f"/example.com/settings/links/{SharedLink.objects.get().pk}/revoke", follow=True)
+    assert revoked.content.decode().count("Shared link “Board &lt;b&gt;” revoked.") == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import TYPE_CHECKING
 
 import pytest
@@ -139,6 +140,14 @@ def test_general_settings_save(owner: Persona) -> None:
 def test_general_settings_errors_name_the_field(owner: Persona, form: dict[str, str], field: str) -> None:
     assert_form_error(member(owner.user).post("/example.com/settings/", form), field)
     assert Site.objects.get(domain="example.com").timezone == "Europe/Berlin"
+
+
+@pytest.mark.parametrize("days", ["-5", "0", "29", "3651", "99999999999999999999999"])
+def test_a_retention_out_of_range_states_the_range(owner: Persona, days: str) -> None:
+    response = member(owner.user).post("/example.com/settings/", {"timezone": "UTC", "retention_days": days})
+    assert response.status_code == 400
+    errors = re.findall(r'<p class="error"[^>]*>(.*?)</p>', response.content.decode())
+    assert errors == ["keep events for between 30 and 3650 days (10 years)"]
 
 
 def test_shields_save(owner: Persona) -> None:

@@ -11,7 +11,7 @@ import { exact, metricValue, shortDate } from "./format.js";
 import { worldMap } from "./map.js";
 import { PRESETS, periodLabel, presetForKey } from "./periods.js";
 import { formatFilters, formatState, parseState, TABS, withFilter, withoutFilter } from "./state.js";
-import { DIMENSIONS, DROP_REASONS, LISTS, LOWER_IS_BETTER, TOP_STATS, dimensionLabel, valueLabel } from "./widgets.js";
+import { DIMENSIONS, DROP_REASONS, LISTS, TOP_STATS, dimensionLabel, valueLabel } from "./widgets.js";
 
 const STATS = "/api/v1/stats/";
 const LIST_ROWS = 9;
@@ -27,6 +27,8 @@ function start(root) {
   const tz = root.dataset.timezone;
   const start = root.dataset.start; // the local day of the first event: "all time" begins there
   useSharedLink(root.dataset.auth);
+  // Metrics whose fall is good news: the server's list (analytics.compare.LOWER_IS_BETTER), as emails use it.
+  const lowerIsBetter = new Set((root.dataset.lowerIsBetter || "").split(" ").filter(Boolean));
   const chart = new MainChart(root.querySelector("#chart"));
   const pending = new Set();
   const generations = {};
@@ -147,7 +149,7 @@ function start(root) {
       const delta = compare ? result.change : undefined;
       change.hidden = delta === undefined || delta === null;
       if (!change.hidden) {
-        const good = LOWER_IS_BETTER.has(metric) ? delta < 0 : delta > 0;
+        const good = lowerIsBetter.has(metric) ? delta < 0 : delta > 0;
         change.className = "change " + (delta === 0 ? "flat" : good ? "up" : "down");
         change.textContent = (delta > 0 ? "↑ " : delta < 0 ? "↓ " : "") + Math.abs(delta) + (metric === "bounce_rate" ? " pts" : "%");
         change.title = "Against the previous period";

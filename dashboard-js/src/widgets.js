@@ -12,9 +12,6 @@ export const TOP_STATS = [
   ["visit_duration", "Visit duration"],
 ];
 
-/** Metrics whose fall is good news (their change is coloured the other way round). */
-export const LOWER_IS_BETTER = new Set(["bounce_rate"]);
-
 export const DIMENSIONS = {
   "event:page": "Page",
   "visit:entry_page": "Entry page",

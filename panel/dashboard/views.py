@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from analytics.compare import LOWER_IS_BETTER
 from analytics.dropped import dropped_events
 from analytics.errors import QueryError
 from analytics.periods import DateRange, today_in
@@ -34,7 +35,12 @@ def home(request: HttpRequest) -> HttpResponse:
 def dashboard(request: HttpRequest, domain: str) -> HttpResponse:
     assert isinstance(request.user, User)
     site = get_object_or_404(Site.objects.for_user(request.user), domain=domain)
-    return render(request, "dashboard/dashboard.html", {"site": site})
+    return render(request, "dashboard/dashboard.html", dashboard_context(site))
+
+
+def dashboard_context(site: Site, **extra: Any) -> dict[str, Any]:
+    """What ``dashboard/dashboard.html`` needs, for a member or a shared link (``extra``)."""
+    return {"site": site, "lower_is_better": " ".join(sorted(LOWER_IS_BETTER)), **extra}
 
 
 def _for_dashboard(

@@ -12,7 +12,8 @@ import dataclasses
 from typing import Any
 
 from analytics import Query, run_query
-from analytics.compare import change
+from analytics.compare import change, tone
+from analytics.countries import country_name
 from analytics.periods import DateRange
 from panel.reports.periods import ReportPeriod
 
@@ -47,6 +48,11 @@ class Stat:
             minutes, seconds = divmod(int(self.value), 60)
             return f"{minutes}m {seconds:02d}s" if minutes else f"{seconds}s"
         return f"{self.value:,}"
+
+    @property
+    def tone(self) -> str:
+        """``'good'``, ``'bad'`` or ``'flat'``, by the dashboard's rule (a fall of bounce rate is good)."""
+        return tone(self.name, self.change)
 
     @property
     def shown_change(self) -> str:
@@ -85,7 +91,10 @@ def _top(site_id: int, date_range: DateRange, dimension: str) -> tuple[tuple[str
         order_by=(("visitors", "desc"), (dimension, "asc")),
         limit=LIST_LENGTH,
     )
-    return tuple((str(row[dimension]), int(row["visitors"])) for row in run_query(query, tag="report:top"))
+    rows = run_query(query, tag="report:top")
+    if dimension == "visit:country":
+        return tuple((country_name(str(row[dimension])), int(row["visitors"])) for row in rows)
+    return tuple((str(row[dimension]), int(row["visitors"])) for row in rows)
 
 
 def gather(site_id: int, period: ReportPeriod) -> ReportData:

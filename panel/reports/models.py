@@ -64,6 +64,9 @@ def new_webhook_secret() -> str:
     return secrets.token_hex(32)
 
 
+MAX_SPIKE_VISITORS = 10_000_000
+
+
 class AlertSettings(models.Model):
     """Notify when the last hour's visitors exceed ``spike_visitors``, or fall below ``drop_percent``
     of the usual hour (the mean over the week before); at most one of each kind per 12 hours."""

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django_ratelimit.core import is_ratelimited
 
+from panel.dashboard.views import dashboard_context
 from panel.middleware import POLICY
 from panel.sharing import access
 from panel.sharing.forms import PasswordForm
@@ -37,7 +38,7 @@ def shared_dashboard(request: HttpRequest, domain: str) -> HttpResponse:
         response = render(
             request,
             "dashboard/dashboard.html",
-            {"site": link.site, "shared_link": link, "share_auth": link.slug, "embed": embed},
+            dashboard_context(link.site, shared_link=link, share_auth=link.slug, embed=embed),
         )
     else:
         response = _password_page(request, link, embed)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 
 from panel.accounts.models import User
-from panel.sites.models import Site, normalize_domain
+from panel.sites.models import MAX_RETENTION_DAYS, MIN_RETENTION_DAYS, Site, normalize_domain
 from panel.sites.snippet import SnippetOptions
 
 if TYPE_CHECKING:
@@ -40,16 +40,24 @@ class SiteForm(forms.Form):
         return domain
 
 
+RETENTION_RANGE = f"keep events for between {MIN_RETENTION_DAYS} and {MAX_RETENTION_DAYS} days (10 years)"
+
+
 class GeneralForm(SiteModelForm):
     timezone = forms.ChoiceField(
         choices=[(tz, tz) for tz in TIMEZONES], help_text="Days and hours on the dashboard are counted in it."
+    )
+    retention_days = forms.IntegerField(
+        min_value=MIN_RETENTION_DAYS,
+        max_value=MAX_RETENTION_DAYS,
+        label="Keep events for (days)",
+        help_text="From 30 days to 10 years; older events are deleted.",
+        error_messages={"min_value": RETENTION_RANGE, "max_value": RETENTION_RANGE},
     )
 
     class Meta:
         model = Site
         fields = ("timezone", "retention_days")
-        labels = {"retention_days": "Keep events for (days)"}
-        help_texts = {"retention_days": "From 30 days to 10 years; older events are deleted."}
 
 
 class ShieldsForm(SiteModelForm):

@@ -46,11 +46,11 @@ class GoalForm(GoalModelForm):
         kind = data.get("kind")
         event_name, page_path = (data.get("event_name") or "").strip(), (data.get("page_path") or "").strip()
         if kind == "event":
-            if not event_name:
+            if not event_name and "event_name" not in self.errors:
                 self.add_error("event_name", "name the custom event")
             data["page_path"] = ""
         elif kind == "page":
-            if not page_path:
+            if not page_path and "page_path" not in self.errors:
                 self.add_error("page_path", "give a page path, such as /pricing")
             data["event_name"], data["currency"] = "", ""
         if self.errors:
@@ -73,6 +73,12 @@ class GoalForm(GoalModelForm):
         if Goal.objects.filter(site=self.site, display_name=goal.display_name).exists():
             self.add_error("display_name", f"this site already has a goal named {goal.display_name!r}")
         return data
+
+    def _post_clean(self) -> None:
+        """The model's own checks repeat the ones ``clean()`` made: run them only on a form without
+        errors, so each problem shows once, beside its field (Django's hook; the stubs leave it out)."""
+        if not self.errors:
+            super()._post_clean()  # type: ignore[misc]
 
 
 class FunnelForm(forms.Form):

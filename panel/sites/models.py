@@ -88,6 +88,7 @@ class SiteQuerySet(models.QuerySet["Site"]):
 
 
 DEFAULT_RETENTION_DAYS = 3 * 365
+MIN_RETENTION_DAYS, MAX_RETENTION_DAYS = 30, 10 * 365
 CANNOT_ADD = (
     "This domain cannot be added. If you own it, ask its current owner to transfer it or contact support."
 )
@@ -99,7 +100,8 @@ class Site(models.Model):
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
     created_at = models.DateTimeField(auto_now_add=True)
     retention_days = models.PositiveIntegerField(
-        default=DEFAULT_RETENTION_DAYS, validators=[MinValueValidator(30), MaxValueValidator(10 * 365)]
+        default=DEFAULT_RETENTION_DAYS,
+        validators=[MinValueValidator(MIN_RETENTION_DAYS), MaxValueValidator(MAX_RETENTION_DAYS)],
     )
     # Shields, one entry a line (ingest/shields.py reads them): events matching are dropped and counted.
     excluded_ips = models.TextField(blank=True, default="", validators=[validate_ip_lines])
