@@ -18,6 +18,7 @@ from tests.smtp import SmtpServer, html_body, text_body
 
 # Monday 23 November 2026, 09:30 in Berlin: the weekly report of 16-22 November is due.
 MONDAY = dt.datetime(2026, 11, 23, 8, 30, tzinfo=dt.UTC)
+FIRST_OF_DECEMBER = dt.datetime(2026, 12, 1, 8, 5, tzinfo=dt.UTC)  # 09:05 in Berlin: the monthly one is due
 HOSTILE = "/<script>alert('x')</script>"
 
 
@@ -114,7 +115,7 @@ def test_two_jobs_racing_send_each_report_once(team: Team, mailbox: SmtpServer, 
 def test_the_monthly_report_compares_with_the_month_before(team: Team, mailbox: SmtpServer) -> None:
     from panel.reports.jobs import send_due_reports
 
-    first_of_december = dt.datetime(2026, 12, 1, 8, 5, tzinfo=dt.UTC)  # 09:05 in Berlin
+    first_of_december = FIRST_OF_DECEMBER
     assert send_due_reports(first_of_december) == 1
     [message] = mailbox.wait_for(1)
     assert message["Subject"] == "Monthly report for example.com: November 2026"
@@ -195,7 +196,7 @@ def test_the_report_has_no_horizontal_scroll_at_375_px(fewer_bounces: Team, mail
     from tests.browser import chromium
 
     weekly, _ = _weekly_report(mailbox)
-    assert send_due_reports(dt.datetime(2026, 12, 1, 8, 5, tzinfo=dt.UTC)) == 1  # and 30 days of November
+    assert send_due_reports(FIRST_OF_DECEMBER) == 1  # and 30 days of November
     monthly = html_body(mailbox.wait_for(2)[1])
     with chromium() as browser:
         page = browser.new_page(viewport={"width": 375, "height": 800})
