@@ -1,7 +1,7 @@
 """A revocation generation: a number that grows whenever access to ingest may have been taken away.
 
-The panel bumps it (after the change is committed) when it revokes an API key, removes a member,
-changes a member's role or deletes a site; ingest's ``KeyRing`` keeps each cached grant with the
+The panel bumps it (after the change is committed) when it revokes an API key, removes a member or
+changes a member's role; ingest's ``KeyRing`` keeps each cached grant with the
 generation it was loaded under and loads it again once the generation has moved, so a revocation
 takes effect on the next request instead of after the cache's TTL.
 
