@@ -65,6 +65,7 @@ def seeded(owner: Persona, outsider: Persona, events_table: None, today: dt.date
     /docs from Germany; ten days ago visitor 3 on /old; the outsider's site has its own visitor."""
     noon = dt.datetime.combine(today, dt.time(12), zoneinfo.ZoneInfo(owner.site.timezone))
     site, minute = owner.site.id, dt.timedelta(minutes=1)
+    outsider_noon = dt.datetime.combine(today_in(outsider.site.timezone), dt.time(12), dt.UTC)
     seed_visits(
         [
             make_event(site, timestamp=noon, visitor_id=1, pathname="/", referrer_source="Google"),
@@ -74,7 +75,8 @@ def seeded(owner: Persona, outsider: Persona, events_table: None, today: dt.date
             make_event(site, timestamp=noon, visitor_id=2, pathname="/"),
             make_event(site, timestamp=noon + 2 * minute, visitor_id=5, pathname="/docs", country_code="DE"),
             make_event(site, timestamp=noon - dt.timedelta(days=10), visitor_id=3, pathname="/old"),
-            make_event(outsider.site.id, timestamp=noon, visitor_id=4, pathname="/secret"),
+            # noon of the outsider's own today (UTC): Berlin's today is UTC's tomorrow from 23:00 UTC
+            make_event(outsider.site.id, timestamp=outsider_noon, visitor_id=4, pathname="/secret"),
         ]
     )
 
