@@ -1,5 +1,8 @@
 """The ClickHouse ``events`` row as Python sees it: one frozen record, its columns and their types.
 
+An event carries its visit: the visit's id and start, and the visit's first-touch attributes in the
+columns named by ``FIRST_TOUCH`` (equal for every event of a visit, as in Plausible's events table).
+
 ``EVENT_COLUMNS`` must match ``DESCRIBE TABLE events`` (a test checks), so the ingest side and the
 DDL in ``clickhouse/migrations`` cannot drift apart.
 """
@@ -44,8 +47,33 @@ EVENT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("interactive", "Bool"),
     ("engagement_time", "UInt32"),
     ("scroll_depth", "UInt8"),
+    ("visit_id", "UInt64"),
+    ("visit_start", "DateTime64(3, 'UTC')"),
 )
 EVENT_COLUMN_NAMES: tuple[str, ...] = tuple(name for name, _ in EVENT_COLUMNS)
+
+# What every event of a visit shares, decided when the visit's first event is ingested
+# (``ingest/visits.py``): the visitor and visit ids, when the visit began, and its first touch.
+FIRST_TOUCH: tuple[str, ...] = (
+    "referrer",
+    "referrer_source",
+    "channel",
+    "utm_medium",
+    "utm_source",
+    "utm_campaign",
+    "utm_content",
+    "utm_term",
+    "country_code",
+    "region",
+    "city",
+    "browser",
+    "browser_version",
+    "os",
+    "os_version",
+    "device",
+    "screen_size",
+)
+VISIT_COLUMNS: tuple[str, ...] = ("visitor_id", "visit_id", "visit_start", *FIRST_TOUCH)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -83,6 +111,8 @@ class Event:
     interactive: bool = True
     engagement_time: int = 0
     scroll_depth: int = 0
+    visit_id: int = 0  # 0 until ingest decides the visit (``ingest/visits.py``)
+    visit_start: dt.datetime | None = None
 
     def to_json(self) -> bytes:
         """One ``JSONEachRow`` line for the events table, as the buffer carries it to the flusher.

@@ -23,6 +23,7 @@ from ingest.keys import KeyRing, bearer
 from ingest.pipeline import Context, Pipeline, RateLimited
 from ingest.request import MAX_BODY_BYTES, parse_request
 from ingest.sites import RegistryUnavailable
+from ingest.visits import MemoryVisits
 
 log = logging.getLogger(__name__)
 
@@ -95,8 +96,10 @@ class IngestApp:
         keys: KeyRing | None = None,
         *,
         report_drops_every_s: float = 5.0,
+        visits: MemoryVisits | None = None,
     ) -> None:
         self.pipeline = pipeline
+        self.visits = visits or MemoryVisits()  # embedded mode's visit states (server mode: in Redis)
         self.buffer = buffer
         self.trusted_proxies = trusted_proxies
         self.tracker = tracker
@@ -147,15 +150,14 @@ class IngestApp:
             self._schedule_drop_report()
             headers = [("Content-Type", "text/plain"), *_CORS, ("X-Lantern-Dropped", outcome.dropped.value)]
             return _respond(start_response, 202, b"ok", headers)
-        records = [event.to_json() for event in outcome.events]
         sites = [str(site.id) for site in outcome.sites]
-        push_limited = getattr(self.buffer, "push_limited", None)
+        push_pending = getattr(self.buffer, "push_pending", None)
         try:  # rate limits are taken here, after every filter: only events to be stored take tokens
-            if push_limited is None:
+            if push_pending is None:  # embedded: this process decides the visits
                 self.pipeline.refuse(outcome.sites, self.pipeline.limits.check(request.ip, sites))
-                self.buffer.push(records)
-            else:  # one round trip takes the shared rate-limit tokens and stores what is within them
-                self.pipeline.refuse(outcome.sites, push_limited(records, request.ip, sites))
+                self.buffer.push(self.visits.decide_all(outcome.pendings))
+            else:  # one round trip takes the shared rate-limit tokens, decides the visits, stores the events
+                self.pipeline.refuse(outcome.sites, push_pending(outcome.pendings, request.ip, sites))
         except RateLimited as exc:
             return self._limited(start_response, exc)
         except Exception as exc:

@@ -1,8 +1,8 @@
 """The flusher: read a batch from the buffer, insert it into ClickHouse with its token, then ack.
 
 A crash anywhere before the ack leaves the batch to be read again; the token makes the repeated
-insert a no-op, so each event is counted once. The insert also queues the visitor-days it touched, and
-the sessionizer (``analytics/sessionizer.py``, a thread beside the flusher) turns them into sessions.
+insert a no-op, so each event is counted once. Events arrive with their visits decided (ingest/visits.py)
+and the same insert feeds the visits table (a materialized view): nothing else to do after it.
 After a full batch, a thread reads the next one while this one is inserted (a backlog drains at the
 engine's pace, not at the engine's plus the buffer's); two batches are then held, each under its token.
 
@@ -26,7 +26,7 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from analytics import client, sessionizer
+from analytics import client
 from analytics.background import lower_priority
 from analytics.config import env_int
 from ingest.buffer import Batch, Buffer
@@ -149,7 +149,6 @@ class Flusher:
             self._ahead = self._reader.submit(self._take, 0, batch)
         if events:
             self._store("events", events, batch.token)
-            sessionizer.poke()
         if drops:
             self._store("dropped_events", drops, batch.token + ":dropped")
         self.buffer.ack(batch)
@@ -241,7 +240,7 @@ def start_thread(
 
 def main() -> int:
     from analytics.datadir import private_umask
-    from ingest.runtime import make_buffer, site_timezones
+    from ingest.runtime import make_buffer
 
     private_umask()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s flusher %(levelname)s %(message)s")
@@ -249,10 +248,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     log.info("flushing to ClickHouse")
-    sessions_thread, sessions_stop = sessionizer.start_thread(timezones=site_timezones)
     Flusher(make_buffer()).run(stop, interval_s=flush_interval_s())
-    sessions_stop.set()
-    sessions_thread.join(15)
     return 0
 
 

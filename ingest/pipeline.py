@@ -2,7 +2,8 @@
 drop it with a reason from the fixed ``DropReason`` set.
 
 Order: resolve the site(s), refuse server-side fields without a key, filter (prefetch, bots,
-referrer spam, the site's shields), and only then enrich. Rate limits come last, so only events to be
+referrer spam, the site's shields), and only then enrich; each event then waits for its visit
+(``Outcome.pendings``, decided by ``ingest/visits.py`` where the buffer pushes it). Rate limits come last, so only events to be
 stored take tokens (a crawler gets its ``bot`` drop, never a 429): the app takes them right before the
 push (``Pipeline.limits`` in embedded mode; in server mode the push itself, shared by every web
 process through Redis in the same round trip) and hands the verdict to ``refuse``.
@@ -23,7 +24,6 @@ from collections.abc import Callable, Sequence
 
 from analytics.schema import Event
 from ingest.accounts import KeyGrant, SiteInfo
-from ingest.continuity import Continuity
 from ingest.drops import DropCounter, DropReason
 from ingest.errors import PayloadError
 from ingest.geo import UNKNOWN, GeoLocator, Location
@@ -34,6 +34,7 @@ from ingest.sites import SiteRegistry
 from ingest.spam import is_spam
 from ingest.useragent import UserAgentInfo, classify
 from ingest.visitor import SaltStore, visitor_id
+from ingest.visits import Pending, carries, pending
 
 __all__ = [
     "Context",
@@ -85,9 +86,10 @@ class Context:
 
 @dataclasses.dataclass(frozen=True)
 class Outcome:
-    events: tuple[Event, ...]
+    events: tuple[Event, ...]  # with today's visitor id, before their visits are decided
     dropped: DropReason | None = None
     sites: tuple[SiteInfo, ...] = ()  # the sites the events are for
+    pendings: tuple[Pending, ...] = ()  # the events waiting for their visits (``ingest/visits.py``)
 
 
 class Pipeline:
@@ -100,7 +102,6 @@ class Pipeline:
         *,
         limits: Limits = NO_LIMITS,
         drops: DropCounter | None = None,
-        continuity: Continuity | None = None,
     ) -> None:
         self._sites = sites
         self._salts = salts
@@ -108,7 +109,6 @@ class Pipeline:
         self._clock = clock
         self.limits = limits
         self.drops = drops or DropCounter()
-        self._continuity = continuity
 
     def process(self, request: EventRequest, context: Context = Context()) -> Outcome:
         now = self._clock()
@@ -125,24 +125,22 @@ class Pipeline:
         if reason is not None:
             self._count_drop(sites, reason, now)
             return Outcome((), reason)
-        return Outcome(
-            tuple(
-                self._enrich(request, site, agent, where, timestamp, self._visitor(request, site, timestamp))
-                for site in sites
-            ),
-            sites=tuple(sites),
+        events = tuple(
+            self._enrich(request, site, agent, where, timestamp, self._visitor(request, site.id, timestamp.date()))
+            for site in sites
         )
+        return Outcome(events, sites=tuple(sites), pendings=tuple(self._pending(request, e) for e in events))
 
-    def _visitor(self, request: EventRequest, site: SiteInfo, at: dt.datetime) -> int:
-        """Today's visitor id, or yesterday's while a visit that began before midnight goes on."""
-        today = visitor_id(self._salts.for_day(at.date()), site.id, request.ip, request.user_agent)
-        if self._continuity is None or request.timestamp is not None:  # a backend's event: as sent
-            return today
-        yesterday = None
-        if self._continuity.wants_yesterday(at):
-            salt = self._salts.for_day(at.date() - dt.timedelta(days=1))
-            yesterday = visitor_id(salt, site.id, request.ip, request.user_agent)
-        return self._continuity.choose(site.id, at, today_id=today, yesterday_id=yesterday)
+    def _visitor(self, request: EventRequest, site_id: int, day: dt.date) -> int:
+        return visitor_id(self._salts.for_day(day), site_id, request.ip, request.user_agent)
+
+    def _pending(self, request: EventRequest, event: Event) -> Pending:
+        """The event waiting for its visit. Before 03:00 UTC it may continue a visit begun the day
+        before, under that day's visitor id (computed only then)."""
+        day = event.timestamp.astimezone(dt.UTC).date()
+        at_ms = int(event.timestamp.timestamp() * 1000)
+        carried = self._visitor(request, event.site_id, day - dt.timedelta(days=1)) if carries(at_ms) else None
+        return pending(event, carried)
 
     def _resolve_sites(self, request: EventRequest) -> list[SiteInfo]:
         found = (self._sites.get(domain) for domain in request.domains)

@@ -12,12 +12,10 @@ import logging
 import threading
 from pathlib import Path
 
-from analytics import sessionizer
 from analytics.config import data_dir, database_url, env_int, env_networks, env_str, redis_url
 from ingest.accounts import AccountsDB
 from ingest.app import IngestApp, TrackerFiles
 from ingest.buffer import Buffer, FallbackBuffer, RedisStreamBuffer, SpoolBuffer, start_replayer
-from ingest.continuity import Continuity, MemoryRecent, RedisRecent
 from ingest.flusher import Flusher, flush_interval_s, start_thread
 from ingest.geo import locator
 from ingest.groupcommit import GroupCommit
@@ -68,11 +66,6 @@ def fallback_spool_dir() -> Path:
     return Path(env_str("LANTERN_FALLBACK_SPOOL") or data_dir() / "fallback-spool").resolve()
 
 
-def site_timezones() -> dict[int, str]:
-    """Each site's timezone, for the rollups the sessionizer builds (read when it builds)."""
-    return {site.id: site.timezone for site in accounts().fetch_sites()}
-
-
 def local_limits() -> Limits:
     """Events per second (and burst) per client and per site; ``0`` turns a limit off.
 
@@ -94,7 +87,6 @@ def make_pipeline() -> Pipeline:
         salts(),
         locator(),
         limits=NO_LIMITS if redis_url() else local_limits(),
-        continuity=Continuity(RedisRecent(url) if (url := redis_url()) else MemoryRecent()),
     )
 
 
@@ -138,8 +130,7 @@ def start_workers() -> None:
         log.info("fallback spool replayer started (%s)", fallback.spool_root)
     else:
         _workers.append(start_thread(Flusher(make_buffer()), interval_s=flush_interval_s()))
-        _workers.append(sessionizer.start_thread(timezones=site_timezones))
-        log.info("embedded flusher and sessionizer started")
+        log.info("embedded flusher started")
 
 
 def stop_workers(timeout_s: float = 15.0) -> None:
