@@ -75,6 +75,13 @@ FIRST_TOUCH: tuple[str, ...] = (
 )
 VISIT_COLUMNS: tuple[str, ...] = ("visitor_id", "visit_id", "visit_start", *FIRST_TOUCH)
 
+# The visit rule's constants (``ingest/visits.py`` states the rule, ``analytics/rederive.py`` applies it
+# in SQL): a gap longer than GAP_MS ends a visit, and a visit ends before CARRY_MS into the day after it
+# began.
+GAP_MS = 30 * 60 * 1000
+DAY_MS = 24 * 60 * 60 * 1000
+CARRY_MS = 3 * 60 * 60 * 1000
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Event:

@@ -1,5 +1,8 @@
 """Apply the numbered ``.sql`` files in ``clickhouse/migrations`` once each, recording what was applied.
 
+A migration may have a step in Python that runs after its statements, before it is recorded
+(``AFTER``): 0030 gives the events stored before it their visits (``analytics.rederive``).
+
 python -m clickhouse.migrate          # apply what is pending
 python -m clickhouse.migrate --list   # show applied and pending
 """
@@ -13,11 +16,14 @@ import re
 import sys
 from pathlib import Path
 
-from analytics import client
+from collections.abc import Callable
+
+from analytics import client, rederive
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 LEDGER = "lantern_migrations"
+AFTER: dict[int, Callable[[], object]] = {30: rederive.rederive_all}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,6 +73,8 @@ def migrate() -> list[str]:
             continue
         for statement in migration.statements:
             client.command(statement)
+        if migration.version in AFTER:
+            AFTER[migration.version]()
         row = json.dumps({"version": migration.version, "name": migration.name}).encode()
         client.insert_json_lines(LEDGER, [row], token=migration.name)
         names.append(migration.name)

@@ -42,11 +42,8 @@ from collections.abc import Iterable, Sequence
 
 import orjson
 
-from analytics.schema import VISIT_COLUMNS, Event
+from analytics.schema import CARRY_MS, DAY_MS, GAP_MS, VISIT_COLUMNS, Event
 
-GAP_MS = 30 * 60 * 1000  # a gap longer than this ends a visit
-DAY_MS = 24 * 60 * 60 * 1000
-CARRY_MS = 3 * 60 * 60 * 1000  # a visit ends before this time of the day after it began
 KEEP_S = 3600  # how long a visit's state is kept after its last event (late events may still join it)
 
 

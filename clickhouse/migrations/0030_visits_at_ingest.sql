@@ -22,7 +22,7 @@ DROP TABLE IF EXISTS sessions;
 -- One row per visit once merged; until then one per inserted block holding its events: readers group by
 -- visit_id (site_id and the start's day come with it). The first-touch columns are equal on every event
 -- of a visit, so any() keeps them; the entry and exit pages are the first and last pageviews (pageviews
--- rank above other events, then time, then event id); counts add up. A block inserted twice under one
+-- rank above other events, then time, then event id; '' for a visit without one); counts add up. A block inserted twice under one
 -- deduplication token is dropped by the events table and then never reaches this view; the view's own
 -- blocks are deduplicated as well (deduplicate_blocks_in_dependent_materialized_views, set by the writer).
 CREATE TABLE IF NOT EXISTS visits
@@ -74,8 +74,8 @@ SELECT
     toUInt64(countIf(name = 'pageview')) AS pageviews,
     toUInt64(countIf(name != 'engagement')) AS events,
     toUInt64(countIf(name NOT IN ('pageview', 'engagement') AND interactive)) AS interactive_events,
-    argMinState(toString(pathname), (toUInt8(name != 'pageview'), timestamp, event_id)) AS entry,
-    argMaxState(toString(pathname), (toUInt8(name = 'pageview'), timestamp, event_id)) AS exit,
+    argMinState(if(name = 'pageview', toString(pathname), ''), (toUInt8(name != 'pageview'), timestamp, event_id)) AS entry,
+    argMaxState(if(name = 'pageview', toString(pathname), ''), (toUInt8(name = 'pageview'), timestamp, event_id)) AS exit,
     any(referrer) AS referrer,
     any(referrer_source) AS referrer_source,
     any(channel) AS channel,
