@@ -92,7 +92,8 @@ def _whole_visits(site_id: int, first: dt.date, last: dt.date) -> tuple[dt.date,
         where, params = _range(site_id, first, last)
         sql = (
             "SELECT min(toDate(visit_start)), max(toDate(last_at)), count() FROM visits"  # noqa: S608
-            f" WHERE site_id = {{site:UInt64}} AND visit_id IN (SELECT DISTINCT visit_id FROM events WHERE {where})"
+            f" WHERE site_id = {{site:UInt64}} AND visit_id != 0"
+            f" AND visit_id IN (SELECT DISTINCT visit_id FROM events WHERE {where})"
         )
         (low, high, found), *_ = client.execute(sql, params, tag="rederive").rows
         if not found or (low >= first and high <= last):

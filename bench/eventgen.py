@@ -11,6 +11,9 @@ page) number, so a seed always gives the same data:
   link clicks and file downloads (props url), signups (props plan, a quarter with revenue).
 - ~12% of visits carry UTM tags (their channel follows the medium); country, region and city, and a
   device profile (browser, OS, device, screen size) per visitor from weighted lists.
+- Each event carries its visit's id, start and first-touch columns, as ingest stamps them; the same
+  insert fills the visits table (its materialized view). Pages are at most 1,505 s apart, so the
+  generator's visits are the rule's (``ingest/visits.py``).
 
     >>> generate(events=10**6, site_id=1, last_day=dt.date(2026, 11, 20))  # doctest: +SKIP
 """
@@ -275,7 +278,7 @@ INSERT_SQL = f"""
 INSERT INTO events (site_id, timestamp, event_id, name, visitor_id, hostname, pathname, referrer,
     referrer_source, channel, utm_medium, utm_source, utm_campaign, country_code, region, city,
     browser, browser_version, os, os_version, device, screen_size, prop_keys, prop_values,
-    revenue_amount, revenue_currency, interactive, engagement_time, scroll_depth)
+    revenue_amount, revenue_currency, interactive, engagement_time, scroll_depth, visit_id, visit_start)
 SELECT {{site:UInt64}},
     fromUnixTimestamp64Milli(start_ms + offsets[i + 1] * 1000
         + multiIf(kind = 1, toInt64(gaps[i + 1] * 800), kind = 2, toInt64(gaps[i + 1] * 300), 0), 'UTC'),
@@ -300,7 +303,9 @@ SELECT {{site:UInt64}},
         if(place[1] IN ('DE', 'FR', 'NL', 'ES', 'IT', 'AT', 'FI'), 'EUR', 'USD'), ''),
     kind != 2 OR custom != 'File Download',
     if(kind = 1, toUInt32(least(gaps[i + 1] * 800, 1800000) * {_u("v", "engaged", "i")}), 0),
-    if(kind = 1, toUInt8(least(100, 10 + 90 * {_u("v", "scroll", "i")})), 0)
+    if(kind = 1, toUInt8(least(100, 10 + 90 * {_u("v", "scroll", "i")})), 0),
+    cityHash64({{seed:UInt64}}, v, 'visit'),
+    fromUnixTimestamp64Milli(start_ms, 'UTC')
 FROM (
     SELECT *, slot, intDiv(slot, 3) AS i, slot % 3 AS kind, customs[i + 1] AS custom,
         made_before[i + 1] + multiIf(kind = 0, 0, kind = 1, 1, 1 + engaged[i + 1]) AS rank
