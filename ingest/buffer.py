@@ -4,7 +4,7 @@ Every batch carries a ``token``; the flusher inserts a batch with it as ``insert
 so an insert repeated after a crash is a no-op. That is exact only if a token always names the same
 records: every re-read of a batch must return exactly the records of its first read, under its token.
 
-    buffer.push([event.to_json()])           # ingest; returning means the event is stored
+    buffer.push(lines)                       # ingest (events with their visits); returning: stored
     batch = buffer.read(50_000, wait_s=0.5)  # the flusher: insert batch.records with batch.token ...
     after = buffer.read(50_000, 0, held=[batch])  # (the next batch, while still working on the first)
     buffer.ack(batch)                         # ... then forget them
@@ -46,11 +46,22 @@ records: every re-read of a batch must return exactly the records of its first r
     fails, the caller cannot know whether it landed: it raises ``PushUncertain`` naming its lane and
     number, and the thread takes a fresh lane.
 
+    The same script decides visits (``push_pending``; ``ingest/visits.py``): each event arrives as a
+    ``Pending``, and for a push within the rate limits the script reads its visitor's state (and the
+    carried one's before 03:00 UTC) under ``lantern:visit:<site>:<visitor>``, applies
+    ``ingest.visits.choose`` to it, writes the state back (``<start ms> <last ms> <visit columns>``,
+    expiring ``KEEP_S`` later) and adds the event's line with its visit's columns. So every web
+    process shares one state per visitor, and the decision and the event land together or not at all;
+    a retry of a push that landed returns at the lane check, before it decides anything.
+
 ``FallbackBuffer`` (server mode, the web process): the Redis stream, or a local spool while Redis is
     unreachable. A push that fails is appended to this process's own ``SpoolBuffer`` in
     ``<spool root>/<host>-<pid>-<random>/`` (the event is still answered 202) behind a marker line
     ``#push <lane> <seq>``; if the spool cannot be written either, the push raises (503, never a silent
-    loss). The process holds an ``flock`` on the directory's ``.lock`` for its life, so a replayer can
+    loss). Those pushes' visits are decided by the process itself (its own ``MemoryVisits``) and spooled
+    as finished lines, which the replay moves as they are; Redis's states know nothing of them, so a
+    visit that goes on across Redis's return (or across web processes while it was out) is split into
+    two. The process holds an ``flock`` on the directory's ``.lock`` for its life, so a replayer can
     tell a dead process's directory and adopt it. ``replay_once`` (run by ``start_replayer`` in each web
     process) moves sealed segments into the stream with one Lua script per segment that does
     ``SET lantern:events:replayed:<dir>/<segment> 1 NX EX 604800`` and every ``XADD`` atomically, and
@@ -62,7 +73,8 @@ Limits: Redis must write every change to disk before it answers (``appendonly ye
 always``, as ``tests/services.py`` runs it); with ``everysec`` a crash of the Redis host can forget the
 last second of pushes and takes. A replay marker and a lane live 7 days, so a segment replayed, or a
 push in doubt, after more than a week of a stopped replayer may be added twice; the engine deduplicates
-the last ``non_replicated_deduplication_window`` inserts only. Pending entries without a batch record
+the last ``non_replicated_deduplication_window`` inserts only. A Redis that loses its data loses the
+visit states too: the visits going on then are split in two. Pending entries without a batch record
 are taken as never inserted: stop flushers older than the batch records (they drain on SIGTERM) before
 starting new ones.
 """
@@ -737,6 +749,7 @@ class FallbackBuffer:
 
     >>> buffer = FallbackBuffer(RedisStreamBuffer(url), Path("var/fallback-spool"))  # doctest: +SKIP
     >>> buffer.push(records)      # to Redis; if Redis fails, to this process's spool directory
+    >>> buffer.push_pending(pendings, client_ip, sites)  # visits decided in Redis (or here), then the same
     >>> buffer.replay_once()      # later, by the replayer thread: spooled records into the stream
     """
 
