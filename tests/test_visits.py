@@ -105,7 +105,9 @@ def histories(draw: st.DrawFn) -> list[Event]:
         for _ in range(draw(st.integers(1, 10))):
             moment += dt.timedelta(milliseconds=draw(gaps))
             name = draw(st.sampled_from(["pageview", "pageview", "engagement", "Signup"]))
-            events.append(make_event(1, timestamp=moment, visitor_id=visitor, name=name, event_id=uuid.uuid4()))
+            events.append(
+                make_event(1, timestamp=moment, visitor_id=visitor, name=name, event_id=uuid.uuid4())
+            )
     return draw(st.permutations(events))
 
 
