@@ -15,7 +15,8 @@ decides them itself while Redis is out). Over a buffer that keeps no limits and 
 every push is added, its visits decided by this process.
 
     >>> buffer = GroupCommit(FallbackBuffer(RedisStreamBuffer(url), spool))  # doctest: +SKIP
-    >>> buffer.push([event.to_json()])  # returns once the write that carried it succeeded  # doctest: +SKIP
+    >>> buffer.push_pending(outcome.pendings, ip, sites)  # once the write with it is done  # doctest: +SKIP
+    None
     >>> squares = Grouped(lambda items: [i * i for i in items])
     >>> squares.call(3)
     9
