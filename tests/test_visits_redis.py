@@ -24,6 +24,7 @@ from ingest.ratelimit import CLIENT, Limits, RateLimiter, SharedLimits
 from ingest.visits import GAP_MS, MemoryVisits, Pending, pending
 from tests.conftest import make_event
 from tests.services import free_port
+from tests.test_faults import ReplyLost
 
 MIDNIGHT = dt.datetime(2026, 3, 14, tzinfo=dt.UTC)
 
@@ -184,3 +185,18 @@ def test_while_redis_is_out_the_web_process_decides_the_visits_and_spools_them(t
     ids = visit_ids([record for push in parse_spooled(batch.records) for record in push.records])
     assert ids[0] == ids[1] != ids[2]
     web.close()
+
+
+def test_a_push_whose_answer_was_lost_keeps_the_visits_redis_decided(
+    redis_url: str, prefix: str, tmp_path: Path
+) -> None:
+    primary = ReplyLost(redis_url, stream=f"{prefix}events", visits=f"{prefix}visit:")
+    web = FallbackBuffer(primary, tmp_path / "spool", retry_after_s=0)
+    ten = MIDNIGHT + dt.timedelta(hours=10)
+    for minutes in (0, 10, 20):  # the first landed in Redis, and was spooled (decided here) as well
+        assert (
+            web.push_pending([event_at(ten + dt.timedelta(minutes=minutes), 1)], "198.51.100.1", []) is None
+        )
+    assert web.spooled() and web.replay_once() == 0  # its lane shows it landed: the spooled copy goes
+    ids = visit_ids(stored(primary))
+    assert len(ids) == 3 and len(set(ids)) == 1
