@@ -4,7 +4,7 @@ Every batch carries a ``token``; the flusher inserts a batch with it as ``insert
 so an insert repeated after a crash is a no-op. That is exact only if a token always names the same
 records: every re-read of a batch must return exactly the records of its first read, under its token.
 
-    buffer.push([event.to_json()])           # ingest; returning means the event is stored
+    buffer.push(lines)                       # ingest (events with their visits); returning: stored
     batch = buffer.read(50_000, wait_s=0.5)  # the flusher: insert batch.records with batch.token ...
     after = buffer.read(50_000, 0, held=[batch])  # (the next batch, while still working on the first)
     buffer.ack(batch)                         # ... then forget them
@@ -46,11 +46,22 @@ records: every re-read of a batch must return exactly the records of its first r
     fails, the caller cannot know whether it landed: it raises ``PushUncertain`` naming its lane and
     number, and the thread takes a fresh lane.
 
+    The same script decides visits (``push_pending``; ``ingest/visits.py``): each event arrives as a
+    ``Pending``, and for a push within the rate limits the script reads its visitor's state (and the
+    carried one's before 03:00 UTC) under ``lantern:visit:<site>:<visitor>``, applies
+    ``ingest.visits.choose`` to it, writes the state back (``<start ms> <last ms> <visit columns>``,
+    expiring ``KEEP_S`` later) and adds the event's line with its visit's columns. So every web
+    process shares one state per visitor, and the decision and the event land together or not at all;
+    a retry of a push that landed returns at the lane check, before it decides anything.
+
 ``FallbackBuffer`` (server mode, the web process): the Redis stream, or a local spool while Redis is
     unreachable. A push that fails is appended to this process's own ``SpoolBuffer`` in
     ``<spool root>/<host>-<pid>-<random>/`` (the event is still answered 202) behind a marker line
     ``#push <lane> <seq>``; if the spool cannot be written either, the push raises (503, never a silent
-    loss). The process holds an ``flock`` on the directory's ``.lock`` for its life, so a replayer can
+    loss). Those pushes' visits are decided by the process itself (its own ``MemoryVisits``) and spooled
+    as finished lines, which the replay moves as they are; Redis's states know nothing of them, so a
+    visit that goes on across Redis's return (or across web processes while it was out) is split into
+    two. The process holds an ``flock`` on the directory's ``.lock`` for its life, so a replayer can
     tell a dead process's directory and adopt it. ``replay_once`` (run by ``start_replayer`` in each web
     process) moves sealed segments into the stream with one Lua script per segment that does
     ``SET lantern:events:replayed:<dir>/<segment> 1 NX EX 604800`` and every ``XADD`` atomically, and
@@ -62,7 +73,8 @@ Limits: Redis must write every change to disk before it answers (``appendonly ye
 always``, as ``tests/services.py`` runs it); with ``everysec`` a crash of the Redis host can forget the
 last second of pushes and takes. A replay marker and a lane live 7 days, so a segment replayed, or a
 push in doubt, after more than a week of a stopped replayer may be added twice; the engine deduplicates
-the last ``non_replicated_deduplication_window`` inserts only. Pending entries without a batch record
+the last ``non_replicated_deduplication_window`` inserts only. A Redis that loses its data loses the
+visit states too: the visits going on then are split in two. Pending entries without a batch record
 are taken as never inserted: stop flushers older than the batch records (they drain on SIGTERM) before
 starting new ones.
 """
@@ -88,6 +100,7 @@ from redis.retry import Retry
 
 from analytics.datadir import DIR_MODE, make_private_dir
 from ingest.ratelimit import TAKE_LUA, SharedLimits
+from ingest.visits import CARRY_MS, DAY_MS, GAP_MS, KEEP_S, MemoryVisits, Pending
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +115,19 @@ class Batch:
 
 
 Check = tuple[str, tuple[str, ...]]  # a push's rate-limit check: (client, sites)
-Push = tuple[Sequence[bytes], Check | None]  # a push of a group, and its check if it has one
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Push:
+    """One caller's push in a group: finished ``records`` (drop counts, ...) and ``pendings``, events
+    whose visits the push decides (``ingest/visits.py``), subject to ``check`` (None: no limit)."""
+
+    records: Sequence[bytes] = ()
+    pendings: Sequence[Pending] = ()
+    check: Check | None = None
+
+    def size(self) -> int:
+        return len(self.records) + len(self.pendings)
 
 
 class Buffer(Protocol):
@@ -268,16 +293,66 @@ class SpooledPush:
     records: tuple[bytes, ...]
 
 
-# KEYS: stream, lane, bucket keys...  ARGV: seq, ttl, client rate/s, client burst, site rate/s, site
-# burst, then per push of the group: 1 if its client's bucket is among the keys (else 0), the number of
-# its sites' buckets, its records as one entry. Each push takes its tokens in turn (its client's, then
-# its sites' until one is empty; a client over its limit takes nothing from the sites); the records of
-# the pushes within the limits become one stream entry. The lane keeps the seq and the verdicts, so a
-# retry of a push that landed adds nothing and answers the same. Returns {status, verdicts}: status -1
-# if a replay fenced the lane (this push was spooled and replayed instead), else 1; verdicts "v,v,...",
-# one per push: 0 (added), -1 (the client's bucket was empty) or i (its i-th site's was).
+# The visit rule of ``ingest.visits.choose``, as the push script runs it on the states kept in Redis
+# (``<start ms> <last ms> <visit columns>`` under ``<prefix><site>:<visitor>``, expiring ``KEEP_S``
+# after they were last written). Times stay the strings the caller sent wherever they are stored, and
+# go through ``tonumber`` only to be compared (ms since 1970 are exact in a double); the columns, which
+# hold the 64-bit visit id, are bytes that are never parsed.
+VISITS_LUA = (
+    f"local GAP, DAY, CARRY = {GAP_MS}, {DAY_MS}, {CARRY_MS}\n"
+    + """
+local function state_at(key)
+  local held = redis.call('GET', key)
+  if not held then return nil end
+  local start, last, columns = string.match(held, '^(%-?%d+) (%-?%d+) (.*)$')
+  return {start = tonumber(start), last = tonumber(last), start_s = start, last_s = last, columns = columns}
+end
+local function continues(state, at)
+  return state.start - GAP <= at and at <= state.last + GAP
+    and at < (math.floor(state.start / DAY) + 1) * DAY + CARRY
+end
+-- The visit columns of an event at at_s of the visitor under key (and under carried, false if none),
+-- or fresh when it begins a visit; keeps the visit's updated state, as choose says.
+local function decide(key, carried, at_s, fresh, keep_s)
+  local at = tonumber(at_s)
+  local yesterday = carried and state_at(carried)
+  local today = state_at(key)
+  local under, state = nil, nil
+  if yesterday and continues(yesterday, at) then
+    under, state = carried, yesterday
+  elseif today and continues(today, at) then
+    under, state = key, today
+  end
+  if under then
+    local last = state.last_s
+    if at > state.last then last = at_s end
+    redis.call('SET', under, state.start_s .. ' ' .. last .. ' ' .. state.columns, 'EX', keep_s)
+    return state.columns
+  end
+  if not (today and at < today.start) then  -- an event older than the current visit: a visit of its own
+    redis.call('SET', key, at_s .. ' ' .. at_s .. ' ' .. fresh, 'EX', keep_s)
+  end
+  return fresh
+end
+"""
+)
+
+# KEYS: stream, lane, bucket keys..., visit state keys...  ARGV: seq, ttl, client rate/s, client burst,
+# site rate/s, site burst, visit state ttl, the number of keys before the visit state keys, then per
+# push of the group: 1 if its client's bucket is among the keys (else 0), the number of its sites'
+# buckets, its finished records as lines ('' if none), its number of pending events, and per pending
+# event: the index of its visitor's state key among the visit state keys, that of its carried key (0:
+# none), its time in ms, its fresh visit columns, its base (``ingest.visits.Pending``).
+# Each push takes its tokens in turn (its client's, then its sites' until one is empty; a client over
+# its limit takes nothing from the sites); for a push within the limits the script decides its events'
+# visits in order and its records and events become lines of the group's one stream entry. The lane
+# keeps the seq and the verdicts, so a retry of a push that landed adds nothing, decides nothing and
+# answers the same. Returns {status, verdicts}: status -1 if a replay fenced the lane (this push was
+# spooled and replayed instead), else 1; verdicts "v,v,...", one per push: 0 (added), -1 (the client's
+# bucket was empty) or i (its i-th site's was).
 _PUSH = (
     TAKE_LUA
+    + VISITS_LUA
     + """
 local seq = tonumber(ARGV[1])
 local done = redis.call('GET', KEYS[2])
@@ -288,7 +363,8 @@ if done then
 end
 local client_rate, client_burst = tonumber(ARGV[3]), tonumber(ARGV[4])
 local site_rate, site_burst = tonumber(ARGV[5]), tonumber(ARGV[6])
-local k, i, entries, verdicts = 3, 7, {}, {}
+local keep_s, visits_at = ARGV[7], tonumber(ARGV[8])
+local k, i, entries, verdicts = 3, 9, {}, {}
 while i <= #ARGV do
   local verdict = 0
   if ARGV[i] == '1' then
@@ -299,9 +375,21 @@ while i <= #ARGV do
     if verdict == 0 and not take(KEYS[k], site_rate, site_burst) then verdict = s end
     k = k + 1
   end
-  if verdict == 0 and ARGV[i + 2] ~= '' then entries[#entries + 1] = ARGV[i + 2] end
+  local records, count = ARGV[i + 2], tonumber(ARGV[i + 3])
+  i = i + 4
+  if verdict == 0 then
+    if records ~= '' then entries[#entries + 1] = records end
+    for p = i, i + 5 * (count - 1), 5 do
+      local carried = tonumber(ARGV[p + 1])
+      local columns = decide(
+        KEYS[visits_at + tonumber(ARGV[p])], carried > 0 and KEYS[visits_at + carried], ARGV[p + 2],
+        ARGV[p + 3], keep_s
+      )
+      entries[#entries + 1] = ARGV[p + 4] .. ',' .. columns .. '}'
+    end
+  end
   verdicts[#verdicts + 1] = verdict
-  i = i + 3
+  i = i + 5 * count
 end
 if #entries > 0 then redis.call('XADD', KEYS[1], '*', 'e', table.concat(entries, '\\n')) end
 local said = table.concat(verdicts, ',')
@@ -463,6 +551,7 @@ class RedisStreamBuffer:
         consumer: str | None = None,
         claim_idle_ms: int = 60_000,
         limits: SharedLimits | None = None,
+        visits: str = "lantern:visit:",
     ) -> None:
         # One quick retry (a pooled connection may predate a Redis restart); every command here is
         # safe to repeat, and a push must fail fast so the web process can spool it.
@@ -475,6 +564,7 @@ class RedisStreamBuffer:
         self.batches_key = f"{stream}:batches"
         self._claim_idle_ms = claim_idle_ms
         self.limits = limits
+        self.visits = visits  # the prefix of the visit state keys
         self._group_ready = False
         self._local = threading.local()
         self._push_script = self.redis.register_script(_PUSH)
@@ -485,10 +575,15 @@ class RedisStreamBuffer:
     def push(self, records: Sequence[bytes]) -> None:
         """Add records atomically; on failure raise ``PushUncertain`` (they may have been added)."""
         if records:
-            self.push_checked([(records, None)])
+            self.push_checked([Push(records)])
+
+    def push_pending(self, pendings: Sequence[Pending], client: str, sites: Sequence[str]) -> str | None:
+        """Decide the visits of ``pendings`` and add them, if within the rate limits: ``push_checked``."""
+        return self.push_checked([Push(pendings=pendings, check=(client, tuple(sites)))])[0]
 
     def push_checked(self, pushes: Sequence[Push]) -> list[str | None]:
-        """Add the records of a group of pushes in one script, those within the rate limits only.
+        """Add a group of pushes in one script, those within the rate limits only, deciding the visits
+        of their pending events there (in order) against the states every web process shares.
 
         A push's check ``(client, sites)`` takes a token from each bucket (with ``limits``; else, or for
         a check of None, it is just added). Returns each push's verdict: None (added), ``CLIENT`` or the
@@ -507,23 +602,34 @@ class RedisStreamBuffer:
             self._local.lane = None
             raise PushUncertain(lane.key, lane.seq)
         return [
-            None if check is None else SharedLimits.verdict(code, check[1])
-            for (_, check), code in zip(pushes, codes, strict=True)
+            None if push.check is None else SharedLimits.verdict(code, push.check[1])
+            for push, code in zip(pushes, codes, strict=True)
         ]
 
     def _run_push(self, lane: str, seq: int, pushes: Sequence[Push]) -> list[int] | None:
         """The push script, once: each push's code (0: added), or None if a replay fenced the lane."""
-        keys: list[str] = [self.stream, lane]
-        args: list[Any] = [seq, MARKER_TTL_S, *(self.limits.rates() if self.limits else [0, 0, 0, 0])]
-        for records, check in pushes:
-            has_client, buckets = 0, list[str]()
-            if check is not None and self.limits is not None:
-                has_client, buckets = self.limits.keys(*check)
-            keys += buckets
+        buckets: list[str] = []
+        states: dict[str, int] = {}  # the visit state keys, numbered from 1 as first named
+        pushed: list[Any] = []
+        for push in pushes:
+            has_client, keys = 0, list[str]()
+            if push.check is not None and self.limits is not None:
+                has_client, keys = self.limits.keys(*push.check)
+            buckets += keys
             # One stream entry per group: its records as lines, so a busy flusher reads few, fat entries.
-            entry = b"\n".join(record.rstrip(b"\n") for record in records)
-            args += [has_client, len(buckets) - has_client, entry]
-        status, said = self._push_script(keys=keys, args=args)
+            records = b"\n".join(record.rstrip(b"\n") for record in push.records)
+            pushed += [has_client, len(keys) - has_client, records, len(push.pendings)]
+            for pending in push.pendings:
+                key = states.setdefault(self.visits + pending.key, len(states) + 1)
+                carried = 0
+                if pending.carried is not None:
+                    carried = states.setdefault(self.visits + pending.carried, len(states) + 1)
+                pushed += [key, carried, pending.at_ms, pending.fresh, pending.base]
+        rates = self.limits.rates() if self.limits else [0, 0, 0, 0]
+        status, said = self._push_script(
+            keys=[self.stream, lane, *buckets, *states],
+            args=[seq, MARKER_TTL_S, *rates, KEEP_S, 2 + len(buckets), *pushed],
+        )
         if status < 0:
             return None
         return [int(code) for code in said.split(b",")] if said else []
@@ -643,6 +749,7 @@ class FallbackBuffer:
 
     >>> buffer = FallbackBuffer(RedisStreamBuffer(url), Path("var/fallback-spool"))  # doctest: +SKIP
     >>> buffer.push(records)      # to Redis; if Redis fails, to this process's spool directory
+    >>> buffer.push_pending(pendings, client_ip, sites)  # visits decided in Redis (or here), then the same
     >>> buffer.replay_once()      # later, by the replayer thread: spooled records into the stream
     """
 
@@ -662,14 +769,18 @@ class FallbackBuffer:
         self._lock = threading.Lock()
         self._spool: SpoolBuffer | None = None
         self._lock_fd: int | None = None
+        self.visits = MemoryVisits()  # the visits this process decides while Redis is out
 
     def push(self, records: Sequence[bytes]) -> None:
         if records:
-            self.push_checked([(records, None)])
+            self.push_checked([Push(records)])
+
+    def push_pending(self, pendings: Sequence[Pending], client: str, sites: Sequence[str]) -> str | None:
+        return self.push_checked([Push(pendings=pendings, check=(client, tuple(sites)))])[0]
 
     def push_checked(self, pushes: Sequence[Push]) -> list[str | None]:
         """``RedisStreamBuffer.push_checked``, or, while Redis is out, the pushes within this process's
-        own buckets (the limits' ``local``) to the spool."""
+        own buckets (the limits' ``local``) to the spool, their visits decided by this process."""
         marker = _MARKER + b"- 0"
         if time.monotonic() >= self._redis_retry_at:
             try:
@@ -680,14 +791,13 @@ class FallbackBuffer:
                 self._redis_retry_at = time.monotonic() + self._retry_after_s
         local = self.primary.limits.local if self.primary.limits is not None else None
         verdicts = [
-            local.check(*check) if local is not None and check is not None else None for _, check in pushes
+            local.check(*push.check) if local is not None and push.check is not None else None
+            for push in pushes
         ]
-        kept = [
-            record
-            for (records, _), verdict in zip(pushes, verdicts, strict=True)
-            if verdict is None
-            for record in records
-        ]
+        kept: list[bytes] = []
+        for push, verdict in zip(pushes, verdicts, strict=True):
+            if verdict is None:
+                kept += [*push.records, *self.visits.decide_all(push.pendings)]
         if kept:
             self.own_spool().push([marker, *kept])  # an OSError here answers 503: nothing is lost silently
         return verdicts

@@ -7,12 +7,16 @@ request answers 503 rather than 202 when nothing took the records). Nothing wait
 site every call runs at once, alone; under load the round trips of one call gather the next group, so
 Redis sees one call, and the flusher reads one stream entry, for many events.
 
-``Grouped`` is the mechanism; ``GroupCommit`` applies it to buffer pushes. In server mode a push may
-carry a rate-limit check (``push_limited``): the group's one round trip takes the tokens too, and
-adds the records of the pushes within the limits only (``ingest/ratelimit.py``).
+``Grouped`` is the mechanism; ``GroupCommit`` applies it to buffer pushes. In server mode an event
+push (``push_pending``) carries the events waiting for their visits and a rate-limit check: the group's
+one round trip takes the tokens (``ingest/ratelimit.py``), and, for the pushes within the limits only,
+decides the events' visits in Redis (``ingest/visits.py``) and adds them (``FallbackBuffer``, which
+decides them itself while Redis is out). Over a buffer that keeps no limits and no visits (a spool),
+every push is added, its visits decided by this process.
 
     >>> buffer = GroupCommit(FallbackBuffer(RedisStreamBuffer(url), spool))  # doctest: +SKIP
-    >>> buffer.push([event.to_json()])  # returns once the write that carried it succeeded  # doctest: +SKIP
+    >>> buffer.push_pending(outcome.pendings, ip, sites)  # once the write with it is done  # doctest: +SKIP
+    None
     >>> squares = Grouped(lambda items: [i * i for i in items])
     >>> squares.call(3)
     9
@@ -26,6 +30,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 from ingest.buffer import Batch, Buffer, Push
+from ingest.visits import MemoryVisits, Pending
 
 MAX_GROUP_RECORDS = 1_000
 
@@ -111,23 +116,26 @@ class GroupCommit(Grouped[Push, str | None]):
     """A buffer whose concurrent pushes share one write to ``inner``."""
 
     def __init__(self, inner: Buffer, *, max_group_records: int = MAX_GROUP_RECORDS) -> None:
-        super().__init__(self._write, size=lambda push: len(push[0]), max_size=max_group_records)
+        super().__init__(self._write, size=Push.size, max_size=max_group_records)
         self.inner = inner
+        self._visits = MemoryVisits()  # for an inner buffer that cannot decide visits
 
     def push(self, records: Sequence[bytes]) -> None:
-        self.call((records, None))
+        self.call(Push(records))
 
-    def push_limited(self, records: Sequence[bytes], client: str, sites: Sequence[str]) -> str | None:
-        """Push ``records`` if the client and the sites are within the rate limits the inner buffer
-        keeps (if it keeps any: else always). None when pushed, else ``CLIENT`` or the site over."""
-        return self.call((records, (client, tuple(sites))))
+    def push_pending(self, pendings: Sequence[Pending], client: str, sites: Sequence[str]) -> str | None:
+        """Decide the visits of ``pendings`` and push them, if the client and the sites are within the
+        rate limits the inner buffer keeps (if it keeps any: else always). None when pushed, else
+        ``CLIENT`` or the site over."""
+        return self.call(Push(pendings=pendings, check=(client, tuple(sites))))
 
     def _write(self, pushes: list[Push]) -> Sequence[str | None]:
         push_checked = getattr(self.inner, "push_checked", None)
         if push_checked is not None:
             verdicts: list[str | None] = push_checked(pushes)
             return verdicts
-        self.inner.push([record for records, _ in pushes for record in records])
+        decide = self._visits.decide_all
+        self.inner.push([record for push in pushes for record in [*push.records, *decide(push.pendings)]])
         return [None] * len(pushes)
 
     def read(self, max_records: int, wait_s: float, held: Sequence[Batch] = ()) -> Batch | None:

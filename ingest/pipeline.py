@@ -3,10 +3,11 @@ drop it with a reason from the fixed ``DropReason`` set.
 
 Order: resolve the site(s), refuse server-side fields without a key, filter (prefetch, bots,
 referrer spam, the site's shields), and only then enrich; each event then waits for its visit
-(``Outcome.pendings``, decided by ``ingest/visits.py`` where the buffer pushes it). Rate limits come last, so only events to be
-stored take tokens (a crawler gets its ``bot`` drop, never a 429): the app takes them right before the
-push (``Pipeline.limits`` in embedded mode; in server mode the push itself, shared by every web
-process through Redis in the same round trip) and hands the verdict to ``refuse``.
+(``Outcome.pendings``, decided by ``ingest/visits.py`` where the buffer pushes it). Rate limits come
+last, so only events to be stored take tokens (a crawler gets its ``bot`` drop, never a 429): the app
+takes them right before the push (``Pipeline.limits`` in embedded mode; in server mode the push
+itself, shared by every web process through Redis in the same round trip that decides the visits)
+and hands the verdict to ``refuse``.
 
     >>> outcome = pipeline.process(request, context)  # doctest: +SKIP
     >>> outcome.dropped  # doctest: +SKIP
@@ -126,7 +127,9 @@ class Pipeline:
             self._count_drop(sites, reason, now)
             return Outcome((), reason)
         events = tuple(
-            self._enrich(request, site, agent, where, timestamp, self._visitor(request, site.id, timestamp.date()))
+            self._enrich(
+                request, site, agent, where, timestamp, self._visitor(request, site.id, timestamp.date())
+            )
             for site in sites
         )
         return Outcome(events, sites=tuple(sites), pendings=tuple(self._pending(request, e) for e in events))
@@ -139,7 +142,9 @@ class Pipeline:
         before, under that day's visitor id (computed only then)."""
         day = event.timestamp.astimezone(dt.UTC).date()
         at_ms = int(event.timestamp.timestamp() * 1000)
-        carried = self._visitor(request, event.site_id, day - dt.timedelta(days=1)) if carries(at_ms) else None
+        carried = (
+            self._visitor(request, event.site_id, day - dt.timedelta(days=1)) if carries(at_ms) else None
+        )
         return pending(event, carried)
 
     def _resolve_sites(self, request: EventRequest) -> list[SiteInfo]:

@@ -39,8 +39,9 @@ def accounts() -> AccountsDB:
 def make_buffer() -> Buffer:
     """The process's one buffer: the Redis stream with a local fallback spool, or the embedded spool.
 
-    Concurrent pushes to Redis share round trips (``GroupCommit``); a spool push is a memory copy, with
-    nothing to share."""
+    Concurrent pushes to Redis share round trips (``GroupCommit``), which also take the rate-limit
+    tokens and decide the visits (``ingest/buffer.py``); a spool push is a memory copy, with nothing to
+    share (the app decides the visits in embedded mode)."""
     url = redis_url()
     if not url:
         return SpoolBuffer(data_dir() / "spool")

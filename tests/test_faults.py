@@ -635,9 +635,9 @@ def test_a_push_that_runs_after_its_spooled_copy_was_replayed_adds_nothing(
 def test_a_retried_push_whose_first_try_landed_adds_nothing(servers: list[Redis]) -> None:
     stream = RedisStreamBuffer(servers[-1].url)
     lane = f"{stream.stream}:lane:test"
-    assert stream._run_push(lane, 1, [(records(0, 3), None)]) == [0]
-    assert stream._run_push(lane, 1, [(records(0, 3), None)]) == [0]  # redis-py's retry after a lost answer
-    assert stream._run_push(lane, 2, [(records(3, 5), None)]) == [0]
+    assert stream._run_push(lane, 1, [Push(records(0, 3))]) == [0]
+    assert stream._run_push(lane, 1, [Push(records(0, 3))]) == [0]  # redis-py's retry after a lost answer
+    assert stream._run_push(lane, 2, [Push(records(3, 5))]) == [0]
     assert stream.pending() == 2 and buffered(stream) == 5  # one entry per push that landed
 
 

@@ -1,15 +1,20 @@
 """Group commit: concurrent pushes share writes, each push returns only once its records were taken,
-and a failed write fails every push it carried (their requests answer 503, nothing is lost silently)."""
+and a failed write fails every push it carried (their requests answer 503, nothing is lost silently);
+an event push carries its events' pendings and its rate-limit check to the buffer that decides them."""
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections.abc import Sequence
 
+import orjson
 import pytest
 
-from ingest.buffer import Batch
+from ingest.buffer import Batch, Push
 from ingest.groupcommit import GroupCommit
+from ingest.visits import pending
+from tests.conftest import make_event
 
 
 class SlowBuffer:
@@ -89,3 +94,34 @@ def test_a_lone_failed_push_raises() -> None:
     inner.release.set()
     with pytest.raises(ConnectionError):
         GroupCommit(inner).push([b"x"])
+
+
+class CheckingBuffer(SlowBuffer):
+    """A buffer that takes whole groups of pushes (as ``FallbackBuffer.push_checked``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.groups: list[list[Push]] = []
+
+    def push_checked(self, pushes: Sequence[Push]) -> list[str | None]:
+        self.groups.append(list(pushes))
+        return [None if push.check is None else push.check[1][0] for push in pushes]
+
+
+def test_an_event_push_carries_its_pendings_and_check_to_the_inner_buffer() -> None:
+    inner = CheckingBuffer()
+    waiting = pending(make_event(1))
+    assert GroupCommit(inner).push_pending([waiting], "198.51.100.1", ["7"]) == "7"
+    assert inner.groups == [[Push(pendings=[waiting], check=("198.51.100.1", ("7",)))]]
+
+
+def test_over_a_buffer_that_decides_no_visits_this_process_decides_them() -> None:
+    inner = SlowBuffer()
+    inner.release.set()
+    buffer = GroupCommit(inner)
+    moment = dt.datetime(2026, 3, 14, 10, tzinfo=dt.UTC)
+    events = [make_event(1, timestamp=moment + dt.timedelta(minutes=m)) for m in (0, 10, 45)]
+    for event in events:
+        assert buffer.push_pending([pending(event)], "198.51.100.1", ["1"]) is None
+    ids = [orjson.loads(line)["visit_id"] for write in inner.writes for line in write]
+    assert ids[0] == ids[1] != ids[2]

@@ -1,12 +1,14 @@
 """Rate limits shared through Redis: the buffer push takes the tokens, so every web process (one buffer
 each) draws on one budget per client and per site, in the one round trip that stores the events; keys
 are hashed and expire; while Redis is out each process limits on its own and spools what is within.
+The pushes are of events waiting for their visits (``push_pending``), as the app makes them.
 
 Real Redis: the test run's, or a server of the test's own where it is stopped and started again.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 import uuid
@@ -20,6 +22,8 @@ import redis
 from ingest.buffer import FallbackBuffer, RedisStreamBuffer, parse_spooled
 from ingest.groupcommit import GroupCommit
 from ingest.ratelimit import CLIENT, Limits, RateLimiter, SharedLimits
+from ingest.visits import pending
+from tests.conftest import make_event
 from tests.services import Redis, free_port
 
 IP = "203.0.113.9"
@@ -34,12 +38,17 @@ def shared(
         per_site=RateLimiter(rate_per_s=site[0], burst=site[1]),
     )
     limits = SharedLimits(local, secret=lambda: b"s" * 32, prefix=prefix)
-    stream = RedisStreamBuffer(url, stream=f"{prefix}events", limits=limits)
+    stream = RedisStreamBuffer(url, stream=f"{prefix}events", limits=limits, visits=f"{prefix}visit:")
     return GroupCommit(FallbackBuffer(stream, spool / uuid.uuid4().hex, retry_after_s=0))
 
 
-def check(buffer: GroupCommit, client: str, sites: list[str], record: bytes = b"{}") -> str | None:
-    return buffer.push_limited([record], client, sites)
+def check(buffer: GroupCommit, client: str, sites: list[str], n: int = 0) -> str | None:
+    """Push one event (its pathname ``/<n>``) with the client's and the sites' check."""
+    return buffer.push_pending([pending(make_event(1, pathname=f"/{n}"))], client, sites)
+
+
+def pathnames(records: list[bytes]) -> list[str]:
+    return [json.loads(record)["pathname"] for record in records]
 
 
 def stored(url: str, prefix: str) -> list[bytes]:
@@ -75,10 +84,11 @@ def test_two_processes_share_one_budget_per_site(redis_url: str, prefix: str, tm
 
 def test_a_limited_push_stores_nothing(redis_url: str, prefix: str, tmp_path: Path) -> None:
     first, second = (shared(redis_url, prefix, tmp_path, client=(0.01, 2), site=(0, 0)) for _ in range(2))
-    verdicts = [check(buffer, IP, ["1"], b'{"n":%d}' % n) for n, buffer in enumerate([first, second] * 2)]
+    verdicts = [check(buffer, IP, ["1"], n) for n, buffer in enumerate([first, second] * 2)]
     first.push([b'{"drops":1}'])  # a push without a check is never limited
     assert verdicts == [None, None, CLIENT, CLIENT]
-    assert stored(redis_url, prefix) == [b'{"n":0}', b'{"n":1}', b'{"drops":1}']
+    records = stored(redis_url, prefix)
+    assert pathnames(records[:2]) == ["/0", "/1"] and records[2:] == [b'{"drops":1}']
 
 
 def test_a_client_over_its_limit_takes_nothing_from_the_sites(
@@ -124,7 +134,7 @@ def test_redis_holds_only_hashes_that_expire_once_the_bucket_is_full_again(
     buffer = shared(redis_url, prefix, tmp_path, client=(0.5, 10), site=(1, 50))
     check(buffer, IP, ["4242"])
     client = redis.Redis.from_url(redis_url)
-    keys = [key for key in client.scan_iter(f"{prefix}*") if b":events" not in key]
+    keys = [key for key in client.scan_iter(f"{prefix}*") if b":events" not in key and b":visit:" not in key]
     assert len(keys) == 2
     for key in keys:
         assert IP.encode() not in key and b"4242" not in key
@@ -152,7 +162,8 @@ def test_the_limits_and_the_push_are_one_round_trip(tmp_path: Path) -> None:
         # One EVALSHA from the web process (INFO is this test's); the rest ran inside that script.
         assert changed.pop("cmdstat_evalsha") == 1 and changed.pop("cmdstat_info") == 1
         assert set(changed) <= {"cmdstat_get", "cmdstat_set", "cmdstat_time", "cmdstat_xadd"}
-        assert changed["cmdstat_xadd"] == 1 and changed["cmdstat_set"] == 4  # 3 buckets and the lane
+        # 3 buckets, the visit's state and the lane
+        assert changed["cmdstat_xadd"] == 1 and changed["cmdstat_set"] == 5
     finally:
         server.stop()
 
@@ -160,7 +171,7 @@ def test_the_limits_and_the_push_are_one_round_trip(tmp_path: Path) -> None:
 def test_without_redis_each_process_limits_on_its_own_spools_and_never_fails(tmp_path: Path) -> None:
     url = f"redis://127.0.0.1:{free_port()}/0"
     buffer = shared(url, "test:rate:", tmp_path, client=(0.01, 2), site=(0, 0))
-    verdicts = [check(buffer, IP, ["1"], b'{"n":%d}' % n) for n in range(3)]
+    verdicts = [check(buffer, IP, ["1"], n) for n in range(3)]
     assert verdicts == [None, None, CLIENT]
     fallback = buffer.inner
     assert isinstance(fallback, FallbackBuffer)
@@ -168,10 +179,8 @@ def test_without_redis_each_process_limits_on_its_own_spools_and_never_fails(tmp
     spool.close()
     batch = spool.read(0, 0)
     assert batch is not None
-    assert [record for push in parse_spooled(batch.records) for record in push.records] == [
-        b'{"n":0}',
-        b'{"n":1}',
-    ]
+    spooled = [record for push in parse_spooled(batch.records) for record in push.records]
+    assert pathnames(spooled) == ["/0", "/1"]
     fallback.close()
 
 
