@@ -102,11 +102,20 @@ def _whole_visits(site_id: int, first: dt.date, last: dt.date) -> tuple[dt.date,
     return first, last
 
 
+_DAYS = "SELECT site_id, min(toDate(timestamp)), max(toDate(timestamp)) FROM events"
+
+
 def rederive_all() -> int:
     """Re-derive every site's visits over all its days; returns how many events were rewritten."""
     finish_staged()
-    sql = "SELECT site_id, min(toDate(timestamp)), max(toDate(timestamp)) FROM events GROUP BY site_id"
-    rows = client.execute(sql, tag="rederive", max_rows=0).rows
+    rows = client.execute(f"{_DAYS} GROUP BY site_id", tag="rederive", max_rows=0).rows
+    return sum(rederive(int(site), first, last) for site, first, last in rows)
+
+
+def rederive_site(site_id: int) -> int:
+    """Re-derive one site's visits over all its days; returns how many events were rewritten."""
+    sql = f"{_DAYS} WHERE site_id = {{site:UInt64}} GROUP BY site_id"
+    rows = client.execute(sql, {"site": site_id}, tag="rederive").rows
     return sum(rederive(int(site), first, last) for site, first, last in rows)
 
 
@@ -134,7 +143,7 @@ def _move(staging: str, site_id: int, first: dt.date, last: dt.date) -> int:
         params,
         settings=_SYNC,
     )  # whole visits: the range covers every event of its stored visits (``_whole_visits``)
-    client.command(f"ALTER TABLE events DELETE WHERE {where}", params, settings=_SYNC)  # noqa: S608
+    client.command(f"ALTER TABLE events DELETE WHERE {where}", params, settings=_SYNC)
     client.command(
         f"ALTER TABLE visits DELETE WHERE site_id = {{site:UInt64}} AND visit_id IN"  # noqa: S608
         f" (SELECT DISTINCT visit_id FROM {staging})",
@@ -159,9 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.site_id is None:
             done = rederive_all()
         elif args.first is None:
-            sql = "SELECT min(toDate(timestamp)), max(toDate(timestamp)), count() FROM events WHERE site_id = {s:UInt64}"
-            (first, last, count), *_ = client.execute(sql, {"s": args.site_id}, tag="rederive").rows
-            done = rederive(args.site_id, first, last) if count else 0
+            done = rederive_site(args.site_id)
         else:
             done = rederive(args.site_id, args.first, args.last)
     except client.EngineBusyError as exc:

@@ -14,9 +14,8 @@ import dataclasses
 import json
 import re
 import sys
-from pathlib import Path
-
 from collections.abc import Callable
+from pathlib import Path
 
 from analytics import client, rederive
 

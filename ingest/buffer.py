@@ -99,8 +99,9 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from analytics.datadir import DIR_MODE, make_private_dir
+from analytics.schema import CARRY_MS, DAY_MS, GAP_MS
 from ingest.ratelimit import TAKE_LUA, SharedLimits
-from ingest.visits import CARRY_MS, DAY_MS, GAP_MS, KEEP_S, MemoryVisits, Pending
+from ingest.visits import KEEP_S, MemoryVisits, Pending
 
 log = logging.getLogger(__name__)
 

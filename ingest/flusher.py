@@ -240,7 +240,7 @@ def start_thread(
 
 def main() -> int:
     from analytics.datadir import private_umask
-    from ingest.runtime import make_buffer
+    from ingest.wiring import make_buffer
 
     private_umask()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s flusher %(levelname)s %(message)s")

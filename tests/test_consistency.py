@@ -1,7 +1,7 @@
 """Events and their visits become visible together: read while events flow in and the flusher runs.
 
 Every read made while the flusher inserts must agree with itself: the visits hold exactly the
-pageviews the events do (``views_per_visit`` × ``visits`` = ``pageviews``), in the aggregate and in each
+pageviews the events do (``views_per_visit`` times ``visits`` = ``pageviews``), in the aggregate and in each
 row of a visit breakdown, and there is no pageview without a visit.
 """
 
@@ -35,7 +35,8 @@ def send(app: IngestApp, index: int) -> None:
         "r": SOURCES[index % len(SOURCES)],
     }
     ip = f"198.51.100.{index % 40}"
-    reply = call(app, "POST", "/api/event", json.dumps(body).encode(), headers={"User-Agent": UA}, remote_addr=ip)
+    payload = json.dumps(body).encode()
+    reply = call(app, "POST", "/api/event", payload, headers={"User-Agent": UA}, remote_addr=ip)
     assert reply.status == 202
 
 
@@ -49,7 +50,8 @@ def check_read(today: DateRange, site_id: int) -> int:
     if visits:
         assert float(total["views_per_visit"]) == round(pageviews / visits + 1e-9, 2), total
         assert total["visitors"] <= visits, total
-    by_source = run_query(Query(site_id, today, ("visits", "pageviews", "views_per_visit"), dimensions=("visit:source",)))
+    metrics = ("visits", "pageviews", "views_per_visit")
+    by_source = run_query(Query(site_id, today, metrics, dimensions=("visit:source",)))
     for row in by_source:  # every event here is a pageview, so each visit holds one or more
         assert row["visits"] > 0 and row["pageviews"] >= row["visits"], row
         assert float(row["views_per_visit"]) == round(row["pageviews"] / row["visits"] + 1e-9, 2), row

@@ -119,7 +119,8 @@ def test_a_stopped_run_is_finished_by_the_next(events_table: None, monkeypatch: 
         rederive.rederive_all()
     monkeypatch.undo()
     staged = client.execute(
-        "SELECT name FROM system.tables WHERE database = currentDatabase() AND startsWith(name, 'events_rederive_')",
+        "SELECT name FROM system.tables"
+        " WHERE database = currentDatabase() AND startsWith(name, 'events_rederive_')",
         tag="test",
     ).rows
     assert len(staged) == 1
@@ -150,7 +151,8 @@ UPGRADE = textwrap.dedent(
     from clickhouse import migrate
 
     client.command(
-        f"CREATE TABLE IF NOT EXISTS {migrate.LEDGER} (version UInt32, name String, applied_at DateTime DEFAULT now())"
+        f"CREATE TABLE IF NOT EXISTS {migrate.LEDGER}"
+        " (version UInt32, name String, applied_at DateTime DEFAULT now())"
         " ENGINE = MergeTree ORDER BY version"
     )
     for migration in migrate.discover():
@@ -158,20 +160,26 @@ UPGRADE = textwrap.dedent(
             break
         for statement in migration.statements:
             client.command(statement)
-        client.insert_json_lines(migrate.LEDGER, [json.dumps({"version": migration.version, "name": migration.name}).encode()], token=migration.name)
+        row = json.dumps({"version": migration.version, "name": migration.name}).encode()
+        client.insert_json_lines(migrate.LEDGER, [row], token=migration.name)
     lines = [line.encode() for line in open(sys.argv[1]).read().splitlines()]
     client.insert_json_lines("events", lines, token="old-store")
     client.command(
         "INSERT INTO sessions (site_id, visitor_id, session_start, session_end, version, pageviews)"
-        " SELECT site_id, visitor_id, min(timestamp), max(timestamp), 1, countIf(name = 'pageview') FROM events"
-        " GROUP BY site_id, visitor_id"
+        " SELECT site_id, visitor_id, min(timestamp), max(timestamp), 1, countIf(name = 'pageview')"
+        " FROM events GROUP BY site_id, visitor_id"
     )
     assert "0030_visits_at_ingest" in migrate.migrate()
-    tables = {r[0] for r in client.execute("SELECT name FROM system.tables WHERE database = currentDatabase()", tag="t").rows}
+    sql = "SELECT name FROM system.tables WHERE database = currentDatabase()"
+    tables = {row[0] for row in client.execute(sql, tag="t").rows}
     assert not tables & {"sessions", "sessions_queue", "rollups", "day_changes", "sessions_done"}, tables
-    print(json.dumps([[str(v) for v in row] for row in client.execute(sys.argv[2], tag="t", max_rows=0).rows]))
+    rows = client.execute(sys.argv[2], tag="t", max_rows=0).rows
+    print(json.dumps([[str(value) for value in row] for row in rows]))
     """
 )
+
+
+NEW_COLUMNS = ("visit_id", "visit_start")
 
 
 def test_a_store_built_before_visits_at_ingest_is_upgraded(tmp_path: Path) -> None:
@@ -179,7 +187,7 @@ def test_a_store_built_before_visits_at_ingest_is_upgraded(tmp_path: Path) -> No
     old_format = tmp_path / "events.jsonl"
     old_format.write_text(
         "\n".join(
-            json.dumps({k: v for k, v in json.loads(e.to_json()).items() if k not in ("visit_id", "visit_start")})
+            json.dumps({k: v for k, v in json.loads(e.to_json()).items() if k not in NEW_COLUMNS})
             for e in events
         )
     )
