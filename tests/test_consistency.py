@@ -66,7 +66,12 @@ def test_no_read_shows_an_event_without_its_visit(
     flusher_thread, stop_flusher = start_thread(Flusher(buffer), interval_s=0.01)
     now = dt.datetime.now(dt.UTC)
     today = DateRange(now.date() - dt.timedelta(days=1), now.date() + dt.timedelta(days=1), "UTC")
-    sender = threading.Thread(target=lambda: [send(app, i) for i in range(EVENTS)])
+
+    def send_all() -> None:
+        for index in range(EVENTS):
+            send(app, index)
+
+    sender = threading.Thread(target=send_all)
     sender.start()
     reads = 0
     try:

@@ -12,8 +12,8 @@ import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analytics.schema import Event
-from ingest.visits import GAP_MS, MemoryVisits, State, assign, continues, ends_by, pending
+from analytics.schema import GAP_MS, Event
+from ingest.visits import MemoryVisits, State, assign, continues, ends_by, pending
 from tests.conftest import make_event
 from tests.reference import sessionize
 

@@ -19,9 +19,10 @@ import redis
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from analytics.schema import GAP_MS
 from ingest.buffer import FallbackBuffer, Push, RedisStreamBuffer, parse_spooled
 from ingest.ratelimit import CLIENT, Limits, RateLimiter, SharedLimits
-from ingest.visits import GAP_MS, MemoryVisits, Pending, pending
+from ingest.visits import MemoryVisits, Pending, pending
 from tests.conftest import make_event
 from tests.services import free_port
 from tests.test_faults import ReplyLost
