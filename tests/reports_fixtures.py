@@ -13,7 +13,6 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from analytics import sessions
 from tests.conftest import make_event, seed
 
 
@@ -48,7 +47,6 @@ def seed_visits(site_id: int, visits: list[tuple[dt.datetime, int, str, str]]) -
         for at, visitor, page, source in visits
     ]
     seed(events)
-    sessions.update([event.to_json() for event in events])
 
 
 @contextlib.contextmanager

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from analytics import client, rollups, sessions
+from analytics import client
 from analytics.deletion import delete_site_data, site_row_counts, tables_with_site_data
 from tests.conftest import make_event, seed
 
@@ -25,9 +25,7 @@ def two_sites(clickhouse: None) -> None:
         for days in (0, 40)  # two monthly partitions
     ]
     seed(events)
-    sessions.update([event.to_json() for event in events])
     for site in (GONE, KEPT):
-        rollups.rebuild(site, "UTC")
         client.command("INSERT INTO dropped_events VALUES ({site:UInt64}, today(), 'bot', 3)", {"site": site})
 
 
