@@ -41,7 +41,7 @@ def make_team(domain: str = "example.com", tz: str = "Europe/Berlin") -> Team:
 
 
 def seed_visits(site_id: int, visits: list[tuple[dt.datetime, int, str, str]]) -> None:
-    """Pageviews as (time, visitor id, page, source), with their sessions, as the flusher writes them."""
+    """Pageviews as (time, visitor id, page, source), with their visits, as the flusher writes them."""
     events = [
         make_event(site_id, timestamp=at, visitor_id=visitor, pathname=page, referrer_source=source)
         for at, visitor, page, source in visits

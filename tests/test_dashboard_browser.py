@@ -1,4 +1,4 @@
-"""The dashboard in headless Chromium: seeded events and sessions in chDB, a logged-in owner, every
+"""The dashboard in headless Chromium: seeded events and visits in chDB, a logged-in owner, every
 widget filled with the seeded numbers, filtering by clicking rows, the date picker, comparison,
 keyboard shortcuts, dark mode, a phone's width, no request to another host and no console error."""
 

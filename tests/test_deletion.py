@@ -12,7 +12,7 @@ from tests.conftest import make_event, seed
 
 GONE, KEPT = 7001, 7002
 # Tables that hold no site's data (everything else must have a site_id column, or deletion misses it).
-NOT_SITE_DATA = {"lantern_migrations", "sessions_progress"}
+NOT_SITE_DATA = {"lantern_migrations"}
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ def test_every_table_of_site_data_is_covered(clickhouse: None) -> None:
             "SELECT name FROM system.tables WHERE database = currentDatabase() AND engine LIKE '%MergeTree'"
         ).rows
     }
-    assert {"events", "sessions", "dropped_events"} <= set(tables_with_site_data())
+    assert {"events", "visits", "dropped_events"} <= set(tables_with_site_data())
     assert tables - set(tables_with_site_data()) <= NOT_SITE_DATA
 
 
