@@ -6,14 +6,15 @@
     >>> [step.visitors for step in result.steps]  # doctest: +SKIP
     [120, 40, 6]
 
-The rule: a visitor reaches step k when, within one visit (decided at ingest, ``ingest/visits.py``), events in the range
-complete steps 1..k in that order, each strictly later than the one before (events of the same
-millisecond do not chain; one event completes at most one step). Each visit is walked in time order,
-taking every step at its first chance (which reaches the furthest step possible); ClickHouse's
-``windowFunnel`` is not used because it restarts a chain when one event matches both a step and the
-next one. A visitor counts once per step, by their furthest visit. Filters narrow the events as in
-``Query`` (visit filters the visits). Per step: visitors, the conversion rate from the first step, and
-the drop-off (count and percent) from the step before; rates are percent to 2 decimals, half up.
+The rule: a visitor reaches step k when, within one visit (decided at ingest: ``ingest/visits.py``),
+events in the range complete steps 1..k in that order, each strictly later than the one before (events
+of the same millisecond do not chain; one event completes at most one step). Each visit is walked in
+time order, taking every step at its first chance (which reaches the furthest step possible);
+ClickHouse's ``windowFunnel`` is not used because it restarts a chain when one event matches both a
+step and the next one. A visitor counts once per step, by their furthest visit. Filters narrow the
+events as in ``Query`` (visit filters the visits). Per step: visitors, the conversion rate from the
+first step, and the drop-off (count and percent) from the step before; rates are percent to 2
+decimals, half up.
 """
 
 from __future__ import annotations

@@ -23,6 +23,11 @@ _KEYS = (
 def top_prop_keys(site_id: int, date_range: DateRange, limit: int = MAX_KEYS) -> list[str]:
     """The ``limit`` most used keys, read from the events."""
     start, end = date_range.bounds_utc()
-    params = {"site": site_id, "start": start.replace(tzinfo=None), "end": end.replace(tzinfo=None), "limit": limit}
+    params = {
+        "site": site_id,
+        "start": start.replace(tzinfo=None),
+        "end": end.replace(tzinfo=None),
+        "limit": limit,
+    }
     result = client.execute(_KEYS, params, tag="dashboard:prop_keys")
     return [str(row[0]) for row in result.rows]

@@ -80,6 +80,7 @@ __all__ = [
     "METRICS",
     "OPERATORS",
     "TIME_DIMENSIONS",
+    "VISIT_AGGREGATES",
     "DateRange",
     "Dimension",
     "Filter",
@@ -91,7 +92,6 @@ __all__ = [
     "build_sql",
     "outer_sql",
     "query_sources",
-    "VISIT_AGGREGATES",
     "visits_sql",
 ]
 
@@ -580,7 +580,9 @@ class Plan:
             "max(e.scroll_depth) AS depth",
         ]
         where = self.events_in_range(engagement=True, joined=joined)
-        inner = _select(inner_select, self.events_from(joined=joined), where, self.group_by("visitor", "page"))
+        inner = _select(
+            inner_select, self.events_from(joined=joined), where, self.group_by("visitor", "page")
+        )
         select = [
             *self.aliases,
             *self.partials(ENGAGEMENT, ["count()", "sum(engaged_ms)", "sum(depth)"], sources),

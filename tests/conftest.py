@@ -18,12 +18,12 @@ import pytest
 
 from analytics import client
 from analytics.schema import Event
-from ingest.visits import assign
 from clickhouse.migrate import migrate
 from ingest.accounts import AccountsDB
 from ingest.pipeline import Pipeline
 from ingest.sites import SiteRegistry
 from ingest.visitor import SaltStore
+from ingest.visits import assign
 from tests.smtp import SmtpServer
 
 

@@ -9,7 +9,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analytics import client
 from analytics.errors import QueryError
 from analytics.filters import Filter
 from analytics.funnels import Funnel, run_funnel, shape

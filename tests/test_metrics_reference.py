@@ -301,7 +301,9 @@ def test_every_metric_matches_the_reference(store: None, case: Case) -> None:
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(events=histories(), data=st.data())
-def test_visits_are_the_same_whatever_the_arrival(store: None, events: list[Event], data: st.DataObject) -> None:
+def test_visits_are_the_same_whatever_the_arrival(
+    store: None, events: list[Event], data: st.DataObject
+) -> None:
     """Two different deliveries of the same events leave the same visits (their ids aside: each
     delivery decides its own), as many as the reference's."""
     visits = (

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from analytics import client, run_query
+from analytics import run_query
 from analytics.errors import QueryError
 from analytics.periods import DateRange, resolve_period
 from analytics.query import Filter, Query
@@ -28,7 +28,6 @@ def at(hour: int, minute: int = 0, day: dt.date = DAY) -> dt.datetime:
 @pytest.fixture
 def store(events_table: None) -> Iterator[None]:
     yield
-
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from analytics.filters import Filter, Logic
 from analytics.goals import Goal
 from analytics.periods import DateRange
 from analytics.query import Query, build_sql
-from analytics.schema import Event
 from tests.conftest import make_event, seed
 
 DAY = dt.date(2026, 11, 20)
@@ -29,7 +28,6 @@ GOALS = (SIGNUP, BLOG, BUY, TIP)
 
 def at(minute: int) -> dt.datetime:
     return dt.datetime.combine(DAY, dt.time(10), dt.UTC) + dt.timedelta(minutes=minute)
-
 
 
 @pytest.fixture

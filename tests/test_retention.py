@@ -61,7 +61,9 @@ def test_a_visit_begun_before_the_cutoff_goes_whole(owner: Persona, events_table
 
     Site.objects.filter(pk=owner.site.pk).update(retention_days=30)
     cutoff = cutoff_for(30, NOW)
-    seed_visits(owner.site.id, [(cutoff - dt.timedelta(minutes=10), 1, "/before", ""), (cutoff, 1, "/after", "")])
+    seed_visits(
+        owner.site.id, [(cutoff - dt.timedelta(minutes=10), 1, "/before", ""), (cutoff, 1, "/after", "")]
+    )
     seed_visits(owner.site.id, [(cutoff + dt.timedelta(minutes=5), 2, "/kept", "")])
     deleted = enforce_retention(NOW)["example.com"]
     assert (deleted["events"], deleted["visits"]) == (2, 1)

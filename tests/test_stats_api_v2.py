@@ -14,7 +14,6 @@ from django.test import Client, override_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analytics import client
 from analytics.errors import QueryError
 from analytics.periods import today_in
 from analytics.query import OPERATORS, FilterNode, Logic
