@@ -373,7 +373,6 @@ class Plan:
         self.event_nodes = [n for n in query.filters if node_scope(n) == "event"]
         self.visit_nodes = [n for n in query.filters if node_scope(n) == "visit"]
         self.base_nodes = [n for n in self.event_nodes if not is_goal_node(n)]
-        self.visit_dims = [d for d in query.dimensions if _scope(d) == "visit"]
         self.event_dims = [d for d in query.dimensions if _scope(d) == "event"]
         named = {leaf.dimension for node in query.filters for leaf in leaves(node)}
         # Top pages are pages viewed, not custom events fired there (unless a name or goal is asked for).
@@ -571,7 +570,9 @@ class Plan:
         return _select(select, self.events_from(joined=joined), where, self.group_by())
 
     def engagement_branch(self, sources: Sequence[str]) -> str:
-        joined = self.joins(self.query.dimensions)
+        # Engagement alone makes no visit: under visit dimensions or filters, only that of real visits.
+        visit_named = any(_scope(name) == "visit" for name in self.query.dimensions)
+        joined = visit_named or bool(self.visit_nodes)
         inner_select = [
             *self.select_dimensions(time="e.timestamp"),
             "e.visitor_id AS visitor",
@@ -602,28 +603,34 @@ class Plan:
 
     def visits_branch(self, sources: Sequence[str]) -> str:
         clamped = f"least(s.session_end, {_LAST})"  # a visit is charted by its last event, in the range
-        values = ["count()", "sum(pageviews)", "sumIf(is_bounce, bounce_scope)", "countIf(bounce_scope)"]
-        values.append("sum(duration_ms)")
-        if not (self.event_dims or self.event_nodes):
-            select = [*self.select_dimensions(time=clamped, visits=True), "1 AS bounce_scope"]
-            select += ["s.pageviews AS pageviews", "s.is_bounce AS is_bounce", "s.duration_ms AS duration_ms"]
+        if not (self.event_dims or self.event_nodes):  # the visits themselves, under the visit filters
+            select = self.select_dimensions(time=clamped, visits=True)
+            values = ["count()", "sum(s.pageviews)", "sum(s.is_bounce)", "count()", "sum(s.duration_ms)"]
+            select += self.partials(VISITS, values, sources)
             having = [self.node_sql(node, "") for node in self.visit_nodes]
-            columns = self.visit_columns(self.query.dimensions)
+            source = f"({visits_sql(self.visit_columns(self.query.dimensions), having)}) AS s"
             where = self.skip_empty(self.query.dimensions, visits=True)
-            inner = _select(select, f"({visits_sql(columns, having)}) AS s", where)
-        else:  # the visits holding a matching event in the range, once per value of the dimensions
-            scope = self.bounce_scope() if "p_bounces" in self.wanted else "1"
-            select = [
-                "DISTINCT e.visit_id AS visit",
-                *self.select_dimensions(time=clamped),
-                f"{scope} AS bounce_scope",
-                "s.pageviews AS pageviews",
-                "s.is_bounce AS is_bounce",
-                "s.duration_ms AS duration_ms",
-            ]
-            where = self.events_in_range(engagement=False, joined=True)
-            columns = ["entry_page"] if "entry_page" in scope else []
-            inner = _select(select, self.events_from(joined=True, columns=columns), where)
+            return _select(select, source, where, self.group_by())
+        # The visits holding a matching event in the range, once per value of the dimensions.
+        scope = self.bounce_scope() if "p_bounces" in self.wanted else "1"
+        inner_select = [
+            "DISTINCT e.visit_id AS visit",
+            *self.select_dimensions(time=clamped),
+            f"{scope} AS bounce_scope",
+            "s.pageviews AS pageviews",
+            "s.is_bounce AS is_bounce",
+            "s.duration_ms AS duration_ms",
+        ]
+        where = self.events_in_range(engagement=False, joined=True)
+        columns = ["entry_page"] if "entry_page" in scope else []
+        inner = _select(inner_select, self.events_from(joined=True, columns=columns), where)
+        values = [
+            "count()",
+            "sum(pageviews)",
+            "sumIf(is_bounce, bounce_scope)",
+            "countIf(bounce_scope)",
+            "sum(duration_ms)",
+        ]
         select = [*self.aliases, *self.partials(VISITS, values, sources)]
         return _select(select, f"({inner})", tail=self.group_by())
 
