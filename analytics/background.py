@@ -1,12 +1,11 @@
 """Work that can wait gives way: a thread doing deferred work lowers its own CPU priority.
 
-The flusher and the sessionizer move events into the store and recompute visits seconds after the
-requests that brought them were answered. In embedded mode they share a process, and two cores, with
-the request threads; left at the same priority, their engine work slows every answer. Lowered (Linux
-lets a thread raise its own nice value, never lower it), they use the CPU the requests leave, which is
-plenty for them: ``./dev bench`` counts every accepted event in the store after each run.
-``BACKGROUND_NICE`` (default 10, 0 to keep the process's priority) is how much they add to their nice
-value (at most 19).
+The flusher moves events into the store seconds after the requests that brought them were answered.
+In embedded mode it shares a process, and two cores, with the request threads; left at the same
+priority, its engine work slows every answer. Lowered (Linux lets a thread raise its own nice value,
+never lower it), it uses the CPU the requests leave, which is plenty for it: ``./dev bench`` counts
+every accepted event in the store after each run. ``BACKGROUND_NICE`` (default 10, 0 to keep the
+process's priority) is how much it adds to its nice value (at most 19).
 
     >>> lower_priority()  # doctest: +SKIP  (from inside the thread that does the deferred work)
 """

@@ -59,7 +59,7 @@ class _Pool:
     """The clients of one URL. An HTTP client serves every thread at once; an embedded engine's
     client runs one statement at a time (clickhouse-connect serialises calls on a chDB handle), so
     each caller borrows an idle one, and a new one opens when all are busy: statements of concurrent
-    requests, the flusher and the sessionizer then run side by side on the one engine."""
+    requests and the flusher then run side by side on the one engine."""
 
     def __init__(self, url: str) -> None:
         self.url = url

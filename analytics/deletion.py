@@ -2,12 +2,12 @@
 or those older than its retention period (the retention job).
 
     >>> delete_site_data(42)  # doctest: +SKIP
-    {'dropped_events': 12, 'events': 5400, 'sessions': 1800, 'sessions_queue': 0}
+    {'dropped_events': 12, 'events': 5400, 'visits': 1800}
     >>> delete_older_than(42, dt.datetime(2023, 11, 21, tzinfo=dt.UTC))  # doctest: +SKIP
-    {'dropped_events': 3, 'events': 120, 'sessions': 40, 'sessions_queue': 0}
+    {'dropped_events': 3, 'events': 120, 'visits': 40}
 
 The tables are read from ``system.columns`` (every MergeTree-family table with a ``site_id`` column),
-so a table or rollup added by a later migration is covered without a change here. Their names come
+so a table added by a later migration is covered without a change here. Their names come
 from the engine's own catalogue and are checked and quoted; the site id and cutoff are bound
 parameters. A table's age is read from its first column named in ``TIME_COLUMNS`` (a ``Date`` column
 compares with the cutoff's day); a site table without one is an error, not silently kept forever.
@@ -15,9 +15,8 @@ compares with the cutoff's day); a site table without one is an error, not silen
 hidden) and ``mutations_sync = 2`` returns only when it is complete. A table with nothing to delete is
 left alone (no needless mutation), so running the retention job often costs one count a table.
 
-A visit may cross 00:00 UTC (``analytics.sessions``): once the events before the cutoff are gone, the
-sessions beginning on the cutoff's day are recomputed from the events left, so a visit that began
-before the cutoff leaves its later events a visit of their own.
+Events and visits are dated by their visit's start (``visit_start``), so a visit is kept or deleted
+whole, its events with it: a visit that began before the cutoff goes entirely, even its events after it.
 """
 
 from __future__ import annotations
@@ -26,12 +25,11 @@ import datetime as dt
 import re
 from typing import Any
 
-from analytics import client, sessions
+from analytics import client
 
-# The columns that date a row, in order of preference: when the event happened, the session began, the
-# UTC day's first moment (rollup_builds: a day partly past the cutoff loses its build), or the UTC day
-# the row counts (dropped_events, sessions_queue, rollups).
-TIME_COLUMNS = ("timestamp", "session_start", "day_start", "day")
+# The columns that date a row, in order of preference: when its visit began (events, visits: whole
+# visits go together), when the event happened, or the UTC day the row counts (dropped_events).
+TIME_COLUMNS = ("visit_start", "timestamp", "day")
 _NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,200}$")
 _COLUMNS = """
 SELECT c.table, c.name, c.type
@@ -88,21 +86,10 @@ def delete_site_data(site_id: int) -> dict[str, int]:
 def delete_older_than(site_id: int, cutoff: dt.datetime) -> dict[str, int]:
     """Delete the site's rows from before ``cutoff`` (aware); how many rows each table had that old."""
     params = {"site": site_id, "cutoff": cutoff}
-    deleted = {
+    return {
         table: _delete(table, f"site_id = {{site:UInt64}} AND {older_than_condition(table, columns)}", params)
         for table, columns in sorted(site_table_columns().items())
     }
-    if deleted.get("events"):
-        _redo_sessions(site_id, cutoff.astimezone(dt.UTC).date())
-    return deleted
-
-
-def _redo_sessions(site_id: int, day: dt.date) -> None:
-    """Recompute from scratch the sessions beginning on ``day`` (their stored versions counted events
-    since deleted, so they would outrank the new ones)."""
-    where = "site_id = {site:UInt64} AND toDate(session_start) = {day:Date}"
-    _delete("sessions", where, {"site": site_id, "day": day})
-    sessions.reconcile_days([(site_id, day)])
 
 
 def site_row_counts(site_id: int) -> dict[str, int]:

@@ -5,7 +5,8 @@
 
 ``event:*`` dimensions are the event's own (``event:props:<key>`` a custom property, ``(none)`` when
 the event has no such property; ``event:goal`` the goals the event completes, by display name);
-``visit:*`` ones are the session's (first touch). Time dimensions bucket in the range's timezone.
+``visit:*`` ones are the visit's (first touch, carried by its every event; its entry and exit pages).
+Time dimensions bucket in the range's timezone.
 """
 
 from __future__ import annotations
@@ -13,12 +14,10 @@ from __future__ import annotations
 import dataclasses
 
 __all__ = [
-    "BUILD_TIME_DIMENSIONS",
     "DIMENSIONS",
     "DIRECT",
     "GOAL",
     "NONE",
-    "PIECE",
     "PROPS_PREFIX",
     "TIME_DIMENSIONS",
     "Dimension",
@@ -34,7 +33,7 @@ MAX_PROP_KEY = 300
 
 @dataclasses.dataclass(frozen=True)
 class Dimension:
-    """A column of ``events`` (scope "event") or of a session (scope "visit"), a custom prop or goals."""
+    """A column of ``events`` (scope "event") or of a visit (scope "visit"), a custom prop or goals."""
 
     scope: str
     column: str
@@ -88,14 +87,6 @@ TIME_DIMENSIONS: dict[str, str] = {
     "time:day": "toString(toDate({ts}, {{tz:String}}))",
     "time:week": "toString(toMonday({ts}, {{tz:String}}))",
     "time:month": "toString(toStartOfMonth({ts}, {{tz:String}}))",
-}
-
-# Not offered to API users: which piece of its UTC day a time falls in, "2026-11-21 head" before the
-# local midnight inside that day and "... tail" from it (``analytics.rollups`` builds by it).
-PIECE = "time:piece"
-BUILD_TIME_DIMENSIONS: dict[str, str] = {
-    PIECE: "concat(toString(toDate({ts}, 'UTC')),"
-    " if(toDate({ts}, {{tz:String}}) = toDate(toStartOfDay({ts}, 'UTC'), {{tz:String}}), ' head', ' tail'))",
 }
 
 

@@ -4,7 +4,7 @@ Each table is read in key order, a batch at a time (keyset pagination), so a sit
 exported with bounded memory; every value is a bound parameter.
 
     >>> totals(site_id=1)  # doctest: +SKIP
-    {'events': 5400, 'sessions': 1800, 'dropped_events': 12}
+    {'events': 5400, 'visits': 1800, 'dropped_events': 12}
     >>> for rows in event_batches(site_id=1):  # doctest: +SKIP
     ...     write(rows)
 """
@@ -16,31 +16,36 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from analytics import client
+from analytics.query import VISIT_AGGREGATES
 from analytics.schema import EVENT_COLUMN_NAMES
-from analytics.sessions import SESSION_COLUMNS, live_sql
 
 BATCH = 20_000
 EVENT_COLUMNS = tuple(c for c in EVENT_COLUMN_NAMES if c != "site_id")
-SESSION_EXPORT_COLUMNS = ("visitor_id", "session_start", *SESSION_COLUMNS)
+VISIT_EXPORT_COLUMNS = ("visit_id", "visit_start", *VISIT_AGGREGATES)
 DROPPED_COLUMNS = ("day", "reason", "count")
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-_END = dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
 _BEFORE_ALL = _EPOCH - dt.timedelta(days=1)
-_AFTER = "(session_start, visitor_id) > ({after:DateTime64(3, 'UTC')}, {after_visitor:UInt64})"
-_SESSIONS = (
-    f"SELECT visitor_id, session_start, {', '.join(SESSION_COLUMNS)}"  # noqa: S608 - constant names
-    f" FROM ({live_sql(SESSION_COLUMNS, [_AFTER])})"
-    " ORDER BY session_start, visitor_id LIMIT {batch:UInt32}"
+# One row a visit (the table's rows are partial until merged); engagement alone makes no visit.
+_PICKS = ", ".join(f"{sql} AS {name}" for name, sql in VISIT_AGGREGATES.items())
+_VISITS = (
+    f"SELECT visit_id, visit_start, {_PICKS} FROM visits"  # noqa: S608 - registry names only
+    " WHERE site_id = {site:UInt64}"
+    " AND (visit_start, visit_id) > ({after:DateTime64(3, 'UTC')}, {after_id:UInt64})"
+    " GROUP BY visit_start, visit_id HAVING events > 0"
+    " ORDER BY visit_start, visit_id LIMIT {batch:UInt32}"
 )
 
 
 def totals(site_id: int) -> dict[str, int]:
     """Rows each part of the export will hold (for progress)."""
-    params = {"site": site_id, "site_id": site_id, "start": _EPOCH, "end": _END}
-    live = live_sql(("session_end",))
+    params = {"site": site_id}
     return {
         "events": _count("SELECT count() FROM events WHERE site_id = {site:UInt64}", params),
-        "sessions": _count(f"SELECT count() FROM ({live})", params),  # noqa: S608 - constant SQL
+        "visits": _count(
+            "SELECT count() FROM (SELECT visit_id FROM visits WHERE site_id = {site:UInt64}"
+            " GROUP BY visit_id HAVING sum(events) > 0)",
+            params,
+        ),
         "dropped_events": _count(
             "SELECT count() FROM (SELECT day, reason FROM dropped_events WHERE site_id = {site:UInt64}"
             " GROUP BY day, reason)",
@@ -92,13 +97,13 @@ def event_batches(site_id: int, batch: int = BATCH) -> Iterator[list[dict[str, A
     )
 
 
-def session_batches(site_id: int, batch: int = BATCH) -> Iterator[list[dict[str, Any]]]:
-    """The site's visits (latest state of each) in start order, ``batch`` rows at a time."""
+def visit_batches(site_id: int, batch: int = BATCH) -> Iterator[list[dict[str, Any]]]:
+    """The site's visits in start order, ``batch`` rows at a time."""
     return _keyset(
-        _SESSIONS,
-        {"site_id": site_id, "start": _EPOCH, "end": _END},
-        {"after": _BEFORE_ALL, "after_visitor": 0},
-        lambda row: {"after": row["session_start"], "after_visitor": int(row["visitor_id"])},
+        _VISITS,
+        {"site": site_id},
+        {"after": _BEFORE_ALL, "after_id": 0},
+        lambda row: {"after": row["visit_start"], "after_id": int(row["visit_id"])},
         batch,
     )
 

@@ -6,20 +6,20 @@
     >>> [step.visitors for step in result.steps]  # doctest: +SKIP
     [120, 40, 6]
 
-The rule: a visitor reaches step k when, within one visit (``analytics.sessions``), events in the range
-complete steps 1..k in that order, each strictly later than the one before (events of the same
-millisecond do not chain; one event completes at most one step). Each visit is walked in time order,
-taking every step at its first chance (which reaches the furthest step possible); ClickHouse's
-``windowFunnel`` is not used because it restarts a chain when one event matches both a step and the
-next one. A visitor counts once per step, by their furthest visit. Filters narrow the events as in
-``Query`` (visit filters the visits). Per step: visitors, the conversion rate from the first step, and
-the drop-off (count and percent) from the step before; rates are percent to 2 decimals, half up.
+The rule: a visitor reaches step k when, within one visit (decided at ingest: ``ingest/visits.py``),
+events in the range complete steps 1..k in that order, each strictly later than the one before (events
+of the same millisecond do not chain; one event completes at most one step). Each visit is walked in
+time order, taking every step at its first chance (which reaches the furthest step possible);
+ClickHouse's ``windowFunnel`` is not used because it restarts a chain when one event matches both a
+step and the next one. A visitor counts once per step, by their furthest visit. Filters narrow the
+events as in ``Query`` (visit filters the visits). Per step: visitors, the conversion rate from the
+first step, and the drop-off (count and percent) from the step before; rates are percent to 2
+decimals, half up.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
 from typing import Any
 
 from analytics.errors import QueryError
@@ -27,7 +27,6 @@ from analytics.filters import FilterNode
 from analytics.goals import Goal, goal_sql
 from analytics.periods import DateRange
 from analytics.query import Plan, Query
-from analytics.rolled import done_sessions
 from analytics.runner import check_patterns, execute_checked, run_query
 
 __all__ = ["MAX_STEPS", "MIN_STEPS", "Funnel", "FunnelResult", "FunnelStep", "funnel_sql", "run_funnel"]
@@ -111,13 +110,11 @@ def funnel_sql(
     funnel: Funnel,
     filters: tuple[FilterNode, ...] = (),
     goals: tuple[Goal, ...] = (),
-    *,
-    frozen: Mapping[str, Any] | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """Rows (level, visitors): of the visitors with an event in the range that completes some step, how
     many got exactly that far (level 0: none entered). Only those events are walked; the visitors in the
-    range are the ``visitors`` metric under the same filters (from the rollups where they serve)."""
-    plan = Plan(Query(site_id, date_range, ("visitors",), filters=filters, goals=goals), frozen=frozen)
+    range are the ``visitors`` metric under the same filters."""
+    plan = Plan(Query(site_id, date_range, ("visitors",), filters=filters, goals=goals))
     mask = " + ".join(
         f"toUInt64({goal_sql(step, plan.bind)}) * {1 << i}" for i, step in enumerate(funnel.steps)
     )
@@ -128,11 +125,11 @@ def funnel_sql(
         " (toUInt64(acc.1 + 1), x.1), acc),"
         f" arraySort(groupArray(({stamp}, {mask}))), (toUInt64(0), toUInt64(0))).1"
     )
-    where = [*plan.events_in_range(joined=True, engagement=False, grouped=False), f"({mask}) != 0"]
+    where = [*plan.events_in_range(engagement=False, grouped=False), f"({mask}) != 0"]
     per_visit = (
-        f"SELECT e.visitor_id AS visitor, s.session_start AS started, {walk} AS level"  # noqa: S608 - names only
-        f" FROM {plan.events_from(joined=True)} WHERE {' AND '.join(where)}"
-        " GROUP BY visitor, started"
+        f"SELECT e.visit_id AS visit, any(e.visitor_id) AS visitor, {walk} AS level"  # noqa: S608 - names only
+        f" FROM events AS e WHERE {' AND '.join(where)}"
+        " GROUP BY visit"
     )
     sql = (
         "SELECT level, count() FROM"  # noqa: S608 - names only
@@ -153,8 +150,7 @@ def run_funnel(
 ) -> FunnelResult:
     """The funnel's figures; ``goals`` (the site's) are needed only when a filter names event:goal."""
     check_patterns(filters)
-    frozen = done_sessions(site_id, date_range)
-    sql, params = funnel_sql(site_id, date_range, funnel, filters, goals, frozen=frozen)
+    sql, params = funnel_sql(site_id, date_range, funnel, filters, goals)
     tag = tag or f"site:{site_id}:funnel"
     rows = execute_checked(sql, params, tag=tag, max_rows=MAX_STEPS + 1).rows
     reached = {int(level): int(count) for level, count in rows}

@@ -17,17 +17,17 @@ property-based tests compare every metric):
 - **visitors**: distinct visitor ids among the pageviews and custom events in the range (engagement
   events excluded) that pass the filters. Exact (``uniqExact``), not an estimate.
 - **pageviews**, **events**: pageviews; pageviews plus custom events (engagement excluded).
-- **visits**: sessions (``analytics.sessions``) that overlap the range, i.e. start before its end and
-  end after its start. **views_per_visit** is their pageviews (all of each session's, as Plausible)
+- **visits**: visits (decided at ingest, ``ingest/visits.py``) that overlap the range, i.e. start before
+  its end and end after its start. **views_per_visit** is their pageviews (all of each visit's, as Plausible)
   per visit, to 2 decimals; **bounce_rate** the percentage of them that are bounces (one pageview, no
   interactive custom event); **visit_duration** their mean length in seconds, bounces counting 0.
   Rounding is half up.
 - **time_on_page**, **scroll_depth**: from engagement events in the range. Over each (visitor, page)
   pair with engagement: total engaged time, and the deepest scroll; reported as the mean over those
   pairs (whole seconds, whole percent).
-- ``visit:*`` dimensions and filters are the session's (first touch: the source, UTM, geo and device
-  of its first event; its entry and exit page); an event takes its session's. ``event:*`` ones are the
-  event's. Visit metrics with an ``event:*`` filter or dimension count the sessions holding a matching
+- ``visit:*`` dimensions and filters are the visit's (first touch: the source, UTM, geo and device
+  of its first event; its entry and exit page); an event takes its visit's. ``event:*`` ones are the
+  event's. Visit metrics with an ``event:*`` filter or dimension count the visits holding a matching
   event in the range. As in Plausible, the bounce rate of a page (an ``event:page`` dimension or a
   top-level ``event:page`` filter) is that of the visits that entered on it.
 - **percentage**: a group's visitors as a share of the query's visitors without its dimensions, to
@@ -49,7 +49,7 @@ property-based tests compare every metric):
   engagement or visits); the denominators of group_conversion_rate and exit_rate add no group.
 
 Where Plausible picks a table per query, Lantern keeps one definition per metric: visitors, pageviews
-and events always count the events in the range (Plausible counts whole sessions' when it reads its
+and events always count the events in the range (Plausible counts whole visits' when it reads its
 sessions table), so a visit filter never changes what a pageview is.
 """
 
@@ -57,11 +57,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from analytics.dimensions import (
-    BUILD_TIME_DIMENSIONS,
     DIMENSIONS,
     DIRECT,
     GOAL,
@@ -73,7 +72,7 @@ from analytics.errors import QueryError
 from analytics.filters import OPERATORS, Binder, Filter, FilterNode, Logic, leaf_sql, leaves
 from analytics.goals import Goal, any_goal_sql, select_goals
 from analytics.periods import DateRange
-from analytics.sessions import REACH, live_sql
+from analytics.schema import EVENT_COLUMN_NAMES, FIRST_TOUCH
 
 __all__ = [
     "DIMENSIONS",
@@ -81,6 +80,7 @@ __all__ = [
     "METRICS",
     "OPERATORS",
     "TIME_DIMENSIONS",
+    "VISIT_AGGREGATES",
     "DateRange",
     "Dimension",
     "Filter",
@@ -91,9 +91,8 @@ __all__ = [
     "QueryError",
     "build_sql",
     "outer_sql",
-    "partials_sql",
     "query_sources",
-    "rename_params",
+    "visits_sql",
 ]
 
 EVENTS, ENGAGEMENT, VISITS, BASE, PAGES = "events", "engagement", "visits", "base", "pages"
@@ -151,7 +150,6 @@ GOAL_METRICS = frozenset({"conversion_rate", "group_conversion_rate", "total_rev
 REVENUE_METRICS = frozenset({"total_revenue", "average_revenue"})
 
 MAX_LIMIT = 10_000
-_TIMES = TIME_DIMENSIONS | BUILD_TIME_DIMENSIONS  # what a Query takes; the APIs offer TIME_DIMENSIONS
 
 _TIME = "DateTime64(3, 'UTC')"
 _START, _END, _LAST = f"{{start:{_TIME}}}", f"{{end:{_TIME}}}", f"{{last:{_TIME}}}"
@@ -193,7 +191,7 @@ class Query:
             if metric not in METRICS:
                 raise QueryError("metrics", f"unknown metric {metric!r}")
         for dimension in self.dimensions:
-            if find(dimension) is None and dimension not in _TIMES:
+            if find(dimension) is None and dimension not in TIME_DIMENSIONS:
                 raise QueryError("dimensions", f"unknown dimension {dimension!r}")
         if len(set(self.dimensions)) != len(self.dimensions):
             raise QueryError("dimensions", "a dimension is named twice")
@@ -231,7 +229,7 @@ class Query:
 
     @property
     def time_dimension(self) -> str | None:
-        return next((d for d in self.dimensions if d in _TIMES), None)
+        return next((d for d in self.dimensions if d in TIME_DIMENSIONS), None)
 
     @property
     def goal_filters(self) -> tuple[FilterNode, ...]:
@@ -261,15 +259,14 @@ def query_sources(query: Query) -> list[str]:
     return [s for s in PARTIALS if any(s in METRICS[m].sources for m in query.metrics)]
 
 
-def build_sql(query: Query, *, frozen: Mapping[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
+def build_sql(query: Query) -> tuple[str, dict[str, Any]]:
     """SQL text (names from the registries only) and its bound parameters (every outside value).
 
     One statement: a branch per kind of data the metrics need (events, engagement, visits, and the
     denominators of group_conversion_rate and exit_rate), each grouped by the dimensions, glued by
-    ``UNION ALL`` and summed per group in the outer query. ``frozen``: read built days' visits from
-    their builds (``analytics.rolled.done_sessions``).
+    ``UNION ALL`` and summed per group in the outer query.
     """
-    plan = Plan(query, frozen=frozen)
+    plan = Plan(query)
     sources = query_sources(query)
     inner = " UNION ALL ".join(f"({plan.branch(source, sources)})" for source in sources)
     totals = {
@@ -309,47 +306,59 @@ def outer_sql(query: Query, inner: str, totals: dict[str, str], having: str, par
     return sql
 
 
-def partials_sql(
-    query: Query, force: Sequence[str] = (), *, ended: bool = False
-) -> tuple[str, dict[str, Any], list[str]]:
-    """Per group of the dimensions: the sums of every partial of the query's branches (``force``d ones
-    computed even when no metric asks for them), unordered: what rollups store and add up. ``ended``
-    leaves out the visits that go on past the range's end (a rolled query counts them where they end).
+# A visit's columns as read from the ``visits`` table, whose rows are partial (one per inserted block
+# until merged): each is aggregated per visit. The first touch is equal on every row of a visit.
+VISIT_AGGREGATES: dict[str, str] = {
+    "visitor_id": "any(visitor_id)",
+    "session_start": "min(first_at)",
+    "session_end": "max(last_at)",
+    "hits": "sum(hits)",
+    "pageviews": "sum(pageviews)",
+    "events": "sum(events)",
+    "interactive_events": "sum(interactive_events)",
+    "is_bounce": "toUInt8(pageviews = 1 AND interactive_events = 0)",
+    "duration_ms": "if(is_bounce, 0, dateDiff('millisecond', session_start, session_end))",
+    "entry_page": "if(pageviews = 0, '', argMinMerge(entry))",  # pageviews rank first: none, no page
+    "exit_page": "if(pageviews = 0, '', argMaxMerge(exit))",
+    **{column: f"any({column})" for column in FIRST_TOUCH},
+}
+_ALWAYS = ("visitor_id", "session_start", "session_end", "pageviews", "events", "interactive_events")
+_COUNTED = ("is_bounce", "duration_ms")
+# The visit dimensions whose column the events do not carry (a visit's entry and exit pages).
+VISIT_ONLY = frozenset(
+    name for name, d in DIMENSIONS.items() if d.scope == "visit" and d.column not in EVENT_COLUMN_NAMES
+)
 
-    Returns the SQL, its parameters, and the partial columns it yields after the dimension aliases.
+
+def visits_sql(columns: Sequence[str] = (), having: Sequence[str] = ()) -> str:
+    """A subquery: each visit of ``{site_id}`` overlapping ``[{start}, {end})``, one row a visit, with
+    ``visit_id``, the counts, ``is_bounce``, ``duration_ms`` and ``columns`` (``VISIT_AGGREGATES``), kept
+    when ``having`` (conditions over those columns) holds. A visit made only of engagement events is none.
+
+    A visit ends before 03:00 UTC of the day after its start and its first event is at most 30 minutes
+    before ``visit_start`` (``ingest/visits.py``), so the scan is bounded by the day of ``visit_start``.
     """
-    plan = Plan(query, force=force, ended=ended)
-    sources = query_sources(query)
-    names = [name for source in sources for name in PARTIALS[source]]
-    inner = " UNION ALL ".join(f"({plan.branch(source, sources)})" for source in sources)
-    select = [*plan.aliases, *(f"sum({name}) AS {name}" for name in names)]
-    sql = f"SELECT {', '.join(select)} FROM ({inner})"  # noqa: S608 - registry names only
-    if plan.aliases:
-        sql += f" GROUP BY {', '.join(plan.aliases)}"
-    return sql, plan.params, names
-
-
-def rename_params(sql: str, params: dict[str, Any], suffix: str) -> tuple[str, dict[str, Any]]:
-    """Give every ``{name:Type}`` placeholder (and its value) a suffix, so statements can be combined."""
-    for name in sorted(params, key=len, reverse=True):
-        sql = sql.replace("{" + name + ":", "{" + name + suffix + ":")
-    return sql, {name + suffix: value for name, value in params.items()}
+    names = [*_ALWAYS, *_COUNTED, *(c for c in dict.fromkeys(columns) if c not in _ALWAYS + _COUNTED)]
+    picks = ", ".join(f"{VISIT_AGGREGATES[name]} AS {name}" for name in names)
+    kept = ["events > 0", f"session_end >= {_START}", f"session_start < {_END}", *having]
+    return (
+        f"SELECT visit_id, {picks} FROM visits"  # noqa: S608 - registry names only
+        " WHERE site_id = {site_id:UInt64}"
+        f" AND toDate(visit_start) BETWEEN toDate({_START}) - 1 AND toDate({_END} + INTERVAL 30 MINUTE)"
+        f" GROUP BY visit_id HAVING {' AND '.join(kept)}"
+    )
 
 
 class Plan:
     """The pieces of SQL a query's branches share: dimension and filter expressions per table.
 
-    ``analytics.funnels`` reads events through it too, so both apply filters the same way.
+    Events are ``e``; visits (``visits_sql``) are ``s``. An event carries its visit's first touch, so a
+    visit dimension or filter on events is a condition on ``e``'s own column, except for the entry and
+    exit pages (``VISIT_ONLY``), read from the event's visit. ``analytics.funnels`` reads events through
+    it too, so both apply filters the same way.
     """
 
-    def __init__(
-        self,
-        query: Query,
-        *,
-        force: Sequence[str] = (),
-        ended: bool = False,
-        frozen: Mapping[str, Any] | None = None,
-    ) -> None:
+    def __init__(self, query: Query) -> None:
         start, end = query.date_range.bounds_utc()
         self.params: dict[str, Any] = {
             "site_id": query.site_id,
@@ -364,22 +373,18 @@ class Plan:
         self.event_nodes = [n for n in query.filters if node_scope(n) == "event"]
         self.visit_nodes = [n for n in query.filters if node_scope(n) == "visit"]
         self.base_nodes = [n for n in self.event_nodes if not is_goal_node(n)]
-        self.visit_dims = [d for d in query.dimensions if _scope(d) == "visit"]
         self.event_dims = [d for d in query.dimensions if _scope(d) == "event"]
         named = {leaf.dimension for node in query.filters for leaf in leaves(node)}
         # Top pages are pages viewed, not custom events fired there (unless a name or goal is asked for).
         self.pageviews_only = "event:page" in query.dimensions and not named & {"event:name", GOAL}
         wanted = {s for m in query.metrics for s in METRICS[m].sources}
         self.auxiliary = bool(wanted - set(REACHING))
-        self.wanted = {p for name in query.metrics for p in METRICS[name].partials} | set(force)
-        self.ended = ended  # visits: only those ending in the range
-        self.frozen = frozen is not None  # built days' visits from their builds (``sessions.live_sql``)
-        self.params.update(frozen or {})
+        self.wanted = {p for name in query.metrics for p in METRICS[name].partials}
 
     # -- shared pieces ---------------------------------------------------------------------------
 
     def column_sql(self, name: str, table: str) -> str:
-        """The value of dimension ``name`` for a row of ``table`` (``e`` events, ``s``/'' sessions)."""
+        """The value of dimension ``name`` for a row of ``table`` (``e`` events, ``s``/'' visits)."""
         dimension = find(name)
         assert dimension is not None
         if name == GOAL:
@@ -394,14 +399,19 @@ class Plan:
             return f"if(has({t}prop_keys, {key}), {value}, '{dimension.empty_label}')"
         return dimension.sql(table)
 
-    def dimension_sql(self, name: str, *, time: str) -> str:
-        if name in _TIMES:
-            return _TIMES[name].format(ts=time)
-        return self.column_sql(name, "e" if _scope(name) == "event" else "s")
+    def dimension_sql(self, name: str, *, time: str, visits: bool = False) -> str:
+        """Dimension ``name`` of an event ``e`` (joined to its visit ``s`` where needed), or of a visit
+        ``s`` when ``visits``."""
+        if name in TIME_DIMENSIONS:
+            return TIME_DIMENSIONS[name].format(ts=time)
+        on_visit = _scope(name) == "visit" and (visits or name in VISIT_ONLY)
+        return self.column_sql(name, "s" if on_visit else "e")
 
-    def select_dimensions(self, *, time: str, override: dict[str, str] | None = None) -> list[str]:
+    def select_dimensions(
+        self, *, time: str, visits: bool = False, override: dict[str, str] | None = None
+    ) -> list[str]:
         return [
-            f"{(override or {}).get(name) or self.dimension_sql(name, time=time)} AS {alias}"
+            f"{(override or {}).get(name) or self.dimension_sql(name, time=time, visits=visits)} AS {alias}"
             for name, alias in zip(self.query.dimensions, self.aliases, strict=True)
         ]
 
@@ -416,43 +426,50 @@ class Plan:
             return f"(NOT {condition})" if node.operator.endswith("_not") else condition
         return leaf_sql(node, self.column_sql(node.dimension, table), self.bind)
 
-    def skip_empty(self, names: Sequence[str]) -> list[str]:
+    def skip_empty(self, names: Sequence[str], *, visits: bool = False) -> list[str]:
         return [
-            f"{self.dimension_sql(name, time='')} != ''"
+            f"{self.dimension_sql(name, time='', visits=visits)} != ''"
             for name in names
             if (dimension := find(name)) is not None and dimension.skips_empty
         ]
 
-    def session_columns(self, *extra: str) -> list[str]:
-        names = [*self.visit_dims, *(leaf.dimension for n in self.visit_nodes for leaf in leaves(n))]
-        return [*extra, *(DIMENSIONS[name].column for name in names)]
+    def visit_columns(self, names: Sequence[str]) -> list[str]:
+        """The visit columns of the dimensions ``names`` and of the visit filters."""
+        named = [*names, *(leaf.dimension for node in self.visit_nodes for leaf in leaves(node))]
+        return [DIMENSIONS[name].column for name in named if _scope(name) == "visit"]
 
-    def live(self, *extra: str, span: str = "overlapping", ended: bool = False) -> str:
-        """The live sessions with the columns needed, narrowed by the visit filters (and ``span``;
-        ``ended``: to those ending in the range)."""
-        having = [self.node_sql(node, "") for node in self.visit_nodes]
-        if ended:
-            having.append(f"session_end < {_END}")
-        return live_sql(self.session_columns(*extra), having, span=span, frozen=self.frozen)
+    def visit_conditions(self, *, joined: bool) -> list[str]:
+        """The visit filters on events: on the event's own first-touch columns, and the entry and exit
+        pages on the event's visit (``s`` when ``joined``, else the visits that pass them)."""
+        own = [n for n in self.visit_nodes if not _visit_only(n)]
+        other = [n for n in self.visit_nodes if _visit_only(n)]
+        where = [self.node_sql(node, "e") for node in own]
+        if joined:
+            return where + [self.node_sql(node, "s") for node in other]
+        if other:
+            having = [self.node_sql(node, "") for node in other]
+            columns = [DIMENSIONS[leaf.dimension].column for node in other for leaf in leaves(node)]
+            where.append(f"e.visit_id IN (SELECT visit_id FROM ({visits_sql(columns, having)}))")  # noqa: S608
+        return where
 
     def events_in_range(
         self,
         *,
-        joined: bool,
         engagement: bool,
+        joined: bool = False,
         grouped: bool = True,
         nodes: Sequence[FilterNode] | None = None,
     ) -> list[str]:
-        """The events a branch reads; ``grouped=False`` for a total, which ignores the dimensions."""
+        """The events a branch reads (joined to their visits ``s`` when ``joined``); ``grouped=False``
+        for a total, which ignores the dimensions."""
         where = [
             "e.site_id = {site_id:UInt64}",
             f"e.timestamp >= {_START}",
             f"e.timestamp < {_END}",
             "e.name = 'engagement'" if engagement else "e.name != 'engagement'",
         ]
-        if joined:  # the event's own session (a visitor's sessions never overlap)
-            where += ["e.timestamp >= s.session_start", "e.timestamp <= s.session_end"]
         where += [self.node_sql(n, "e") for n in (self.event_nodes if nodes is None else nodes)]
+        where += self.visit_conditions(joined=joined)
         if not grouped:
             return where
         where += self.skip_empty(self.query.dimensions)
@@ -462,28 +479,23 @@ class Plan:
             where.append("e.name = 'pageview'")
         return where
 
-    def total_visitors(self, nodes: Sequence[FilterNode]) -> str:
-        """A scalar subquery: the visitors of the whole query, dimensions aside, under ``nodes``."""
-        joined = bool(self.visit_nodes)
-        if joined and not nodes:  # visit filters only: from the sessions (``by_session``)
-            return f"ifNull((SELECT uniqExact(visitor) FROM ({self.by_session(grouped=False)})), 0)"  # noqa: S608
-        where = self.events_in_range(joined=joined, engagement=False, grouped=False, nodes=nodes)
-        return (
-            "ifNull(("
-            + _select(["uniqExact(e.visitor_id)"], self.events_from(joined=joined), where)
-            + "), 0)"
-        )
-
-    def events_from(
-        self, *, joined: bool, extra: Sequence[str] = (), span: str = "overlapping", ended: bool = False
-    ) -> str:
-        """``events AS e``, joined when asked to its session ``s`` (events outside one drop out)."""
+    def events_from(self, *, joined: bool, columns: Sequence[str] = ()) -> str:
+        """``events AS e``, joined when asked to its visit ``s`` with ``columns`` and the entry and exit
+        pages the dimensions and filters name."""
         if not joined:
             return "events AS e"
-        return (
-            f"events AS e INNER JOIN ({self.live(*extra, span=span, ended=ended)}) AS s"
-            " ON e.site_id = s.site_id AND e.visitor_id = s.visitor_id"
-        )
+        carried = set(EVENT_COLUMN_NAMES)
+        needed = [*columns, *(c for c in self.visit_columns(self.query.dimensions) if c not in carried)]
+        return f"events AS e INNER JOIN ({visits_sql(needed)}) AS s ON e.visit_id = s.visit_id"
+
+    def joins(self, names: Sequence[str]) -> bool:
+        """Whether events grouped by the dimensions ``names`` need their visits (entry or exit page)."""
+        return any(name in VISIT_ONLY for name in names)
+
+    def total_visitors(self, nodes: Sequence[FilterNode]) -> str:
+        """A scalar subquery: the visitors of the whole query, dimensions aside, under ``nodes``."""
+        where = self.events_in_range(engagement=False, grouped=False, nodes=nodes)
+        return "ifNull((" + _select(["uniqExact(e.visitor_id)"], "events AS e", where) + "), 0)"
 
     def group_by(self, *extra: str) -> str:
         keys = [*self.aliases, *extra]
@@ -532,69 +544,35 @@ class Plan:
         return [f"sumIf(ifNull(e.revenue_amount, 0), {paid})", f"countIf({paid})"]
 
     def events_branch(self, sources: Sequence[str]) -> str:
-        joined = bool(self.visit_dims or self.visit_nodes)
-        by_session = not (self.event_dims or self.event_nodes or self.query.time_dimension)
-        if joined and by_session and not self.wanted & {"p_revenue", "p_revenue_events"}:
-            return self.events_by_session(sources)
-        return self.events_joined(sources, joined=joined)
-
-    def events_joined(self, sources: Sequence[str], *, joined: bool = True) -> str:
-        """The events branch read event by event, each joined to its session when ``joined``."""
+        joined = self.joins(self.query.dimensions)
         select = self.select_dimensions(time="e.timestamp")
         counts = ["uniqExact(e.visitor_id)", "countIf(e.name = 'pageview')", "count()"]
         select += self.partials(EVENTS, [*counts, *self.revenue_values()], sources)
-        where = self.events_in_range(joined=joined, engagement=False)
-        source = self.events_from(joined=joined)
-        return _select(select, source, where, self.group_by())
-
-    def events_by_session(self, sources: Sequence[str]) -> str:
-        """The events branch when only visit dimensions and filters apply (``by_session``)."""
-        values = ["uniqExact(visitor)", "sum(pv)", "sum(ev)", "0", "0"]  # no revenue asked
-        select = [*self.aliases, *self.partials(EVENTS, values, sources)]
-        return _select(select, f"({self.by_session(grouped=True)})", tail=self.group_by())
-
-    def by_session(self, *, grouped: bool) -> str:
-        """Rows of (the dimensions when ``grouped``,) ``visitor``, ``pv`` and ``ev``: the events of the
-        range's sessions under the visit filters, without joining every event to its session. A session
-        wholly inside the range holds its events' counts (all of its events lie in the range, and it
-        has at least one that is not engagement); only the sessions crossing an edge of the range are
-        joined to their events, which lie within ``REACH`` of that edge."""
-        dims = self.select_dimensions(time="") if grouped else []
-        skip = self.skip_empty(self.query.dimensions) if grouped else []
-        counted = ["toUInt64(s.pageviews) AS pv", "toUInt64(s.events) AS ev"]
-        inside = _select(
-            [*dims, "s.visitor_id AS visitor", *counted],
-            f"({self.live('pageviews', 'events', span='inside')}) AS s",
-            skip,
-        )
-        near_edges = f"(e.timestamp < {_START} + {REACH} OR e.timestamp >= {_END} - {REACH})"
-        edges = _select(
-            [*dims, "e.visitor_id AS visitor", "toUInt64(e.name = 'pageview') AS pv", "toUInt64(1) AS ev"],
-            self.events_from(joined=True, span="edges"),
-            [*self.events_in_range(joined=True, engagement=False, grouped=grouped, nodes=()), near_edges],
-        )
-        return f"{inside} UNION ALL {edges}"
+        where = self.events_in_range(engagement=False, joined=joined)
+        return _select(select, self.events_from(joined=joined), where, self.group_by())
 
     def base_branch(self, sources: Sequence[str]) -> str:
         """The group's visitors without the goal filters (group_conversion_rate's denominator)."""
-        joined = bool(self.visit_dims or self.visit_nodes)
+        joined = self.joins(self.query.dimensions)
         select = self.select_dimensions(time="e.timestamp")
         select += self.partials(BASE, ["uniqExact(e.visitor_id)"], sources)
-        where = self.events_in_range(joined=joined, engagement=False, nodes=self.base_nodes)
+        where = self.events_in_range(engagement=False, joined=joined, nodes=self.base_nodes)
         return _select(select, self.events_from(joined=joined), where, self.group_by())
 
     def pages_branch(self, sources: Sequence[str]) -> str:
         """Pageviews of each exit page's path in the range (exit_rate's denominator)."""
-        joined = bool(set(self.visit_dims) - {"visit:exit_page"} or self.visit_nodes)
+        others = [d for d in self.query.dimensions if d != "visit:exit_page"]
+        joined = self.joins(others)
         select = self.select_dimensions(time="e.timestamp", override={"visit:exit_page": "e.pathname"})
         select += self.partials(PAGES, ["count()"], sources)
-        others = [d for d in self.query.dimensions if d != "visit:exit_page"]
-        where = self.events_in_range(joined=joined, engagement=False, grouped=False)
+        where = self.events_in_range(engagement=False, joined=joined, grouped=False)
         where += [*self.skip_empty(others), "e.name = 'pageview'"]
         return _select(select, self.events_from(joined=joined), where, self.group_by())
 
     def engagement_branch(self, sources: Sequence[str]) -> str:
-        joined = bool(self.visit_dims or self.visit_nodes)
+        # Engagement alone makes no visit: under visit dimensions or filters, only that of real visits.
+        visit_named = any(_scope(name) == "visit" for name in self.query.dimensions)
+        joined = visit_named or bool(self.visit_nodes)
         inner_select = [
             *self.select_dimensions(time="e.timestamp"),
             "e.visitor_id AS visitor",
@@ -602,9 +580,10 @@ class Plan:
             "sum(e.engagement_time) AS engaged_ms",
             "max(e.scroll_depth) AS depth",
         ]
-        where = self.events_in_range(joined=joined, engagement=True)
-        source = self.events_from(joined=joined)
-        inner = _select(inner_select, source, where, self.group_by("visitor", "page"))
+        where = self.events_in_range(engagement=True, joined=joined)
+        inner = _select(
+            inner_select, self.events_from(joined=joined), where, self.group_by("visitor", "page")
+        )
         select = [
             *self.aliases,
             *self.partials(ENGAGEMENT, ["count()", "sum(engaged_ms)", "sum(depth)"], sources),
@@ -624,28 +603,27 @@ class Plan:
 
     def visits_branch(self, sources: Sequence[str]) -> str:
         clamped = f"least(s.session_end, {_LAST})"  # a visit is charted by its last event, in the range
-        counts = [c for c, p in _SESSION_COUNTS if p in self.wanted]
-        if not (self.event_dims or self.event_nodes):
-            select = self.select_dimensions(time=clamped)
-            select += self.partials(
-                VISITS,
-                ["count()", "sum(s.pageviews)", "sum(s.is_bounce)", "count()", "sum(s.duration_ms)"],
-                sources,
-            )
-            where = self.skip_empty(self.query.dimensions)
-            return _select(select, f"({self.live(*counts, ended=self.ended)}) AS s", where, self.group_by())
-        # The sessions holding a matching event in the range, once per value of the dimensions.
+        if not (self.event_dims or self.event_nodes):  # the visits themselves, under the visit filters
+            select = self.select_dimensions(time=clamped, visits=True)
+            values = ["count()", "sum(s.pageviews)", "sum(s.is_bounce)", "count()", "sum(s.duration_ms)"]
+            select += self.partials(VISITS, values, sources)
+            having = [self.node_sql(node, "") for node in self.visit_nodes]
+            source = f"({visits_sql(self.visit_columns(self.query.dimensions), having)}) AS s"
+            where = self.skip_empty(self.query.dimensions, visits=True)
+            return _select(select, source, where, self.group_by())
+        # The visits holding a matching event in the range, once per value of the dimensions.
         scope = self.bounce_scope() if "p_bounces" in self.wanted else "1"
         inner_select = [
-            "DISTINCT s.visitor_id AS visitor",
-            "s.session_start AS started",
+            "DISTINCT e.visit_id AS visit",
             *self.select_dimensions(time=clamped),
-            *(f"s.{c} AS {c}" if c in counts else f"0 AS {c}" for c, _ in _SESSION_COUNTS),
             f"{scope} AS bounce_scope",
+            "s.pageviews AS pageviews",
+            "s.is_bounce AS is_bounce",
+            "s.duration_ms AS duration_ms",
         ]
-        where = self.events_in_range(joined=True, engagement=False)
-        extra = [*counts, "entry_page"] if "entry_page" in scope else counts
-        inner = _select(inner_select, self.events_from(joined=True, extra=extra, ended=self.ended), where)
+        where = self.events_in_range(engagement=False, joined=True)
+        columns = ["entry_page"] if "entry_page" in scope else []
+        inner = _select(inner_select, self.events_from(joined=True, columns=columns), where)
         values = [
             "count()",
             "sum(pageviews)",
@@ -657,12 +635,9 @@ class Plan:
         return _select(select, f"({inner})", tail=self.group_by())
 
 
-# A session's stored counts, and the partial each feeds.
-_SESSION_COUNTS = (
-    ("pageviews", "p_visit_pageviews"),
-    ("is_bounce", "p_bounces"),
-    ("duration_ms", "p_duration_ms"),
-)
+def _visit_only(node: FilterNode) -> bool:
+    """Whether a visit filter names the entry or exit page (not carried by events)."""
+    return any(leaf.dimension in VISIT_ONLY for leaf in leaves(node))
 
 
 def _select(columns: Sequence[str], source: str, where: Sequence[str] = (), tail: str = "") -> str:

@@ -4,7 +4,7 @@ Ingest decides each event's visit when it arrives (``ingest/visits.py``). Events
 another way (written before visits were decided at ingest, imported, or damaged) get their visits here,
 by the same rule applied in SQL to the events in time order: per site and visitor id, a gap of more
 than 30 minutes begins a visit, and so does the first event from 03:00 UTC of the day after the visit
-began. Each visit takes the first-touch columns of its first event (time, then event id) and a visit
+began. Each visit takes the first-touch columns of its first event (time, then event id as a number) and a visit
 id derived from its site, visitor and start, so re-deriving the same events gives the same rows.
 
 The events of the chosen UTC days are rewritten: computed into a staging table named after the site and
@@ -31,7 +31,7 @@ from analytics.schema import CARRY_MS, DAY_MS, EVENT_COLUMN_NAMES, FIRST_TOUCH, 
 STAGING = "events_rederive_"
 _STAGED = re.compile(r"^events_rederive_(\d+)_(\d{8})_(\d{8})$")
 _SYNC = {"mutations_sync": 2}
-_WINDOW = "PARTITION BY site_id, visitor_id ORDER BY timestamp, event_id"
+_WINDOW = "PARTITION BY site_id, visitor_id ORDER BY timestamp, toUInt128(event_id)"
 
 
 def _derived_columns() -> str:
@@ -39,7 +39,7 @@ def _derived_columns() -> str:
     computed = {
         "visit_start": "min(timestamp) OVER v",
         "visit_id": "cityHash64(site_id, visitor_id, min(timestamp) OVER v)",
-        **{column: f"argMin({column}, (timestamp, event_id)) OVER v" for column in FIRST_TOUCH},
+        **{column: f"argMin({column}, (timestamp, toUInt128(event_id))) OVER v" for column in FIRST_TOUCH},
     }
     return ", ".join(f"{computed.get(name, name)} AS {name}" for name in EVENT_COLUMN_NAMES)
 

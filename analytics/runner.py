@@ -21,7 +21,6 @@ from analytics.errors import QueryError
 from analytics.filters import FilterNode, leaves
 from analytics.query import MAX_LIMIT, REVENUE_METRICS, Query, build_sql
 from analytics.revenue import money
-from analytics.rolled import done_sessions, rolled_sql
 from analytics.timebuckets import buckets
 
 __all__ = ["check_patterns", "execute_checked", "run_query"]
@@ -35,7 +34,7 @@ def run_query(query: Query, *, tag: str = "") -> list[dict[str, Any]]:
     check_patterns(query.filters)
     if GOAL in query.dimensions and not query.goals:
         return []  # a breakdown by goals of a site without goals has no rows: none are read
-    sql, params = rolled_sql(query) or build_sql(query, frozen=done_sessions(query.site_id, query.date_range))
+    sql, params = build_sql(query)
     result = execute_checked(sql, params, tag=tag or f"site:{query.site_id}", max_rows=query.limit + 1)
     names = [*query.dimensions, *query.metrics]
     rows = [dict(zip(names, row, strict=True)) for row in result.rows]

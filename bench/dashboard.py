@@ -1,7 +1,7 @@
 """The dashboard's queries over 30 days at two sizes (1M and 10M events; 200k and 1M with --quick).
 
 Each size runs in a child process of its own on a fresh chDB directory (never ``var/``): it loads
-generated events (``bench.eventgen``) and builds their sessions with the product's own rebuild, then
+generated events (``bench.eventgen``, each with its visit; the insert fills the ``visits`` table), then
 times every call the dashboard page makes when it opens (``PAGE_LOAD``: each card's first tab, the
 site's goals, its custom properties, what was filtered out, current visitors), built from the page's
 query strings by ``panel.stats_api.params`` into the real ``Query`` objects and run by
@@ -26,7 +26,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -87,13 +86,11 @@ GOALS = (
 )
 
 LABELS = {
-    "load_eps": "events/s loaded at the largest size, sessions built included",
+    "load_eps": "events/s loaded at the largest size, their visits included",
     "peak_rss_mb": "peak resident memory of a size's process (load and queries)",
     "dashboard_growth_ratio": "whole page p50, larger size / smaller size",
     "dashboard_size_ratio": "events, larger size / smaller size",
-    "dashboard_live_p50_ms_10m": "whole page p50 while the last day is live (it and the day before read raw)",
     "dashboard_all_tabs_p50_ms_10m": "the page's calls and every other tab of the list cards, 4 at a time",
-    "rollups_s_10m": "building every day's rollups after the load (the sessionizer does it day by day)",
     "dashboard_filtered_source_p50_ms_10m": "whole page p50 filtered by a source (a click on Google)",
     "dashboard_filtered_page_p50_ms_10m": "whole page p50 filtered by a page (a click on /pricing)",
     "funnel_p50_ms_10m": "a 3-step funnel over the 30 days (/, /pricing, Signup)",
@@ -122,8 +119,8 @@ def page_calls(*, all_tabs: bool = False, filters: str = "") -> list[Call]:
     syntax), the page filtered by them, as after a click on a row."""
     from analytics import run_query
     from analytics.dropped import dropped_events
+    from analytics.prop_keys import top_prop_keys
     from analytics.realtime import current_visitors
-    from analytics.rolled import top_prop_keys
     from panel.stats_api import params
 
     def query(qs: Mapping[str, str], kind: str = "aggregate") -> Query:
@@ -221,64 +218,33 @@ def time_page(calls: list[Call], reps: int) -> Figures:
 
 
 def load(events: int) -> Figures:
-    """Fill a fresh store: generated events, their sessions and their rollups through the product's
-    rebuilds (the sessionizer and its rollup refresh do the same as events flow in)."""
-    from analytics import client, rollups, sessionizer
+    """Fill a fresh store with generated events; the insert fills their visits (``visits_mv``)."""
+    from analytics import client
     from bench.eventgen import generate
     from clickhouse.migrate import migrate
 
     migrate()
     started = time.perf_counter()
     generate(events=events, site_id=SITE_ID, last_day=LAST_DAY)
-    inserted = time.perf_counter()
-    sessionizer.rebuild()  # as after an upgrade: the queue the load filled counts as read
     done = time.perf_counter()
-    rollups.rebuild(SITE_ID, TZ)
-    rolled = time.perf_counter()
     stored = int(client.execute("SELECT count() FROM events", tag="bench").rows[0][0])
     if stored != events:
         raise BenchError(f"asked for {events} events, the store holds {stored}")
     _wait_for_merges()
     size = client.execute(
         "SELECT table, sum(bytes_on_disk) FROM system.parts WHERE active AND database = currentDatabase()"
-        " AND table IN ('events', 'sessions', 'rollups') GROUP BY table",
+        " AND table IN ('events', 'visits') GROUP BY table",
         tag="bench",
     ).rows
     on_disk = {str(table): int(value) for table, value in size}
     return {
         "events": events,
-        "insert_s": round(inserted - started, 2),
-        "sessions_s": round(done - inserted, 2),
         "load_s": round(done - started, 2),
         "load_eps": round(events / (done - started)),
-        "rollups_s": round(rolled - done, 2),
         "size_mb": round(sum(on_disk.values()) / 1e6, 1),
         "events_mb": round(on_disk.get("events", 0) / 1e6, 1),
-        "sessions_mb": round(on_disk.get("sessions", 0) / 1e6, 1),
-        "rollups_mb": round(on_disk.get("rollups", 0) / 1e6, 1),
+        "visits_mb": round(on_disk.get("visits", 0) / 1e6, 1),
     }
-
-
-def touch_last_day() -> list[dt.date]:
-    """An event arrives for the last day, as all day long on a live site: that day and the one before
-    (whose shared visitors were counted against it) are read raw until rebuilt. Returns those days."""
-    from analytics import client, sessions
-
-    moment = dt.datetime.combine(LAST_DAY, dt.time(12), dt.UTC)
-    line = json.dumps(
-        {
-            "site_id": SITE_ID,
-            "timestamp": moment.isoformat(),
-            "event_id": str(uuid.uuid4()),
-            "name": "pageview",
-            "visitor_id": 1,
-            "hostname": "example.com",
-            "pathname": "/",
-        }
-    ).encode()
-    client.insert_json_lines("events", [line], token=f"bench:{uuid.uuid4()}")
-    sessions.update([line])
-    return [LAST_DAY - dt.timedelta(days=1), LAST_DAY]
 
 
 _BUSY = (
@@ -288,9 +254,7 @@ _BUSY = (
 
 
 def _wait_for_merges(limit_s: float = 120.0) -> None:
-    """Let the engine finish the merges the load started and the deletes the builds made (each build
-    deletes older builds' rows: mutations), as a site's tables would be at rest (the small tables merge
-    parts older than 10 s: migration 0022)."""
+    """Let the engine finish the merges the load started, as a site's tables would be at rest."""
     from analytics import client
 
     time.sleep(12)
@@ -306,22 +270,12 @@ def measure_size(events: int, reps: int) -> Figures:
     progress(f"dashboard: loading {events:,} events")
     figures = load(events)
     progress(
-        f"dashboard: loaded in {figures['load_s']} s (events {figures['insert_s']} s,"
-        f" sessions {figures['sessions_s']} s), {figures['size_mb']} MB; timing the page {reps} times"
+        f"dashboard: loaded in {figures['load_s']} s, {figures['size_mb']} MB; timing the page {reps} times"
     )
     figures.update(time_page(page_calls(), reps))
     tabs = time_page(page_calls(all_tabs=True), reps)
     figures["page_all_tabs_p50_ms"] = tabs["page_p50_ms"]
     figures["page_all_tabs_cpu_p50_ms"] = tabs["page_cpu_p50_ms"]
-    # The same page while the last day is live (read raw), then rebuilt for the render that follows.
-    from analytics import rollups
-
-    changed = touch_last_day()
-    live = time_page(page_calls(), max(3, reps // 2))
-    figures["page_live_p50_ms"] = live["page_p50_ms"]
-    figures["page_live_seq_p50_ms"] = live["page_seq_p50_ms"]
-    rollups.rebuild(SITE_ID, TZ, days=changed)
-    _wait_for_merges()
     for name, filters in FILTERED.items():
         filtered = time_page(page_calls(filters=filters), max(3, reps // 2))
         figures[f"page_filtered_{name}_p50_ms"] = filtered["page_p50_ms"]
@@ -386,7 +340,6 @@ def dashboard_queries(settings: Settings) -> Figures:
         for key in ("page_render_p50_ms", "page_render_p95_ms", "page_render_error"):
             if key in figures:
                 out[f"{key}_{tag}"] = figures[key]
-        out[f"dashboard_live_p50_ms_{tag}"] = figures["page_live_p50_ms"]
         out[f"dashboard_all_tabs_p50_ms_{tag}"] = figures["page_all_tabs_p50_ms"]
         out[f"dashboard_all_tabs_cpu_p50_ms_{tag}"] = figures["page_all_tabs_cpu_p50_ms"]
         for name in FILTERED:
@@ -395,11 +348,8 @@ def dashboard_queries(settings: Settings) -> Figures:
         for key in (
             "load_s",
             "load_eps",
-            "insert_s",
-            "sessions_s",
-            "rollups_s",
             "size_mb",
-            "rollups_mb",
+            "visits_mb",
             "peak_rss_mb",
         ):
             out[f"{key}_{tag}"] = figures[key]

@@ -27,7 +27,6 @@ LABELS = {
     "flush_ratio": "flusher / direct insert",
     "flush_events": "events moved (each checked to arrive exactly once)",
     "flush_events_per_entry": "events per stream entry, as group commit formed them",
-    "sessions_eps": "events/s the sessionizer then turns into sessions (visitor-days recomputed)",
 }
 BATCH = 10_000  # stream entries a flusher batch takes
 
@@ -42,15 +41,16 @@ PUSH_THREADS = 16
 
 def _lines(count: int) -> list[bytes]:
     from analytics.schema import Event
+    from ingest.visits import assign
 
     rng = random.Random(7)
     start = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
     paths = [f"/blog/post-{i}" for i in range(300)]
     sources = ["", "Google", "DuckDuckGo", "Hacker News", "Reddit", "Bing"]
     visitors = [rng.getrandbits(64) for _ in range(visitors_for(count))]  # 3 events a visit, as on real sites
-    lines = []
+    events = []
     for i in range(count):
-        lines.append(
+        events.append(
             Event(
                 site_id=1,
                 timestamp=start + dt.timedelta(seconds=i * 0.05),  # a visitor's 3 events 0.1 s apart
@@ -69,9 +69,9 @@ def _lines(count: int) -> list[bytes]:
                 screen_size="Laptop",
                 prop_keys=("plan",) if i % 12 == 0 else (),
                 prop_values=("pro",) if i % 12 == 0 else (),
-            ).to_json()
+            )
         )
-    return lines
+    return assign(events)  # their visits decided, as ingest does before the buffer
 
 
 def _count(table: str) -> tuple[int, int]:
@@ -88,7 +88,7 @@ def flusher_vs_insert(settings: Settings) -> Figures:
     count = 200_000 if settings.quick else 1_000_000
     with tempfile.TemporaryDirectory(prefix="lantern-bench-flush-") as tmp:
         os.environ["CLICKHOUSE_URL"] = f"chdb://{Path(tmp) / 'clickhouse'}"
-        from analytics import client, sessionizer
+        from analytics import client
         from clickhouse.migrate import migrate
         from ingest.buffer import RedisStreamBuffer
         from ingest.flusher import Flusher
@@ -122,16 +122,12 @@ def flusher_vs_insert(settings: Settings) -> Figures:
         finally:
             redis.stop()
         stored = _count("events")
-        progress("building the sessions of the flushed events")
-        started = time.perf_counter()
-        sessionizer.catch_up(margin=0)
-        sessions_s = time.perf_counter() - started
         visits = _visits()
         client.close()
     if stored != (count, count):
         raise BenchError(f"{count} events were flushed but the store holds {stored} (count, unique)")
     if visits != visitors_for(count):
-        raise BenchError(f"{visitors_for(count)} visits were made but the sessions table holds {visits}")
+        raise BenchError(f"{visitors_for(count)} visits were made but the visits table holds {visits}")
     flush_eps, insert_eps = count / flush_s, count / insert_s
     return {
         "flush_eps": round(flush_eps),
@@ -139,15 +135,13 @@ def flusher_vs_insert(settings: Settings) -> Figures:
         "flush_ratio": round(flush_eps / insert_eps, 3),
         "flush_events": count,
         "flush_events_per_entry": round(count / entries, 1),
-        "sessions_eps": round(count / sessions_s),
     }
 
 
 def _visits() -> int:
     from analytics import client
 
-    sql = "SELECT count() FROM (SELECT visitor_id FROM sessions GROUP BY visitor_id, session_start"
-    sql += " HAVING argMax(deleted, version) = 0)"
+    sql = "SELECT count() FROM (SELECT visit_id FROM visits GROUP BY visit_id HAVING sum(events) > 0)"
     return int(client.execute(sql, tag="bench").rows[0][0])
 
 

@@ -1,7 +1,7 @@
 """Lantern's numbers restated in plain Python, slowly and obviously, to check the engine against.
 
 Given the stored events, ``Reference(events).run(query)`` answers a ``Query`` as ``run_query`` does,
-from the definitions (``analytics/query.py`` and ``analytics/sessions.py`` state them):
+from the definitions (``analytics/query.py`` and ``ingest/visits.py`` state them):
 
 - A session is a visitor's run of events (event time, then event id) with gaps of at most 30 minutes,
   across 00:00 UTC too, ending before 03:00 UTC of the day after it began (an event from then on opens

@@ -13,7 +13,6 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from analytics import sessions
 from tests.conftest import make_event, seed
 
 
@@ -42,13 +41,12 @@ def make_team(domain: str = "example.com", tz: str = "Europe/Berlin") -> Team:
 
 
 def seed_visits(site_id: int, visits: list[tuple[dt.datetime, int, str, str]]) -> None:
-    """Pageviews as (time, visitor id, page, source), with their sessions, as the flusher writes them."""
+    """Pageviews as (time, visitor id, page, source), with their visits, as the flusher writes them."""
     events = [
         make_event(site_id, timestamp=at, visitor_id=visitor, pathname=page, referrer_source=source)
         for at, visitor, page, source in visits
     ]
     seed(events)
-    sessions.update([event.to_json() for event in events])
 
 
 @contextlib.contextmanager

@@ -1,4 +1,4 @@
-"""The dashboard in headless Chromium: seeded events and sessions in chDB, a logged-in owner, every
+"""The dashboard in headless Chromium: seeded events and visits in chDB, a logged-in owner, every
 widget filled with the seeded numbers, filtering by clicking rows, the date picker, comparison,
 keyboard shortcuts, dark mode, a phone's width, no request to another host and no console error."""
 
@@ -14,7 +14,6 @@ import pytest
 from django.test import Client
 from playwright.sync_api import ConsoleMessage, Dialog, Error, Page, Request, Response
 
-from analytics import sessions
 from analytics.schema import Event
 from bench.dashboard import PAGE_LOAD
 from bench.dashboard_render import p50, render_times_ms
@@ -118,7 +117,6 @@ def seeded(site: Persona, events_table: None) -> Seeded:
         )
     )
     seed(events)
-    sessions.update([event.to_json() for event in events])
     seed_dropped([(sid, now.date(), "bot", 3), (sid, now.date(), "shield_ip", 2)])
     signup = Goal.objects.create(site=site.site, event_name="Signup")
     pricing = Goal.objects.create(site=site.site, page_path="/pricing")

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from analytics import sessions
 from analytics.dropped import DroppedDay, dropped_events, per_day
 from analytics.periods import DateRange
 from analytics.prop_keys import top_prop_keys
@@ -120,7 +119,6 @@ def props(owner: Persona, outsider: Persona, events_table: None) -> None:
         make_event(outsider.site.id, prop_keys=("secret",), prop_values=("z",)),
     ]
     seed(events)
-    sessions.update([event.to_json() for event in events])
 
 
 def test_prop_keys_are_the_periods_most_used_first(owner: Persona, props: None) -> None:

@@ -6,13 +6,13 @@ import datetime as dt
 
 import pytest
 
-from analytics import client, rollups, sessions
+from analytics import client
 from analytics.deletion import delete_site_data, site_row_counts, tables_with_site_data
 from tests.conftest import make_event, seed
 
 GONE, KEPT = 7001, 7002
 # Tables that hold no site's data (everything else must have a site_id column, or deletion misses it).
-NOT_SITE_DATA = {"lantern_migrations", "sessions_progress"}
+NOT_SITE_DATA = {"lantern_migrations"}
 
 
 @pytest.fixture
@@ -25,9 +25,7 @@ def two_sites(clickhouse: None) -> None:
         for days in (0, 40)  # two monthly partitions
     ]
     seed(events)
-    sessions.update([event.to_json() for event in events])
     for site in (GONE, KEPT):
-        rollups.rebuild(site, "UTC")
         client.command("INSERT INTO dropped_events VALUES ({site:UInt64}, today(), 'bot', 3)", {"site": site})
 
 
@@ -38,7 +36,7 @@ def test_every_table_of_site_data_is_covered(clickhouse: None) -> None:
             "SELECT name FROM system.tables WHERE database = currentDatabase() AND engine LIKE '%MergeTree'"
         ).rows
     }
-    assert {"events", "sessions", "dropped_events"} <= set(tables_with_site_data())
+    assert {"events", "visits", "dropped_events"} <= set(tables_with_site_data())
     assert tables - set(tables_with_site_data()) <= NOT_SITE_DATA
 
 

@@ -107,8 +107,8 @@ def test_a_visit_to_a_page_with_the_snippet_shows_on_the_dashboard(server: Embed
             with visitor.expect_response(re.compile(r".*/api/event$")):
                 visitor.evaluate("history.pushState({}, '', '/pricing')")
 
-            # ... and soon the dashboard shows both pageviews and their visit (the sessionizer builds the
-            # visit just after the events are stored; on a busy machine that can take a few seconds)
+            # ... and soon the dashboard shows both pageviews and their visit (once the flusher has stored
+            # the events; on a busy machine that can take a few seconds)
             for _attempt in range(40):
                 owner.goto(server.url + "/example.com/?period=day")
                 owner.wait_for_selector("#dashboard[data-ready=true]")

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from analytics import client, run_query, sessions
+from analytics import client, run_query
 from analytics.periods import DateRange
 from analytics.query import Query
 from bench import eventgen
@@ -21,7 +21,7 @@ LAST_DAY = dt.date(2026, 11, 20)
 EVENTS = 30_000
 
 
-TABLES = ("events", "sessions", "sessions_queue", "sessions_progress")
+TABLES = ("events", "visits")
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +29,6 @@ def generated(clickhouse: None) -> Iterator[None]:
     for table in TABLES:
         client.command(f"TRUNCATE TABLE {table}")
     eventgen.generate(events=EVENTS, site_id=SITE, last_day=LAST_DAY, seed=3)
-    sessions.rebuild(SITE)
     yield
     for table in TABLES:
         client.command(f"TRUNCATE TABLE {table}")

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from analytics import sessions
 from analytics.periods import today_in
 from panel.exports.widgets import WIDGETS
 from panel.goals.models import Goal
@@ -43,7 +42,6 @@ def seeded(owner: Persona, outsider: Persona, events_table: None) -> None:
     ]
     Goal.objects.create(site=owner.site, event_name="Signup")
     seed(events)
-    sessions.update([event.to_json() for event in events])
 
 
 def member(persona: Persona) -> Client:

@@ -147,13 +147,13 @@ def test_files_of_expired_exports_are_deleted(team: Team) -> None:
 
 
 def test_batches_cover_every_row_once(team: Team) -> None:
-    from analytics.export import event_batches, session_batches
+    from analytics.export import event_batches, visit_batches
 
     now = dt.datetime.now(dt.UTC)
     seed_visits(team.site.id, [(now - dt.timedelta(minutes=m), 10 + m, f"/p{m}", "") for m in range(5)])
     events = [len(rows) for rows in event_batches(team.site.id, batch=2)]
     assert events == [2, 2, 2, 1]  # the fixture's two events and these five
-    assert sum(len(rows) for rows in session_batches(team.site.id, batch=3)) == 7
+    assert sum(len(rows) for rows in visit_batches(team.site.id, batch=3)) == 7
 
 
 def test_embedded_mode_runs_the_export_in_a_thread_of_the_web_process(

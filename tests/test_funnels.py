@@ -9,7 +9,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analytics import client, sessions
 from analytics.errors import QueryError
 from analytics.filters import Filter
 from analytics.funnels import Funnel, run_funnel, shape
@@ -49,7 +48,6 @@ def visits(events_table: None) -> None:
         *visit(6, (0, "pageview", "/"), country_code="DE"),
     ]
     seed(events)
-    sessions.update([event.to_json() for event in events])
 
 
 def test_steps_count_in_order_within_one_visit(visits: None) -> None:
@@ -101,7 +99,6 @@ def test_events_of_the_same_millisecond_do_not_chain(events_table: None) -> None
         make_event(1, timestamp=same, visitor_id=1, name="Signup"),
     ]
     seed(events)
-    sessions.update([event.to_json() for event in events])
     assert [s.visitors for s in run_funnel(1, RANGE, Funnel("f", (HOME, SIGNUP))).steps] == [1, 0]
 
 
@@ -113,7 +110,6 @@ def test_an_event_matching_two_steps_takes_the_next_one(events_table: None) -> N
         make_event(1, timestamp=at(0), visitor_id=2, pathname="/a"),  # one event cannot be both steps
     ]
     seed(events)
-    sessions.update([event.to_json() for event in events])
     funnel = Funnel("f", (Goal(page_path="/**"), Goal(page_path="/a*")))
     assert [s.visitors for s in run_funnel(1, RANGE, funnel).steps] == [2, 1]
 
@@ -148,7 +144,6 @@ STEP_POOL = [
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(events=histories(), data=st.data())
 def test_funnels_match_the_reference(events_table: None, events: list[Event], data: st.DataObject) -> None:
-    client.command("TRUNCATE TABLE sessions")
     write(data.draw(deliveries(events)))
     steps = tuple(data.draw(st.lists(st.sampled_from(STEP_POOL), min_size=2, max_size=4, unique=True)))
     date_range = data.draw(RANGES)

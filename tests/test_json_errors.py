@@ -16,13 +16,13 @@ from tests.conftest import Persona
 
 @pytest.fixture
 def broken_store(events_table: None) -> Iterator[None]:
-    """The events and sessions tables gone from under the query layer, restored afterwards."""
+    """The events and visits tables gone from under the query layer, restored afterwards."""
     client.command("DETACH TABLE events")
-    client.command("DETACH TABLE sessions")
+    client.command("DETACH TABLE visits")
     try:
         yield
     finally:
-        client.command("ATTACH TABLE sessions")
+        client.command("ATTACH TABLE visits")
         client.command("ATTACH TABLE events")
 
 

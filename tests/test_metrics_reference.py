@@ -2,9 +2,10 @@
 
 Random visitors send pageviews, engagement and custom events (interactive or not) with gaps around
 30 minutes and across midnight; the events arrive in random batches, out of order, some batches twice
-(as after a crash before the ack), through the real flusher, the sessionizer taking each batch's
-visitor-days from the queue before the next batch arrives. Then aggregates,
-timeseries and breakdowns, with filters, in UTC and in other time zones, must equal the reference's
+(as after a crash before the ack), through the real flusher. Their visits are decided before they
+reach the buffer, as ingest does (``ingest.visits.assign``, in time order), and the ``visits`` table fed
+by each insert must give the same visits whatever the delivery. Then aggregates, timeseries and
+breakdowns, with filters, in UTC and in other time zones, must equal the reference's
 numbers exactly.
 """
 
@@ -19,16 +20,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analytics import client, run_query, sessionizer, sessions
+from analytics import client, run_query
 from analytics.errors import QueryError
 from analytics.filters import Filter, FilterNode, Logic
 from analytics.goals import Goal
 from analytics.periods import DateRange
 from analytics.query import GOAL_METRICS, METRICS, Query
-from analytics.schema import Event
+from analytics.schema import EVENT_COLUMNS, FIRST_TOUCH, Event
 from ingest.buffer import Batch
 from ingest.flusher import Flusher
-from tests.conftest import seed
+from ingest.visits import assign
 from tests.reference import Reference
 
 SITE, OTHER_SITE = 7, 8
@@ -109,15 +110,12 @@ def histories(draw: st.DrawFn) -> list[Event]:
 
 @st.composite
 def deliveries(draw: st.DrawFn, events: list[Event]) -> list[Batch]:
-    """The events in random batches, in random order; some batches delivered again later."""
-    shuffled = draw(st.permutations(events))
+    """The events, their visits decided, in random batches, in random order; some batches delivered
+    again later."""
+    shuffled = draw(st.permutations(assign(events)))
     cuts = sorted(draw(st.lists(st.integers(0, len(events)), max_size=5)))
     parts = [shuffled[a:b] for a, b in zip([0, *cuts], [*cuts, len(events)], strict=True)]
-    batches = [
-        Batch(token=f"test:{uuid.uuid4()}", records=tuple(e.to_json() for e in part))
-        for part in parts
-        if part
-    ]
+    batches = [Batch(token=f"test:{uuid.uuid4()}", records=tuple(part)) for part in parts if part]
     order = list(batches)
     for batch in draw(st.lists(st.sampled_from(batches), max_size=2)):
         order.insert(draw(st.integers(order.index(batch) + 1, len(order))), batch)
@@ -142,11 +140,11 @@ class ScriptedBuffer:
 
 
 def write(batches: list[Batch]) -> None:
-    for table in ("events", "sessions", "sessions_queue", "sessions_progress"):
+    for table in ("events", "visits"):
         client.command(f"TRUNCATE TABLE {table}")
     flusher = Flusher(ScriptedBuffer(batches))
     while flusher.flush_once(wait_s=0):
-        sessionizer.catch_up(margin=0)
+        pass
 
 
 GOALS = (
@@ -281,7 +279,6 @@ def cases(draw: st.DrawFn) -> Case:
 
 @pytest.fixture
 def store(events_table: None) -> Iterator[None]:
-    client.command("TRUNCATE TABLE sessions")
     yield
 
 
@@ -304,142 +301,41 @@ def test_every_metric_matches_the_reference(store: None, case: Case) -> None:
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(events=histories(), data=st.data())
-def test_sessions_are_the_same_whatever_the_arrival(
+def test_visits_are_the_same_whatever_the_arrival(
     store: None, events: list[Event], data: st.DataObject
 ) -> None:
-    """Two different deliveries of the same events leave the same live sessions."""
-    live = (
-        "SELECT site_id, visitor_id, session_start, argMax(fingerprint, version), argMax(deleted, version)"
-        " FROM sessions GROUP BY site_id, visitor_id, session_start HAVING argMax(deleted, version) = 0"
-        " ORDER BY site_id, visitor_id, session_start"
+    """Two different deliveries of the same events leave the same visits (their ids aside: each
+    delivery decides its own), as many as the reference's."""
+    visits = (
+        "SELECT site_id, any(visitor_id) AS visitor, min(first_at) AS first, max(last_at) AS last,"
+        " sum(hits), sum(pageviews), sum(events) AS counted, sum(interactive_events),"
+        " argMinMerge(entry), argMaxMerge(exit), any(referrer_source), any(country_code)"
+        " FROM visits GROUP BY site_id, visit_id HAVING counted > 0 ORDER BY site_id, visitor, first"
     )
     write(data.draw(deliveries(events)))
-    first = client.execute(live).rows
+    first = client.execute(visits).rows
     write(data.draw(deliveries(events)))
-    assert client.execute(live).rows == first
-    reference = Reference(events)
-    assert len(first) == len(reference.sessions)
+    assert client.execute(visits).rows == first
+    assert len(first) == len(Reference(events).sessions)
 
 
-def test_a_stale_writer_landing_last_changes_nothing(store: None) -> None:
-    """Rows from a writer that saw fewer events (a slower flusher) lose to the newer rows."""
-    at = MIDNIGHT + dt.timedelta(hours=10)
-    first = Event(SITE, at, uuid.uuid4(), "pageview", 1, "example.com", "/")
-    later = Event(SITE, at + dt.timedelta(minutes=5), uuid.uuid4(), "pageview", 1, "example.com", "/a")
-    earlier = Event(SITE, at - dt.timedelta(minutes=20), uuid.uuid4(), "pageview", 1, "example.com", "/in")
-    write([Batch("t:1", (first.to_json(),))])
-    stale = client.execute("SELECT * FROM sessions").dicts()  # what a writer that saw one event wrote
-    for batch in (Batch("t:2", (later.to_json(),)), Batch("t:3", (earlier.to_json(),))):
-        Flusher(ScriptedBuffer([batch])).flush_once(wait_s=0)
-        sessionizer.catch_up(margin=0)
-    client.insert_json_lines(
-        "sessions", [_json_row(row) for row in stale], token=f"stale:{uuid.uuid4()}"
-    )  # ... landing after the newer rows
-    query = Query(SITE, DateRange(DAY, DAY, "UTC"), PLAIN_METRICS, dimensions=("visit:entry_page",))
-    assert run_query(query) == Reference([first, later, earlier]).run(query)
-    assert [r["visit:entry_page"] for r in run_query(query)] == ["/in"]
-
-
-def live_sessions() -> list[tuple[object, ...]]:
-    return client.execute(
-        "SELECT site_id, visitor_id, session_start, argMax(pageviews, version) FROM sessions"
-        " GROUP BY site_id, visitor_id, session_start HAVING argMax(deleted, version) = 0"
-        " ORDER BY site_id, visitor_id, session_start"
-    ).rows
-
-
-def test_a_writer_overtaken_by_another_flusher_redoes_its_work(
-    store: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Flusher B reads its view (one event), flusher A inserts an earlier event and writes the merged
-    session (not seeing B's, unwritten yet), then B's rows land: B must notice and redo."""
-    at = MIDNIGHT + dt.timedelta(hours=10)
-    e1 = Event(SITE, at, uuid.uuid4(), "pageview", 1, "example.com", "/")  # flusher A's batch
-    e2 = Event(SITE, at + dt.timedelta(minutes=5), uuid.uuid4(), "pageview", 1, "example.com", "/b")  # B's
-    client.command("DROP TABLE IF EXISTS sessions_scratch")
-    client.command("CREATE TABLE sessions_scratch AS sessions")
-    real = client.command
-    raced: list[int] = []
-    statements: list[str] = []
-
-    def overtaken(sql: str, parameters: dict[str, object] | None = None) -> object:
-        statements.append(sql)
-        if sql != sessions.RECONCILE or raced:
-            return real(sql, parameters)
-        real(sql.replace("INSERT INTO sessions ", "INSERT INTO sessions_scratch ", 1), parameters)  # B reads
-        monkeypatch.setattr(client, "command", real)
-        seed([e1])  # A inserts and writes its sessions meanwhile
-        sessions.update([e1.to_json()])
-        monkeypatch.setattr(client, "command", overtaken)
-        real("INSERT INTO sessions SELECT * FROM sessions_scratch")  # then B's rows land
-        raced.append(len(live_sessions()))
-        return None
-
-    try:
-        seed([e2])
-        monkeypatch.setattr(client, "command", overtaken)
-        sessions.update([e2.to_json()])  # B's session step
-    finally:
-        monkeypatch.setattr(client, "command", real)
-        client.command("DROP TABLE IF EXISTS sessions_scratch")
-    assert raced == [2]  # B's stale session stood beside A's for a moment ...
-    assert statements.count(sessions.RECONCILE) == 2  # ... until B, seeing a new event counted, redid it
-    assert live_sessions() == [(SITE, 1, at.replace(tzinfo=None), 2)]
-
-
-def _json_row(row: dict[str, object]) -> bytes:
-    import orjson
-
-    return orjson.dumps(
-        {k: (v.isoformat() + "Z" if isinstance(v, dt.datetime) else v) for k, v in row.items()}
-    )
-
-
-def test_the_flushers_insert_queues_its_visitor_days_for_the_sessionizer(store: None) -> None:
+def test_the_flushers_insert_makes_its_visits_readable_at_once(store: None) -> None:
     at = MIDNIGHT + dt.timedelta(hours=9)
     events = [
         Event(SITE, at + dt.timedelta(minutes=i), uuid.uuid4(), "pageview", 3, "example.com", "/")
         for i in range(3)
     ]
-    buffer = ScriptedBuffer([Batch("t:only", tuple(e.to_json() for e in events))])
+    buffer = ScriptedBuffer([Batch("t:only", tuple(assign(events)))])
     assert Flusher(buffer).flush_once(wait_s=0) == 3
     assert buffer.acked == ["t:only"]
     visits = Query(SITE, DateRange(DAY, DAY, "UTC"), ("visits", "views_per_visit"))
-    assert run_query(visits) == [{"visits": 0, "views_per_visit": 0.0}]  # events in, visits not yet
-    assert client.execute("SELECT site_id, visitor_id, day FROM sessions_queue").rows == [(SITE, 3, DAY)]
-    assert sessionizer.catch_up(margin=0) == 1
     assert run_query(visits) == [{"visits": 1, "views_per_visit": 3.0}]
 
 
-def test_rebuild_recomputes_the_sessions_from_the_events(store: None) -> None:
-    at = MIDNIGHT + dt.timedelta(hours=12)
-    events = [
-        Event(SITE, at + dt.timedelta(minutes=m), uuid.uuid4(), "pageview", v, "example.com", f"/{m}")
-        for v, m in [(1, 0), (1, 10), (1, 50), (2, 5)]
-    ]
-    seed(events)  # events without their session step, as before sessions existed
-    assert sessions.main(["rebuild", str(SITE)]) == 0
-    query = Query(SITE, DateRange(DAY, DAY, "UTC"), PLAIN_METRICS, dimensions=("visit:entry_page",))
-    assert keyed(run_query(query), query) == keyed(Reference(events).run(query), query)
-    assert sessions.main(["rebuild", "x"]) == 2
-
-
-def test_the_write_statement_names_every_column_of_the_sessions_table(store: None) -> None:
-    described = [row[0] for row in client.execute("DESCRIBE TABLE sessions").rows]
-    assert sorted(described) == sorted(sessions.TABLE_COLUMNS)
-
-
-def test_touched_reads_visitor_days_and_skips_torn_lines() -> None:
-    at = dt.datetime(2026, 11, 20, 23, 30, tzinfo=dt.timezone(dt.timedelta(hours=-2)))  # the 21st in UTC
-    event = Event(SITE, at, uuid.uuid4(), "pageview", 5, "example.com", "/")
-    noon = Event(SITE, at + dt.timedelta(hours=10), uuid.uuid4(), "pageview", 6, "example.com", "/")
-    late = Event(SITE, at + dt.timedelta(hours=22), uuid.uuid4(), "pageview", 7, "example.com", "/")
-    assert sessions.touched(
-        [event.to_json(), noon.to_json(), late.to_json(), b'{"site_id": 7, "visi', b""]
-    ) == {
-        sessions.VisitorDay(SITE, 5, dt.date(2026, 11, 21)),
-        sessions.VisitorDay(SITE, 5, dt.date(2026, 11, 20)),  # 01:30 UTC: the day before's window holds it
-        sessions.VisitorDay(SITE, 6, dt.date(2026, 11, 21)),
-        sessions.VisitorDay(SITE, 7, dt.date(2026, 11, 21)),  # 23:30 UTC: so does the day after's
-        sessions.VisitorDay(SITE, 7, dt.date(2026, 11, 22)),
+def test_the_visits_table_keeps_every_first_touch_column_of_the_events(store: None) -> None:
+    """The visit readers take a visit's first touch from ``visits`` (``any``), the events' type."""
+    described = {str(row[0]): str(row[1]) for row in client.execute("DESCRIBE TABLE visits").rows}
+    types = dict(EVENT_COLUMNS)
+    assert {column: described.get(column) for column in FIRST_TOUCH} == {
+        column: f"SimpleAggregateFunction(any, {types[column]})" for column in FIRST_TOUCH
     }

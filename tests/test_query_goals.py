@@ -9,13 +9,12 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from analytics import client, run_query, sessions
+from analytics import client, run_query
 from analytics.errors import QueryError
 from analytics.filters import Filter, Logic
 from analytics.goals import Goal
 from analytics.periods import DateRange
 from analytics.query import Query, build_sql
-from analytics.schema import Event
 from tests.conftest import make_event, seed
 
 DAY = dt.date(2026, 11, 20)
@@ -31,16 +30,11 @@ def at(minute: int) -> dt.datetime:
     return dt.datetime.combine(DAY, dt.time(10), dt.UTC) + dt.timedelta(minutes=minute)
 
 
-def write(events: list[Event]) -> None:
-    seed(events)
-    sessions.update([event.to_json() for event in events])
-
-
 @pytest.fixture
 def shop(events_table: None) -> Iterator[None]:
     """Four visitors: 1 reads a post and signs up; 2 reads two posts and buys twice (one in USD);
     3 only views the home page; 4 buys, with a plan."""
-    write(
+    seed(
         [
             make_event(1, timestamp=at(0), visitor_id=1, pathname="/", referrer_source="Google"),
             make_event(1, timestamp=at(1), visitor_id=1, pathname="/blog/a"),
@@ -199,7 +193,7 @@ def test_the_realtime_period_buckets_by_minute(events_table: None) -> None:
         now.replace(second=0) - dt.timedelta(minutes=29),
         now.replace(second=0) + dt.timedelta(minutes=1),
     )
-    write(
+    seed(
         [
             make_event(1, timestamp=now - dt.timedelta(minutes=5), visitor_id=1),
             make_event(1, timestamp=now - dt.timedelta(minutes=45), visitor_id=2),  # too early

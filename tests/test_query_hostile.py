@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from analytics import client, run_query, sessions
+from analytics import client, run_query
 from analytics.dimensions import DIMENSIONS
 from analytics.errors import QueryError
 from analytics.filters import OPERATORS, Filter, Logic, leaves
@@ -65,9 +65,8 @@ DIMENSION_NAMES = [*DIMENSIONS, "event:goal", "event:props:plan", *(f"event:prop
 @pytest.fixture(scope="module")
 def stored(clickhouse: None) -> Reference:
     client.command("TRUNCATE TABLE events")
-    client.command("TRUNCATE TABLE sessions")
+    client.command("TRUNCATE TABLE visits")
     seed(EVENTS)
-    sessions.update([event.to_json() for event in EVENTS])
     return Reference(EVENTS)
 
 

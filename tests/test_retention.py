@@ -1,6 +1,6 @@
 """Retention: the scheduled job deletes a site's rows older than its retention period from every table
-that holds sites' rows (events, sessions, the sessions queue, drop counts), keeps the recent ones, and
-leaves other sites alone."""
+that holds sites' rows (events, visits, drop counts), keeps the recent ones, and leaves other sites
+alone. Events and visits go by their visit's start: a visit is kept or deleted whole."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from panel.reports.retention import cutoff_for
 from tests.conftest import Persona
 from tests.reports_fixtures import seed_visits
 
-OLD = ("events", "sessions", "dropped_events")
+OLD = ("events", "visits", "dropped_events")
 NOW = dt.datetime(2026, 11, 21, 12, 0, tzinfo=dt.UTC)
 
 
@@ -50,14 +50,24 @@ def test_old_rows_go_and_recent_ones_stay(owner: Persona, outsider: Persona, eve
     assert set(result["elsewhere.org"].values()) == {0}
     paths = client.execute("SELECT pathname FROM events ORDER BY pathname").rows
     assert paths == [("/kept",), ("/new",)]
-    assert _count("sessions", owner.site.id) == 1 and _count("sessions", outsider.site.id) == 1
+    assert _count("visits", owner.site.id) == 1 and _count("visits", outsider.site.id) == 1
     assert _count("dropped_events", owner.site.id) == 1 and _count("dropped_events", outsider.site.id) == 1
-    old_queued = "SELECT count() FROM sessions_queue WHERE site_id = {s:UInt64} AND day < {d:Date}"
-    assert (
-        client.execute(old_queued, {"s": owner.site.id, "d": old.date() + dt.timedelta(days=1)}).rows[0][0]
-        == 0
-    )
     assert set(enforce_retention(NOW)["example.com"].values()) == {0}
+
+
+def test_a_visit_begun_before_the_cutoff_goes_whole(owner: Persona, events_table: None) -> None:
+    from panel.reports.retention import enforce_retention
+    from panel.sites.models import Site
+
+    Site.objects.filter(pk=owner.site.pk).update(retention_days=30)
+    cutoff = cutoff_for(30, NOW)
+    seed_visits(
+        owner.site.id, [(cutoff - dt.timedelta(minutes=10), 1, "/before", ""), (cutoff, 1, "/after", "")]
+    )
+    seed_visits(owner.site.id, [(cutoff + dt.timedelta(minutes=5), 2, "/kept", "")])
+    deleted = enforce_retention(NOW)["example.com"]
+    assert (deleted["events"], deleted["visits"]) == (2, 1)
+    assert client.execute("SELECT pathname FROM events").rows == [("/kept",)]
 
 
 def test_the_cutoff_keeps_whole_days() -> None:
@@ -68,9 +78,9 @@ def test_every_site_table_is_dated_by_a_column(events_table: None) -> None:
     conditions = {
         table: older_than_condition(table, columns) for table, columns in site_table_columns().items()
     }
-    assert conditions["events"] == "`timestamp` < {cutoff:DateTime64(3, 'UTC')}"
+    by_visit = "`visit_start` < {cutoff:DateTime64(3, 'UTC')}"  # whole visits go together
+    assert conditions["events"] == conditions["visits"] == by_visit
     assert conditions["dropped_events"] == "`day` < toDate({cutoff:DateTime64(3, 'UTC')})"
-    assert conditions["sessions_queue"].startswith("`day` <")
 
 
 def test_a_site_table_without_a_time_column_is_an_error() -> None:

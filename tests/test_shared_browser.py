@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page
 
-from analytics import sessions
 from panel.sharing.models import SharedLink
 from tests.browser import chromium
 from tests.conftest import Persona, make_event, seed
@@ -33,12 +32,11 @@ def seeded(site: Persona, clickhouse: None) -> None:
     from analytics import client
 
     client.command("TRUNCATE TABLE events")
-    client.command("TRUNCATE TABLE sessions")
+    client.command("TRUNCATE TABLE visits")
     now = dt.datetime.now(dt.UTC)
     events = [make_event(site.site.id, timestamp=now, visitor_id=v, pathname=f"/p{v}") for v in (1, 2, 3)]
     events.append(make_event(site.site.id + 1000, timestamp=now, visitor_id=9, pathname="/other"))
     seed(events)
-    sessions.update([event.to_json() for event in events])
 
 
 def api(page: Page, query: str) -> Any:

@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from analytics import sessions
 from panel.sharing import views
 from panel.sharing.models import SharedLink
 from tests.conftest import Persona, make_event, seed
@@ -23,7 +22,6 @@ def seeded(owner: Persona, outsider: Persona, events_table: None) -> None:
         make_event(outsider.site.id, timestamp=now, visitor_id=3, pathname="/secret"),
     ]
     seed(events)
-    sessions.update([event.to_json() for event in events])
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 import pytest
 from django.test import Client
 
-from analytics import sessions
 from analytics.deletion import site_row_counts
 from panel.accounts.models import Membership, User
 from panel.sharing.models import SharedLink
@@ -67,7 +66,6 @@ def seeded(owner: Persona, outsider: Persona, events_table: None) -> None:
     now = dt.datetime.now(dt.UTC)
     events = [make_event(site.id, timestamp=now, visitor_id=1) for site in (owner.site, outsider.site)]
     seed(events)
-    sessions.update([event.to_json() for event in events])
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -123,7 +123,7 @@ def test_delete_removes_the_site_and_its_events(
     response = call("DELETE", "/example.com", owner.key)
     assert response.status_code == 200 and response.json() == {"deleted": True}
     assert not Site.objects.filter(pk=site_id).exists()
-    for table in ("events", "sessions"):
+    for table in ("events", "visits"):
         left = client.execute(f"SELECT site_id, count() FROM {table} GROUP BY site_id").rows
         assert left == [(outsider.site.id, 1)]
 

@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from analytics import sessions
 from panel.goals.models import Funnel, Goal
 from tests.conftest import Persona, make_event, seed
 
@@ -30,7 +29,6 @@ def funnel(owner: Persona, events_table: None) -> Funnel:
         make_event(site, timestamp=now, visitor_id=3, pathname="/about"),
     ]
     seed(events)
-    sessions.update([event.to_json() for event in events])
     return Funnel.objects.create_with_steps(owner.site, "Signup flow", [home, signup])
 
 

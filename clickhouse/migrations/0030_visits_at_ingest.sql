@@ -22,7 +22,8 @@ DROP TABLE IF EXISTS sessions;
 -- One row per visit once merged; until then one per inserted block holding its events: readers group by
 -- visit_id (site_id and the start's day come with it). The first-touch columns are equal on every event
 -- of a visit, so any() keeps them; the entry and exit pages are the first and last pageviews (pageviews
--- rank above other events, then time, then event id; '' for a visit without one); counts add up. A block inserted twice under one
+-- rank above other events, then time, then event id as the number it spells, as ingest orders them:
+-- ClickHouse compares UUIDs by their second half first; '' for a visit without one); counts add up. A block inserted twice under one
 -- deduplication token is dropped by the events table and then never reaches this view; the view's own
 -- blocks are deduplicated as well (deduplicate_blocks_in_dependent_materialized_views, set by the writer).
 CREATE TABLE IF NOT EXISTS visits
@@ -37,8 +38,8 @@ CREATE TABLE IF NOT EXISTS visits
     pageviews SimpleAggregateFunction(sum, UInt64),
     events SimpleAggregateFunction(sum, UInt64),
     interactive_events SimpleAggregateFunction(sum, UInt64),
-    entry AggregateFunction(argMin, String, Tuple(UInt8, DateTime64(3, 'UTC'), UUID)),
-    exit AggregateFunction(argMax, String, Tuple(UInt8, DateTime64(3, 'UTC'), UUID)),
+    entry AggregateFunction(argMin, String, Tuple(UInt8, DateTime64(3, 'UTC'), UInt128)),
+    exit AggregateFunction(argMax, String, Tuple(UInt8, DateTime64(3, 'UTC'), UInt128)),
     referrer SimpleAggregateFunction(any, String),
     referrer_source SimpleAggregateFunction(any, LowCardinality(String)),
     channel SimpleAggregateFunction(any, LowCardinality(String)),
@@ -74,8 +75,10 @@ SELECT
     toUInt64(countIf(name = 'pageview')) AS pageviews,
     toUInt64(countIf(name != 'engagement')) AS events,
     toUInt64(countIf(name NOT IN ('pageview', 'engagement') AND interactive)) AS interactive_events,
-    argMinState(if(name = 'pageview', toString(pathname), ''), (toUInt8(name != 'pageview'), timestamp, event_id)) AS entry,
-    argMaxState(if(name = 'pageview', toString(pathname), ''), (toUInt8(name = 'pageview'), timestamp, event_id)) AS exit,
+    argMinState(if(name = 'pageview', toString(pathname), ''), (toUInt8(name != 'pageview'), timestamp, toUInt128(event_id)))
+        AS entry,
+    argMaxState(if(name = 'pageview', toString(pathname), ''), (toUInt8(name = 'pageview'), timestamp, toUInt128(event_id)))
+        AS exit,
     any(referrer) AS referrer,
     any(referrer_source) AS referrer_source,
     any(channel) AS channel,

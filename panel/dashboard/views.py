@@ -19,7 +19,7 @@ from analytics.compare import LOWER_IS_BETTER
 from analytics.dropped import dropped_events
 from analytics.errors import QueryError
 from analytics.periods import DateRange, today_in
-from analytics.rolled import top_prop_keys
+from analytics.prop_keys import top_prop_keys
 from panel.accounts.models import User
 from panel.goals.models import Funnel
 from panel.sites.models import Site

@@ -117,7 +117,7 @@ def write_zip(site: Site, path: Path, progress: _Progress) -> None:
     parts: list[tuple[str, Sequence[str], Callable[[], Iterable[list[dict[str, Any]]]]]] = [
         ("site.csv", SITE_COLUMNS, lambda: [[site_row]]),
         ("events.csv", data.EVENT_COLUMNS, lambda: data.event_batches(site.id)),
-        ("visits.csv", data.SESSION_EXPORT_COLUMNS, lambda: data.session_batches(site.id)),
+        ("visits.csv", data.VISIT_EXPORT_COLUMNS, lambda: data.visit_batches(site.id)),
         ("dropped_events.csv", data.DROPPED_COLUMNS, lambda: [data.dropped_rows(site.id)]),
     ]
     with (

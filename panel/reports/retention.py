@@ -1,7 +1,7 @@
 """The retention job: each site keeps ``retention_days`` of its rows in every ClickHouse table.
 
 >>> enforce_retention()  # doctest: +SKIP
-{'example.com': {'dropped_events': 0, 'events': 120, 'sessions': 40, 'sessions_queue': 40}}
+{'example.com': {'dropped_events': 0, 'events': 120, 'visits': 40}}
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@
     POST   /api/v1/sites                  domain, timezone -> the site
     GET    /api/v1/sites/<domain>         the site
     PUT    /api/v1/sites/<domain>         domain, timezone, retention_days -> the site
-    DELETE /api/v1/sites/<domain>         {"deleted": true}; its events and sessions go too
+    DELETE /api/v1/sites/<domain>         {"deleted": true}; its events and visits go too
 
 Only an API key with the sites:write scope, of a member who is an owner or admin of the site's
 organisation, may call them; a site of another organisation answers 404, as one that does not exist.
