@@ -4,8 +4,9 @@ Ingest decides each event's visit when it arrives (``ingest/visits.py``). Events
 another way (written before visits were decided at ingest, imported, or damaged) get their visits here,
 by the same rule applied in SQL to the events in time order: per site and visitor id, a gap of more
 than 30 minutes begins a visit, and so does the first event from 03:00 UTC of the day after the visit
-began. Each visit takes the first-touch columns of its first event (time, then event id as a number) and a visit
-id derived from its site, visitor and start, so re-deriving the same events gives the same rows.
+began. Each visit takes the first-touch columns of its first event (time, then event id as a number)
+and a visit id derived from its site, visitor and start, so re-deriving the same events gives the same
+rows.
 
 The events of the chosen UTC days are rewritten: computed into a staging table named after the site and
 the days (``events_rederive_<site>_<first>_<last>``), then deleted from ``events`` and ``visits`` and
