@@ -30,6 +30,7 @@ from ingest.app import IngestApp, TrackerFiles
 from ingest.buffer import FallbackBuffer, RedisStreamBuffer
 from ingest.flusher import Flusher
 from ingest.groupcommit import GroupCommit
+from ingest.keys import KeyRing
 from tests.conftest import Persona, pipeline_for
 from tests.wsgi import call
 
@@ -82,7 +83,11 @@ def stream(redis_url: str) -> Iterator[str]:
 def web_process(accounts: AccountsDB, redis_url: str, stream: str, spool: Path) -> IngestApp:
     buffer = RedisStreamBuffer(redis_url, stream=stream, visits=f"{stream}:visit:")
     return IngestApp(
-        pipeline_for(accounts), GroupCommit(FallbackBuffer(buffer, spool)), (), TrackerFiles(spool)
+        pipeline_for(accounts),
+        GroupCommit(FallbackBuffer(buffer, spool)),
+        (),
+        TrackerFiles(spool),
+        KeyRing(accounts.fetch_key),
     )
 
 
@@ -96,10 +101,10 @@ def post(app: IngestApp, body: dict[str, Any], key: str) -> None:
     assert reply.status == 202 and "X-Lantern-Dropped" not in reply.headers, reply.body
 
 
-def answers(site: Persona) -> dict[str, Any]:
+def answers(site: Persona, day: dt.date) -> dict[str, Any]:
     """What the Stats API says about the day: the aggregate and visit and event breakdowns."""
     headers = {"Authorization": f"Bearer {site.key}"}
-    common = {"site_id": "example.com", "period": "day"}
+    common = {"site_id": "example.com", "period": "day", "date": day.isoformat()}
     metrics = "visitors,visits,pageviews,events,bounce_rate,visit_duration,views_per_visit"
     out = {
         "aggregate": Client()
@@ -120,7 +125,8 @@ def clear_store() -> None:
 def test_two_web_processes_and_two_flushers_store_what_one_stores(
     accounts: AccountsDB, site: Persona, events_table: None, redis_url: str, stream: str, tmp_path: Path
 ) -> None:
-    events = bodies(dt.datetime.now(dt.UTC).date())
+    yesterday = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)  # every event is in the past
+    events = bodies(yesterday)
 
     one_web = web_process(accounts, redis_url, stream + ":one", tmp_path / "one")
     for body in events:
@@ -128,7 +134,7 @@ def test_two_web_processes_and_two_flushers_store_what_one_stores(
     one_flusher = flusher_process(redis_url, stream + ":one", "flusher-1")
     while one_flusher.flush_once(wait_s=0):
         pass
-    alone = answers(site)
+    alone = answers(site, yesterday)
     assert alone["aggregate"]["results"]["visits"]["value"] == VISITORS + VISITORS // 2
 
     clear_store()
@@ -162,4 +168,4 @@ def test_two_web_processes_and_two_flushers_store_what_one_stores(
         pass
     (stored,), *_ = client.execute("SELECT count() FROM events", tag="test").rows
     assert stored == len(events)
-    assert answers(site) == alone
+    assert answers(site, yesterday) == alone
