@@ -90,6 +90,7 @@ LABELS = {
     "peak_rss_mb": "peak resident memory of a size's process (load and queries)",
     "dashboard_growth_ratio": "whole page p50, larger size / smaller size",
     "dashboard_size_ratio": "events, larger size / smaller size",
+    "dashboard_live_p50_ms_10m": "whole page p50 while events keep arriving for its last day",
     "dashboard_all_tabs_p50_ms_10m": "the page's calls and every other tab of the list cards, 4 at a time",
     "dashboard_filtered_source_p50_ms_10m": "whole page p50 filtered by a source (a click on Google)",
     "dashboard_filtered_page_p50_ms_10m": "whole page p50 filtered by a page (a click on /pricing)",
@@ -183,7 +184,22 @@ def _ms(seconds: float) -> float:
     return round(seconds * 1000, 1)
 
 
-def time_page(calls: list[Call], reps: int) -> Figures:
+def arrive_on_last_day() -> None:
+    """A few events for the page's last day, as they keep arriving on a busy site, each with its visit
+    (the flusher's insert, the visits table fed by it)."""
+    from analytics import client
+    from analytics.schema import Event
+    from ingest.visits import assign
+
+    moment = dt.datetime.combine(LAST_DAY, dt.time(12), dt.UTC) + dt.timedelta(seconds=time.time() % 3600)
+    events = [
+        Event(SITE_ID, moment, uuid.uuid4(), "pageview", visitor, "bench.example", "/live")
+        for visitor in range(1, 20)
+    ]
+    client.insert_json_lines("events", assign(events), token=f"bench:{uuid.uuid4()}")
+
+
+def time_page(calls: list[Call], reps: int, between: Callable[[], None] | None = None) -> Figures:
     """Each call alone (p50, p95 over the sequential runs) and the whole page, sequential and concurrent."""
     for call in calls:  # warm up: first reads load marks and caches
         call.run()
@@ -191,6 +207,8 @@ def time_page(calls: list[Call], reps: int) -> Figures:
     sequential, concurrent, cpu = [], [], []
     with ThreadPoolExecutor(CONCURRENCY) as pool:
         for _ in range(reps):
+            if between is not None:
+                between()  # not timed: what happens between two page loads
             page_started, cpu_started = time.perf_counter(), time.process_time()
             for call in calls:
                 started = time.perf_counter()
@@ -198,6 +216,8 @@ def time_page(calls: list[Call], reps: int) -> Figures:
                 alone[call.name].append(time.perf_counter() - started)
             sequential.append(time.perf_counter() - page_started)
             cpu.append(time.process_time() - cpu_started)
+            if between is not None:
+                between()
             started = time.perf_counter()
             for future in [pool.submit(call.run) for call in calls]:
                 future.result()
@@ -279,6 +299,8 @@ def measure_size(events: int, reps: int) -> Figures:
     for name, filters in FILTERED.items():
         filtered = time_page(page_calls(filters=filters), max(3, reps // 2))
         figures[f"page_filtered_{name}_p50_ms"] = filtered["page_p50_ms"]
+    live = time_page(page_calls(), max(3, reps // 2), between=arrive_on_last_day)
+    figures["page_live_p50_ms"] = live["page_p50_ms"]
     figures["funnel_p50_ms"] = time_page([Call("funnel", funnel)], reps)["q_funnel_p50_ms"]
     figures["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     return figures
@@ -337,9 +359,18 @@ def dashboard_queries(settings: Settings) -> Figures:
         out[f"dashboard_seq_p50_ms_{tag}"] = figures["page_seq_p50_ms"]
         out[f"dashboard_seq_p95_ms_{tag}"] = figures["page_seq_p95_ms"]
         out[f"dashboard_cpu_p50_ms_{tag}"] = figures["page_cpu_p50_ms"]
-        for key in ("page_render_p50_ms", "page_render_p95_ms", "page_render_error"):
+        for key in (
+            "page_render_p50_ms",
+            "page_render_p95_ms",
+            "page_render_error",
+            "page_render_live_p50_ms",
+            "page_render_filtered_0_p50_ms",
+            "page_render_filtered_1_p50_ms",
+            "serve_rss_mb",
+        ):
             if key in figures:
                 out[f"{key}_{tag}"] = figures[key]
+        out[f"dashboard_live_p50_ms_{tag}"] = figures["page_live_p50_ms"]
         out[f"dashboard_all_tabs_p50_ms_{tag}"] = figures["page_all_tabs_p50_ms"]
         out[f"dashboard_all_tabs_cpu_p50_ms_{tag}"] = figures["page_all_tabs_cpu_p50_ms"]
         for name in FILTERED:

@@ -16,6 +16,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
+import threading
+import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -31,7 +33,11 @@ TARGET_MS = 1000.0  # issue 5: fully rendered within a second of navigation at 1
 LABELS = {
     "page_render_p50_ms_1m": "dashboard page in Chromium, navigation → every widget filled, 1M events, p50",
     "page_render_p50_ms_10m": "... at 10M events, p50 (issue 5's target: 1000 ms)",
+    "page_render_live_p50_ms_10m": "... while events for the last day keep arriving (issue 16: 400 ms)",
+    "serve_rss_mb_10m": "peak memory of the serving processes through built, live and filtered pages",
 }
+LIVE_EVENTS_PER_S = 20  # a busy site's trickle while the page is rendered
+FILTERS = ("visit:source==Google", "event:page==/pricing")
 
 _PREPARE = """
 import json, sys
@@ -69,21 +75,76 @@ def summarise(times: list[float]) -> Figures:
 
 
 def render_figures(data_dir: Path, runs: int, *, site_id: int, tz: str, last_day: dt.date) -> Figures:
-    """Serve the store in ``data_dir`` (its events in ``data_dir/clickhouse``) and time the page.
+    """Serve the store in ``data_dir`` (its events in ``data_dir/clickhouse``) and time the page: at
+    rest, while events for its last day keep arriving (``LiveEvents``), and filtered; then the serving
+    processes' peak memory through all of them.
 
     ``site_id`` and ``tz`` are the data set's site; the page shows the 30 days up to ``last_day``.
     """
     env = isolated_env(data_dir)
     password = prepare_accounts(env, site_id, tz)
+    key = run_python(["-m", "panel.manage", "createapikey", "--owner", OWNER, "--scope", "events:write"], env)
     run_python(["-m", "panel.manage", "collectstatic", "--no-input", "-v", "0"], env)  # as ./dev serve
+    query = f"?period=30d&date={last_day.isoformat()}"
     with Gunicorn("panel.wsgi:application", env, data_dir / "gunicorn.log") as server:
         progress(f"page render: {runs} navigations to {server.url}/{DOMAIN}/ in Chromium")
-        times = render_times_ms(
-            server.url,
-            DOMAIN,
-            login=(OWNER, password),
-            query=f"?period=30d&date={last_day.isoformat()}",
-            runs=runs,
-            timeout_ms=120_000,
-        )
-    return summarise(times)
+
+        def render(extra: str = "") -> list[float]:
+            login = (OWNER, password)
+            return render_times_ms(
+                server.url, DOMAIN, login=login, query=query + extra, runs=runs, timeout_ms=120_000
+            )
+
+        figures = summarise(render())
+        with LiveEvents(server.url, key.strip().splitlines()[-1], last_day):
+            live = summarise(render())
+        figures["page_render_live_p50_ms"] = live["page_render_p50_ms"]
+        for at, filters in enumerate(FILTERS):
+            filtered = summarise(render(f"&filters={filters}"))
+            figures[f"page_render_filtered_{at}_p50_ms"] = filtered["page_render_p50_ms"]
+        figures["serve_rss_mb"] = server.peak_rss_mb()
+    return figures
+
+
+class LiveEvents:
+    """Server-side pageviews for ``last_day`` posted through the Events API, ``LIVE_EVENTS_PER_S`` a
+    second from a thread, while the block runs: the page's last day keeps changing, as a busy site's does."""
+
+    def __init__(self, base_url: str, key: str, last_day: dt.date) -> None:
+        self.url = f"{base_url}/api/event"
+        self.key = key
+        self.moment = dt.datetime.combine(last_day, dt.time(12), dt.UTC)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._post, daemon=True)
+        self.sent = 0
+
+    def __enter__(self) -> LiveEvents:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join(10)
+        if not self.sent:
+            raise BenchError("no live event was accepted while the page rendered")
+
+    def _post(self) -> None:
+        while not self.stop.wait(1 / LIVE_EVENTS_PER_S):
+            body = {
+                "name": "pageview",
+                "url": f"https://{DOMAIN}/live/{self.sent % 50}",
+                "domain": DOMAIN,
+                "timestamp": (self.moment + dt.timedelta(seconds=self.sent)).isoformat(),
+                "ip": f"198.51.100.{self.sent % 200}",
+                "user_agent": "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+            }
+            request = urllib.request.Request(
+                self.url,
+                data=json.dumps(body).encode(),
+                headers={"Authorization": f"Bearer {self.key}", "Content-Type": "application/json"},
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=5) as reply:
+                    self.sent += reply.status == 202
+            except OSError:
+                continue

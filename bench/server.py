@@ -157,6 +157,26 @@ class Gunicorn:
             self._log.close()
             self._log = None
 
+    def peak_rss_mb(self) -> float:
+        """The largest peak resident memory (VmHWM) among the processes of its group: the serving
+        worker's, in practice (the master holds little)."""
+        if self.process is None:
+            return 0.0
+        peaks = [0.0]
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                if os.getpgid(int(entry.name)) != self.process.pid:
+                    continue
+                status = (entry / "status").read_text()
+            except (OSError, ProcessLookupError):
+                continue  # gone meanwhile
+            for line in status.splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks.append(int(line.split()[1]) / 1024)
+        return round(max(peaks), 1)
+
     def log_tail(self, lines: int = 40) -> str:
         try:
             text = self.log_path.read_text(errors="replace")
