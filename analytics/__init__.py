@@ -1,9 +1,9 @@
-"""Lantern's event store as ``panel`` reads it: the one facade panel imports from ``analytics``.
+"""The event store's facade: every name ``panel`` uses to query, export or delete a site's data.
 
-Behind it: the ClickHouse client, the event schema, the typed ``Query`` and its SQL, funnels, and the
-site-level reads and deletions. Nothing else in the codebase writes SQL for ClickHouse, and this
-package imports no Django. (Process settings, ``analytics.config`` and ``analytics.datadir``, are
-imported directly.)
+Behind it: the only ClickHouse client, the event schema, the typed ``Query`` and the SQL it builds over
+events and visits, funnels, and a site's reads, export and deletion. Nothing else in the codebase
+writes SQL for ClickHouse, and this package imports no Django. Process settings (``analytics.config``,
+``analytics.datadir``) are imported from their own modules.
 
     >>> from analytics import Filter, Goal, Query, run_query
 """
