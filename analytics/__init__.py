@@ -1,26 +1,103 @@
-"""Lantern's query interface to ClickHouse: the client, the event schema and the typed Query.
+"""The event store's facade: every name ``panel`` uses to query, export or delete a site's data.
 
-Nothing else in the codebase writes SQL for ClickHouse. This package imports no Django.
+Behind it: the only ClickHouse client, the event schema, the typed ``Query`` and the SQL it builds over
+events and visits, funnels, and a site's reads, export and deletion. Nothing else in the codebase
+writes SQL for ClickHouse, and this package imports no Django. Process settings (``analytics.config``,
+``analytics.datadir``) are imported from their own modules.
 
     >>> from analytics import Filter, Goal, Query, run_query
 """
 
-from analytics.filters import Filter, FilterNode, Logic
-from analytics.funnels import Funnel, FunnelResult, run_funnel
-from analytics.goals import Goal
-from analytics.query import DateRange, Query, QueryError
+from analytics.client import ClickHouseError
+from analytics.compare import LOWER_IS_BETTER, change, tone
+from analytics.countries import country_name
+from analytics.deletion import delete_older_than, delete_site_data
+from analytics.dimensions import DIMENSIONS, GOAL, PROPS_PREFIX, TIME_DIMENSIONS
+from analytics.dimensions import find as find_dimension
+from analytics.dropped import DroppedDay, dropped_events
+from analytics.errors import QueryError
+from analytics.export import DROPPED_COLUMNS as EXPORT_DROPPED_COLUMNS
+from analytics.export import EVENT_COLUMNS as EXPORT_EVENT_COLUMNS
+from analytics.export import VISIT_EXPORT_COLUMNS as EXPORT_VISIT_COLUMNS
+from analytics.export import dropped_rows as export_dropped_rows
+from analytics.export import event_batches as export_event_batches
+from analytics.export import totals as export_totals
+from analytics.export import visit_batches as export_visit_batches
+from analytics.filters import MAX_DEPTH, MAX_VALUE_CHARS, MAX_VALUES, OPERATORS, Filter, FilterNode, Logic
+from analytics.funnels import MAX_NAME as MAX_FUNNEL_NAME
+from analytics.funnels import MAX_STEPS, MIN_STEPS, Funnel, FunnelResult, run_funnel
+from analytics.goals import MAX_DISPLAY_NAME, MAX_EVENT_NAME, MAX_PAGE_PATH, Goal
+from analytics.periods import MAX_DAYS, PERIODS, DateRange, parse_date, resolve_period, today_in
+from analytics.prop_keys import top_prop_keys
+from analytics.query import MAX_LIMIT, METRICS, REVENUE_METRICS, Query
+from analytics.realtime import current_visitors
 from analytics.runner import run_query
+from analytics.stats_start import first_event_day
+from analytics.timebuckets import buckets as time_buckets
+from analytics.traffic import hourly_visitors
 
-__all__ = [
-    "DateRange",
+__all__ = [  # noqa: RUF022 - grouped by topic, sorted within a group
+    # Queries: the typed Query, its registries and limits, and running it
+    "DIMENSIONS",
+    "GOAL",
+    "MAX_LIMIT",
+    "METRICS",
+    "PROPS_PREFIX",
+    "REVENUE_METRICS",
+    "TIME_DIMENSIONS",
+    "Query",
+    "find_dimension",
+    "run_query",
+    "time_buckets",
+    # Filters and their limits
+    "MAX_DEPTH",
+    "MAX_VALUES",
+    "MAX_VALUE_CHARS",
+    "OPERATORS",
     "Filter",
     "FilterNode",
+    "Logic",
+    # Periods: date ranges in a site's time zone
+    "MAX_DAYS",
+    "PERIODS",
+    "DateRange",
+    "parse_date",
+    "resolve_period",
+    "today_in",
+    # Goals and funnels, with the limits their fields are checked against
+    "MAX_DISPLAY_NAME",
+    "MAX_EVENT_NAME",
+    "MAX_FUNNEL_NAME",
+    "MAX_PAGE_PATH",
+    "MAX_STEPS",
+    "MIN_STEPS",
     "Funnel",
     "FunnelResult",
     "Goal",
-    "Logic",
-    "Query",
-    "QueryError",
     "run_funnel",
-    "run_query",
+    # Comparing two periods, and showing values
+    "LOWER_IS_BETTER",
+    "change",
+    "country_name",
+    "tone",
+    # Site-level reads: live visitors, hourly traffic, dropped events, property keys, first day
+    "DroppedDay",
+    "current_visitors",
+    "dropped_events",
+    "first_event_day",
+    "hourly_visitors",
+    "top_prop_keys",
+    # A site's data: deleting it (all, or past retention) and the full export's reads
+    "EXPORT_DROPPED_COLUMNS",
+    "EXPORT_EVENT_COLUMNS",
+    "EXPORT_VISIT_COLUMNS",
+    "delete_older_than",
+    "delete_site_data",
+    "export_dropped_rows",
+    "export_event_batches",
+    "export_totals",
+    "export_visit_batches",
+    # Errors: a bad query (the caller's fault), the engine failing
+    "ClickHouseError",
+    "QueryError",
 ]

@@ -15,11 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from analytics.compare import LOWER_IS_BETTER
-from analytics.dropped import dropped_events
-from analytics.errors import QueryError
-from analytics.periods import DateRange, today_in
-from analytics.prop_keys import top_prop_keys
+from analytics import LOWER_IS_BETTER, DateRange, QueryError, dropped_events, today_in, top_prop_keys
 from panel.accounts.models import User
 from panel.goals.models import Funnel
 from panel.sites.models import Site

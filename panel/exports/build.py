@@ -17,9 +17,7 @@ import io
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 
-from analytics import run_query
-from analytics.dimensions import PROPS_PREFIX
-from analytics.query import MAX_LIMIT, Query
+from analytics import MAX_LIMIT, PROPS_PREFIX, Query, run_query
 from panel.exports.csv import write_csv
 from panel.exports.widgets import PROPS, PROPS_METRICS, WIDGETS, Widget
 from panel.sites.models import Site

@@ -16,10 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
-from analytics import client
-from analytics.dimensions import PROPS_PREFIX, find
-from analytics.errors import QueryError
-from analytics.prop_keys import top_prop_keys
+from analytics import PROPS_PREFIX, ClickHouseError, QueryError, find_dimension, top_prop_keys
 from panel.accounts.models import User
 from panel.exports.build import View, file_name, parse_view, props_rows, view_zip, widget_rows
 from panel.exports.csv import write_csv
@@ -61,7 +58,7 @@ def _export(
         return HttpResponse(
             f"{exc.field}: {exc.message}", status=400, content_type="text/plain; charset=utf-8"
         )
-    except client.ClickHouseError as exc:
+    except ClickHouseError as exc:
         if "TIMEOUT" in str(exc).upper():
             return HttpResponse("the export took too long; try a shorter period", status=503)
         raise
@@ -74,7 +71,7 @@ def _export(
 def _prop_key(request: HttpRequest) -> str:
     """The custom property ``props.csv`` lists: ``property=event:props:<key>``."""
     prop = request.GET.get("property") or ""
-    if not prop.startswith(PROPS_PREFIX) or find(prop) is None:
+    if not prop.startswith(PROPS_PREFIX) or find_dimension(prop) is None:
         raise QueryError("property", "name the custom property, e.g. property=event:props:plan")
     return prop.removeprefix(PROPS_PREFIX)
 

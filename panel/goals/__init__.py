@@ -1,1 +1,1 @@
-"""Goals and funnels of a site: what the query layer counts as conversions (``analytics.goals``)."""
+"""Goals and funnels of a site: what the query layer counts as conversions (``analytics.Goal``)."""

@@ -6,7 +6,7 @@
 >>> funnel = Funnel.objects.create_with_steps(site, "Signup", [home, pricing, signup])  # doctest: +SKIP
 >>> run_funnel(site.id, date_range, funnel.to_analytics(), goals=goals)  # doctest: +SKIP
 
-Validation is the query layer's own (``analytics.goals.Goal``, ``analytics.funnels.Funnel``), so a
+Validation is the query layer's own (``analytics.Goal``, ``analytics.Funnel``), so a
 stored goal or funnel is always one the query layer accepts. A goal used by a funnel cannot be
 deleted until the funnel is (``PROTECT``).
 """
@@ -19,9 +19,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
-from analytics import funnels as analytics_funnels
-from analytics import goals as analytics_goals
-from analytics.errors import QueryError
+from analytics import MAX_DISPLAY_NAME, MAX_EVENT_NAME, MAX_FUNNEL_NAME, MAX_PAGE_PATH, QueryError
+from analytics import Funnel as AnalyticsFunnel
+from analytics import Goal as AnalyticsGoal
 from panel.sites.models import Site
 
 
@@ -29,16 +29,16 @@ class GoalQuerySet(models.QuerySet["Goal"]):
     def for_site(self, site: Site) -> GoalQuerySet:
         return self.filter(site=site).order_by("display_name")
 
-    def analytics_goals(self, site: Site) -> tuple[analytics_goals.Goal, ...]:
+    def analytics_goals(self, site: Site) -> tuple[AnalyticsGoal, ...]:
         """The site's goals as the query layer takes them (``Query.goals``)."""
         return tuple(goal.to_analytics() for goal in self.for_site(site))
 
 
 class Goal(models.Model):
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="goals")
-    event_name = models.CharField(max_length=analytics_goals.MAX_EVENT_NAME, blank=True, default="")
-    page_path = models.CharField(max_length=analytics_goals.MAX_PAGE_PATH, blank=True, default="")
-    display_name = models.CharField(max_length=analytics_goals.MAX_DISPLAY_NAME, blank=True, default="")
+    event_name = models.CharField(max_length=MAX_EVENT_NAME, blank=True, default="")
+    page_path = models.CharField(max_length=MAX_PAGE_PATH, blank=True, default="")
+    display_name = models.CharField(max_length=MAX_DISPLAY_NAME, blank=True, default="")
     currency = models.CharField(max_length=3, blank=True, default="", help_text="revenue goals: ISO 4217")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -60,8 +60,8 @@ class Goal(models.Model):
             self.display_name = self.event_name or f"Visit {self.page_path}"
         super().save(*args, **kwargs)
 
-    def to_analytics(self) -> analytics_goals.Goal:
-        return analytics_goals.Goal(
+    def to_analytics(self) -> AnalyticsGoal:
+        return AnalyticsGoal(
             event_name=self.event_name,
             page_path=self.page_path,
             display_name=self.display_name,
@@ -94,7 +94,7 @@ class FunnelQuerySet(models.QuerySet["Funnel"]):
 
 class Funnel(models.Model):
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="funnels")
-    name = models.CharField(max_length=analytics_funnels.MAX_NAME)
+    name = models.CharField(max_length=MAX_FUNNEL_NAME)
     goals: models.ManyToManyField[Goal, FunnelStep] = models.ManyToManyField(
         Goal, through="FunnelStep", related_name="funnels"
     )
@@ -118,7 +118,7 @@ class Funnel(models.Model):
         if any(goal.site_id != self.site_id for goal in goals):
             raise ValidationError("a funnel's steps are goals of its own site", code="funnel")
         try:
-            analytics_funnels.Funnel(self.name, tuple(goal.to_analytics() for goal in goals))
+            AnalyticsFunnel(self.name, tuple(goal.to_analytics() for goal in goals))
         except QueryError as exc:
             raise ValidationError(exc.message, code="funnel") from None
         self.steps.all().delete()
@@ -126,10 +126,8 @@ class Funnel(models.Model):
             FunnelStep(funnel=self, goal=goal, position=index) for index, goal in enumerate(goals)
         )
 
-    def to_analytics(self) -> analytics_funnels.Funnel:
-        return analytics_funnels.Funnel(
-            self.name, tuple(goal.to_analytics() for goal in self.ordered_goals())
-        )
+    def to_analytics(self) -> AnalyticsFunnel:
+        return AnalyticsFunnel(self.name, tuple(goal.to_analytics() for goal in self.ordered_goals()))
 
 
 class FunnelStep(models.Model):

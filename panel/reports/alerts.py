@@ -24,7 +24,7 @@ from django.core.mail import send_mail
 from django.db.models import Q
 from django.utils import timezone
 
-from analytics.traffic import hourly_visitors
+from analytics import hourly_visitors
 from panel.accounts.models import Membership
 from panel.reports import webhooks
 from panel.reports.models import AlertSettings

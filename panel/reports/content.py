@@ -11,10 +11,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from analytics import Query, run_query
-from analytics.compare import change, tone
-from analytics.countries import country_name
-from analytics.periods import DateRange
+from analytics import DateRange, Query, change, country_name, run_query, tone
 from panel.reports.periods import ReportPeriod
 
 TOP_STATS = (

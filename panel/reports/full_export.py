@@ -28,7 +28,15 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from analytics import export as data
+from analytics import (
+    EXPORT_DROPPED_COLUMNS,
+    EXPORT_EVENT_COLUMNS,
+    EXPORT_VISIT_COLUMNS,
+    export_dropped_rows,
+    export_event_batches,
+    export_totals,
+    export_visit_batches,
+)
 from analytics.config import data_dir
 from analytics.datadir import make_private_dir, private_opener
 from panel.exports.csv import write_csv
@@ -116,9 +124,9 @@ def write_zip(site: Site, path: Path, progress: _Progress) -> None:
     site_row = {column: getattr(site, column) for column in SITE_COLUMNS}
     parts: list[tuple[str, Sequence[str], Callable[[], Iterable[list[dict[str, Any]]]]]] = [
         ("site.csv", SITE_COLUMNS, lambda: [[site_row]]),
-        ("events.csv", data.EVENT_COLUMNS, lambda: data.event_batches(site.id)),
-        ("visits.csv", data.VISIT_EXPORT_COLUMNS, lambda: data.visit_batches(site.id)),
-        ("dropped_events.csv", data.DROPPED_COLUMNS, lambda: [data.dropped_rows(site.id)]),
+        ("events.csv", EXPORT_EVENT_COLUMNS, lambda: export_event_batches(site.id)),
+        ("visits.csv", EXPORT_VISIT_COLUMNS, lambda: export_visit_batches(site.id)),
+        ("dropped_events.csv", EXPORT_DROPPED_COLUMNS, lambda: [export_dropped_rows(site.id)]),
     ]
     with (
         open(path, "wb", opener=private_opener) as file,
@@ -138,7 +146,7 @@ def run_export(export_id: int) -> str:
     name = f"{export.site.domain}-{timezone.now():%Y%m%d}-{secrets.token_hex(8)}.zip"
     path = export_dir() / name
     try:
-        totals = data.totals(export.site.id)
+        totals = export_totals(export.site.id)
         write_zip(export.site, path, _Progress(export, sum(totals.values()) + 1))
     except Exception:
         log.exception("the export %s of %s failed", export.pk, export.site.domain)

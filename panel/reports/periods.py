@@ -19,7 +19,7 @@ import dataclasses
 import datetime as dt
 import zoneinfo
 
-from analytics.periods import DateRange
+from analytics import DateRange
 
 SEND_AT = dt.time(9, 0)
 GRACE = dt.timedelta(days=1)

@@ -10,7 +10,7 @@ import datetime as dt
 
 from django.utils import timezone
 
-from analytics.deletion import delete_older_than
+from analytics import delete_older_than
 from panel.sites.models import Site
 
 

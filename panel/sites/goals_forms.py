@@ -6,9 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 
-from analytics import goals as analytics_goals
-from analytics.errors import QueryError
-from analytics.funnels import MAX_NAME, MAX_STEPS, MIN_STEPS
+from analytics import MAX_FUNNEL_NAME, MAX_STEPS, MIN_STEPS, QueryError
+from analytics import Goal as AnalyticsGoal
 from panel.goals.models import Funnel, Goal
 from panel.sites.models import Site
 
@@ -56,7 +55,7 @@ class GoalForm(GoalModelForm):
         if self.errors:
             return data
         try:
-            goal = analytics_goals.Goal(
+            goal = AnalyticsGoal(
                 event_name=data.get("event_name", "").strip(),
                 page_path=data.get("page_path", "").strip(),
                 display_name=(data.get("display_name") or "").strip(),
@@ -84,7 +83,7 @@ class GoalForm(GoalModelForm):
 class FunnelForm(forms.Form):
     """A funnel's name and its steps: 2 to 8 of the site's goals, in order."""
 
-    name = forms.CharField(max_length=MAX_NAME)
+    name = forms.CharField(max_length=MAX_FUNNEL_NAME)
 
     def __init__(self, *args: Any, site: Site, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_http_methods, require_POST
 
-from analytics.funnels import MIN_STEPS
+from analytics import MIN_STEPS
 from panel.goals.models import Funnel, Goal
 from panel.sites.access import site_admin
 from panel.sites.goals_forms import FunnelForm, GoalForm

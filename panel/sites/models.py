@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from analytics.stats_start import first_event_day
+from analytics import first_event_day
 from ingest.shields import ShieldError, parse_countries, parse_hostnames, parse_networks, parse_pages
 from panel.accounts.models import Membership, Organisation, User
 

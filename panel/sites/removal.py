@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from analytics.deletion import delete_site_data
+from analytics import delete_site_data
 from panel.goals.models import Funnel
 from panel.reports.full_export import delete_site_files
 from panel.sites.models import Site

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods, require_POST
 
-from analytics.deletion import delete_site_data
+from analytics import delete_site_data
 from panel.sites.access import site_admin
 from panel.sites.forms import ConfirmDomainForm, GeneralForm, ShieldsForm, SnippetForm
 from panel.sites.models import Site

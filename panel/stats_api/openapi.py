@@ -15,9 +15,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
-from analytics.dimensions import GOAL
-from analytics.periods import PERIODS
-from analytics.query import DIMENSIONS, MAX_LIMIT, METRICS, OPERATORS, TIME_DIMENSIONS
+from analytics import DIMENSIONS, GOAL, MAX_LIMIT, METRICS, OPERATORS, PERIODS, TIME_DIMENSIONS
 from ingest import request as events
 from panel.sites_api import openapi as sites_api
 from panel.stats_api import params, v2_params

@@ -18,12 +18,19 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from analytics.dimensions import GOAL, PROPS_PREFIX, find
-from analytics.errors import QueryError
-from analytics.filters import Filter
-from analytics.goals import Goal
-from analytics.periods import DateRange, parse_date, resolve_period
-from analytics.query import METRICS, Query
+from analytics import (
+    GOAL,
+    METRICS,
+    PROPS_PREFIX,
+    DateRange,
+    Filter,
+    Goal,
+    Query,
+    QueryError,
+    find_dimension,
+    parse_date,
+    resolve_period,
+)
 
 INTERVALS = {
     "minute": "time:minute",
@@ -66,7 +73,7 @@ def parse_filters(raw: str | None) -> tuple[Filter, ...]:
         if match is None:
             raise QueryError("filters", f"{clause!r} must look like dimension==value (or !=, ~, !~)")
         dimension = match["dimension"].strip()
-        if find(dimension) is None:
+        if find_dimension(dimension) is None:
             raise QueryError("filters", f"cannot filter by {dimension!r}")
         values = (v.replace("\\|", "|").strip() for v in _PIPE.split(match["values"]))
         items = tuple(v for v in values if v)
@@ -165,7 +172,7 @@ def _breakdown(params: Mapping[str, str]) -> dict[str, Any]:
     prop = params.get("property")
     if not prop:
         raise QueryError("property", "is required, e.g. property=event:page")
-    if find(prop) is None:
+    if find_dimension(prop) is None:
         raise QueryError("property", f"cannot break down by {prop!r}")
     limit = _positive_int(params, "limit", 100, MAX_BREAKDOWN_LIMIT)
     page = _positive_int(params, "page", 1, 1_000_000)

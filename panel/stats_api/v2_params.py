@@ -23,20 +23,26 @@ from typing import Any
 
 import orjson
 
-from analytics.dimensions import PROPS_PREFIX, find
-from analytics.errors import QueryError
-from analytics.filters import MAX_DEPTH, MAX_VALUE_CHARS, MAX_VALUES
-from analytics.periods import MAX_DAYS, PERIODS, DateRange, resolve_period
-from analytics.query import (
+from analytics import (
+    MAX_DAYS,
+    MAX_DEPTH,
     MAX_LIMIT,
+    MAX_VALUE_CHARS,
+    MAX_VALUES,
     METRICS,
     OPERATORS,
+    PERIODS,
+    PROPS_PREFIX,
     TIME_DIMENSIONS,
+    DateRange,
     Filter,
     FilterNode,
     Goal,
     Logic,
     Query,
+    QueryError,
+    find_dimension,
+    resolve_period,
 )
 
 MAX_BODY_BYTES = 64 * 1024
@@ -272,8 +278,8 @@ def _dimensions(value: Any, date_range: DateRange) -> tuple[str, ...]:
 
 
 def _filterable(name: str) -> bool:
-    """An event or visit dimension, a goal or a custom property: the query layer's ``find``."""
-    return find(name) is not None
+    """An event or visit dimension, a goal or a custom property: the query layer's ``find_dimension``."""
+    return find_dimension(name) is not None
 
 
 # -- filters --------------------------------------------------------------------------------------

@@ -15,9 +15,7 @@ import zoneinfo
 from collections.abc import Sequence
 from typing import Any
 
-from analytics import run_query
-from analytics.query import MAX_LIMIT, REVENUE_METRICS, Query
-from analytics.timebuckets import buckets
+from analytics import MAX_LIMIT, REVENUE_METRICS, Query, run_query, time_buckets
 from panel.stats_api.v2_params import V2Query
 from panel.stats_api.views import _change
 
@@ -76,7 +74,8 @@ def compare(
     time_dimension = query.time_dimension
     place: dict[Any, Any] = {}
     if time_dimension:
-        now, then = buckets(time_dimension, query.date_range), buckets(time_dimension, before.date_range)
+        now = time_buckets(time_dimension, query.date_range)
+        then = time_buckets(time_dimension, before.date_range)
         place = dict(zip(now, then[: len(now)], strict=False))  # a shorter earlier range leaves gaps
     found = {tuple(row[d] for d in query.dimensions): row for row in earlier}
     matched = []
@@ -94,7 +93,7 @@ def meta(parsed: V2Query, total: int) -> dict[str, Any]:
     if include.imports:  # Lantern has no imported data to add
         out |= {"imports_included": False, "imports_skip_reason": "no_imported_data"}
     if include.time_labels and query.time_dimension:
-        out["time_labels"] = buckets(query.time_dimension, query.date_range)
+        out["time_labels"] = time_buckets(query.time_dimension, query.date_range)
     if include.total_rows:
         out["total_rows"] = total
     return dict(sorted(out.items()))

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 
-from analytics.errors import QueryError
-from analytics.periods import today_in
+from analytics import QueryError, today_in
 from panel.goals.models import Goal
 from panel.stats_api import v2_params, v2_results
 from panel.stats_api.auth import ApiRequest, stats_api

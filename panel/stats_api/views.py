@@ -13,12 +13,16 @@ from typing import Any
 
 from django.http import HttpResponse, JsonResponse
 
-from analytics import client, run_funnel, run_query
-from analytics.compare import change
-from analytics.errors import QueryError
-from analytics.periods import today_in
-from analytics.query import Query
-from analytics.realtime import current_visitors
+from analytics import (
+    ClickHouseError,
+    Query,
+    QueryError,
+    change,
+    current_visitors,
+    run_funnel,
+    run_query,
+    today_in,
+)
 from panel.goals.models import Funnel, Goal
 from panel.sites.models import Site
 from panel.stats_api import params
@@ -50,7 +54,7 @@ def _answer(build: Callable[[], Any]) -> HttpResponse:
         return JsonResponse(build(), safe=False)  # realtime answers a bare number
     except QueryError as exc:
         return error(400, f"{exc.field}: {exc.message}")
-    except client.ClickHouseError as exc:
+    except ClickHouseError as exc:
         if "TIMEOUT" in str(exc).upper():
             return error(503, "the query took too long; try a shorter period")
         raise
@@ -122,7 +126,7 @@ def breakdown(request: ApiRequest) -> HttpResponse:
 
 @stats_api("stats:read")
 def funnel(request: ApiRequest) -> HttpResponse:
-    """A Lantern extension: one of the site's funnels, step by step (``analytics.funnels``)."""
+    """A Lantern extension: one of the site's funnels, step by step (``analytics.run_funnel``)."""
 
     def build() -> dict[str, Any]:
         funnel_id = params.parse_funnel_id(request.GET.get("funnel"))
