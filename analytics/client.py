@@ -4,6 +4,12 @@ The DSN comes from ``CLICKHOUSE_URL`` (``chdb:///dir`` runs the engine in-proces
 to a server). Every query goes through ``execute``, which adds a time limit, a row cap and a tag;
 values are always bound parameters (``{name:Type}`` placeholders), never formatted into the SQL.
 
+An insert into ``events`` also writes the ``visits`` table (its materialized view), as two parts that
+become visible one after the other. In embedded mode reads and such inserts exclude each other
+(``events_written``: many reads at once, or one insert), so no read sees an event without its visit.
+With a ClickHouse server the flusher is another process: a read can fall between the two parts of an
+insert, a window of one part's write (milliseconds), not a batch's or a flush interval's.
+
     >>> rows = execute("SELECT {n:UInt8} + 1 AS x", {"n": 1}).rows  # doctest: +SKIP
 """
 
@@ -29,6 +35,7 @@ __all__ = [
     "borrow",
     "command",
     "engine_now",
+    "events_written",
     "execute",
     "insert_json_lines",
     "writes",
@@ -40,6 +47,59 @@ DEFAULT_MAX_ROWS = 100_000
 _lock = threading.Lock()
 _pool: _Pool | None = None
 _writes = 0  # statements this process has written with (see ``writes``)
+
+
+class _ReadWriteLock:
+    """Many readers or one writer; a waiting writer goes before readers that come after it."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._writing = False
+        self._waiting = 0
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        with self._cond:
+            self._cond.wait_for(lambda: not self._writing and not self._waiting)
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                self._cond.notify_all()
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        with self._cond:
+            self._waiting += 1
+            self._cond.wait_for(lambda: not self._writing and not self._readers)
+            self._waiting -= 1
+            self._writing = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writing = False
+                self._cond.notify_all()
+
+
+_events = _ReadWriteLock()
+
+
+@contextlib.contextmanager
+def events_written() -> Iterator[None]:
+    """Hold while writing ``events`` (and so ``visits``): in embedded mode no read runs meanwhile."""
+    if not is_embedded_clickhouse():
+        yield
+        return
+    with _events.writing():
+        yield
+
+
+def _read() -> contextlib.AbstractContextManager[None]:
+    return _events.reading() if is_embedded_clickhouse() else contextlib.nullcontext()
 
 
 class EngineBusyError(RuntimeError):
@@ -146,7 +206,7 @@ def execute(
         "result_overflow_mode": "throw",
         "log_comment": tag[:200],
     }
-    with borrow() as client:
+    with _read(), borrow() as client:
         result = client.query(sql, parameters=dict(parameters or {}), settings=settings)
     return Result(tuple(result.column_names), [tuple(row) for row in result.result_rows])
 
@@ -175,14 +235,16 @@ def insert_json_lines(table: str, lines: Sequence[bytes], *, token: str) -> None
 
     ClickHouse parses the lines, so a batch costs the flusher no per-row Python work.
     """
+    writing = events_written() if table == "events" else contextlib.nullcontext()
     try:
-        with borrow() as client:
+        with writing, borrow() as client:
             client.raw_insert(
                 table,
                 None,
                 insert_block=b"\n".join(lines),
                 settings={
                     "insert_deduplication_token": token,
+                    "deduplicate_blocks_in_dependent_materialized_views": 1,  # the visits, with the events
                     "input_format_json_throw_on_bad_escape_sequence": 0,
                     "date_time_input_format": "best_effort",  # RFC 3339 times with their offset
                 },

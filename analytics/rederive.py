@@ -138,21 +138,25 @@ def _move(staging: str, site_id: int, first: dt.date, last: dt.date) -> int:
     """Replace the range's events (and their visits) by the staging table's, then drop it. Safe to redo:
     the staging table stays until its rows are in."""
     where, params = _range(site_id, first, last)
-    client.command(
-        f"ALTER TABLE visits DELETE WHERE site_id = {{site:UInt64}} AND visit_id IN"  # noqa: S608
-        f" (SELECT DISTINCT visit_id FROM events WHERE {where})",
-        params,
-        settings=_SYNC,
-    )  # whole visits: the range covers every event of its stored visits (``_whole_visits``)
-    client.command(f"ALTER TABLE events DELETE WHERE {where}", params, settings=_SYNC)
-    client.command(
-        f"ALTER TABLE visits DELETE WHERE site_id = {{site:UInt64}} AND visit_id IN"  # noqa: S608
-        f" (SELECT DISTINCT visit_id FROM {staging})",
-        params,
-        settings=_SYNC,
-    )
     (count,), *_ = client.execute(f"SELECT count() FROM {staging}", tag="rederive").rows  # noqa: S608
-    client.command(f"INSERT INTO events SELECT * FROM {staging}")  # noqa: S608
+    with client.events_written():  # embedded mode: no read sees the range half moved
+        client.command(
+            f"ALTER TABLE visits DELETE WHERE site_id = {{site:UInt64}} AND visit_id IN"  # noqa: S608
+            f" (SELECT DISTINCT visit_id FROM events WHERE {where})",
+            params,
+            settings=_SYNC,
+        )  # whole visits: the range covers every event of its stored visits (``_whole_visits``)
+        client.command(f"ALTER TABLE events DELETE WHERE {where}", params, settings=_SYNC)
+        client.command(
+            f"ALTER TABLE visits DELETE WHERE site_id = {{site:UInt64}} AND visit_id IN"  # noqa: S608
+            f" (SELECT DISTINCT visit_id FROM {staging})",
+            params,
+            settings=_SYNC,
+        )
+        client.command(
+            f"INSERT INTO events SELECT * FROM {staging}",  # noqa: S608
+            settings={"deduplicate_blocks_in_dependent_materialized_views": 1},
+        )
     client.command(f"DROP TABLE {staging}")
     return int(count)
 

@@ -23,9 +23,10 @@ DROP TABLE IF EXISTS sessions;
 -- visit_id (site_id and the start's day come with it). The first-touch columns are equal on every event
 -- of a visit, so any() keeps them; the entry and exit pages are the first and last pageviews (pageviews
 -- rank above other events, then time, then event id as the number it spells, as ingest orders them:
--- ClickHouse compares UUIDs by their second half first; '' for a visit without one); counts add up. A block inserted twice under one
--- deduplication token is dropped by the events table and then never reaches this view; the view's own
--- blocks are deduplicated as well (deduplicate_blocks_in_dependent_materialized_views, set by the writer).
+-- ClickHouse compares UUIDs by their second half first; '' for a visit without one); counts add up.
+-- A block inserted twice under one deduplication token is dropped by the events table and then never
+-- reaches this view; the view's own blocks are deduplicated as well
+-- (deduplicate_blocks_in_dependent_materialized_views, set by the writer: analytics/client.py).
 CREATE TABLE IF NOT EXISTS visits
 (
     site_id UInt64,
