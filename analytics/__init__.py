@@ -9,6 +9,7 @@ writes SQL for ClickHouse, and this package imports no Django. Process settings 
 """
 
 from analytics.client import ClickHouseError
+from analytics.closed_days import build as build_closed_days
 from analytics.compare import LOWER_IS_BETTER, change, tone
 from analytics.countries import country_name
 from analytics.deletion import delete_older_than, delete_site_data
@@ -87,7 +88,8 @@ __all__ = [  # noqa: RUF022 - grouped by topic, sorted within a group
     "first_event_day",
     "hourly_visitors",
     "top_prop_keys",
-    # A site's data: deleting it (all, or past retention) and the full export's reads
+    # A site's data: closed days' sums (a job), deleting it (all, or past retention), the full export
+    "build_closed_days",
     "EXPORT_DROPPED_COLUMNS",
     "EXPORT_EVENT_COLUMNS",
     "EXPORT_VISIT_COLUMNS",

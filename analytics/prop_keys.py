@@ -1,5 +1,6 @@
 """The custom property keys a site's events carried in a date range, most used first, so the dashboard
-can offer a breakdown (``event:props:<key>``) per key.
+can offer a breakdown (``event:props:<key>``) per key. Closed days' key counts are kept with their sums
+(``analytics.closed_days``, kind ``PROP_KEYS``); the other days are read from their events.
 
     >>> top_prop_keys(site_id=1, date_range=DateRange(...))  # doctest: +SKIP
     ['plan', 'author']
@@ -9,25 +10,38 @@ from __future__ import annotations
 
 from analytics import client
 from analytics.periods import DateRange
+from analytics.query import Plan, Query
+from analytics.visit_days import split, sums_where
+
+__all__ = ["MAX_KEYS", "PROP_KEYS", "top_prop_keys", "uses_sql"]
 
 MAX_KEYS = 20
-# Keys by the number of events carrying them (ties by name); engagement events do not count.
-_KEYS = (
-    "SELECT key, count() AS uses FROM events ARRAY JOIN prop_keys AS key"
-    " WHERE site_id = {site:UInt64} AND timestamp >= {start:DateTime64(3, 'UTC')}"
-    " AND timestamp < {end:DateTime64(3, 'UTC')} AND name != 'engagement' AND key != ''"
-    " GROUP BY key ORDER BY uses DESC, key LIMIT {limit:UInt32}"
-)
+PROP_KEYS = "event:props"  # the sums' kind holding a day's keys (value) and their uses (p_events)
+
+
+def uses_sql(plan: Plan, *, by_day: bool = False) -> str:
+    """Each key among the plan's events and the events carrying it (``value``, ``p_events``; and the
+    visit day, ``day``, when ``by_day``). Engagement events do not count."""
+    where = [*plan.events_in_range(engagement=False, grouped=False), "key != ''"]
+    day = "toDate(e.visit_start) AS day, " if by_day else ""
+    return (
+        f"SELECT {day}key AS value, count() AS p_events FROM events AS e ARRAY JOIN e.prop_keys AS key"  # noqa: S608
+        f" WHERE {' AND '.join(where)} GROUP BY {'day, ' if by_day else ''}value"
+    )
 
 
 def top_prop_keys(site_id: int, date_range: DateRange, limit: int = MAX_KEYS) -> list[str]:
-    """The ``limit`` most used keys, read from the events."""
-    start, end = date_range.bounds_utc()
-    params = {
-        "site": site_id,
-        "start": start.replace(tzinfo=None),
-        "end": end.replace(tzinfo=None),
-        "limit": limit,
-    }
-    result = client.execute(_KEYS, params, tag="dashboard:prop_keys")
+    """The ``limit`` keys carried by the most events (ties by name)."""
+    plan = Plan(Query(site_id, date_range, ("events",)))
+    summed, edges = split(site_id, date_range, [(PROP_KEYS, "")])
+    parts = [uses_sql(plan)]
+    if summed:
+        plan.restrict_to(edges)
+        where = " AND ".join(sums_where(plan.bind, (PROP_KEYS, ""), summed))
+        parts = [uses_sql(plan), f"SELECT value, p_events FROM day_sums WHERE {where}"]  # noqa: S608
+    union = " UNION ALL ".join(f"({part})" for part in parts)
+    sql = f"SELECT value, sum(p_events) AS uses FROM ({union}) GROUP BY value ORDER BY uses DESC, value"  # noqa: S608
+    result = client.execute(
+        f"{sql} LIMIT {plan.bind(limit, 'UInt32')}", plan.params, tag="dashboard:prop_keys"
+    )
     return [str(row[0]) for row in result.rows]

@@ -89,6 +89,7 @@ __all__ = [
     "Logic",
     "Query",
     "QueryError",
+    "VisitDay",
     "build_sql",
     "outer_sql",
     "query_sources",
@@ -152,6 +153,7 @@ REVENUE_METRICS = frozenset({"total_revenue", "average_revenue"})
 MAX_LIMIT = 10_000
 
 _TIME = "DateTime64(3, 'UTC')"
+BY_DAY = "vday"  # the visit day's column, in a plan grouped by it (``Plan.restrict_to``)
 _START, _END, _LAST = f"{{start:{_TIME}}}", f"{{end:{_TIME}}}", f"{{last:{_TIME}}}"
 
 
@@ -316,6 +318,7 @@ VISIT_AGGREGATES: dict[str, str] = {
     "pageviews": "sum(pageviews)",
     "events": "sum(events)",
     "interactive_events": "sum(interactive_events)",
+    "vstart": "any(visit_start)",  # equal on every row of a visit (``visit_start`` names the column)
     "is_bounce": "toUInt8(pageviews = 1 AND interactive_events = 0)",
     "duration_ms": "if(is_bounce, 0, dateDiff('millisecond', session_start, session_end))",
     "entry_page": "if(pageviews = 0, '', argMinMerge(entry))",  # pageviews rank first: none, no page
@@ -330,10 +333,11 @@ VISIT_ONLY = frozenset(
 )
 
 
-def visits_sql(columns: Sequence[str] = (), having: Sequence[str] = ()) -> str:
+def visits_sql(columns: Sequence[str] = (), having: Sequence[str] = (), days: str = "") -> str:
     """A subquery: each visit of ``{site_id}`` overlapping ``[{start}, {end})``, one row a visit, with
     ``visit_id``, the counts, ``is_bounce``, ``duration_ms`` and ``columns`` (``VISIT_AGGREGATES``), kept
     when ``having`` (conditions over those columns) holds. A visit made only of engagement events is none.
+    ``days``, when given, is a further condition on ``visit_start`` (``Plan``'s visit days).
 
     A visit ends before 03:00 UTC of the day after its start and its first event is at most 30 minutes
     before ``visit_start`` (``ingest/visits.py``), so the scan is bounded by the day of ``visit_start``.
@@ -345,8 +349,20 @@ def visits_sql(columns: Sequence[str] = (), having: Sequence[str] = ()) -> str:
         f"SELECT visit_id, {picks} FROM visits"  # noqa: S608 - registry names only
         " WHERE site_id = {site_id:UInt64}"
         f" AND toDate(visit_start) BETWEEN toDate({_START}) - 1 AND toDate({_END} + INTERVAL 30 MINUTE)"
+        f"{f' AND {days}' if days else ''}"
         f" GROUP BY visit_id HAVING {' AND '.join(kept)}"
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class VisitDay:
+    """The events of one visit day (the UTC day of their visit's start): how many, and when the first
+    and the last happened (``day_events``)."""
+
+    day: dt.date
+    events: int
+    first_at: dt.datetime
+    last_at: dt.datetime
 
 
 class Plan:
@@ -369,6 +385,8 @@ class Plan:
         }
         self.bind = Binder(self.params)
         self.query = query
+        self.days_sql = self.visits_days = ""  # every visit day, unless ``restrict_to``
+        self.by_day = False
         self.aliases = [f"d{index}" for index in range(len(query.dimensions))]
         self.event_nodes = [n for n in query.filters if node_scope(n) == "event"]
         self.visit_nodes = [n for n in query.filters if node_scope(n) == "visit"]
@@ -382,6 +400,22 @@ class Plan:
         self.wanted = {p for name in query.metrics for p in METRICS[name].partials}
 
     # -- shared pieces ---------------------------------------------------------------------------
+
+    def restrict_to(self, days: Sequence[VisitDay], *, by_day: bool = False) -> None:
+        """Read only the events and visits of these visit days (``analytics.closed_days``): the day of
+        their ``visit_start``; the times of each day's first and last event bound the events' scan.
+        ``by_day``: every branch also groups by the visit day (a ``BY_DAY`` column)."""
+        if by_day:
+            self.by_day = True
+            self.aliases.append(BY_DAY)
+        spans = [
+            f"(toDate(e.visit_start) = {self.bind(day.day, 'Date')} AND e.timestamp"
+            f" BETWEEN {self.bind(day.first_at, _TIME)} AND {self.bind(day.last_at, _TIME)})"
+            for day in days
+        ]
+        self.days_sql = "(" + " OR ".join(spans) + ")" if spans else "0"
+        listed = self.bind(sorted({day.day for day in days}), "Array(Date)")
+        self.visits_days = f"toDate(visit_start) IN {listed}"
 
     def column_sql(self, name: str, table: str) -> str:
         """The value of dimension ``name`` for a row of ``table`` (``e`` events, ``s``/'' visits)."""
@@ -410,10 +444,14 @@ class Plan:
     def select_dimensions(
         self, *, time: str, visits: bool = False, override: dict[str, str] | None = None
     ) -> list[str]:
-        return [
+        named = zip(self.query.dimensions, self.aliases[: len(self.query.dimensions)], strict=True)
+        columns = [
             f"{(override or {}).get(name) or self.dimension_sql(name, time=time, visits=visits)} AS {alias}"
-            for name, alias in zip(self.query.dimensions, self.aliases, strict=True)
+            for name, alias in named
         ]
+        if self.by_day:  # the visit day, grouped by as one more dimension (``restrict_to``)
+            columns.append(f"toDate({'s.vstart' if visits else 'e.visit_start'}) AS {BY_DAY}")
+        return columns
 
     def node_sql(self, node: FilterNode, table: str) -> str:
         if isinstance(node, Logic):
@@ -436,7 +474,8 @@ class Plan:
     def visit_columns(self, names: Sequence[str]) -> list[str]:
         """The visit columns of the dimensions ``names`` and of the visit filters."""
         named = [*names, *(leaf.dimension for node in self.visit_nodes for leaf in leaves(node))]
-        return [DIMENSIONS[name].column for name in named if _scope(name) == "visit"]
+        columns = [DIMENSIONS[name].column for name in named if _scope(name) == "visit"]
+        return [*columns, "vstart"] if self.by_day else columns
 
     def visit_conditions(self, *, joined: bool) -> list[str]:
         """The visit filters on events: on the event's own first-touch columns, and the entry and exit
@@ -449,7 +488,8 @@ class Plan:
         if other:
             having = [self.node_sql(node, "") for node in other]
             columns = [DIMENSIONS[leaf.dimension].column for node in other for leaf in leaves(node)]
-            where.append(f"e.visit_id IN (SELECT visit_id FROM ({visits_sql(columns, having)}))")  # noqa: S608
+            passing = visits_sql(columns, having, self.visits_days)
+            where.append(f"e.visit_id IN (SELECT visit_id FROM ({passing}))")  # noqa: S608
         return where
 
     def events_in_range(
@@ -468,6 +508,8 @@ class Plan:
             f"e.timestamp < {_END}",
             "e.name = 'engagement'" if engagement else "e.name != 'engagement'",
         ]
+        if self.days_sql:
+            where.append(self.days_sql)
         where += [self.node_sql(n, "e") for n in (self.event_nodes if nodes is None else nodes)]
         where += self.visit_conditions(joined=joined)
         if not grouped:
@@ -486,7 +528,8 @@ class Plan:
             return "events AS e"
         carried = set(EVENT_COLUMN_NAMES)
         needed = [*columns, *(c for c in self.visit_columns(self.query.dimensions) if c not in carried)]
-        return f"events AS e INNER JOIN ({visits_sql(needed)}) AS s ON e.visit_id = s.visit_id"
+        visits = visits_sql(needed, days=self.visits_days)
+        return f"events AS e INNER JOIN ({visits}) AS s ON e.visit_id = s.visit_id"
 
     def joins(self, names: Sequence[str]) -> bool:
         """Whether events grouped by the dimensions ``names`` need their visits (entry or exit page)."""
@@ -608,7 +651,9 @@ class Plan:
             values = ["count()", "sum(s.pageviews)", "sum(s.is_bounce)", "count()", "sum(s.duration_ms)"]
             select += self.partials(VISITS, values, sources)
             having = [self.node_sql(node, "") for node in self.visit_nodes]
-            source = f"({visits_sql(self.visit_columns(self.query.dimensions), having)}) AS s"
+            source = (
+                f"({visits_sql(self.visit_columns(self.query.dimensions), having, self.visits_days)}) AS s"
+            )
             where = self.skip_empty(self.query.dimensions, visits=True)
             return _select(select, source, where, self.group_by())
         # The visits holding a matching event in the range, once per value of the dimensions.

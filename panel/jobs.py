@@ -5,7 +5,7 @@ at any time: a report claims its row before sending, an alert its cool-down, and
 expired export files finds nothing the second time. So both runners need only "every N seconds".
 
     >>> [job.name for job in SCHEDULE]
-    ['reports', 'alerts', 'retention', 'exports']
+    ['reports', 'alerts', 'retention', 'exports', 'closed_days']
 """
 
 from __future__ import annotations
@@ -39,4 +39,6 @@ SCHEDULE: tuple[Job, ...] = (
     Job("alerts", "panel.reports.alerts.check_traffic", dt.timedelta(minutes=5)),
     Job("retention", "panel.reports.retention.enforce_retention", dt.timedelta(hours=6)),
     Job("exports", "panel.reports.full_export.delete_expired", dt.timedelta(hours=6)),
+    # Each closed day's sums (analytics.closed_days) are written once, soon after the day closes.
+    Job("closed_days", "panel.sites.closed_days.build_closed", dt.timedelta(minutes=10)),
 )

@@ -5,7 +5,7 @@ jobs run where the event store is open. Server mode runs the same schedule with 
 
     >>> due = Timetable(SCHEDULE, start=0.0)
     >>> [job.name for job in due.pop_due(now=0.0)]
-    ['reports', 'alerts', 'retention', 'exports']
+    ['reports', 'alerts', 'retention', 'exports', 'closed_days']
     >>> due.pop_due(now=60.0)
     []
 """

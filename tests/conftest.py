@@ -41,10 +41,18 @@ def clickhouse() -> Iterator[None]:
     yield
 
 
+# The tables holding events and what is derived from them (their visits, their days' counts and sums).
+EVENT_TABLES = ("events", "visits", "day_events", "day_sums")
+
+
+def clear_events() -> None:
+    for table in EVENT_TABLES:
+        client.command(f"TRUNCATE TABLE {table}")
+
+
 @pytest.fixture
 def events_table(clickhouse: None) -> Iterator[None]:
-    for table in ("events", "visits"):
-        client.command(f"TRUNCATE TABLE {table}")
+    clear_events()
     yield
 
 

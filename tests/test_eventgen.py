@@ -15,13 +15,13 @@ from analytics import client, run_query
 from analytics.periods import DateRange
 from analytics.query import Query
 from bench import eventgen
+from tests.conftest import EVENT_TABLES as TABLES
 
 SITE = 41
 LAST_DAY = dt.date(2026, 11, 20)
 EVENTS = 30_000
 
 
-TABLES = ("events", "visits")
 
 
 @pytest.fixture(scope="module")

@@ -30,6 +30,7 @@ from analytics.schema import EVENT_COLUMNS, FIRST_TOUCH, Event
 from ingest.buffer import Batch
 from ingest.flusher import Flusher
 from ingest.visits import assign
+from tests.conftest import clear_events
 from tests.reference import Reference
 
 SITE, OTHER_SITE = 7, 8
@@ -140,8 +141,7 @@ class ScriptedBuffer:
 
 
 def write(batches: list[Batch]) -> None:
-    for table in ("events", "visits"):
-        client.command(f"TRUNCATE TABLE {table}")
+    clear_events()
     flusher = Flusher(ScriptedBuffer(batches))
     while flusher.flush_once(wait_s=0):
         pass

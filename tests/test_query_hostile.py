@@ -19,7 +19,7 @@ from analytics.goals import Goal
 from analytics.periods import DateRange
 from analytics.query import Query, build_sql
 from analytics.schema import Event
-from tests.conftest import seed
+from tests.conftest import clear_events, seed
 from tests.reference import Reference
 
 DAY = dt.date(2026, 11, 20)
@@ -64,8 +64,7 @@ DIMENSION_NAMES = [*DIMENSIONS, "event:goal", "event:props:plan", *(f"event:prop
 
 @pytest.fixture(scope="module")
 def stored(clickhouse: None) -> Reference:
-    client.command("TRUNCATE TABLE events")
-    client.command("TRUNCATE TABLE visits")
+    clear_events()
     seed(EVENTS)
     return Reference(EVENTS)
 

@@ -31,7 +31,7 @@ from ingest.buffer import FallbackBuffer, RedisStreamBuffer
 from ingest.flusher import Flusher
 from ingest.groupcommit import GroupCommit
 from ingest.keys import KeyRing
-from tests.conftest import Persona, pipeline_for
+from tests.conftest import Persona, clear_events, pipeline_for
 from tests.wsgi import call
 
 AGENTS = (
@@ -118,8 +118,7 @@ def answers(site: Persona, day: dt.date) -> dict[str, Any]:
 
 
 def clear_store() -> None:
-    for table in ("events", "visits"):
-        client.command(f"TRUNCATE TABLE {table}")
+    clear_events()
 
 
 def test_two_web_processes_and_two_flushers_store_what_one_stores(

@@ -12,7 +12,7 @@ from playwright.sync_api import Page
 
 from panel.sharing.models import SharedLink
 from tests.browser import chromium
-from tests.conftest import Persona, make_event, seed
+from tests.conftest import Persona, clear_events, make_event, seed
 from tests.dashboard_server import dashboard_server
 from tests.test_e2e_browser import FixtureSite
 
@@ -29,10 +29,8 @@ def framing() -> Iterator[FixtureSite]:
 
 @pytest.fixture
 def seeded(site: Persona, clickhouse: None) -> None:
-    from analytics import client
 
-    client.command("TRUNCATE TABLE events")
-    client.command("TRUNCATE TABLE visits")
+    clear_events()
     now = dt.datetime.now(dt.UTC)
     events = [make_event(site.site.id, timestamp=now, visitor_id=v, pathname=f"/p{v}") for v in (1, 2, 3)]
     events.append(make_event(site.site.id + 1000, timestamp=now, visitor_id=9, pathname="/other"))

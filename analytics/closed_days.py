@@ -1,0 +1,261 @@
+"""Closed visit days' sums: the fast path of a query over many days (``day_sums``, migration 0031).
+
+A visitor id lives one day (the daily salt) and a visit keeps the id of the day it began, so the
+events of one *visit day* (the UTC day of their visit's start) hold visitors no other visit day holds.
+Every partial sum of a query (``analytics.query.PARTIALS``: distinct visitors, pageviews, visits,
+bounces, engaged time...) therefore adds up across visit days, exactly.
+
+- **Building** (``build``, run by the ``closed_days`` job): once a visit day is closed (its visits end
+  before 03:00 UTC the day after; ``CLOSED_AFTER`` adds a margin), its partial sums per value of each
+  dimension in ``ROLLED`` are read from its events by the ordinary query machinery and written to
+  ``day_sums`` with a marker row, stamped with the day's event count. The write's token names
+  (site, dimension, variant, day, stamp), so builders racing each other write it once.
+- **Reading** (``read_sql``): a query without filters, grouped by at most one dimension of ``ROLLED``,
+  takes the sums of the visit days lying wholly inside its range whose stamp is still the day's event
+  count (late events or a repair make it differ: that day is read raw until rebuilt). The other visit
+  days it touches (the range's edges, today, any day not built) are read raw, restricted to those
+  visit days; the outer query adds both. Any other query reads raw (``build_sql``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import orjson
+
+from analytics import client
+from analytics.dimensions import GOAL, PROPS_PREFIX, TIME_DIMENSIONS
+from analytics.goals import Goal
+from analytics.periods import DateRange
+from analytics.prop_keys import MAX_KEYS, PROP_KEYS, uses_sql
+from analytics.query import (
+    _CAST,
+    BY_DAY,
+    ENGAGEMENT,
+    EVENTS,
+    MAX_LIMIT,
+    METRICS,
+    PARTIALS,
+    REACHING,
+    VISITS,
+    Plan,
+    Query,
+    VisitDay,
+    outer_sql,
+    query_sources,
+)
+from analytics.visit_days import closed, split, sums_where
+
+__all__ = ["CLOSED_AFTER", "ROLLED", "build", "read_sql"]
+
+NONE = ""  # the "dimension" of sums without one
+ROLLED: tuple[str, ...] = (
+    NONE,
+    "time:day",
+    "time:week",
+    "time:month",
+    "event:page",
+    "visit:entry_page",
+    "visit:exit_page",
+    "visit:channel",
+    "visit:source",
+    "visit:referrer",
+    "visit:utm_medium",
+    "visit:utm_source",
+    "visit:utm_campaign",
+    "visit:utm_content",
+    "visit:utm_term",
+    "visit:country",
+    "visit:region",
+    "visit:city",
+    "visit:browser",
+    "visit:browser_version",
+    "visit:os",
+    "visit:os_version",
+    "visit:device",
+    "visit:screen",
+    GOAL,
+)
+CLOSED_AFTER = dt.timedelta(days=1, hours=3, minutes=30)  # from the start of a visit day to its close
+DAYS_PER_READ = 7  # visit days a build reads at once (its memory grows with them)
+# A group is reached by the kinds of data a query reads (``analytics.query``): these partials say so.
+_REACHED = {EVENTS: "p_events", ENGAGEMENT: "p_engaged", VISITS: "p_visits"}
+_BUILT_METRICS = (
+    "visitors",
+    "pageviews",
+    "events",
+    "time_on_page",
+    "scroll_depth",
+    "visits",
+    "views_per_visit",
+    "bounce_rate",
+    "visit_duration",
+)
+_REVENUE = ("total_revenue", "average_revenue")
+_SUMS = tuple(name for source in REACHING for name in PARTIALS[source])
+
+
+def variant(dimension: str, tz: str, goals: Sequence[Goal]) -> str:
+    """What a dimension's sums depend on besides the events: a time bucket's timezone, the goals."""
+    if dimension in TIME_DIMENSIONS:
+        return tz
+    if dimension == GOAL:
+        return hashlib.sha256(repr(sorted(goals, key=repr)).encode()).hexdigest()[:16]  # in any order
+    return ""
+
+
+# -- reading ------------------------------------------------------------------------------------------
+
+
+def needs(query: Query) -> list[tuple[str, str]] | None:
+    """The (dimension, variant) sums ``query`` can be answered from, or None when it reads raw."""
+    if query.filters or query.date_range.moments is not None or len(query.dimensions) > 1:
+        return None
+    dimension = query.dimensions[0] if query.dimensions else NONE
+    if not rolled(dimension) or (dimension == GOAL and not query.goals):
+        return None
+    if any(not set(METRICS[m].sources) <= set(REACHING) for m in query.metrics):
+        return None
+    wanted = [(dimension, variant(dimension, query.date_range.tz, query.goals))]
+    if dimension != NONE and {"percentage", "conversion_rate"} & set(query.metrics):
+        wanted.append((NONE, ""))  # the whole the shares are of
+    return wanted
+
+
+def rolled(dimension: str) -> bool:
+    return dimension in ROLLED or dimension.startswith(PROPS_PREFIX)
+
+
+def read_sql(query: Query) -> tuple[str, dict[str, Any]] | None:
+    """``build_sql``'s answer, taking closed days' sums where they are built; None when none can be."""
+    needed = needs(query)
+    if needed is None:
+        return None
+    summed, edges = split(query.site_id, query.date_range, needed)
+    if not summed:
+        return None
+    plan = Plan(query)
+    plan.restrict_to(edges)
+    sources = query_sources(query)
+    parts = [f"({plan.branch(source, sources)})" for source in sources] if edges else []
+    parts.append(f"({_sums_sql(plan, needed[0], summed, sources)})")
+    total = f"({_sums_sql(plan, (NONE, ''), summed, ['total'])}) + {plan.total_visitors(plan.event_nodes)}"
+    totals = {
+        "total_visitors": total if "percentage" in query.metrics else "",
+        "total_base_visitors": total if "conversion_rate" in query.metrics else "",
+    }
+    return outer_sql(query, " UNION ALL ".join(parts), totals, "", plan.params), plan.params
+
+
+def _sums_sql(plan: Plan, kind: tuple[str, str], days: Sequence[VisitDay], sources: Sequence[str]) -> str:
+    """The built sums of ``days`` as rows of the query's partial columns (``sources``), or, for
+    ``["total"]``, their visitors as one scalar."""
+    where = sums_where(plan.bind, kind, days)
+    if list(sources) == ["total"]:
+        return f"SELECT toUInt64(sum(p_visitors)) FROM day_sums WHERE {' AND '.join(where)}"  # noqa: S608
+    select = ["value AS d0"] if kind[0] != NONE else []
+    for source in sources:
+        for name in PARTIALS[source]:
+            expr = name if name in plan.wanted else "0"
+            select.append(f"{_CAST.get(name, 'toUInt64({})').format(expr)} AS {name}")
+    where.append("(" + " OR ".join(f"{_REACHED[source]} > 0" for source in sources) + ")")
+    # The rows are chosen in a subquery, whose WHERE sees the table's columns, not the aliases above.
+    rows = f"SELECT * FROM day_sums WHERE {' AND '.join(where)}"  # noqa: S608
+    return f"SELECT {', '.join(select)} FROM ({rows})"  # noqa: S608
+
+
+# -- building -----------------------------------------------------------------------------------------
+
+
+def build(
+    site_id: int,
+    tz: str,
+    goals: Sequence[Goal],
+    now: dt.datetime,
+    dimensions: Sequence[str] = ROLLED,
+) -> int:
+    """Write the sums of ``site_id``'s closed visit days that lack them at the day's current event count
+    (in ``tz``, for ``goals``), and their custom property keys with a breakdown by each of the most used;
+    how many (dimension, day) sums were written. Safe to run at any time, by any number of processes."""
+    days = closed(site_id, (now.astimezone(dt.UTC) - CLOSED_AFTER).date())
+    sql = (
+        "SELECT DISTINCT toString(dimension), variant, day, stamp FROM day_sums"
+        " WHERE site_id = {site:UInt64} AND marker = 1"
+    )
+    built = set(client.execute(sql, {"site": site_id}, tag="closed_days", max_rows=0).rows)
+
+    def pending(kind: tuple[str, str], among: Sequence[VisitDay] = days) -> Iterator[list[VisitDay]]:
+        lacking = [day for day in among if (*kind, day.day, day.events) not in built]
+        for at in range(0, len(lacking), DAYS_PER_READ):
+            yield lacking[at : at + DAYS_PER_READ]
+
+    written = 0
+    for kind in [(d, variant(d, tz, goals)) for d in dimensions if d != GOAL or goals]:
+        for chunk in pending(kind):
+            written += _build_days(site_id, tz, goals, kind, chunk)
+    for chunk in pending((PROP_KEYS, "")):  # the keys last: a day with its keys has their breakdowns
+        keys = _prop_keys(site_id, chunk)
+        for key in _most_used(keys):
+            for part in pending((PROPS_PREFIX + key, ""), chunk):
+                written += _build_days(site_id, tz, goals, (PROPS_PREFIX + key, ""), part)
+        written += _write(site_id, (PROP_KEYS, ""), chunk, keys)
+    return written
+
+
+def _build_days(
+    site_id: int, tz: str, goals: Sequence[Goal], kind: tuple[str, str], days: Sequence[VisitDay]
+) -> int:
+    """One read of ``days``' events grouped by visit day and the dimension; one write per day."""
+    dimension = kind[0]
+    metrics = _BUILT_METRICS + (_REVENUE if dimension == GOAL else ())
+    # Local dates wide enough for every event of the visit days, whatever the timezone.
+    wide = DateRange(days[0].day - dt.timedelta(days=2), days[-1].day + dt.timedelta(days=2), tz)
+    dims = (dimension,) if dimension != NONE else ()
+    query = Query(site_id, wide, metrics, dims, goals=tuple(goals), limit=MAX_LIMIT)
+    plan = Plan(query)
+    plan.restrict_to(days, by_day=True)
+    sources = query_sources(query)
+    inner = " UNION ALL ".join(f"({plan.branch(source, sources)})" for source in sources)
+    value = "toString(d0)" if dims else "''"
+    sums = ", ".join(f"sum({name}) AS {name}" for name in _SUMS)
+    sql = f"SELECT {BY_DAY} AS day, {value} AS value, {sums} FROM ({inner}) GROUP BY day, value"  # noqa: S608
+    return _write(
+        site_id, kind, days, client.execute(sql, plan.params, tag="closed_days:build", max_rows=0).dicts()
+    )
+
+
+def _prop_keys(site_id: int, days: Sequence[VisitDay]) -> list[dict[str, Any]]:
+    """The custom property keys of ``days`` (``value``) and the events carrying each (``p_events``)."""
+    wide = DateRange(days[0].day - dt.timedelta(days=2), days[-1].day + dt.timedelta(days=2), "UTC")
+    plan = Plan(Query(site_id, wide, ("events",)))
+    plan.restrict_to(days)
+    sql = uses_sql(plan, by_day=True)
+    return client.execute(sql, plan.params, tag="closed_days:build", max_rows=0).dicts()
+
+
+def _most_used(keys: Sequence[dict[str, Any]]) -> list[str]:
+    uses: dict[str, int] = {}
+    for row in keys:
+        uses[row["value"]] = uses.get(row["value"], 0) + int(row["p_events"])
+    return sorted(uses, key=lambda key: (-uses[key], key))[:MAX_KEYS]
+
+
+def _write(
+    site_id: int, kind: tuple[str, str], days: Sequence[VisitDay], rows: Sequence[dict[str, Any]]
+) -> int:
+    """Write each day's ``rows`` (``day``, ``value`` and sums) and its marker; how many days."""
+    by_day: dict[dt.date, list[dict[str, Any]]] = {day.day: [] for day in days}
+    for row in rows:
+        by_day[row["day"]].append({k: v for k, v in row.items() if k != "day"})
+    dimension, variant_ = kind
+    for day in days:
+        base: dict[str, Any] = {"site_id": site_id, "dimension": dimension, "variant": variant_}
+        base |= {"day": day.day, "stamp": day.events}
+        lines = [orjson.dumps({**base, "marker": 1, "value": ""})]
+        lines += [orjson.dumps({**base, "marker": 0, **row}, default=str) for row in by_day[day.day]]
+        token = f"day_sums:{site_id}:{dimension}:{variant_}:{day.day}:{day.events}"
+        client.insert_json_lines("day_sums", lines, token=token)
+    return len(days)

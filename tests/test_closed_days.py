@@ -1,0 +1,214 @@
+"""Closed days' sums: every query they answer gives what reading every event gives, in any timezone and
+over any range; a day that changed after its sums were written is read raw until they are rewritten;
+writing them twice, or from two processes at once, writes them once."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import random
+import threading
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from analytics import client, run_query
+from analytics.closed_days import ROLLED, build, read_sql
+from analytics.dimensions import GOAL
+from analytics.goals import Goal
+from analytics.periods import DateRange
+from analytics.prop_keys import top_prop_keys
+from analytics.query import Query
+from analytics.schema import Event
+from tests.conftest import clear_events, make_event, seed
+
+SITE = 77
+LAST = dt.date(2026, 11, 20)
+NOW = dt.datetime.combine(LAST, dt.time(12), dt.UTC)  # the last day (and its visits) still open
+GOALS = (Goal(event_name="Signup"), Goal(page_path="/pricing"), Goal(event_name="Purchase", currency="EUR"))
+METRICS = (
+    "visitors",
+    "visits",
+    "pageviews",
+    "views_per_visit",
+    "bounce_rate",
+    "visit_duration",
+    "events",
+    "time_on_page",
+    "scroll_depth",
+)
+TIMEZONES = ("UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata")
+
+
+def visit_events(rnd: random.Random, visitor: int, start: dt.datetime) -> list[Event]:
+    """One visit: pageviews less than 30 minutes apart, with custom and engagement events."""
+    first = {
+        "referrer_source": rnd.choice(["Google", "Bing", "", "Hacker News"]),
+        "channel": rnd.choice(["Organic Search", "Direct", "Social"]),
+        "utm_source": rnd.choice(["", "", "newsletter"]),
+        "country_code": rnd.choice(["DE", "US", "IN", ""]),
+        "city": rnd.choice(["Berlin", "Austin", ""]),
+        "browser": rnd.choice(["Firefox", "Chrome", "Safari"]),
+        "device": rnd.choice(["Desktop", "Mobile"]),
+        "screen_size": rnd.choice(["Desktop", "Mobile"]),
+    }
+    events, moment = [], start
+    for _ in range(rnd.choice([1, 1, 2, 3, 5])):
+        page = rnd.choice(["/", "/pricing", "/blog/a", "/blog/b", "/docs"])
+        events.append(make_event(SITE, timestamp=moment, visitor_id=visitor, pathname=page, **first))
+        roll = rnd.random()
+        if roll < 0.2:
+            events.append(
+                make_event(
+                    SITE,
+                    timestamp=moment + dt.timedelta(seconds=20),
+                    visitor_id=visitor,
+                    name="engagement",
+                    pathname=page,
+                    engagement_time=rnd.randint(1000, 90_000),
+                    scroll_depth=rnd.randint(0, 100),
+                    **first,
+                )
+            )
+        elif roll < 0.3:
+            name = rnd.choice(["Signup", "Purchase"])
+            paid = {"revenue_amount": "12.50", "revenue_currency": "EUR"} if name == "Purchase" else {}
+            events.append(
+                make_event(
+                    SITE,
+                    timestamp=moment + dt.timedelta(seconds=30),
+                    visitor_id=visitor,
+                    name=name,
+                    pathname=page,
+                    prop_keys=("plan",),
+                    prop_values=(rnd.choice(["free", "pro"]),),
+                    **paid,
+                    **first,
+                )
+            )
+        moment += dt.timedelta(minutes=rnd.randint(1, 25))
+    return events
+
+
+def generated(seed_: int = 5, days: int = 10, per_day: int = 40) -> list[Event]:
+    """Visitors as ingest makes them: an id lives one day (the daily salt); its visits all begin that
+    day, some running past midnight."""
+    rnd = random.Random(seed_)
+    events: list[Event] = []
+    for index in range(days):
+        day = dt.datetime.combine(LAST - dt.timedelta(days=days - 1 - index), dt.time(), dt.UTC)
+        for k in range(per_day):
+            visitor = (index + 1) * 10_000 + k
+            starts = sorted(rnd.randint(0, 24 * 3600 - 1) for _ in range(rnd.choice([1, 1, 2])))
+            moment = day
+            for offset in starts:
+                begin = max(day + dt.timedelta(seconds=offset), moment + dt.timedelta(minutes=31))
+                if begin >= day + dt.timedelta(days=1):
+                    break
+                visit = visit_events(rnd, visitor, begin)
+                events += visit
+                moment = max(e.timestamp for e in visit)
+    return events
+
+
+@pytest.fixture(scope="module")
+def stored(clickhouse: None) -> Iterator[list[Event]]:
+    clear_events()
+    events = generated()
+    seed(events)
+    yield events
+    clear_events()
+
+
+def queries(tz: str) -> Iterator[Query]:
+    """Every rolled dimension (and none), over the whole range, an inner one, and one ending today."""
+    ranges = [
+        DateRange(LAST - dt.timedelta(days=12), LAST, tz),
+        DateRange(LAST - dt.timedelta(days=7), LAST - dt.timedelta(days=2), tz),
+        DateRange(LAST - dt.timedelta(days=3), LAST - dt.timedelta(days=1), tz),
+    ]
+    for date_range in ranges:
+        for dimension in (*ROLLED, "event:props:plan"):
+            dims = (dimension,) if dimension else ()
+            if dimension == GOAL:
+                metrics: tuple[str, ...] = ("visitors", "events", "conversion_rate", "total_revenue")
+            else:
+                metrics = METRICS + (("percentage",) if dims else ())
+            yield Query(SITE, date_range, metrics, dims, goals=GOALS, limit=1000)
+
+
+def answers(query_list: list[Query]) -> list[list[dict[str, Any]]]:
+    return [run_query(q) for q in query_list]
+
+
+@pytest.mark.parametrize("tz", TIMEZONES)
+def test_sums_answer_as_every_event_does(stored: list[Event], tz: str) -> None:
+    client.command("TRUNCATE TABLE day_sums")
+    asked = list(queries(tz))
+    assert all(read_sql(q) is None for q in asked)  # nothing built: every query reads raw
+    raw = answers(asked)
+    keys = [top_prop_keys(SITE, q.date_range) for q in asked[:: len(ROLLED) + 1]]
+    written = build(SITE, tz, GOALS, NOW)
+    # the ten days but the open last one: each dimension, the property keys and their one key's breakdown
+    assert written == 9 * (len(ROLLED) + 2)
+    used = [q for q in asked if read_sql(q) is not None]
+    assert len(used) == len(asked)  # every one of them can take sums now
+    assert answers(asked) == raw
+    assert [top_prop_keys(SITE, q.date_range) for q in asked[:: len(ROLLED) + 1]] == keys == [["plan"]] * 3
+    assert build(SITE, tz, GOALS, NOW) == 0  # nothing left to write
+
+
+def test_a_day_changed_after_its_sums_is_read_raw_until_they_are_rewritten(stored: list[Event]) -> None:
+    client.command("TRUNCATE TABLE day_sums")
+    build(SITE, "UTC", GOALS, NOW)
+    query = Query(SITE, DateRange(LAST - dt.timedelta(days=8), LAST, "UTC"), METRICS, ("event:page",), limit=100)
+    before = run_query(query)
+    late_day = dt.datetime.combine(LAST - dt.timedelta(days=4), dt.time(10), dt.UTC)
+    seed([make_event(SITE, timestamp=late_day, visitor_id=999_999, pathname="/late")])
+    after = run_query(query)
+    assert {r["event:page"] for r in after} - {r["event:page"] for r in before} == {"/late"}
+    assert build(SITE, "UTC", GOALS, NOW) == len(ROLLED) + 2  # that day's sums only, at its new count
+    assert read_sql(query) is not None
+    assert run_query(query) == after
+    client.command("TRUNCATE TABLE day_sums")
+    assert run_query(query) == after  # and reading every event gives the same
+
+
+def test_two_builders_at_once_write_each_sum_once(stored: list[Event]) -> None:
+    client.command("TRUNCATE TABLE day_sums")
+    query = Query(SITE, DateRange(LAST - dt.timedelta(days=9), LAST, "UTC"), METRICS, ("visit:source",))
+    raw = run_query(query)
+    threads = [threading.Thread(target=build, args=(SITE, "UTC", GOALS, NOW)) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    build(SITE, "UTC", GOALS, NOW)
+    markers = client.execute(
+        "SELECT dimension, day, count() FROM day_sums WHERE marker = 1 GROUP BY dimension, day HAVING count() > 1",
+        tag="test",
+    ).rows
+    assert markers == []
+    assert run_query(query) == raw
+
+
+def test_revenue_and_goals_come_from_the_sums(stored: list[Event]) -> None:
+    client.command("TRUNCATE TABLE day_sums")
+    query = Query(
+        SITE,
+        DateRange(LAST - dt.timedelta(days=9), LAST - dt.timedelta(days=1), "UTC"),
+        ("visitors", "total_revenue", "average_revenue"),
+        (GOAL,),
+        goals=GOALS,
+    )
+    raw = run_query(query)
+    build(SITE, "UTC", GOALS, NOW)
+    assert read_sql(query) is not None
+    rolled = run_query(query)
+    assert rolled == raw
+    purchase = next(r for r in rolled if r[GOAL] == "Purchase")
+    assert purchase["total_revenue"]["value"] > Decimal(0)
+    other_goals = dataclasses.replace(query, goals=GOALS[:2])
+    assert read_sql(other_goals) is None  # sums of other goals are not these
