@@ -10,10 +10,11 @@ rows.
 
 The events of the chosen UTC days are rewritten: computed into a staging table named after the site and
 the days (``events_rederive_<site>_<first>_<last>``), then deleted from ``events`` and ``visits`` and
-inserted again from the staging table, whose insert feeds ``visits`` as any insert does. A run that
-stops half-way leaves its staging table, and the next run finishes that move first, so no event is lost
-or doubled. Visits are derived within the days chosen: a visit crossing the edge of the range is split
-there (re-derive whole histories, the default, to avoid it).
+inserted again from the staging table, whose insert feeds ``visits`` as any insert does; the visit days
+involved are counted again (``day_events``) and their sums dropped (``analytics.closed_days``). A run
+that stops half-way leaves its staging table, and the next run finishes that move first, so no event is
+lost or doubled. Visits are derived within the days chosen: a visit crossing the edge of the range is
+split there (re-derive whole histories, the default, to avoid it).
 
     python -m analytics.rederive [SITE_ID [FIRST_DAY LAST_DAY]]
 """
@@ -139,6 +140,11 @@ def _move(staging: str, site_id: int, first: dt.date, last: dt.date) -> int:
     the staging table stays until its rows are in."""
     where, params = _range(site_id, first, last)
     (count,), *_ = client.execute(f"SELECT count() FROM {staging}", tag="rederive").rows  # noqa: S608
+    days_sql = (
+        f"SELECT DISTINCT toDate(visit_start) FROM events WHERE {where}"  # noqa: S608
+        f" UNION DISTINCT SELECT DISTINCT toDate(visit_start) FROM {staging}"
+    )
+    days = sorted(row[0] for row in client.execute(days_sql, params, tag="rederive", max_rows=0).rows)
     with client.events_written():  # embedded mode: no read sees the range half moved
         client.command(
             f"ALTER TABLE visits DELETE WHERE site_id = {{site:UInt64}} AND visit_id IN"  # noqa: S608
@@ -157,8 +163,24 @@ def _move(staging: str, site_id: int, first: dt.date, last: dt.date) -> int:
             f"INSERT INTO events SELECT * FROM {staging}",  # noqa: S608
             settings={"deduplicate_blocks_in_dependent_materialized_views": 1},
         )
+        _recount(site_id, days)
     client.command(f"DROP TABLE {staging}")
     return int(count)
+
+
+def _recount(site_id: int, days: Sequence[dt.date]) -> None:
+    """The visit days' counts counted again from their events, and their sums dropped (written again by
+    the closed_days job): events moved between visit days, and their visits changed."""
+    params = {"site": site_id, "days": list(days)}
+    where = "site_id = {site:UInt64} AND day IN {days:Array(Date)}"
+    client.command(f"ALTER TABLE day_events DELETE WHERE {where}", params, settings=_SYNC)
+    client.command(
+        "INSERT INTO day_events SELECT site_id, toDate(visit_start) AS day, count(), min(timestamp),"
+        " max(timestamp) FROM events WHERE site_id = {site:UInt64} AND day IN {days:Array(Date)}"
+        " GROUP BY site_id, day",
+        params,
+    )
+    client.command(f"ALTER TABLE day_sums DELETE WHERE {where}", params, settings=_SYNC)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,7 +1,8 @@
 """Apply the numbered ``.sql`` files in ``clickhouse/migrations`` once each, recording what was applied.
 
 A migration may have a step in Python that runs after its statements, before it is recorded
-(``AFTER``): 0030 gives the events stored before it their visits (``analytics.rederive``).
+(``AFTER``): once 0030 and 0031 have made the tables, the events stored before them get their visits
+(``analytics.rederive``), with their visit days' counts.
 
 python -m clickhouse.migrate          # apply what is pending
 python -m clickhouse.migrate --list   # show applied and pending
@@ -22,7 +23,7 @@ from analytics import client, rederive
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 LEDGER = "lantern_migrations"
-AFTER: dict[int, Callable[[], object]] = {30: rederive.rederive_all}
+AFTER: dict[int, Callable[[], object]] = {31: rederive.rederive_all}
 
 
 @dataclasses.dataclass(frozen=True)

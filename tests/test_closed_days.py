@@ -163,7 +163,9 @@ def test_sums_answer_as_every_event_does(stored: list[Event], tz: str) -> None:
 def test_a_day_changed_after_its_sums_is_read_raw_until_they_are_rewritten(stored: list[Event]) -> None:
     client.command("TRUNCATE TABLE day_sums")
     build(SITE, "UTC", GOALS, NOW)
-    query = Query(SITE, DateRange(LAST - dt.timedelta(days=8), LAST, "UTC"), METRICS, ("event:page",), limit=100)
+    query = Query(
+        SITE, DateRange(LAST - dt.timedelta(days=8), LAST, "UTC"), METRICS, ("event:page",), limit=100
+    )
     before = run_query(query)
     late_day = dt.datetime.combine(LAST - dt.timedelta(days=4), dt.time(10), dt.UTC)
     seed([make_event(SITE, timestamp=late_day, visitor_id=999_999, pathname="/late")])
@@ -187,7 +189,8 @@ def test_two_builders_at_once_write_each_sum_once(stored: list[Event]) -> None:
         thread.join()
     build(SITE, "UTC", GOALS, NOW)
     markers = client.execute(
-        "SELECT dimension, day, count() FROM day_sums WHERE marker = 1 GROUP BY dimension, day HAVING count() > 1",
+        "SELECT dimension, day, count() FROM day_sums WHERE marker = 1"
+        " GROUP BY dimension, day HAVING count() > 1",
         tag="test",
     ).rows
     assert markers == []

@@ -22,8 +22,6 @@ LAST_DAY = dt.date(2026, 11, 20)
 EVENTS = 30_000
 
 
-
-
 @pytest.fixture(scope="module")
 def generated(clickhouse: None) -> Iterator[None]:
     for table in TABLES:

@@ -173,6 +173,15 @@ UPGRADE = textwrap.dedent(
     sql = "SELECT name FROM system.tables WHERE database = currentDatabase()"
     tables = {row[0] for row in client.execute(sql, tag="t").rows}
     assert not tables & {"sessions", "sessions_queue", "rollups", "day_changes", "sessions_done"}, tables
+    counted = (
+        "SELECT site_id, day, sum(events), min(first_at), max(last_at) FROM day_events"
+        " GROUP BY site_id, day ORDER BY site_id, day"
+    )
+    from_events = (
+        "SELECT site_id, toDate(visit_start) AS day, count(), min(timestamp), max(timestamp) FROM events"
+        " GROUP BY site_id, day ORDER BY site_id, day"
+    )
+    assert client.execute(counted, tag="t").rows == client.execute(from_events, tag="t").rows
     rows = client.execute(sys.argv[2], tag="t", max_rows=0).rows
     print(json.dumps([[str(value) for value in row] for row in rows]))
     """
