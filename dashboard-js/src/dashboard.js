@@ -10,7 +10,9 @@ import { el, fill } from "./dom.js";
 import { exact, metricValue, shortDate } from "./format.js";
 import { worldMap } from "./map.js";
 import { PRESETS, periodLabel, presetForKey } from "./periods.js";
-import { formatFilters, formatState, parseState, TABS, withFilter, withoutFilter } from "./state.js";
+import {
+  DEFAULT_PERIOD, formatFilters, formatState, parseState, periodProblem, TABS, withDefaultPeriod, withFilter, withoutFilter,
+} from "./state.js";
 import { DIMENSIONS, DROP_REASONS, LISTS, TOP_STATS, dimensionLabel, valueLabel } from "./widgets.js";
 
 const STATS = "/api/v1/stats/";
@@ -33,9 +35,10 @@ function start(root) {
   const pending = new Set();
   const generations = {};
   const controllers = {};
-  let state = parseState(location.search);
-
+  const notice = root.querySelector("#url-notice");
   const today = () => nowIn(tz).day;
+  let state = fromUrl();
+
   const range = () => rangeOf(state.period, state.date, today(), start);
   const realtime = () => state.period === "realtime";
 
@@ -60,9 +63,32 @@ function start(root) {
   }
 
   window.addEventListener("popstate", () => {
-    state = parseState(location.search);
+    state = fromUrl();
     render();
   });
+
+  /**
+   * The state the URL describes. A period or date the Stats API would refuse (a month 13, a range that
+   * ends before it starts, an unknown period) falls back to the default period: the URL is corrected in
+   * place and a notice names what was wrong, rather than every widget failing at once.
+   */
+  function fromUrl() {
+    const problem = periodProblem(location.search);
+    const parsed = parseState(location.search);
+    if (!problem) return parsed;
+    const fixed = withDefaultPeriod(parsed);
+    history.replaceState(null, "", location.pathname + formatState(fixed));
+    const fallback = periodLabel(DEFAULT_PERIOD, "", today()).toLowerCase();
+    showNotice(`The link's dates could not be used: ${problem}. Showing the ${fallback} instead.`);
+    return fixed;
+  }
+
+  function showNotice(text) {
+    if (!notice) return;
+    notice.querySelector(".notice-text").textContent = text || "";
+    notice.hidden = !text;
+  }
+  if (notice) notice.querySelector(".notice-close").addEventListener("click", () => showNotice(null));
 
   // -- widgets: each loads, then renders only if no newer load of it started ------------------------
 
@@ -393,6 +419,7 @@ function start(root) {
 
   function pickPeriod(make) {
     setMenu(false);
+    showNotice(null); // a period chosen now replaces the one the link got wrong
     const next = make(today());
     navigate({ ...state, period: next.period, date: next.date, interval: "" });
   }
