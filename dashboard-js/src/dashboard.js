@@ -4,6 +4,7 @@
 // (tests and the page-render benchmark wait for it).
 
 import { ApiError, get, useSharedLink } from "./api.js";
+import { changeBadge } from "./changes.js";
 import { MainChart } from "./chart.js";
 import { buckets, intervalsFor, isDay, lastMinutes, nowIn, previousRange, rangeOf } from "./dates.js";
 import { el, fill } from "./dom.js";
@@ -160,6 +161,7 @@ function start(root) {
       compare: compare ? "previous_period" : "",
     }, ctx.signal);
     if (!ctx.current()) return;
+    const previousVisitors = data.results.visitors ? data.results.visitors.comparison_value : undefined;
     for (const [metric, label] of TOP_STATS) {
       const button = root.querySelector(`.stat[data-metric="${metric}"]`);
       const result = data.results[metric];
@@ -172,14 +174,18 @@ function start(root) {
         ? value.textContent : exact(result.value);
       button.dataset.value = String(result.value);
       const change = button.querySelector(".change");
-      const delta = compare ? result.change : undefined;
-      change.hidden = delta === undefined || delta === null;
-      if (!change.hidden) {
-        const good = lowerIsBetter.has(metric) ? delta < 0 : delta > 0;
-        change.className = "change " + (delta === 0 ? "flat" : good ? "up" : "down");
-        change.textContent = (delta > 0 ? "↑ " : delta < 0 ? "↓ " : "") + Math.abs(delta) + (metric === "bounce_rate" ? " pts" : "%");
-        change.title = "Against the previous period";
-        button.dataset.change = String(delta);
+      const badge = compare ? changeBadge(metric, result, previousVisitors, lowerIsBetter.has(metric)) : { text: null, title: "" };
+      change.hidden = badge.text === null;
+      change.className = "change " + (badge.tone || "");
+      change.textContent = badge.text || "";
+      change.title = badge.title;
+      if (badge.text === null) {
+        delete button.dataset.change;
+        if (badge.title) button.title = badge.title;
+        else button.removeAttribute("title");
+      } else {
+        button.dataset.change = String(result.change);
+        button.removeAttribute("title");
       }
     }
   }
