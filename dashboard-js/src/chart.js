@@ -20,7 +20,32 @@ function tickText(seconds, interval) {
   return shortDate(day);
 }
 
+/** The widest tick label of the x axis in CSS pixels, in the axis's font. */
+function widestTick(x, interval, font) {
+  const context = document.createElement("canvas").getContext("2d");
+  if (!context) return 60;
+  context.font = font;
+  let widest = 0;
+  for (const t of x) widest = Math.max(widest, context.measureText(tickText(t, interval)).width);
+  return widest;
+}
+
 const FONT = "12px system-ui, sans-serif";
+const TICK_SPACE = 60; // CSS pixels at least between two x labels
+
+/**
+ * Ticks of a day, week or month chart only on its buckets (uPlot's own time ticks fell every 12 hours
+ * of a week: "Dec 1, Dec 1, Dec 2…"), every nth as the width allows, counted back from the last bucket
+ * so the period's end is always labelled. Hours and minutes keep uPlot's ticks.
+ */
+function bucketSplits(x, interval) {
+  if (interval === "hour" || interval === "minute") return undefined;
+  return (u) => {
+    const room = Math.max(1, Math.floor(u.bbox.width / uPlot.pxRatio / TICK_SPACE));
+    const every = Math.max(1, Math.ceil(x.length / room));
+    return x.filter((_, i) => (x.length - 1 - i) % every === 0);
+  };
+}
 
 /**
  * Draw (or redraw) the chart into ``root``, with a key under it (the metric, and the previous period's
@@ -54,6 +79,9 @@ export class MainChart {
       lines.push({ label: "Previous period", stroke: muted, width: 1.5, dash: [5, 5], points: { show: false } });
     }
     const axis = { stroke: muted, grid: { stroke: line, width: 1 }, ticks: { stroke: line, width: 1 }, font: FONT };
+    // room on the right for half the widest x label, centred on a tick that may sit on the last bucket
+    // (uPlot's own 25 px clipped "Dec 2026" at the end of the year)
+    const right = Math.ceil(widestTick(x, series.interval, FONT) / 2) + 6;
     const tip = el("div", { class: "chart-tip", attrs: { "aria-hidden": "true" } });
     tip.hidden = true;
     const options = {
@@ -61,12 +89,13 @@ export class MainChart {
       height: this.root.clientWidth < 500 ? 200 : 260,
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
       series: lines,
+      padding: [null, right, null, null],
       legend: { show: false },
       hooks: { setCursor: [(u) => this.hover(u, tip)] },
       cursor: { drag: { x: false, y: false }, points: { size: 7 } },
       scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(max || 0, 1) * 1.1] } },
       axes: [
-        { ...axis, values: (u, ticks) => ticks.map((t) => tickText(t, series.interval)), space: 60 },
+        { ...axis, values: (u, ticks) => ticks.map((t) => tickText(t, series.interval)), space: 60, splits: bucketSplits(x, series.interval) },
         { ...axis, size: 52, values: (u, ticks) => ticks.map((t) => metricValue(series.metric, t)) },
       ],
     };

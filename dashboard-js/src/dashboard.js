@@ -473,8 +473,8 @@ function start(root) {
       preset.classList.toggle("active", p.period === state.period && p.date === state.date);
     }
     const r = range();
-    customForm.elements.from.value = r.first;
-    customForm.elements.to.value = r.last;
+    customForm.elements.from.value = r.first > now ? now : r.first;
+    customForm.elements.to.value = r.last > now ? now : r.last; // a month or a year still running ends today
     customForm.elements.from.max = customForm.elements.to.max = now;
     compareButton.setAttribute("aria-pressed", String(state.compare));
     compareButton.hidden = realtime();
