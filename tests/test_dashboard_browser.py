@@ -407,7 +407,8 @@ def test_date_ranges_comparison_and_keyboard_shortcuts(dashboard: Watched) -> No
     dashboard.ready()
     assert dashboard.query()["compare"] == ["off"]
     assert not page.is_visible(".stat[data-metric=visitors] .change")
-    assert page.get_attribute(".stat[data-metric=visitors]", "title") is None  # nothing compared, nothing to explain
+    # nothing compared, nothing to explain
+    assert page.get_attribute(".stat[data-metric=visitors]", "title") is None
     assert page.get_attribute("#chart", "data-previous-total") == ""
     page.keyboard.press("x")
     dashboard.ready()

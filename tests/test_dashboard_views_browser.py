@@ -26,6 +26,7 @@ TODAY_VISITORS = 15
 TODAY_PAGEVIEWS = 20  # five of today's visitors see a second page
 YESTERDAY_VISITORS = 12  # every one a bounce
 OLD_VISITORS = 2  # ten days ago: the week before the last seven days
+XSS = "<img src=x onerror=alert(1)>"
 
 
 def _short(day: dt.date, year: bool = True) -> str:
@@ -49,9 +50,9 @@ def views(site: Persona, events_table: None, today: dt.date) -> Iterator[Watched
     events: list[Event] = []
     for visitor in range(TODAY_VISITORS):
         pages = ["/", "/pricing"] if visitor < TODAY_PAGEVIEWS - TODAY_VISITORS else ["/"]
-        for i, page in enumerate(pages):
+        for i, path in enumerate(pages):
             stamp = at + dt.timedelta(seconds=30 * i)
-            events.append(make_event(sid, visitor_id=100 + visitor, timestamp=stamp, pathname=page))
+            events.append(make_event(sid, visitor_id=100 + visitor, timestamp=stamp, pathname=path))
     for visitor in range(YESTERDAY_VISITORS):
         stamp = midnight - dt.timedelta(hours=12)
         events.append(make_event(sid, visitor_id=200 + visitor, timestamp=stamp))
@@ -84,10 +85,16 @@ def _visible_errors(watched: Watched) -> list[str]:
 
 BAD_URLS = [
     ("?period=custom&date=2026-13-45,2026-01-01", "“2026-13-45” is not a date (YYYY-MM-DD)"),
-    ("?period=custom&date=2026-03-01,2026-01-01", "the custom range ends (2026-01-01) before it starts (2026-03-01)"),
+    (
+        "?period=custom&date=2026-03-01,2026-01-01",
+        "the custom range ends (2026-01-01) before it starts (2026-03-01)",
+    ),
     ("?period=custom&date=soon", "a custom range needs two dates (first,last), not “soon”"),
     ("?period=fortnight", "“fortnight” is not a period"),
-    ("?period=day&date=" + quote("<img src=x onerror=alert(1)>"), "“<img src=x onerror=alert(1)>” is not a date"),
+    (
+        "?period=day&date=" + quote("<img src=x onerror=alert(1)>"),
+        "“<img src=x onerror=alert(1)>” is not a date",
+    ),
 ]
 
 
@@ -136,7 +143,8 @@ def test_the_stats_api_still_refuses_a_bad_date_naming_the_field(views: Watched)
     for date in ("2026-13-45,2026-01-01", "2026-03-01,2026-01-01"):
         answer = views.page.evaluate(
             """async (date) => {
-                const r = await fetch("/api/v1/stats/aggregate?site_id=example.com&period=custom&date=" + date);
+                const query = "site_id=example.com&period=custom&date=" + date;
+                const r = await fetch("/api/v1/stats/aggregate?" + query);
                 return [r.status, await r.json()];
             }""",
             date,
@@ -164,7 +172,8 @@ def test_a_change_is_shown_only_against_a_period_with_enough_visitors(views: Wat
         assert not page.is_visible(f".stat[data-metric={metric}] .change"), metric
         title = page.get_attribute(f".stat[data-metric={metric}]", "title")
         assert title == "No change shown: the previous period had only 2 visitors, too few to compare with."
-    assert page.get_attribute("#chart", "data-previous-total") == str(OLD_VISITORS)  # the chart still compares
+    # the chart still compares
+    assert page.get_attribute("#chart", "data-previous-total") == str(OLD_VISITORS)
 
     ten_days_ago = (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=10)).isoformat()
     views.open(f"?period=day&date={ten_days_ago}")  # 2 against nothing: none (as Plausible)
@@ -191,7 +200,7 @@ def test_the_charts_tooltip_names_the_day_then_the_metric_and_the_previous_perio
 ) -> None:
     page = views.page
     views.open("?period=7d")
-    assert page.locator("#chart .u-legend").count() == 0  # uPlot's "Date: … Unique visitors: –" is gone
+    assert page.locator("#chart .u-legend").count() == 0  # uPlot's legend ("Date: ...") is gone
     assert page.locator("#chart .chart-key .key").all_inner_texts() == ["Unique visitors", "Previous period"]
     assert not page.is_visible("#chart .chart-tip")
     week = dt.timedelta(days=7)
@@ -250,7 +259,8 @@ def test_the_years_last_month_and_the_custom_range_fit(views: Watched, today: dt
     for name in ("from", "to"):
         box = page.locator(f"#custom-range input[name={name}]").bounding_box()
         assert box is not None
-        assert menu["x"] <= box["x"] and box["x"] + box["width"] <= menu["x"] + menu["width"], (name, box, menu)
+        inside = menu["x"] <= box["x"] and box["x"] + box["width"] <= menu["x"] + menu["width"]
+        assert inside, (name, box, menu)
     assert page.locator("#custom-range label").all_inner_texts() == ["From", "To"]
     # the year still running: the range offered ends today, not on 31 December (past the input's max)
     assert page.input_value("#custom-range input[name=from]") == f"{today.year}-01-01"
