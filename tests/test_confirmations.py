@@ -61,7 +61,13 @@ def test_asking_changes_nothing_and_posting_acts(owner: Persona) -> None:
     browser = logged_in(owner.user)
     key = ApiKey.objects.get(user=owner.user)
     revoke = f"/orgs/{org.pk}/keys/{key.pk}/revoke/"
-    asks(browser.get(revoke), f"Revoke the key “tests” ({key.prefix}…)?", "Revoke key", f"/orgs/{org.pk}/keys/", revoke)
+    asks(
+        browser.get(revoke),
+        f"Revoke the key “tests” ({key.prefix}…)?",
+        "Revoke key",
+        f"/orgs/{org.pk}/keys/",
+        revoke,
+    )
     assert ApiKey.objects.get(pk=key.pk).revoked_at is None
     assert browser.post(revoke).status_code == 302
     assert ApiKey.objects.get(pk=key.pk).revoked_at is not None
@@ -69,14 +75,26 @@ def test_asking_changes_nothing_and_posting_acts(owner: Persona) -> None:
 
     goal = Goal.objects.create(site=owner.site, event_name="Signup")
     delete = f"/example.com/settings/goals/{goal.pk}/delete"
-    asks(browser.get(delete), "Delete the goal “Signup”?", "Delete goal", "/example.com/settings/goals/", delete)
+    asks(
+        browser.get(delete),
+        "Delete the goal “Signup”?",
+        "Delete goal",
+        "/example.com/settings/goals/",
+        delete,
+    )
     assert page(browser.get(delete)).count('class="active" aria-current="page">Goals</a>') == 1  # in its tab
     assert Goal.objects.filter(pk=goal.pk).exists()
     assert browser.post(delete).status_code == 302 and not Goal.objects.filter(pk=goal.pk).exists()
 
     link = SharedLink.objects.create_for(owner.site, name="<b>Board</b>")
     revoke = f"/example.com/settings/links/{link.pk}/revoke"
-    asks(browser.get(revoke), "Revoke the shared link “<b>Board</b>”?", "Revoke link", "/example.com/settings/links/", revoke)
+    asks(
+        browser.get(revoke),
+        "Revoke the shared link “<b>Board</b>”?",
+        "Revoke link",
+        "/example.com/settings/links/",
+        revoke,
+    )
     assert "<b>Board</b>" not in page(browser.get(revoke))  # escaped
     assert SharedLink.objects.filter(pk=link.pk).exists()
     assert browser.post(revoke).status_code == 302 and not SharedLink.objects.filter(pk=link.pk).exists()
@@ -84,11 +102,19 @@ def test_asking_changes_nothing_and_posting_acts(owner: Persona) -> None:
     teammate = member_of(org, "team@example.com", Role.ADMIN)
     membership = Membership.objects.get(user=teammate, organisation=org)
     remove = f"/orgs/{org.pk}/members/{membership.pk}/remove/"
-    asks(browser.get(remove), f"Remove team@example.com from {org.name}?", "Remove member", f"/orgs/{org.pk}/", remove)
+    asks(
+        browser.get(remove),
+        f"Remove team@example.com from {org.name}?",
+        "Remove member",
+        f"/orgs/{org.pk}/",
+        remove,
+    )
     assert Membership.objects.filter(pk=membership.pk).exists()
     leave = logged_in(teammate).get(remove)
     asks(leave, f"Leave {org.name}?", "Leave", f"/orgs/{org.pk}/", remove)
-    assert browser.post(remove).status_code == 302 and not Membership.objects.filter(pk=membership.pk).exists()
+    assert (
+        browser.post(remove).status_code == 302 and not Membership.objects.filter(pk=membership.pk).exists()
+    )
 
 
 def test_asking_follows_the_same_rules_as_acting(owner: Persona, outsider: Persona) -> None:

@@ -81,7 +81,11 @@ def test_another_organisations_site_reads_exactly_as_a_missing_one(owner: Person
 
 def test_a_bad_shared_link_is_a_styled_404_with_a_way_to_log_in(owner: Persona) -> None:
     SharedLink.objects.create_for(owner.site, name="Board")
-    for path in ("/share/example.com?auth=not-the-slug", "/share/example.com", "/share/nosuch.example?auth=x"):
+    for path in (
+        "/share/example.com?auth=not-the-slug",
+        "/share/example.com",
+        "/share/nosuch.example?auth=x",
+    ):
         body = assert_styled(Client().get(path), 404, "Page not found")
         assert '<a class="button" href="/login/">Log in</a>' in body
 
@@ -109,7 +113,9 @@ def test_an_error_message_is_escaped(owner: Persona) -> None:
 def test_a_csrf_refusal_is_styled(owner: Persona) -> None:
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(owner.user)
-    body = assert_styled(browser.post("/example.com/settings/goals/", {}), 403, "The form could not be checked")
+    body = assert_styled(
+        browser.post("/example.com/settings/goals/", {}), 403, "The form could not be checked"
+    )
     assert '<a class="button" href="/sites/">Go to your sites</a>' in body
 
 
