@@ -11,7 +11,10 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied, SuspiciousOperation
+from django.http import Http404, HttpRequest, HttpResponse
 from django.test import Client, RequestFactory
+from django.urls import URLPattern, include, path
 
 from panel.accounts.models import Membership, Role, User
 from panel.middleware import POLICY
@@ -147,3 +150,36 @@ def test_json_endpoints_keep_json_errors(owner: Persona, outsider: Persona) -> N
     ):
         assert response.status_code == 404, response.content[:200]
         assert response["Content-Type"] == "application/json" and "error" in response.json()
+
+
+def _raises(exception: Exception) -> Any:
+    def view(request: HttpRequest) -> HttpResponse:
+        raise exception
+
+    return view
+
+
+# The app's URLs, and views under /api/ and on a page that raise what a view may raise.
+urlpatterns: list[URLPattern | Any] = [
+    path("api/raises/404", _raises(Http404("no such thing"))),
+    path("api/raises/403", _raises(PermissionDenied("not yours"))),
+    path("api/raises/400", _raises(SuspiciousOperation("odd"))),
+    path("dashboard-data/raises/403", _raises(PermissionDenied("not yours"))),
+    path("raises/403", _raises(PermissionDenied("a page refused"))),
+    path("", include("panel.urls")),
+]
+
+
+@pytest.mark.urls(__name__)
+def test_what_a_json_view_raises_keeps_its_status_as_json(owner: Persona) -> None:
+    browser = logged_in(owner.user)
+    for url, status in [
+        ("/api/raises/404", 404),
+        ("/api/raises/403", 403),
+        ("/api/raises/400", 400),
+        ("/dashboard-data/raises/403", 403),
+    ]:
+        response = browser.get(url)
+        assert response.status_code == status, url
+        assert response["Content-Type"] == "application/json" and "error" in response.json()
+    assert_styled(browser.get("/raises/403"), 403, "Not allowed")
