@@ -14,7 +14,8 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
 from django.test import Client, RequestFactory
-from django.urls import URLPattern, include, path
+from django.urls import URLPattern, include
+from django.urls import path as route
 
 from panel.accounts.models import Membership, Role, User
 from panel.middleware import POLICY
@@ -161,12 +162,12 @@ def _raises(exception: Exception) -> Any:
 
 # The app's URLs, and views under /api/ and on a page that raise what a view may raise.
 urlpatterns: list[URLPattern | Any] = [
-    path("api/raises/404", _raises(Http404("no such thing"))),
-    path("api/raises/403", _raises(PermissionDenied("not yours"))),
-    path("api/raises/400", _raises(SuspiciousOperation("odd"))),
-    path("dashboard-data/raises/403", _raises(PermissionDenied("not yours"))),
-    path("raises/403", _raises(PermissionDenied("a page refused"))),
-    path("", include("panel.urls")),
+    route("api/raises/404", _raises(Http404("no such thing"))),
+    route("api/raises/403", _raises(PermissionDenied("not yours"))),
+    route("api/raises/400", _raises(SuspiciousOperation("odd"))),
+    route("dashboard-data/raises/403", _raises(PermissionDenied("not yours"))),
+    route("raises/403", _raises(PermissionDenied("a page refused"))),
+    route("", include("panel.urls")),
 ]
 
 
