@@ -4,10 +4,12 @@ keyboard shortcuts, dark mode, a phone's width, no request to another host and n
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -195,24 +197,31 @@ class Watched:
 def dashboard(seeded: Seeded) -> Iterator[Watched]:
     """The owner's dashboard in a fresh Chromium, logged in with a real session cookie. (Chromium
     starts after the database work: Playwright's event loop forbids Django's ORM in this thread.)"""
-    session = Client()
-    session.force_login(seeded.site.user)
-    with dashboard_server() as base, chromium() as browser:
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        context.add_cookies([{"name": "sessionid", "value": session.cookies["sessionid"].value, "url": base}])
-        page = context.new_page()
-        watched = Watched(page, base)
-        watched.watch()
-        try:
-            yield watched
-        finally:
-            context.close()
+    with watched_dashboard(seeded.site.user) as watched:
+        yield watched
     assert watched.foreign == []
     # a request the API refused shows in the console too; only tests that expect one may have one
     http_errors = [m for m in watched.console_errors if m.startswith("Failed to load resource")]
     assert len(http_errors) == len(watched.failed_requests)
     assert [m for m in watched.console_errors if m not in http_errors] == []
     assert watched.dialogs == []
+
+
+@contextlib.contextmanager
+def watched_dashboard(user: Any) -> Iterator[Watched]:
+    """A Chromium page logged in as ``user`` (a real session cookie) on the dashboard server, watched;
+    closed after the block. Make it after the database work: Playwright's loop forbids the ORM."""
+    session = Client()
+    session.force_login(user)
+    with dashboard_server() as base, chromium() as browser:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        context.add_cookies([{"name": "sessionid", "value": session.cookies["sessionid"].value, "url": base}])
+        watched = Watched(context.new_page(), base)
+        watched.watch()
+        try:
+            yield watched
+        finally:
+            context.close()
 
 
 def _rows(watched: Watched, widget: str) -> list[tuple[str, str]]:

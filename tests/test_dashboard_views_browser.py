@@ -11,14 +11,11 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from django.test import Client
 
 from analytics import sessions
 from analytics.schema import Event
-from tests.browser import chromium
 from tests.conftest import Persona, make_event, seed
-from tests.dashboard_server import dashboard_server
-from tests.test_dashboard_browser import Watched
+from tests.test_dashboard_browser import Watched, watched_dashboard
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -61,18 +58,8 @@ def views(site: Persona, events_table: None, today: dt.date) -> Iterator[Watched
         events.append(make_event(sid, visitor_id=300 + visitor, timestamp=stamp))
     seed(events)
     sessions.update([event.to_json() for event in events])
-    session = Client()
-    session.force_login(site.user)
-    with dashboard_server() as base, chromium() as browser:
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        context.add_cookies([{"name": "sessionid", "value": session.cookies["sessionid"].value, "url": base}])
-        page = context.new_page()
-        watched = Watched(page, base)
-        watched.watch()
-        try:
-            yield watched
-        finally:
-            context.close()
+    with watched_dashboard(site.user) as watched:
+        yield watched
     assert watched.foreign == []
     assert watched.console_errors == []
     assert watched.failed_requests == []  # a bad date never reaches the Stats API
