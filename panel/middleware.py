@@ -4,7 +4,9 @@ only from ourselves), and JSON errors on the JSON endpoints.
 ``JsonErrors`` makes every error under ``/api/`` and ``/dashboard-data/`` a JSON body
 ``{"error": "..."}``: an exception in a view (a damaged ClickHouse part, a lost connection) is logged
 with its traceback and answered 500 with a fixed message; an HTML error page from anywhere else
-(Django's 404, the CSRF failure page, a middleware's 500) is replaced by its JSON counterpart.
+(Django's 404, the CSRF failure page, a middleware's 500, the page of an ``Http404``,
+``PermissionDenied`` or ``SuspiciousOperation`` a view raised, which keep their 404, 403 and 400) is
+replaced by its JSON counterpart.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ import logging
 from collections.abc import Callable
 from http import HTTPStatus
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.exceptions import PermissionDenied, SuspiciousOperation
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 
 JSON_PREFIXES = ("/api/", "/dashboard-data/")
+HANDLED = (Http404, PermissionDenied, SuspiciousOperation)  # Django answers these 404, 403 and 400
 INTERNAL_ERROR = "internal error: the request could not be answered; try again later"
 log = logging.getLogger("django.request")
 
@@ -64,8 +68,8 @@ class JsonErrors:
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if not _json_path(request):
-            return None  # pages keep Django's own handling
+        if not _json_path(request) or isinstance(exception, HANDLED):
+            return None  # Django's own handling: pages, and a 404, 403 or 400 (made JSON in __call__)
         log.error("Internal Server Error: %s", request.path, exc_info=exception)
         return JsonResponse({"error": INTERNAL_ERROR}, status=500)
 

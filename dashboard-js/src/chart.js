@@ -3,7 +3,9 @@
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import { labelSeconds } from "./dates.js";
+import { el, fill } from "./dom.js";
 import { metricValue, shortDate } from "./format.js";
+import { hoverLines } from "./legend.js";
 
 function cssVar(name) {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
@@ -18,17 +20,36 @@ function tickText(seconds, interval) {
   return shortDate(day);
 }
 
-/** The hovered bucket in the legend: "Nov 21", "Nov 21 13:00", "Week of Nov 17", "Nov 2026". */
-function legendTime(seconds, interval) {
-  const text = new Date(seconds * 1000).toISOString().slice(0, 16).replace("T", " ");
-  if (interval === "hour" || interval === "minute") return shortDate(text);
-  if (interval === "week") return "Week of " + shortDate(text.slice(0, 10));
-  if (interval === "month") return shortDate(text.slice(0, 10), true).replace(/ \d+,/, "");
-  return shortDate(text.slice(0, 10));
+/** The widest tick label of the x axis in CSS pixels, in the axis's font. */
+function widestTick(x, interval, font) {
+  const context = document.createElement("canvas").getContext("2d");
+  if (!context) return 60;
+  context.font = font;
+  let widest = 0;
+  for (const t of x) widest = Math.max(widest, context.measureText(tickText(t, interval)).width);
+  return widest;
+}
+
+const FONT = "12px system-ui, sans-serif";
+const TICK_SPACE = 60; // CSS pixels at least between two x labels
+
+/**
+ * Ticks of a day, week or month chart only on its buckets (uPlot's own time ticks fell every 12 hours
+ * of a week: "Dec 1, Dec 1, Dec 2…"), every nth as the width allows, counted back from the last bucket
+ * so the period's end is always labelled. Hours and minutes keep uPlot's ticks.
+ */
+function bucketSplits(x, interval) {
+  if (interval === "hour" || interval === "minute") return undefined;
+  return (u) => {
+    const room = Math.max(1, Math.floor(u.bbox.width / uPlot.pxRatio / TICK_SPACE));
+    const every = Math.max(1, Math.ceil(x.length / room));
+    return x.filter((_, i) => (x.length - 1 - i) % every === 0);
+  };
 }
 
 /**
- * Draw (or redraw) the chart into ``root``.
+ * Draw (or redraw) the chart into ``root``, with a key under it (the metric, and the previous period's
+ * dashed line) and, over it, a tooltip for the hovered bucket (legend.js says what it reads).
  * series = {labels: [...], values: [...], previous: {labels, values} | null, metric, interval, name}
  */
 export class MainChart {
@@ -50,45 +71,65 @@ export class MainChart {
     const line = cssVar("--line");
     const few = x.length <= 40;
     const lines = [
-      { label: series.interval === "hour" || series.interval === "minute" ? "Time" : "Date", value: (u, ts) => (ts === null || ts === undefined ? "" : legendTime(ts, series.interval)) },
-      {
-        label: series.name,
-        stroke: accent,
-        width: 2,
-        fill: cssVar("--accent-soft"),
-        points: { show: few, size: 5, fill: accent },
-        value: (u, v) => (v === null || v === undefined ? "–" : metricValue(series.metric, v)),
-      },
+      {},
+      { label: series.name, stroke: accent, width: 2, fill: cssVar("--accent-soft"), points: { show: few, size: 5, fill: accent } },
     ];
     if (series.previous) {
       data.push(series.previous.values);
-      lines.push({
-        label: "Previous period",
-        stroke: muted,
-        width: 1.5,
-        dash: [5, 5],
-        points: { show: false },
-        value: (u, v, s, i) =>
-          i === null || i === undefined || series.previous.labels[i] === undefined
-            ? "–"
-            : shortDate(series.previous.labels[i]) + ": " + metricValue(series.metric, v ?? 0),
-      });
+      lines.push({ label: "Previous period", stroke: muted, width: 1.5, dash: [5, 5], points: { show: false } });
     }
-    const axis = { stroke: muted, grid: { stroke: line, width: 1 }, ticks: { stroke: line, width: 1 }, font: "12px system-ui, sans-serif" };
+    const axis = { stroke: muted, grid: { stroke: line, width: 1 }, ticks: { stroke: line, width: 1 }, font: FONT };
+    // room on the right for half the widest x label, centred on a tick that may sit on the last bucket
+    // (uPlot's own 25 px clipped "Dec 2026" at the end of the year)
+    const right = Math.ceil(widestTick(x, series.interval, FONT) / 2) + 6;
+    const tip = el("div", { class: "chart-tip", attrs: { "aria-hidden": "true" } });
+    tip.hidden = true;
     const options = {
       width: Math.max(this.root.clientWidth, 200),
       height: this.root.clientWidth < 500 ? 200 : 260,
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
       series: lines,
-      legend: { show: true, live: true },
+      padding: [null, right, null, null],
+      legend: { show: false },
+      hooks: { setCursor: [(u) => this.hover(u, tip)] },
       cursor: { drag: { x: false, y: false }, points: { size: 7 } },
       scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(max || 0, 1) * 1.1] } },
       axes: [
-        { ...axis, values: (u, ticks) => ticks.map((t) => tickText(t, series.interval)), space: 60 },
+        { ...axis, values: (u, ticks) => ticks.map((t) => tickText(t, series.interval)), space: 60, splits: bucketSplits(x, series.interval) },
         { ...axis, size: 52, values: (u, ticks) => ticks.map((t) => metricValue(series.metric, t)) },
       ],
     };
     this.plot = new uPlot(options, data, this.root);
+    const key = el("div", { class: "chart-key" }, [
+      el("span", { class: "key series-current", text: series.name }),
+      series.previous ? el("span", { class: "key series-previous", text: "Previous period" }) : null,
+    ]);
+    this.root.append(tip, key);
+  }
+
+  /** Show what the hovered bucket holds next to the cursor, or nothing when the cursor left the chart. */
+  hover(u, tip) {
+    const lines = hoverLines(this.series, u.cursor.idx);
+    if (!lines || u.cursor.left < 0) {
+      tip.hidden = true;
+      return;
+    }
+    fill(tip, [
+      el("div", { class: "tip-title", text: lines.title }),
+      ...lines.rows.map((row) =>
+        el("div", { class: "tip-row series-" + row.kind }, [
+          el("span", { class: "tip-label", text: row.label }),
+          el("span", { class: "tip-value", text: row.value }),
+        ])),
+    ]);
+    tip.hidden = false;
+    const over = u.over.getBoundingClientRect();
+    const box = this.root.getBoundingClientRect();
+    const x = over.left - box.left + u.cursor.left;
+    const width = tip.offsetWidth;
+    const left = x + 14 + width <= box.width ? x + 14 : Math.max(0, x - 14 - width);
+    tip.style.left = left + "px";
+    tip.style.top = Math.max(0, over.top - box.top + 4) + "px";
   }
 
   resize() {

@@ -4,13 +4,16 @@
 // (tests and the page-render benchmark wait for it).
 
 import { ApiError, get, useSharedLink } from "./api.js";
+import { changeBadge } from "./changes.js";
 import { MainChart } from "./chart.js";
 import { buckets, intervalsFor, isDay, lastMinutes, nowIn, previousRange, rangeOf } from "./dates.js";
 import { el, fill } from "./dom.js";
 import { exact, metricValue, shortDate } from "./format.js";
 import { worldMap } from "./map.js";
 import { PRESETS, periodLabel, presetForKey } from "./periods.js";
-import { formatFilters, formatState, parseState, TABS, withFilter, withoutFilter } from "./state.js";
+import {
+  DEFAULT_PERIOD, formatFilters, formatState, parseState, periodProblem, TABS, withDefaultPeriod, withFilter, withoutFilter,
+} from "./state.js";
 import { DIMENSIONS, DROP_REASONS, LISTS, TOP_STATS, dimensionLabel, valueLabel } from "./widgets.js";
 
 const STATS = "/api/v1/stats/";
@@ -33,9 +36,10 @@ function start(root) {
   const pending = new Set();
   const generations = {};
   const controllers = {};
-  let state = parseState(location.search);
-
+  const notice = root.querySelector("#url-notice");
   const today = () => nowIn(tz).day;
+  let state = fromUrl();
+
   const range = () => rangeOf(state.period, state.date, today(), start);
   const realtime = () => state.period === "realtime";
 
@@ -60,9 +64,32 @@ function start(root) {
   }
 
   window.addEventListener("popstate", () => {
-    state = parseState(location.search);
+    state = fromUrl();
     render();
   });
+
+  /**
+   * The state the URL describes. A period or date the Stats API would refuse (a month 13, a range that
+   * ends before it starts, an unknown period) falls back to the default period: the URL is corrected in
+   * place and a notice names what was wrong, rather than every widget failing at once.
+   */
+  function fromUrl() {
+    const problem = periodProblem(location.search);
+    const parsed = parseState(location.search);
+    if (!problem) return parsed;
+    const fixed = withDefaultPeriod(parsed);
+    history.replaceState(null, "", location.pathname + formatState(fixed));
+    const fallback = periodLabel(DEFAULT_PERIOD, "", today()).toLowerCase();
+    showNotice(`The link's dates could not be used: ${problem}. Showing the ${fallback} instead.`);
+    return fixed;
+  }
+
+  function showNotice(text) {
+    if (!notice) return;
+    notice.querySelector(".notice-text").textContent = text || "";
+    notice.hidden = !text;
+  }
+  if (notice) notice.querySelector(".notice-close").addEventListener("click", () => showNotice(null));
 
   // -- widgets: each loads, then renders only if no newer load of it started ------------------------
 
@@ -134,6 +161,7 @@ function start(root) {
       compare: compare ? "previous_period" : "",
     }, ctx.signal);
     if (!ctx.current()) return;
+    const previousVisitors = data.results.visitors ? data.results.visitors.comparison_value : undefined;
     for (const [metric, label] of TOP_STATS) {
       const button = root.querySelector(`.stat[data-metric="${metric}"]`);
       const result = data.results[metric];
@@ -146,14 +174,18 @@ function start(root) {
         ? value.textContent : exact(result.value);
       button.dataset.value = String(result.value);
       const change = button.querySelector(".change");
-      const delta = compare ? result.change : undefined;
-      change.hidden = delta === undefined || delta === null;
-      if (!change.hidden) {
-        const good = lowerIsBetter.has(metric) ? delta < 0 : delta > 0;
-        change.className = "change " + (delta === 0 ? "flat" : good ? "up" : "down");
-        change.textContent = (delta > 0 ? "↑ " : delta < 0 ? "↓ " : "") + Math.abs(delta) + (metric === "bounce_rate" ? " pts" : "%");
-        change.title = "Against the previous period";
-        button.dataset.change = String(delta);
+      const badge = compare ? changeBadge(metric, result, previousVisitors, lowerIsBetter.has(metric)) : { text: null, title: "" };
+      change.hidden = badge.text === null;
+      change.className = "change " + (badge.tone || "");
+      change.textContent = badge.text || "";
+      change.title = badge.title;
+      if (badge.text === null) {
+        delete button.dataset.change;
+        if (badge.title) button.title = badge.title;
+        else button.removeAttribute("title");
+      } else {
+        button.dataset.change = String(result.change);
+        button.removeAttribute("title");
       }
     }
   }
@@ -393,6 +425,7 @@ function start(root) {
 
   function pickPeriod(make) {
     setMenu(false);
+    showNotice(null); // a period chosen now replaces the one the link got wrong
     const next = make(today());
     navigate({ ...state, period: next.period, date: next.date, interval: "" });
   }
@@ -440,8 +473,8 @@ function start(root) {
       preset.classList.toggle("active", p.period === state.period && p.date === state.date);
     }
     const r = range();
-    customForm.elements.from.value = r.first;
-    customForm.elements.to.value = r.last;
+    customForm.elements.from.value = r.first > now ? now : r.first;
+    customForm.elements.to.value = r.last > now ? now : r.last; // a month or a year still running ends today
     customForm.elements.from.max = customForm.elements.to.max = now;
     compareButton.setAttribute("aria-pressed", String(state.compare));
     compareButton.hidden = realtime();

@@ -4,6 +4,8 @@
 // Filters use the Stats API's own syntax (== is, != is not, ~ contains, !~ does not contain; | between values, \| a literal
 // pipe inside one).
 
+import { daysBetween, isDay } from "./dates.js";
+
 export const PERIODS = ["realtime", "day", "7d", "28d", "30d", "91d", "month", "6mo", "12mo", "year", "all", "custom"];
 export const METRICS = ["visitors", "visits", "pageviews", "views_per_visit", "bounce_rate", "visit_duration"];
 export const TABS = {
@@ -14,7 +16,8 @@ export const TABS = {
 };
 /** Tabs named by the data (a custom property's key, a funnel's id); empty means the first one. */
 export const FREE_TABS = ["props", "funnel"];
-const DEFAULT_PERIOD = "30d";
+export const DEFAULT_PERIOD = "30d";
+const MAX_CUSTOM_DAYS = 366 * 10; // as analytics.periods.MAX_DAYS: the Stats API refuses longer ranges
 const OPERATORS = [
   ["!=", "is_not"],
   ["==", "is"],
@@ -59,6 +62,40 @@ export function parseState(search) {
     interval: q.get("interval") || "",
     tabs,
   };
+}
+
+/** Quote a bit of the URL for a message, shortened: it is the visitor's own text, shown with textContent. */
+function quoted(text) {
+  const value = String(text);
+  return "“" + (value.length > 40 ? value.slice(0, 39) + "…" : value) + "”";
+}
+
+/**
+ * What is wrong with the period and date a query string names, in words, or null when they are a valid
+ * view. The dashboard shows the default period instead
+ * (``withDefaultPeriod``) and says so, rather than asking the Stats API for a range it refuses.
+ */
+export function periodProblem(search) {
+  const q = new URLSearchParams(search);
+  const period = q.get("period");
+  const date = q.get("date") || "";
+  if (period !== null && !PERIODS.includes(period)) return `${quoted(period)} is not a period`;
+  if (period === "custom") {
+    const parts = date.split(",");
+    if (parts.length !== 2 || !parts[0] || !parts[1]) return `a custom range needs two dates (first,last), not ${quoted(date)}`;
+    const bad = parts.find((part) => !isDay(part));
+    if (bad !== undefined) return `${quoted(bad)} is not a date (YYYY-MM-DD)`;
+    if (parts[1] < parts[0]) return `the custom range ends (${parts[1]}) before it starts (${parts[0]})`;
+    if (daysBetween(parts[0], parts[1]) > MAX_CUSTOM_DAYS) return "the custom range is longer than ten years";
+    return null;
+  }
+  if (date && period !== "realtime" && !isDay(date)) return `${quoted(date)} is not a date (YYYY-MM-DD)`;
+  return null;
+}
+
+/** The state on the default period (its filters, metric and tabs kept): where a bad date falls back to. */
+export function withDefaultPeriod(state) {
+  return { ...state, period: DEFAULT_PERIOD, date: "", interval: "" };
 }
 
 /** The query string of a state, with defaults left out (short, readable URLs). */

@@ -5,7 +5,11 @@ import assert from "node:assert/strict";
 import { addMonths, buckets, intervalsFor, isDay, lastMinutes, nowIn, previousRange, rangeOf } from "../src/dates.js";
 import { compact, countryName, duration, metricValue, shortDate } from "../src/format.js";
 import { periodLabel, presetForKey } from "../src/periods.js";
-import { formatFilters, formatState, parseFilters, parseState, withFilter, withoutFilter } from "../src/state.js";
+import {
+  formatFilters, formatState, parseFilters, parseState, periodProblem, withDefaultPeriod, withFilter, withoutFilter,
+} from "../src/state.js";
+import { changeBadge, MIN_PREVIOUS_VISITORS } from "../src/changes.js";
+import { bucketTitle, hoverLines, hoverValue } from "../src/legend.js";
 
 test("periods resolve to the dates analytics.periods gives", () => {
   const today = "2026-11-21";
@@ -89,4 +93,85 @@ test("numbers, durations and labels", () => {
   assert.equal(periodLabel("day", "2026-11-02", "2026-11-21"), "Nov 2, 2026");
   assert.equal(presetForKey("w")[0], "7d");
   assert.equal(presetForKey("q"), undefined);
+});
+
+test("a period or date the Stats API would refuse is named, and falls back to the default period", () => {
+  assert.equal(periodProblem(""), null);
+  assert.equal(periodProblem("?period=custom&date=2026-01-01,2026-01-31"), null);
+  assert.equal(periodProblem("?period=custom&date=2026-01-01,2026-01-01"), null);
+  assert.equal(periodProblem("?period=day&date=2026-11-20"), null);
+  assert.equal(periodProblem("?period=realtime"), null);
+  assert.equal(periodProblem("?period=custom&date=2026-13-45,2026-01-01"), "“2026-13-45” is not a date (YYYY-MM-DD)");
+  assert.equal(periodProblem("?period=custom&date=2026-02-01,2026-02-30"), "“2026-02-30” is not a date (YYYY-MM-DD)");
+  assert.equal(periodProblem("?period=custom&date=2026-03-01,2026-01-01"), "the custom range ends (2026-01-01) before it starts (2026-03-01)");
+  assert.equal(periodProblem("?period=custom&date=yesterday"), "a custom range needs two dates (first,last), not “yesterday”");
+  assert.equal(periodProblem("?period=custom"), "a custom range needs two dates (first,last), not “”");
+  assert.equal(periodProblem("?period=custom&date=2026-01-01,2026-01-02,2026-01-03").startsWith("a custom range needs two dates"), true);
+  assert.equal(periodProblem("?period=custom&date=2010-01-01,2026-01-01"), "the custom range is longer than ten years");
+  assert.equal(periodProblem("?period=fortnight"), "“fortnight” is not a period");
+  assert.equal(periodProblem("?period=day&date=tomorrow"), "“tomorrow” is not a date (YYYY-MM-DD)");
+  assert.equal(periodProblem("?period=all&date=2026-99-01"), "“2026-99-01” is not a date (YYYY-MM-DD)");
+  assert.equal(periodProblem("?date=%3Cscript%3E"), "“<script>” is not a date (YYYY-MM-DD)"); // shown with textContent
+  assert.equal(periodProblem("?period=" + "x".repeat(500)), "“" + "x".repeat(39) + "…” is not a period");
+  const state = parseState("?period=custom&date=2026-13-45,2026-01-01&filters=visit:browser==Chrome&metric=pageviews&interval=week");
+  const fixed = withDefaultPeriod(state);
+  assert.deepEqual([fixed.period, fixed.date, fixed.interval, fixed.metric], ["30d", "", "", "pageviews"]);
+  assert.equal(formatState(fixed), "?filters=visit:browser%3D%3DChrome&metric=pageviews");
+  assert.equal(periodProblem(formatState(fixed)), null);
+});
+
+test("a top stat's change is shown only where it means something", () => {
+  const visitors = (value, previous, change) => ({ value, comparison_value: previous, change });
+  assert.equal(MIN_PREVIOUS_VISITORS, 10);
+  // 46,233% against a handful: none, and the tooltip says why
+  const tiny = changeBadge("visitors", visitors(1390, 3, 46233), 3);
+  assert.equal(tiny.text, null);
+  assert.match(tiny.title, /only 3 visitors, too few/);
+  assert.match(changeBadge("pageviews", visitors(50, 1, 4900), 1).title, /only 1 visitor,/);
+  assert.equal(changeBadge("bounce_rate", visitors(40, 80, -40), 9).text, null); // a rate of 9 visits is chance too
+  // from nothing: none (as Plausible), the API's +100 notwithstanding
+  assert.deepEqual(changeBadge("visitors", visitors(12, 0, 100), 0), { text: null, title: "No change shown: the previous period had no visitors." });
+  assert.deepEqual(changeBadge("visit_duration", visitors(30, 0, 100), 25), { text: null, title: "No change shown: it was 0 in the previous period." });
+  // enough visitors: shown, coloured by whether it is good news
+  assert.deepEqual(changeBadge("visitors", visitors(15, 10, 50), 10), { text: "↑ 50%", tone: "up", title: "Against the previous period" });
+  assert.deepEqual(changeBadge("visitors", visitors(2000, 10, 19900), 10).text, "↑ 19,900%");
+  assert.deepEqual(changeBadge("pageviews", visitors(10, 20, -50), 40).tone, "down");
+  assert.deepEqual(changeBadge("bounce_rate", visitors(40, 48, -8), 40, true), { text: "↓ 8 pts", tone: "up", title: "Against the previous period" });
+  assert.equal(changeBadge("bounce_rate", visitors(10, 0, 10), 40, true).text, "↑ 10 pts"); // from 0% is a real rise
+  assert.equal(changeBadge("visits", visitors(10, 10, 0), 12).tone, "flat");
+  assert.equal(changeBadge("visits", visitors(10, 10, 0), 12).text, "0%");
+  // not comparing, or no change answered: nothing, and nothing to explain
+  assert.deepEqual(changeBadge("visitors", { value: 3 }, undefined), { text: null, title: "" });
+  assert.deepEqual(changeBadge("visitors", undefined, 50), { text: null, title: "" });
+});
+
+test("the chart's tooltip: the bucket as a title, then the metric and the previous period's value", () => {
+  assert.equal(bucketTitle("2026-11-21", "date"), "Nov 21, 2026");
+  assert.equal(bucketTitle("2026-11-21 13:00:00", "hour"), "Nov 21, 13:00");
+  assert.equal(bucketTitle("2026-11-21 13:07:00", "minute"), "Nov 21, 13:07");
+  assert.equal(bucketTitle("2026-11-16", "week"), "Week of Nov 16, 2026");
+  assert.equal(bucketTitle("2026-12-01", "month"), "Dec 2026");
+  assert.equal(hoverValue("visitors", 1234), "1,234");
+  assert.equal(hoverValue("bounce_rate", 42), "42%");
+  assert.equal(hoverValue("visit_duration", 65), "1m 5s");
+  const series = {
+    labels: ["2026-11-20", "2026-11-21", "2026-11-22"],
+    values: [1234, 7, null],
+    previous: { labels: ["2026-11-17", "2026-11-18", "2026-11-19"], values: [1100, null, 3] },
+    metric: "visitors",
+    interval: "date",
+    name: "Unique visitors",
+  };
+  assert.deepEqual(hoverLines(series, 0), {
+    title: "Nov 20, 2026",
+    rows: [
+      { kind: "current", label: "Unique visitors", value: "1,234" },
+      { kind: "previous", label: "Nov 17, 2026", value: "1,100" },
+    ],
+  });
+  assert.deepEqual(hoverLines(series, 1).rows[1], { kind: "previous", label: "Nov 18, 2026", value: "0" });
+  assert.deepEqual(hoverLines(series, 2).rows, [{ kind: "previous", label: "Nov 19, 2026", value: "3" }]); // a day to come
+  assert.deepEqual(hoverLines({ ...series, previous: null }, 0).rows, [{ kind: "current", label: "Unique visitors", value: "1,234" }]);
+  assert.equal(hoverLines(series, null), null);
+  assert.equal(hoverLines(series, 9), null);
 });

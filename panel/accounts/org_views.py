@@ -1,4 +1,5 @@
-"""Organisations: the list and switching, members and roles, invitations, removing, ownership transfer.
+"""Organisations: the list and switching, members and roles, invitations, removing (asked first),
+ownership transfer.
 
 Every view with ``org_id`` goes through ``requires_role``: a non-member gets 404, a viewer trying to
 manage gets 403. Owners and admins manage members; only the owner transfers ownership.
@@ -13,8 +14,9 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from panel.accounts import limits, mail
 from panel.accounts.forms import InviteForm, OrganisationForm, RoleForm, TransferForm
@@ -29,6 +31,7 @@ from panel.accounts.models import (
 )
 from panel.accounts.roles import OrgRequest, current_organisation, requires_role, switch_organisation
 from panel.apikeys.models import ApiKey, publish_revocation
+from panel.confirm import confirm_page
 
 
 def _user(request: HttpRequest) -> User:
@@ -150,9 +153,9 @@ def change_role(request: OrgRequest, org_id: int, member_id: int) -> HttpRespons
 
 
 @requires_role(Role.VIEWER)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def remove_member(request: OrgRequest, org_id: int, member_id: int) -> HttpResponse:
-    """Owners and admins remove others; anyone but the owner may leave."""
+    """Owners and admins remove others; anyone but the owner may leave. GET asks, POST acts."""
     member = get_object_or_404(Membership, pk=member_id, organisation=request.organisation)
     leaving = member.pk == request.membership.pk
     if not leaving and not role_at_least(request.membership.role, Role.ADMIN):
@@ -160,6 +163,21 @@ def remove_member(request: OrgRequest, org_id: int, member_id: int) -> HttpRespo
     if member.role == Role.OWNER:
         messages.error(request, "The owner cannot be removed; transfer ownership first.")
         return redirect("organisation", org_id=org_id)
+    if request.method != "POST":
+        name = request.organisation.name
+        return confirm_page(
+            request,
+            question=f"Leave {name}?" if leaving else f"Remove {member.user.email} from {name}?",
+            consequence=(
+                "You lose access to its sites, and your API keys for it are revoked. Only an invitation "
+                "brings you back."
+                if leaving
+                else "They lose access to its sites, and their API keys for it are revoked. Only a new "
+                "invitation brings them back."
+            ),
+            action="Leave" if leaving else "Remove member",
+            cancel_url=reverse("organisation", args=[org_id]),
+        )
     with transaction.atomic():
         ApiKey.objects.filter(user=member.user, organisation=request.organisation).revoke()
         member.delete()

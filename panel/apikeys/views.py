@@ -1,4 +1,4 @@
-"""API keys of an organisation: the list, creating one (its secret shown once), revoking.
+"""API keys of an organisation: the list, creating one (its secret shown once), revoking (asked first).
 
 Any member sees the organisation's keys (never a secret) and may create ``stats:read`` keys for
 themselves; writing scopes need an owner or admin. A key is revoked by its creator or an owner/admin.
@@ -11,12 +11,14 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
 
 from panel.accounts.models import Role, role_at_least
 from panel.accounts.roles import OrgRequest, requires_role
 from panel.apikeys.forms import ApiKeyForm
 from panel.apikeys.models import ApiKey
+from panel.confirm import confirm_page
 
 _UNITS = {"s": "second", "m": "minute", "h": "hour", "d": "day"}
 
@@ -69,11 +71,21 @@ def key_list(request: OrgRequest, org_id: int) -> HttpResponse:
 
 
 @requires_role(Role.VIEWER)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def key_revoke(request: OrgRequest, org_id: int, key_id: int) -> HttpResponse:
+    """GET asks (the page the list's "revoke" links to), POST revokes."""
     key = get_object_or_404(ApiKey, pk=key_id, organisation=request.organisation, revoked_at=None)
     if key.user_id != request.user.pk and not role_at_least(request.membership.role, Role.ADMIN):
         raise PermissionDenied("only the key's creator, an owner or an admin may revoke it")
+    if request.method != "POST":
+        return confirm_page(
+            request,
+            question=f"Revoke the key “{key.name}” ({key.prefix}…)?",
+            consequence="Every request made with it is refused from now on, by the Stats API and by "
+            "ingest. This cannot be undone: a revoked key cannot be turned back on.",
+            action="Revoke key",
+            cancel_url=reverse("api-keys", args=[org_id]),
+        )
     key.revoke()
     messages.success(request, f"The key {key.prefix}… is revoked.")
     return redirect("api-keys", org_id=org_id)

@@ -1,4 +1,4 @@
-"""Managing a site's shared links (its owners and admins): list, create, revoke."""
+"""Managing a site's shared links (its owners and admins): list, create, revoke (asked first)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.views.decorators.http import require_http_methods, require_POST
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
 
 from panel.accounts.models import User
+from panel.confirm import confirm_page
 from panel.sharing.forms import SharedLinkForm
 from panel.sharing.models import SharedLink
 from panel.sites.access import site_admin
@@ -38,11 +40,22 @@ def links(request: HttpRequest, site: Site) -> HttpResponse:
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @site_admin
 def revoke(request: HttpRequest, site: Site, link_id: int) -> HttpResponse:
-    """Delete the link: from now on its URL answers 404."""
+    """GET asks; POST deletes the link: from now on its URL answers 404."""
     link = get_object_or_404(site.shared_links, pk=link_id)
+    if request.method != "POST":
+        return confirm_page(
+            request,
+            question=f"Revoke the shared link “{link.name}”?",
+            consequence="Its URL and every page that embeds it show nothing from now on. "
+            "This cannot be undone: a new link gets a new URL.",
+            action="Revoke link",
+            cancel_url=reverse("site-settings-links", args=[site.domain]),
+            site=site,
+            tab="links",
+        )
     link.delete()
     messages.success(request, f"Shared link “{link.name}” revoked.")
     return redirect("site-settings-links", domain=site.domain)

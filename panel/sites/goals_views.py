@@ -1,4 +1,4 @@
-"""A site's goals and funnels settings pages (owners and admins): list, add, delete."""
+"""A site's goals and funnels settings pages (owners and admins): list, add, delete (asked first)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ from django.contrib import messages
 from django.db.models import ProtectedError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.views.decorators.http import require_http_methods, require_POST
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
 
 from analytics import MIN_STEPS
+from panel.confirm import confirm_page
 from panel.goals.models import Funnel, Goal
 from panel.sites.access import site_admin
 from panel.sites.goals_forms import FunnelForm, GoalForm
@@ -29,10 +31,22 @@ def goals(request: HttpRequest, site: Site) -> HttpResponse:
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @site_admin
 def delete_goal(request: HttpRequest, site: Site, goal_id: int) -> HttpResponse:
+    """GET asks; POST deletes (not a goal that is a funnel's step: that funnel goes first)."""
     goal = get_object_or_404(Goal.objects.for_site(site), pk=goal_id)
+    if request.method != "POST":
+        return confirm_page(
+            request,
+            question=f"Delete the goal “{goal.display_name}”?",
+            consequence="The dashboard stops showing its conversions. The events stay recorded: "
+            "adding the goal again shows them again.",
+            action="Delete goal",
+            cancel_url=reverse("site-settings-goals", args=[site.domain]),
+            site=site,
+            tab="goals",
+        )
     try:
         goal.delete()
     except ProtectedError:
@@ -62,10 +76,21 @@ def funnels(request: HttpRequest, site: Site) -> HttpResponse:
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @site_admin
 def delete_funnel(request: HttpRequest, site: Site, funnel_id: int) -> HttpResponse:
+    """GET asks; POST deletes the funnel (its goals stay)."""
     funnel = get_object_or_404(Funnel.objects.for_site(site), pk=funnel_id)
+    if request.method != "POST":
+        return confirm_page(
+            request,
+            question=f"Delete the funnel “{funnel.name}”?",
+            consequence="The dashboard stops showing it. Its goals stay, and so do the events.",
+            action="Delete funnel",
+            cancel_url=reverse("site-settings-funnels", args=[site.domain]),
+            site=site,
+            tab="funnels",
+        )
     funnel.delete()
     messages.success(request, f"Funnel “{funnel.name}” deleted.")
     return redirect("site-settings-funnels", domain=site.domain)
