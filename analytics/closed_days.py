@@ -19,6 +19,7 @@ bounces, engaged time...) therefore adds up across visit days, exactly.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 from collections.abc import Iterator, Sequence
@@ -28,6 +29,7 @@ import orjson
 
 from analytics import client
 from analytics.dimensions import GOAL, PROPS_PREFIX, TIME_DIMENSIONS
+from analytics.filters import Filter
 from analytics.goals import Goal
 from analytics.periods import DateRange
 from analytics.prop_keys import MAX_KEYS, PROP_KEYS, uses_sql
@@ -79,6 +81,21 @@ ROLLED: tuple[str, ...] = (
     "visit:screen",
     GOAL,
 )
+# Filters whose one value is read from sums (after a click on a source or a page), and the dimensions
+# kept under them: the dashboard's first cards.
+FILTERS = ("visit:source", "event:page")
+PAIRED = (
+    NONE,
+    "time:day",
+    "time:week",
+    "time:month",
+    "visit:channel",
+    "visit:source",
+    "event:page",
+    "visit:country",
+    "visit:browser",
+    GOAL,
+)
 CLOSED_AFTER = dt.timedelta(days=1, hours=3, minutes=30)  # from the start of a visit day to its close
 DAYS_PER_READ = 7  # visit days a build reads at once (its memory grows with them)
 # A group is reached by the kinds of data a query reads (``analytics.query``): these partials say so.
@@ -110,19 +127,56 @@ def variant(dimension: str, tz: str, goals: Sequence[Goal]) -> str:
 # -- reading ------------------------------------------------------------------------------------------
 
 
-def needs(query: Query) -> list[tuple[str, str]] | None:
-    """The (dimension, variant) sums ``query`` can be answered from, or None when it reads raw."""
-    if query.filters or query.date_range.moments is not None or len(query.dimensions) > 1:
-        return None
-    dimension = query.dimensions[0] if query.dimensions else NONE
-    if not rolled(dimension) or (dimension == GOAL and not query.goals):
+@dataclasses.dataclass(frozen=True)
+class Sums:
+    """Which built sums answer a part of a query: a kind (its dimensions' name and variant), and the
+    one value its filter asks for, held in ``column`` ("value" or "filter_value"), if any."""
+
+    kind: tuple[str, str]
+    column: str = ""
+    value: str = ""
+
+
+def needs(query: Query) -> list[Sums] | None:
+    """The sums ``query`` can be answered from (its groups first, then the whole its shares are of),
+    or None when it reads raw."""
+    if query.date_range.moments is not None or len(query.dimensions) > 1:
         return None
     if any(not set(METRICS[m].sources) <= set(REACHING) for m in query.metrics):
         return None
-    wanted = [(dimension, variant(dimension, query.date_range.tz, query.goals))]
-    if dimension != NONE and {"percentage", "conversion_rate"} & set(query.metrics):
-        wanted.append((NONE, ""))  # the whole the shares are of
-    return wanted
+    dimension = query.dimensions[0] if query.dimensions else NONE
+    tz, goals = query.date_range.tz, query.goals
+    whole = {"percentage", "conversion_rate"} & set(query.metrics)
+    if not query.filters:
+        if not rolled(dimension) or (dimension == GOAL and not goals):
+            return None
+        groups = Sums((dimension, variant(dimension, tz, goals)))
+        return [groups, Sums((NONE, ""))] if whole and dimension != NONE else [groups]
+    flt = query.filters[0]
+    if (
+        len(query.filters) > 1
+        or not isinstance(flt, Filter)
+        or (flt.operator, flt.dimension) not in {("is", f) for f in FILTERS}
+        or len(flt.values) != 1
+        or flt.values[0] in {"", *(v for v in flt.values if "*" in v)}
+    ):
+        return None
+    value = flt.values[0]
+    if dimension == flt.dimension:  # one group, the filter's: the dimension's own sums
+        return [Sums((dimension, ""), "value", value)] + ([_filtered(flt.dimension, value)] if whole else [])
+    if dimension not in PAIRED or (dimension == GOAL and not goals):
+        return None
+    groups = Sums((paired(flt.dimension, dimension), variant(dimension, tz, goals)), "filter_value", value)
+    return [groups, _filtered(flt.dimension, value)] if whole and dimension != NONE else [groups]
+
+
+def _filtered(dimension: str, value: str) -> Sums:
+    return Sums((paired(dimension, NONE), ""), "filter_value", value)
+
+
+def paired(filtered: str, dimension: str) -> str:
+    """The kind of sums grouped by ``dimension`` under a filter on ``filtered`` (its value kept apart)."""
+    return f"{filtered}|{dimension}"
 
 
 def rolled(dimension: str) -> bool:
@@ -134,7 +188,7 @@ def read_sql(query: Query) -> tuple[str, dict[str, Any]] | None:
     needed = needs(query)
     if needed is None:
         return None
-    summed, edges = split(query.site_id, query.date_range, needed)
+    summed, edges = split(query.site_id, query.date_range, [sums.kind for sums in needed])
     if not summed:
         return None
     plan = Plan(query)
@@ -142,7 +196,8 @@ def read_sql(query: Query) -> tuple[str, dict[str, Any]] | None:
     sources = query_sources(query)
     parts = [f"({plan.branch(source, sources)})" for source in sources] if edges else []
     parts.append(f"({_sums_sql(plan, needed[0], summed, sources)})")
-    total = f"({_sums_sql(plan, (NONE, ''), summed, ['total'])}) + {plan.total_visitors(plan.event_nodes)}"
+    whole = needed[-1] if len(needed) > 1 else needed[0]
+    total = f"({_sums_sql(plan, whole, summed, ['total'])}) + {plan.total_visitors(plan.event_nodes)}"
     totals = {
         "total_visitors": total if "percentage" in query.metrics else "",
         "total_base_visitors": total if "conversion_rate" in query.metrics else "",
@@ -150,13 +205,15 @@ def read_sql(query: Query) -> tuple[str, dict[str, Any]] | None:
     return outer_sql(query, " UNION ALL ".join(parts), totals, "", plan.params), plan.params
 
 
-def _sums_sql(plan: Plan, kind: tuple[str, str], days: Sequence[VisitDay], sources: Sequence[str]) -> str:
+def _sums_sql(plan: Plan, sums: Sums, days: Sequence[VisitDay], sources: Sequence[str]) -> str:
     """The built sums of ``days`` as rows of the query's partial columns (``sources``), or, for
     ``["total"]``, their visitors as one scalar."""
-    where = sums_where(plan.bind, kind, days)
+    where = sums_where(plan.bind, sums.kind, days)
+    if sums.column:
+        where.append(f"{sums.column} = {plan.bind(sums.value, 'String')}")
     if list(sources) == ["total"]:
         return f"SELECT toUInt64(sum(p_visitors)) FROM day_sums WHERE {' AND '.join(where)}"  # noqa: S608
-    select = ["value AS d0"] if kind[0] != NONE else []
+    select = ["value AS d0"] if plan.query.dimensions else []
     for source in sources:
         for name in PARTIALS[source]:
             expr = name if name in plan.wanted else "0"
@@ -179,7 +236,7 @@ def build(
 ) -> int:
     """Write the sums of ``site_id``'s closed visit days that lack them at the day's current event count
     (in ``tz``, for ``goals``), and their custom property keys with a breakdown by each of the most used;
-    how many (dimension, day) sums were written. Safe to run at any time, by any number of processes."""
+    how many (kind, day) sums were written. Safe to run at any time, by any number of processes."""
     days = closed(site_id, (now.astimezone(dt.UTC) - CLOSED_AFTER).date())
     sql = (
         "SELECT DISTINCT toString(dimension), variant, day, stamp FROM day_sums"
@@ -192,39 +249,52 @@ def build(
         for at in range(0, len(lacking), DAYS_PER_READ):
             yield lacking[at : at + DAYS_PER_READ]
 
+    groupings = [*((d,) for d in dimensions), *((f, d) for f in FILTERS for d in PAIRED if d != f)]
     written = 0
-    for kind in [(d, variant(d, tz, goals)) for d in dimensions if d != GOAL or goals]:
-        for chunk in pending(kind):
-            written += _build_days(site_id, tz, goals, kind, chunk)
+    for dims in groupings:
+        if GOAL in dims and not goals:
+            continue
+        for chunk in pending(_kind(dims, tz, goals)):
+            written += _build_days(site_id, tz, goals, dims, chunk)
     for chunk in pending((PROP_KEYS, "")):  # the keys last: a day with its keys has their breakdowns
         keys = _prop_keys(site_id, chunk)
         for key in _most_used(keys):
             for part in pending((PROPS_PREFIX + key, ""), chunk):
-                written += _build_days(site_id, tz, goals, (PROPS_PREFIX + key, ""), part)
+                written += _build_days(site_id, tz, goals, (PROPS_PREFIX + key,), part)
         written += _write(site_id, (PROP_KEYS, ""), chunk, keys)
     return written
 
 
+def _kind(dims: tuple[str, ...], tz: str, goals: Sequence[Goal]) -> tuple[str, str]:
+    """The kind of the sums grouped by ``dims``: one dimension, or a filter's and one under it."""
+    if len(dims) == 1:
+        return dims[0], variant(dims[0], tz, goals)
+    return paired(dims[0], dims[1]), variant(dims[1], tz, goals)
+
+
 def _build_days(
-    site_id: int, tz: str, goals: Sequence[Goal], kind: tuple[str, str], days: Sequence[VisitDay]
+    site_id: int, tz: str, goals: Sequence[Goal], dims: tuple[str, ...], days: Sequence[VisitDay]
 ) -> int:
-    """One read of ``days``' events grouped by visit day and the dimension; one write per day."""
-    dimension = kind[0]
-    metrics = _BUILT_METRICS + (_REVENUE if dimension == GOAL else ())
+    """One read of ``days``' events grouped by visit day and ``dims`` (a dimension, or a filtered one
+    and one under it); one write per day."""
+    metrics = _BUILT_METRICS + (_REVENUE if GOAL in dims else ())
     # Local dates wide enough for every event of the visit days, whatever the timezone.
     wide = DateRange(days[0].day - dt.timedelta(days=2), days[-1].day + dt.timedelta(days=2), tz)
-    dims = (dimension,) if dimension != NONE else ()
-    query = Query(site_id, wide, metrics, dims, goals=tuple(goals), limit=MAX_LIMIT)
+    grouped = tuple(d for d in dims if d != NONE)
+    query = Query(site_id, wide, metrics, grouped, goals=tuple(goals), limit=MAX_LIMIT)
     plan = Plan(query)
     plan.restrict_to(days, by_day=True)
+    values = ["toString(d0) AS value"] if grouped else ["'' AS value"]
+    if len(dims) == 2:  # under a filter: its value apart, and the events counted as the filter counts
+        plan.pageviews_only = plan.pageviews_only and dims[1] == "event:page"
+        values = ["toString(d0) AS filter_value", "toString(d1) AS value" if dims[1] else "'' AS value"]
     sources = query_sources(query)
     inner = " UNION ALL ".join(f"({plan.branch(source, sources)})" for source in sources)
-    value = "toString(d0)" if dims else "''"
     sums = ", ".join(f"sum({name}) AS {name}" for name in _SUMS)
-    sql = f"SELECT {BY_DAY} AS day, {value} AS value, {sums} FROM ({inner}) GROUP BY day, value"  # noqa: S608
-    return _write(
-        site_id, kind, days, client.execute(sql, plan.params, tag="closed_days:build", max_rows=0).dicts()
-    )
+    keys = ", ".join(["day", *(v.rsplit(" ", 1)[1] for v in values)])
+    sql = f"SELECT {BY_DAY} AS day, {', '.join(values)}, {sums} FROM ({inner}) GROUP BY {keys}"  # noqa: S608
+    rows = client.execute(sql, plan.params, tag="closed_days:build", max_rows=0).dicts()
+    return _write(site_id, _kind(dims, tz, goals), days, rows)
 
 
 def _prop_keys(site_id: int, days: Sequence[VisitDay]) -> list[dict[str, Any]]:

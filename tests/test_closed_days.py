@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 
 from analytics import client, run_query
-from analytics.closed_days import ROLLED, build, read_sql
+from analytics.closed_days import FILTERS, PAIRED, ROLLED, build, read_sql
 from analytics.dimensions import GOAL
+from analytics.filters import Filter
 from analytics.goals import Goal
 from analytics.periods import DateRange
 from analytics.prop_keys import top_prop_keys
@@ -39,6 +40,9 @@ METRICS = (
     "time_on_page",
     "scroll_depth",
 )
+# Each closed day: every dimension, the filtered ones' pairs, the property keys and their one key's breakdown
+KINDS = len(ROLLED) + sum(1 for f in FILTERS for d in PAIRED if d != f) + 2
+CLICKED = {"visit:source": "Google", "event:page": "/pricing"}  # a row clicked in each filtered card
 TIMEZONES = ("UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata")
 
 
@@ -137,6 +141,14 @@ def queries(tz: str) -> Iterator[Query]:
             else:
                 metrics = METRICS + (("percentage",) if dims else ())
             yield Query(SITE, date_range, metrics, dims, goals=GOALS, limit=1000)
+        for filtered, value in CLICKED.items():
+            for dimension in (*PAIRED, filtered):
+                dims = (dimension,) if dimension else ()
+                metrics = METRICS + (("percentage",) if dims else ())
+                if dimension == GOAL:
+                    metrics = ("visitors", "events", "conversion_rate")
+                clicked = (Filter("is", filtered, (value,)),)
+                yield Query(SITE, date_range, metrics, dims, clicked, goals=GOALS, limit=1000)
 
 
 def answers(query_list: list[Query]) -> list[list[dict[str, Any]]]:
@@ -149,14 +161,18 @@ def test_sums_answer_as_every_event_does(stored: list[Event], tz: str) -> None:
     asked = list(queries(tz))
     assert all(read_sql(q) is None for q in asked)  # nothing built: every query reads raw
     raw = answers(asked)
-    keys = [top_prop_keys(SITE, q.date_range) for q in asked[:: len(ROLLED) + 1]]
+    keys = [top_prop_keys(SITE, r) for r in sorted({q.date_range for q in asked}, key=repr)]
     written = build(SITE, tz, GOALS, NOW)
     # the ten days but the open last one: each dimension, the property keys and their one key's breakdown
-    assert written == 9 * (len(ROLLED) + 2)
+    assert written == 9 * KINDS
     used = [q for q in asked if read_sql(q) is not None]
     assert len(used) == len(asked)  # every one of them can take sums now
     assert answers(asked) == raw
-    assert [top_prop_keys(SITE, q.date_range) for q in asked[:: len(ROLLED) + 1]] == keys == [["plan"]] * 3
+    assert (
+        [top_prop_keys(SITE, r) for r in sorted({q.date_range for q in asked}, key=repr)]
+        == keys
+        == [["plan"]] * 3
+    )
     assert build(SITE, tz, GOALS, NOW) == 0  # nothing left to write
 
 
@@ -171,7 +187,7 @@ def test_a_day_changed_after_its_sums_is_read_raw_until_they_are_rewritten(store
     seed([make_event(SITE, timestamp=late_day, visitor_id=999_999, pathname="/late")])
     after = run_query(query)
     assert {r["event:page"] for r in after} - {r["event:page"] for r in before} == {"/late"}
-    assert build(SITE, "UTC", GOALS, NOW) == len(ROLLED) + 2  # that day's sums only, at its new count
+    assert build(SITE, "UTC", GOALS, NOW) == KINDS  # that day's sums only, at its new count
     assert read_sql(query) is not None
     assert run_query(query) == after
     client.command("TRUNCATE TABLE day_sums")

@@ -32,6 +32,8 @@ GROUP BY site_id, day;
 -- ('' for none), in a variant (the timezone of a time bucket, the goals of event:goal), stamped with the
 -- day's event count when built. A read takes a day's rows only when the stamp is the day's count now.
 -- Every build writes one marker row (marker = 1, partials 0), so a built day with no groups is known.
+-- Sums kept under a filter (dimension "<filtered>|<dimension>") hold the filtered dimension's value in
+-- filter_value.
 CREATE TABLE IF NOT EXISTS day_sums
 (
     site_id UInt64,
@@ -40,6 +42,7 @@ CREATE TABLE IF NOT EXISTS day_sums
     day Date,
     stamp UInt64,
     marker UInt8,
+    filter_value String,
     value String,
     p_visitors UInt64,
     p_pageviews UInt64,
@@ -57,5 +60,5 @@ CREATE TABLE IF NOT EXISTS day_sums
 )
 ENGINE = MergeTree
 PARTITION BY toYYYYMM(day)
-ORDER BY (site_id, marker, dimension, variant, day, stamp, value)
+ORDER BY (site_id, marker, dimension, variant, day, stamp, filter_value, value)
 SETTINGS non_replicated_deduplication_window = 100000;
