@@ -49,7 +49,7 @@ from analytics.query import (
     outer_sql,
     query_sources,
 )
-from analytics.visit_days import closed, split, sums_where
+from analytics.visit_days import closed, split, sums_rows
 
 __all__ = ["CLOSED_AFTER", "ROLLED", "build", "read_sql"]
 
@@ -164,7 +164,7 @@ def needs(query: Query) -> list[Sums] | None:
     value = flt.values[0]
     if dimension == flt.dimension:  # one group, the filter's: the dimension's own sums
         return [Sums((dimension, ""), "value", value)] + ([_filtered(flt.dimension, value)] if whole else [])
-    if dimension not in PAIRED or (dimension == GOAL and not goals):
+    if not (dimension in PAIRED or dimension.startswith(PROPS_PREFIX)) or (dimension == GOAL and not goals):
         return None
     groups = Sums((paired(flt.dimension, dimension), variant(dimension, tz, goals)), "filter_value", value)
     return [groups, _filtered(flt.dimension, value)] if whole and dimension != NONE else [groups]
@@ -208,20 +208,18 @@ def read_sql(query: Query) -> tuple[str, dict[str, Any]] | None:
 def _sums_sql(plan: Plan, sums: Sums, days: Sequence[VisitDay], sources: Sequence[str]) -> str:
     """The built sums of ``days`` as rows of the query's partial columns (``sources``), or, for
     ``["total"]``, their visitors as one scalar."""
-    where = sums_where(plan.bind, sums.kind, days)
-    if sums.column:
-        where.append(f"{sums.column} = {plan.bind(sums.value, 'String')}")
+    extra = [f"{sums.column} = {plan.bind(sums.value, 'String')}"] if sums.column else []
     if list(sources) == ["total"]:
-        return f"SELECT toUInt64(sum(p_visitors)) FROM day_sums WHERE {' AND '.join(where)}"  # noqa: S608
+        rows = sums_rows(plan.bind, sums.kind, days, *extra)
+        return f"SELECT toUInt64(sum(p_visitors)) FROM ({rows})"  # noqa: S608
     select = ["value AS d0"] if plan.query.dimensions else []
     for source in sources:
         for name in PARTIALS[source]:
             expr = name if name in plan.wanted else "0"
             select.append(f"{_CAST.get(name, 'toUInt64({})').format(expr)} AS {name}")
-    where.append("(" + " OR ".join(f"{_REACHED[source]} > 0" for source in sources) + ")")
+    extra.append("(" + " OR ".join(f"{_REACHED[source]} > 0" for source in sources) + ")")
     # The rows are chosen in a subquery, whose WHERE sees the table's columns, not the aliases above.
-    rows = f"SELECT * FROM day_sums WHERE {' AND '.join(where)}"  # noqa: S608
-    return f"SELECT {', '.join(select)} FROM ({rows})"  # noqa: S608
+    return f"SELECT {', '.join(select)} FROM ({sums_rows(plan.bind, sums.kind, days, *extra)})"  # noqa: S608
 
 
 # -- building -----------------------------------------------------------------------------------------
@@ -257,11 +255,11 @@ def build(
         for chunk in pending(_kind(dims, tz, goals)):
             written += _build_days(site_id, tz, goals, dims, chunk)
     for chunk in pending((PROP_KEYS, "")):  # the keys last: a day with its keys has their breakdowns
-        keys = _prop_keys(site_id, chunk)
-        for key in _most_used(keys):
-            for part in pending((PROPS_PREFIX + key, ""), chunk):
-                written += _build_days(site_id, tz, goals, (PROPS_PREFIX + key,), part)
-        written += _write(site_id, (PROP_KEYS, ""), chunk, keys)
+        for key in _most_used(site_id, chunk):
+            for dims in [(PROPS_PREFIX + key,), *((f, PROPS_PREFIX + key) for f in FILTERS)]:
+                for part in pending(_kind(dims, tz, goals), chunk):
+                    written += _build_days(site_id, tz, goals, dims, part)
+        written += _write_keys(site_id, chunk)
     return written
 
 
@@ -291,41 +289,57 @@ def _build_days(
     sources = query_sources(query)
     inner = " UNION ALL ".join(f"({plan.branch(source, sources)})" for source in sources)
     sums = ", ".join(f"sum({name}) AS {name}" for name in _SUMS)
-    keys = ", ".join(["day", *(v.rsplit(" ", 1)[1] for v in values)])
-    sql = f"SELECT {BY_DAY} AS day, {', '.join(values)}, {sums} FROM ({inner}) GROUP BY {keys}"  # noqa: S608
-    rows = client.execute(sql, plan.params, tag="closed_days:build", max_rows=0).dicts()
-    return _write(site_id, _kind(dims, tz, goals), days, rows)
+    keys = ["day", *(v.rsplit(" ", 1)[1] for v in values)]
+    sql = f"SELECT {BY_DAY} AS day, {', '.join(values)}, {sums} FROM ({inner}) GROUP BY {', '.join(keys)}"  # noqa: S608
+    return _write(site_id, _kind(dims, tz, goals), days, sql, plan.params, [*keys[1:], *_SUMS])
 
 
-def _prop_keys(site_id: int, days: Sequence[VisitDay]) -> list[dict[str, Any]]:
-    """The custom property keys of ``days`` (``value``) and the events carrying each (``p_events``)."""
+def _prop_keys(site_id: int, days: Sequence[VisitDay]) -> tuple[Plan, str]:
+    """A plan over ``days`` and its SELECT of their custom property keys (``value``) with the events
+    carrying each (``p_events``), per visit ``day``."""
     wide = DateRange(days[0].day - dt.timedelta(days=2), days[-1].day + dt.timedelta(days=2), "UTC")
     plan = Plan(Query(site_id, wide, ("events",)))
     plan.restrict_to(days)
-    sql = uses_sql(plan, by_day=True)
-    return client.execute(sql, plan.params, tag="closed_days:build", max_rows=0).dicts()
+    return plan, uses_sql(plan, by_day=True)
 
 
-def _most_used(keys: Sequence[dict[str, Any]]) -> list[str]:
-    uses: dict[str, int] = {}
-    for row in keys:
-        uses[row["value"]] = uses.get(row["value"], 0) + int(row["p_events"])
-    return sorted(uses, key=lambda key: (-uses[key], key))[:MAX_KEYS]
+def _most_used(site_id: int, days: Sequence[VisitDay]) -> list[str]:
+    plan, sql = _prop_keys(site_id, days)
+    outer = f"SELECT value, sum(p_events) AS uses FROM ({sql}) GROUP BY value ORDER BY uses DESC, value"  # noqa: S608
+    rows = client.execute(f"{outer} LIMIT {MAX_KEYS}", plan.params, tag="closed_days:build").rows
+    return [str(key) for key, _ in rows]
+
+
+def _write_keys(site_id: int, days: Sequence[VisitDay]) -> int:
+    plan, sql = _prop_keys(site_id, days)
+    return _write(site_id, (PROP_KEYS, ""), days, sql, plan.params, ["value", "p_events"])
 
 
 def _write(
-    site_id: int, kind: tuple[str, str], days: Sequence[VisitDay], rows: Sequence[dict[str, Any]]
+    site_id: int,
+    kind: tuple[str, str],
+    days: Sequence[VisitDay],
+    select: str,
+    params: dict[str, Any],
+    columns: Sequence[str],
 ) -> int:
-    """Write each day's ``rows`` (``day``, ``value`` and sums) and its marker; how many days."""
-    by_day: dict[dt.date, list[dict[str, Any]]] = {day.day: [] for day in days}
-    for row in rows:
-        by_day[row["day"]].append({k: v for k, v in row.items() if k != "day"})
+    """Write ``select``'s rows (``day`` and ``columns``) as ``kind``'s sums of ``days`` at their stamps,
+    then each day's marker; how many days. The writes carry tokens, and a reader takes one row of any
+    written twice (``visit_days.sums_rows``), so builders racing each other count nothing twice."""
     dimension, variant_ = kind
-    for day in days:
-        base: dict[str, Any] = {"site_id": site_id, "dimension": dimension, "variant": variant_}
-        base |= {"day": day.day, "stamp": day.events}
-        lines = [orjson.dumps({**base, "marker": 1, "value": ""})]
-        lines += [orjson.dumps({**base, "marker": 0, **row}, default=str) for row in by_day[day.day]]
-        token = f"day_sums:{site_id}:{dimension}:{variant_}:{day.day}:{day.events}"
-        client.insert_json_lines("day_sums", lines, token=token)
+    stamps = {"site": site_id, "dimension": dimension, "variant": variant_}
+    stamps |= {"days": [d.day for d in days], "stamps": [d.events for d in days]}
+    token = f"day_sums:{site_id}:{dimension}:{variant_}:" + ",".join(f"{d.day}={d.events}" for d in days)
+    names = ", ".join(columns)
+    client.command(
+        f"INSERT INTO day_sums (site_id, dimension, variant, day, stamp, marker, {names})"  # noqa: S608
+        " SELECT {site:UInt64}, {dimension:String}, {variant:String}, day,"
+        " transform(day, {days:Array(Date)}, {stamps:Array(UInt64)}, toUInt64(0)), 0,"
+        f" {names} FROM ({select})",
+        {**params, **stamps},
+        settings={"insert_deduplication_token": token},
+    )
+    base: dict[str, Any] = {"site_id": site_id, "dimension": dimension, "variant": variant_, "marker": 1}
+    lines = [orjson.dumps({**base, "day": d.day, "stamp": d.events}) for d in days]
+    client.insert_json_lines("day_sums", lines, token=f"{token}:markers")
     return len(days)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from analytics import client
 from analytics.periods import DateRange
 from analytics.query import Plan, Query
-from analytics.visit_days import split, sums_where
+from analytics.visit_days import split, sums_rows
 
 __all__ = ["MAX_KEYS", "PROP_KEYS", "top_prop_keys", "uses_sql"]
 
@@ -37,8 +37,8 @@ def top_prop_keys(site_id: int, date_range: DateRange, limit: int = MAX_KEYS) ->
     parts = [uses_sql(plan)]
     if summed:
         plan.restrict_to(edges)
-        where = " AND ".join(sums_where(plan.bind, (PROP_KEYS, ""), summed))
-        parts = [uses_sql(plan), f"SELECT value, p_events FROM day_sums WHERE {where}"]  # noqa: S608
+        rows = sums_rows(plan.bind, (PROP_KEYS, ""), summed)
+        parts = [uses_sql(plan), f"SELECT value, p_events FROM ({rows})"]  # noqa: S608
     union = " UNION ALL ".join(f"({part})" for part in parts)
     sql = f"SELECT value, sum(p_events) AS uses FROM ({union}) GROUP BY value ORDER BY uses DESC, value"  # noqa: S608
     result = client.execute(

@@ -13,7 +13,7 @@ from analytics.filters import Binder
 from analytics.periods import DateRange
 from analytics.query import VisitDay
 
-__all__ = ["closed", "split", "sums_where"]
+__all__ = ["closed", "split", "sums_rows"]
 
 _STATUS = """
 SELECT d.day, d.events, d.first_at, d.last_at, b.kinds
@@ -60,15 +60,17 @@ def closed(site_id: int, last: dt.date) -> list[VisitDay]:
     return [VisitDay(day, int(events), first_at, last_at) for day, events, first_at, last_at in rows]
 
 
-def sums_where(bind: Binder, kind: tuple[str, str], days: Sequence[VisitDay]) -> list[str]:
-    """The conditions choosing the ``day_sums`` rows of ``kind`` (dimension, variant) for ``days`` at
-    their stamps (``{site_id}`` is the site)."""
+def sums_rows(bind: Binder, kind: tuple[str, str], days: Sequence[VisitDay], *extra: str) -> str:
+    """The ``day_sums`` rows of ``kind`` (dimension, variant) for ``days`` at their stamps, meeting the
+    conditions ``extra`` (``{site_id}`` is the site); one of any row written twice."""
     dimension, variant = kind
-    return [
+    where = [
         "site_id = {site_id:UInt64}",
         "marker = 0",
         f"dimension = {bind(dimension, 'String')}",
         f"variant = {bind(variant, 'String')}",
         f"day IN {bind(sorted({d.day for d in days}), 'Array(Date)')}",
         f"has({bind([(d.day, d.events) for d in days], 'Array(Tuple(Date, UInt64))')}, (day, stamp))",
+        *extra,
     ]
+    return f"SELECT * FROM day_sums WHERE {' AND '.join(where)} LIMIT 1 BY day, stamp, filter_value, value"  # noqa: S608

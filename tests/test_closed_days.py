@@ -40,8 +40,9 @@ METRICS = (
     "time_on_page",
     "scroll_depth",
 )
-# Each closed day: every dimension, the filtered ones' pairs, the property keys and their one key's breakdown
-KINDS = len(ROLLED) + sum(1 for f in FILTERS for d in PAIRED if d != f) + 2
+# Each closed day: every dimension, the filtered ones' pairs, the property keys and their one key's
+# breakdown, also under each filter
+KINDS = len(ROLLED) + sum(1 for f in FILTERS for d in PAIRED if d != f) + 2 + len(FILTERS)
 CLICKED = {"visit:source": "Google", "event:page": "/pricing"}  # a row clicked in each filtered card
 TIMEZONES = ("UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata")
 
@@ -142,7 +143,7 @@ def queries(tz: str) -> Iterator[Query]:
                 metrics = METRICS + (("percentage",) if dims else ())
             yield Query(SITE, date_range, metrics, dims, goals=GOALS, limit=1000)
         for filtered, value in CLICKED.items():
-            for dimension in (*PAIRED, filtered):
+            for dimension in (*PAIRED, filtered, "event:props:plan"):
                 dims = (dimension,) if dimension else ()
                 metrics = METRICS + (("percentage",) if dims else ())
                 if dimension == GOAL:

@@ -33,7 +33,8 @@ GROUP BY site_id, day;
 -- day's event count when built. A read takes a day's rows only when the stamp is the day's count now.
 -- Every build writes one marker row (marker = 1, partials 0), so a built day with no groups is known.
 -- Sums kept under a filter (dimension "<filtered>|<dimension>") hold the filtered dimension's value in
--- filter_value.
+-- filter_value. A row written twice (two builders racing) is read once (LIMIT 1 BY its key) until a merge
+-- keeps one.
 CREATE TABLE IF NOT EXISTS day_sums
 (
     site_id UInt64,
@@ -58,7 +59,7 @@ CREATE TABLE IF NOT EXISTS day_sums
     p_bounce_visits UInt64,
     p_duration_ms UInt64
 )
-ENGINE = MergeTree
+ENGINE = ReplacingMergeTree
 PARTITION BY toYYYYMM(day)
 ORDER BY (site_id, marker, dimension, variant, day, stamp, filter_value, value)
 SETTINGS non_replicated_deduplication_window = 100000;
