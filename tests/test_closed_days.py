@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from analytics import client, run_query
-from analytics.closed_days import FILTERS, PAIRED, ROLLED, build, read_sql
+from analytics.closed_days import FILTERS, PAIRED, ROLLED, build, read_sql, variant
 from analytics.dimensions import GOAL
 from analytics.filters import Filter
 from analytics.goals import Goal
@@ -232,3 +232,32 @@ def test_revenue_and_goals_come_from_the_sums(stored: list[Event]) -> None:
     assert purchase["total_revenue"]["value"] > Decimal(0)
     other_goals = dataclasses.replace(query, goals=GOALS[:2])
     assert read_sql(other_goals) is None  # sums of other goals are not these
+
+
+def test_the_job_writes_each_site_in_its_timezone_and_for_its_goals(owner: Any, events_table: None) -> None:
+    from panel.goals.models import Goal as GoalRow
+    from panel.sites.closed_days import build_closed
+
+    sid = owner.site.id  # Europe/Berlin
+    GoalRow.objects.create(site=owner.site, event_name="Signup")
+    now = dt.datetime.now(dt.UTC)
+    day = dt.datetime.combine(now.date() - dt.timedelta(days=3), dt.time(12), dt.UTC)
+    seed(
+        [make_event(sid, timestamp=day, visitor_id=v, name=n) for v in (1, 2) for n in ("pageview", "Signup")]
+    )
+    written = build_closed(now)
+    assert written[owner.site.domain] > 0
+    kinds = client.execute(
+        "SELECT DISTINCT toString(dimension), variant FROM day_sums"
+        " WHERE site_id = {s:UInt64} AND marker = 1",
+        {"s": sid},
+        tag="test",
+    ).rows
+    goals = GoalRow.objects.analytics_goals(owner.site)
+    assert ("time:day", "Europe/Berlin") in kinds
+    assert (GOAL, variant(GOAL, "Europe/Berlin", goals)) in kinds
+    assert build_closed(now)[owner.site.domain] == 0
+    week = DateRange(now.date() - dt.timedelta(days=6), now.date() - dt.timedelta(days=1), "Europe/Berlin")
+    query = Query(sid, week, ("visitors", "conversion_rate"), (GOAL,), goals=goals)
+    assert read_sql(query) is not None
+    assert run_query(query) == [{GOAL: "Signup", "visitors": 2, "conversion_rate": 100.0}]
