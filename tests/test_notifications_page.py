@@ -164,3 +164,19 @@ def test_saving_reports_says_which(team: Team, fields: dict[str, str], message: 
 def test_saving_alerts_says_which(team: Team, fields: dict[str, str], message: str) -> None:
     response = _as(team.owner).post(PAGE, {"form": "alerts", **fields}, follow=True)
     assert [str(m) for m in response.context["messages"]] == [message]
+
+
+def test_the_account_page_links_each_sites_notifications(team: Team) -> None:
+    from panel.accounts.models import User
+    from panel.sites.models import Site
+
+    Site.objects.create(organisation=team.site.organisation, domain="blog.example.com")
+    User.objects.create_with_organisation("stranger@else.org")
+    Site.objects.create(
+        organisation=User.objects.get(email="stranger@else.org").primary_organisation(), domain="else.org"
+    )
+    shown = _as(team.viewer).get("/account/").content.decode()
+    links = re.findall(r'<a class="small" href="(/[^"]+/notifications/)">notifications</a>', shown)
+    assert links == ["/blog.example.com/notifications/", PAGE]
+    for link in links:
+        assert _as(team.viewer).get(link).status_code == 200
