@@ -21,6 +21,7 @@ from analytics.errors import QueryError
 from analytics.periods import DateRange, today_in
 from analytics.rolled import top_prop_keys
 from panel.accounts.models import User
+from panel.dashboard.nav import site_nav
 from panel.goals.models import Funnel
 from panel.sites.models import Site
 from panel.stats_api import params
@@ -34,12 +35,17 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def dashboard(request: HttpRequest, domain: str) -> HttpResponse:
     assert isinstance(request.user, User)
-    site = get_object_or_404(Site.objects.for_user(request.user), domain=domain)
-    return render(request, "dashboard/dashboard.html", dashboard_context(site))
+    site = get_object_or_404(
+        Site.objects.for_user(request.user).select_related("organisation"), domain=domain
+    )
+    return render(
+        request, "dashboard/dashboard.html", dashboard_context(site, nav=site_nav(site, request.user))
+    )
 
 
 def dashboard_context(site: Site, **extra: Any) -> dict[str, Any]:
-    """What ``dashboard/dashboard.html`` needs, for a member or a shared link (``extra``)."""
+    """What ``dashboard/dashboard.html`` needs, for a member (``nav``: the site switcher and links) or a
+    shared link (``shared_link``, ``share_auth``, ``embed``)."""
     return {"site": site, "lower_is_better": " ".join(sorted(LOWER_IS_BETTER)), **extra}
 
 
