@@ -7,6 +7,7 @@ import datetime as dt
 import http.server
 import json
 import logging
+import re
 import socket
 import threading
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.test import Client
 
 from panel.reports.alerts import Alert, Thresholds, decide
 from panel.reports.webhooks import SIGNATURE_HEADER, Target, check_url, public, send, signature
@@ -94,6 +96,14 @@ def test_a_spike_mails_the_managers_and_posts_a_signed_webhook(
     assert sorted(m["To"] for m in messages) == [spiking.admin.email, spiking.owner.email]
     assert messages[0]["Subject"] == "Traffic spike on example.com: 3 visitors in the last hour"
     assert "an hour in the week before had 0.0 on average" in text_body(messages[0])
+    mailed = text_body(messages[0]).replace("\r\n", "\n")
+    assert "Change or turn off its alerts on its Notifications page, a tab of its settings:\n" in mailed
+    [settings_link] = re.findall(r"http://127\.0\.0\.1:8000(/\S+/notifications/)", mailed)
+    manager = Client()
+    manager.force_login(spiking.admin)
+    page = manager.get(settings_link)
+    assert page.status_code == 200 and b'id="alerts-form"' in page.content  # what the mail says is there
+    assert b'class="settings-tabs"' in page.content
     [(headers, body)] = received
     secret = AlertSettings.objects.get(site=spiking.site).webhook_secret
     assert headers[SIGNATURE_HEADER] == signature(body, secret)

@@ -112,3 +112,71 @@ def test_a_viewer_cannot_set_alerts_and_outsiders_get_404(team: Team) -> None:
     stranger = User.objects.create_with_organisation("stranger@else.org", "a long enough passphrase")
     assert _as(stranger).get(PAGE).status_code == 404
     assert Client().get(PAGE).status_code == 302  # to the login page
+
+
+def test_it_is_a_tab_of_the_settings_for_owners_and_admins(team: Team) -> None:
+    for path in ("/example.com/settings/", "/example.com/settings/danger/", PAGE):
+        shown = _as(team.admin).get(path).content.decode()
+        assert f'<a href="{PAGE}"' in shown, path
+    current = re.findall(
+        r'<a href="([^"]+)" class="active" aria-current="page">', _as(team.owner).get(PAGE).content.decode()
+    )
+    assert current == [PAGE]
+
+
+def test_a_viewer_gets_no_settings_tabs(team: Team) -> None:
+    shown = _as(team.viewer).get(PAGE).content.decode()
+    assert "settings-tabs" not in shown and "/example.com/settings/" not in shown
+    assert "Email reports to you" in shown
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"weekly": "on"}, "Saved: you get the weekly report of example.com at viewer@example.com."),
+        (
+            {"weekly": "on", "monthly": "on"},
+            "Saved: you get the weekly and the monthly reports of example.com at viewer@example.com.",
+        ),
+        ({}, "Saved: you get no email reports of example.com."),
+    ],
+)
+def test_saving_reports_says_which(team: Team, fields: dict[str, str], message: str) -> None:
+    response = _as(team.viewer).post(PAGE, {"form": "subscription", **fields}, follow=True)
+    assert [str(m) for m in response.context["messages"]] == [message]
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        (
+            {"spike_visitors": "1234567"},
+            "Saved: a spike alert above 1,234,567 visitors in an hour; drop alerts are off.",
+        ),
+        (
+            {"drop_percent": "30", "webhook_url": "https://1.1.1.1/h"},
+            "Saved: a drop alert below 30% of the usual hour; spike alerts are off. "
+            "Alerts are also POSTed to the webhook.",
+        ),
+        ({"webhook_url": "https://1.1.1.1/h"}, "Saved: traffic alerts are off."),
+    ],
+)
+def test_saving_alerts_says_which(team: Team, fields: dict[str, str], message: str) -> None:
+    response = _as(team.owner).post(PAGE, {"form": "alerts", **fields}, follow=True)
+    assert [str(m) for m in response.context["messages"]] == [message]
+
+
+def test_the_account_page_links_each_sites_notifications(team: Team) -> None:
+    from panel.accounts.models import User
+    from panel.sites.models import Site
+
+    Site.objects.create(organisation=team.site.organisation, domain="blog.example.com")
+    User.objects.create_with_organisation("stranger@else.org")
+    Site.objects.create(
+        organisation=User.objects.get(email="stranger@else.org").primary_organisation(), domain="else.org"
+    )
+    shown = _as(team.viewer).get("/account/").content.decode()
+    links = re.findall(r'<a class="small" href="(/[^"]+/notifications/)">notifications</a>', shown)
+    assert links == ["/blog.example.com/notifications/", PAGE]
+    for link in links:
+        assert _as(team.viewer).get(link).status_code == 200

@@ -5,6 +5,7 @@ confirming removes it. No request to another host, no console error (a CSP refus
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import itertools
@@ -20,6 +21,7 @@ from playwright.sync_api import Browser, BrowserContext, Page
 from panel.accounts.models import Membership, Role
 from panel.apikeys.models import ApiKey
 from panel.goals.models import Funnel, Goal
+from panel.reports.models import AlertSettings
 from panel.sharing.models import SharedLink
 from tests.accounts_helpers import fresh_counters, member_of, org_of  # noqa: F401  # autouse fixture
 from tests.browser import chromium
@@ -53,8 +55,12 @@ def _cookie(user: object) -> str:
 
 @pytest.fixture
 def world(site: Persona, events_table: None) -> World:
+    return make_world(site)
+
+
+def make_world(site: Persona) -> World:
     """Goals with long names (and their conversions today), a funnel, a shared link, API keys with long
-    names and every scope, a teammate and a viewer."""
+    names and every scope, traffic alerts with a webhook (its secret is shown), a teammate and a viewer."""
     org = org_of(site)
     now = dt.datetime.now(dt.UTC)
     at = max(now - dt.timedelta(minutes=5), dt.datetime.combine(now.date(), dt.time(), dt.UTC))
@@ -68,6 +74,9 @@ def world(site: Persona, events_table: None) -> World:
     Goal.objects.create(site=site.site, event_name="Purchase", currency="EUR")
     Funnel.objects.create_with_steps(site.site, "Footer newsletter to enterprise sales", [pricing, signup])
     SharedLink.objects.create_for(site.site, name="Board meeting dashboard")
+    AlertSettings.objects.create(
+        site=site.site, spike_visitors=500, webhook_url="https://1.1.1.1/lantern-hook"
+    )
     ApiKey.objects.issue(
         site.user,
         organisation=org,
@@ -130,7 +139,14 @@ class Session:
 
 @pytest.fixture
 def chrome(world: World) -> Iterator[Session]:
-    """Chromium starts after the database work: Playwright's event loop forbids Django's ORM here."""
+    with browsing() as session:
+        yield session
+
+
+@contextlib.contextmanager
+def browsing() -> Iterator[Session]:
+    """Chromium and the test server, for tabs; after the block, no tab asked another host or logged an
+    error. Start it after the database work: Playwright's event loop forbids Django's ORM here."""
     with dashboard_server() as base, chromium() as browser:
         session = Session(browser, base)
         try:
@@ -169,6 +185,10 @@ def owner_pages(world: World) -> list[str]:
     ]
 
 
+def viewer_pages(world: World) -> list[str]:
+    return ["/sites/", "/example.com/", "/example.com/notifications/", f"/orgs/{world.org_id}/", "/account/"]
+
+
 SIGNED_OUT = ["/login/", "/register/", "/password-reset/"]
 
 
@@ -178,7 +198,9 @@ def _slug(path: str) -> str:
 
 
 def test_every_page_fits_a_phone(world: World, chrome: Session) -> None:
-    """``document.documentElement.scrollWidth <= 375`` on each page (screenshots: page-<path>.png)."""
+    """``document.documentElement.scrollWidth <= 375`` on each page, the owner's, a viewer's and the
+    signed-out ones (screenshots: page-<path>.png, page-viewer-<path>.png); the notifications page
+    shows its webhook secret."""
     too_wide: dict[str, int] = {}
     owner = chrome.tab(world.owner_cookie)
     for path in owner_pages(world):
@@ -186,6 +208,12 @@ def test_every_page_fits_a_phone(world: World, chrome: Session) -> None:
         if owner.width() > PHONE["width"]:
             too_wide[path] = owner.width()
         owner.shot(f"page-{_slug(path)}")
+    viewer = chrome.tab(world.viewer_cookie)
+    for path in viewer_pages(world):
+        assert viewer.go(path) == 200, path
+        if viewer.width() > PHONE["width"]:
+            too_wide[f"viewer {path}"] = viewer.width()
+        viewer.shot(f"page-viewer-{_slug(path)}")
     visitor = chrome.tab()
     for path in SIGNED_OUT:
         assert visitor.go(path) == 200, path

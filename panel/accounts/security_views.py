@@ -1,4 +1,5 @@
-"""The account page and two-factor settings: enrol with a QR code, see recovery codes once, turn off."""
+"""The account page (two-factor, each site's email reports and alerts, organisations) and two-factor
+settings: enrol with a QR code, see recovery codes once, turn off."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from panel.accounts import limits, totp, twofactor
 from panel.accounts.forms import CodeForm
 from panel.accounts.login_views import code_counters
 from panel.accounts.models import Membership, User
+from panel.sites.models import Site
 
 
 def _user(request: HttpRequest) -> User:
@@ -27,6 +29,7 @@ def _account_page(
         "two_factor": twofactor.enabled_for(user),
         "codes_left": twofactor.recovery_codes_left(user),
         "memberships": Membership.objects.filter(user=user).select_related("organisation"),
+        "sites": Site.objects.for_user(user).select_related("organisation").order_by("domain"),
         "disable_form": disable_form,
     }
     return render(request, "accounts/account.html", context, status=status)

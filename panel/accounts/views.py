@@ -6,8 +6,11 @@ owner of an existing account gets a mail saying someone tried (or their confirma
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
@@ -18,9 +21,11 @@ from django.views.decorators.http import require_POST
 
 from panel.accounts import limits, mail
 from panel.accounts.forms import SignupForm
+from panel.accounts.invitation_views import invitation_named
 from panel.accounts.models import User
 from panel.accounts.roles import signed_in_user
 from panel.accounts.tokens import TokenError, read_verification
+from panel.sites.landing import landing
 
 SIGNED_UP = "lantern.signup.sent"  # session: {"email": the address signed up with, "next": url}
 
@@ -35,21 +40,43 @@ def safe_next(request: HttpRequest, default: str) -> str:
 
 def signup(request: HttpRequest) -> HttpResponse:
     """Sign-up answers the same whether or not the address has an account (no login here: the mailed
-    link confirms the address, then the user logs in); an existing user is mailed instead."""
+    link confirms the address, then the user logs in); an existing user is mailed instead. A new
+    account signing up from an invitation's page with the invited address is confirmed by that link:
+    it is logged in and sent back to the invitation, to accept it."""
     if request.user.is_authenticated:
         return redirect("sites")
     form = SignupForm(
         request.POST if request.method == "POST" else None,
         initial={"email": request.GET.get("email", "")[:254]},
     )
+    invitation = invitation_named(safe_next(request, ""))
     if request.method == "POST" and form.is_valid():
         email = form.cleaned_data["email"]
+        if invitation is not None and invitation.email.lower() == email:
+            invited = _sign_up_invited(email, form.cleaned_data["password"])
+            if invited is not None:
+                login(request, invited)
+                messages.success(
+                    request, f"Your account is ready. {email} is confirmed: the invitation was mailed to it."
+                )
+                return redirect(safe_next(request, ""))
         if not _sign_up(request, email, form.cleaned_data["password"]):
             messages.error(request, "We could not send the mail just now; sign up again in a few minutes.")
         request.session[SIGNED_UP] = {"email": email, "next": safe_next(request, "")}
         return redirect("signup-sent")
-    context = {"form": form, "next": safe_next(request, "")}
+    context = {"form": form, "next": safe_next(request, ""), "invitation": invitation}
     return render(request, "accounts/signup.html", context, status=400 if form.errors else 200)
+
+
+def _sign_up_invited(email: str, password: str) -> User | None:
+    """A new account, verified (the invitation link it came from was mailed to ``email``); None when
+    the address has an account already, which then gets the usual answer and mail."""
+    if User.objects.filter(email=email).exists():
+        return None
+    try:
+        return User.objects.create_with_organisation(email, password, verified=True)
+    except IntegrityError:  # signed up at this very moment by another request
+        return None
 
 
 def _sign_up(request: HttpRequest, email: str, password: str) -> bool:
@@ -113,7 +140,8 @@ def verify_resend(request: HttpRequest) -> HttpResponse:
 
 
 def verify_email(request: HttpRequest, token: str) -> HttpResponse:
-    """The mailed link: confirms the address it was sent to, whoever is logged in on this browser."""
+    """The mailed link: confirms the address it was sent to, whoever is logged in on this browser, then
+    lands on what the user may open (``panel.sites.landing``), after logging in if need be."""
     try:
         user_id, email = read_verification(token)
     except TokenError as exc:
@@ -125,8 +153,8 @@ def verify_email(request: HttpRequest, token: str) -> HttpResponse:
     messages.success(request, f"Thank you: {user.email} is confirmed.")
     signed_in = signed_in_user(request)
     if signed_in is not None and signed_in.pk == user.pk:
-        return redirect("site-new")
-    return redirect(f"{reverse('login')}?next={reverse('site-new')}")
+        return redirect(landing(request, user))
+    return redirect(f"{reverse('login')}?next={quote(landing(request, user), safe='/')}")
 
 
 def _link_failed(request: HttpRequest, message: str) -> HttpResponse:

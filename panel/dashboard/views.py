@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from analytics import LOWER_IS_BETTER, DateRange, QueryError, dropped_events, today_in, top_prop_keys
 from panel.accounts.models import User
+from panel.dashboard.nav import site_nav
 from panel.goals.models import Funnel
 from panel.sites.models import Site
 from panel.stats_api import params
@@ -30,12 +31,17 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def dashboard(request: HttpRequest, domain: str) -> HttpResponse:
     assert isinstance(request.user, User)
-    site = get_object_or_404(Site.objects.for_user(request.user), domain=domain)
-    return render(request, "dashboard/dashboard.html", dashboard_context(site))
+    site = get_object_or_404(
+        Site.objects.for_user(request.user).select_related("organisation"), domain=domain
+    )
+    return render(
+        request, "dashboard/dashboard.html", dashboard_context(site, nav=site_nav(site, request.user))
+    )
 
 
 def dashboard_context(site: Site, **extra: Any) -> dict[str, Any]:
-    """What ``dashboard/dashboard.html`` needs, for a member or a shared link (``extra``)."""
+    """What ``dashboard/dashboard.html`` needs, for a member (``nav``: the site switcher and links) or a
+    shared link (``shared_link``, ``share_auth``, ``embed``)."""
     return {"site": site, "lower_is_better": " ".join(sorted(LOWER_IS_BETTER)), **extra}
 
 

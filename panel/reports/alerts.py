@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from django.conf import settings as django_settings
 from django.core.mail import send_mail
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from analytics import hourly_visitors
@@ -76,10 +77,12 @@ def describe(domain: str, alert: Alert) -> tuple[str, str]:
         subject = f"Traffic spike on {domain}: {alert.visitors} visitors in the last hour"
     else:
         subject = f"Traffic drop on {domain}: {alert.visitors} visitors in the last hour"
+    base = django_settings.BASE_URL
     body = (
         f"{domain} had {alert.visitors} visitors in the last hour; an hour in the week before had "
-        f"{usual} on average.\n\nThe dashboard: {django_settings.BASE_URL}/{domain}/\n\n"
-        "You get this because you manage this site on Lantern; its alert settings are on its settings page.\n"
+        f"{usual} on average.\n\nThe dashboard: {base}{reverse('dashboard', args=[domain])}\n\n"
+        "You get this because you manage this site on Lantern. Change or turn off its alerts on its "
+        f"Notifications page, a tab of its settings:\n{base}{reverse('site-notifications', args=[domain])}\n"
     )
     return subject, body
 

@@ -7,6 +7,7 @@ and the signed token is what authorises it, for that one member, site and kind o
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,7 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from panel.accounts.models import Membership, User
-from panel.reports.forms import AlertForm, SubscriptionForm
+from panel.reports.forms import AlertForm, SubscriptionForm, describe_alerts
 from panel.reports.models import AlertSettings, Kind
 from panel.reports.recipients import recipients, set_subscription
 from panel.reports.unsubscribe import read_token
@@ -44,7 +45,8 @@ def _role(site: Site, user: User) -> str | None:
 @login_required
 @require_http_methods(["GET", "POST"])
 def notifications(request: HttpRequest, domain: str) -> HttpResponse:
-    """A member's own report subscriptions; for owners and admins also the traffic alerts."""
+    """A member's own report subscriptions; for owners and admins also the traffic alerts (and the page
+    is a tab of the site's settings). Saving says what is now on."""
     assert isinstance(request.user, User)
     user = request.user
     site = get_object_or_404(Site.objects.for_user(user), domain=domain)
@@ -59,18 +61,21 @@ def notifications(request: HttpRequest, domain: str) -> HttpResponse:
         if subscription_form.is_valid():
             for kind in Kind.values:
                 set_subscription(site, user, kind, on=subscription_form.cleaned_data[kind])
+            messages.success(request, subscription_form.describe(site.domain, user.email))
             return redirect("site-notifications", domain=site.domain)
         status = 400
     elif request.method == "POST" and request.POST.get("form") == "alerts" and manages:
         alert_form = AlertForm(request.POST, instance=alert_settings)
         if alert_form.is_valid():
-            alert_form.save()
+            messages.success(request, describe_alerts(alert_form.save()))
             return redirect("site-notifications", domain=site.domain)
         status = 400
     elif request.method == "POST":
         status = 400
     context = {
         "site": site,
+        "tab": "notifications",
+        "manages": manages,
         "subscription_form": subscription_form,
         "alert_form": alert_form,
         "webhook_secret": alert_settings.webhook_secret if alert_settings.pk else "",

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from panel.accounts.models import Membership, Role, User
 from panel.accounts.roles import current_organisation
 from panel.sites.forms import SiteForm
+from panel.sites.landing import may_add_sites
 from panel.sites.models import Site
 from panel.sites.snippet import SnippetOptions, build
 
@@ -22,8 +23,15 @@ def _user(request: HttpRequest) -> User:
 
 @login_required
 def site_list(request: HttpRequest) -> HttpResponse:
-    sites = Site.objects.for_user(_user(request))
-    return render(request, "sites/list.html", {"sites": sites})
+    """Every site the user reaches; "add a site" and a site's settings only where their role allows."""
+    user = _user(request)
+    context = {
+        "sites": Site.objects.for_user(user),
+        "managed": set(Site.objects.managed_by(user).values_list("pk", flat=True)),
+        "may_add": may_add_sites(request, user),
+        "current": current_organisation(request, user),
+    }
+    return render(request, "sites/list.html", context)
 
 
 @login_required
@@ -46,4 +54,5 @@ def site_new(request: HttpRequest) -> HttpResponse:
 def site_snippet(request: HttpRequest, domain: str) -> HttpResponse:
     site = get_object_or_404(Site.objects.for_user(_user(request)), domain=domain)
     snippet = build(site.domain, settings.BASE_URL, SnippetOptions()).main
-    return render(request, "sites/snippet.html", {"site": site, "snippet": snippet})
+    manages = Site.objects.managed_by(_user(request)).filter(pk=site.pk).exists()
+    return render(request, "sites/snippet.html", {"site": site, "snippet": snippet, "manages": manages})
