@@ -26,7 +26,7 @@ from analytics.export import totals as export_totals
 from analytics.export import visit_batches as export_visit_batches
 from analytics.filters import MAX_DEPTH, MAX_VALUE_CHARS, MAX_VALUES, OPERATORS, Filter, FilterNode, Logic
 from analytics.funnels import MAX_NAME as MAX_FUNNEL_NAME
-from analytics.funnels import MAX_STEPS, MIN_STEPS, Funnel, FunnelResult, run_funnel
+from analytics.funnels import MAX_STEPS, MIN_STEPS, Funnel, FunnelResult, build_funnels, run_funnel
 from analytics.goals import MAX_DISPLAY_NAME, MAX_EVENT_NAME, MAX_PAGE_PATH, Goal
 from analytics.periods import MAX_DAYS, PERIODS, DateRange, parse_date, resolve_period, today_in
 from analytics.prop_keys import top_prop_keys
@@ -90,6 +90,7 @@ __all__ = [  # noqa: RUF022 - grouped by topic, sorted within a group
     "top_prop_keys",
     # A site's data: closed days' sums (a job), deleting it (all, or past retention), the full export
     "build_closed_days",
+    "build_funnels",
     "EXPORT_DROPPED_COLUMNS",
     "EXPORT_EVENT_COLUMNS",
     "EXPORT_VISIT_COLUMNS",

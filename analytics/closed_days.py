@@ -51,7 +51,17 @@ from analytics.query import (
 )
 from analytics.visit_days import closed, split, sums_rows
 
-__all__ = ["CLOSED_AFTER", "ROLLED", "build", "read_sql"]
+__all__ = [
+    "CLOSED_AFTER",
+    "ROLLED",
+    "around",
+    "build",
+    "built_sums",
+    "closed_days",
+    "lacking",
+    "read_sql",
+    "write",
+]
 
 NONE = ""  # the "dimension" of sums without one
 ROLLED: tuple[str, ...] = (
@@ -235,17 +245,11 @@ def build(
     """Write the sums of ``site_id``'s closed visit days that lack them at the day's current event count
     (in ``tz``, for ``goals``), and their custom property keys with a breakdown by each of the most used;
     how many (kind, day) sums were written. Safe to run at any time, by any number of processes."""
-    days = closed(site_id, (now.astimezone(dt.UTC) - CLOSED_AFTER).date())
-    sql = (
-        "SELECT DISTINCT toString(dimension), variant, day, stamp FROM day_sums"
-        " WHERE site_id = {site:UInt64} AND marker = 1"
-    )
-    built = set(client.execute(sql, {"site": site_id}, tag="closed_days", max_rows=0).rows)
+    days = closed_days(site_id, now)
+    built = built_sums(site_id)
 
     def pending(kind: tuple[str, str], among: Sequence[VisitDay] = days) -> Iterator[list[VisitDay]]:
-        lacking = [day for day in among if (*kind, day.day, day.events) not in built]
-        for at in range(0, len(lacking), DAYS_PER_READ):
-            yield lacking[at : at + DAYS_PER_READ]
+        return lacking(among, built, kind)
 
     groupings = [*((d,) for d in dimensions), *((f, d) for f in FILTERS for d in PAIRED if d != f)]
     written = 0
@@ -263,6 +267,34 @@ def build(
     return written
 
 
+def closed_days(site_id: int, now: dt.datetime) -> list[VisitDay]:
+    """The site's visit days that are over at ``now``."""
+    return closed(site_id, (now.astimezone(dt.UTC) - CLOSED_AFTER).date())
+
+
+def built_sums(site_id: int) -> set[tuple[str, str, dt.date, int]]:
+    """(dimension, variant, day, stamp) of every sums written for the site."""
+    sql = (
+        "SELECT DISTINCT toString(dimension), variant, day, stamp FROM day_sums"
+        " WHERE site_id = {site:UInt64} AND marker = 1"
+    )
+    return set(client.execute(sql, {"site": site_id}, tag="closed_days", max_rows=0).rows)
+
+
+def lacking(
+    days: Sequence[VisitDay], built: set[tuple[str, str, dt.date, int]], kind: tuple[str, str]
+) -> Iterator[list[VisitDay]]:
+    """The days lacking ``kind``'s sums at their stamp, a few at a time (one read each)."""
+    missing = [day for day in days if (*kind, day.day, day.events) not in built]
+    for at in range(0, len(missing), DAYS_PER_READ):
+        yield missing[at : at + DAYS_PER_READ]
+
+
+def around(days: Sequence[VisitDay], tz: str) -> DateRange:
+    """Local dates wide enough for every event of the visit days ``days``, whatever the timezone."""
+    return DateRange(days[0].day - dt.timedelta(days=2), days[-1].day + dt.timedelta(days=2), tz)
+
+
 def _kind(dims: tuple[str, ...], tz: str, goals: Sequence[Goal]) -> tuple[str, str]:
     """The kind of the sums grouped by ``dims``: one dimension, or a filter's and one under it."""
     if len(dims) == 1:
@@ -276,8 +308,7 @@ def _build_days(
     """One read of ``days``' events grouped by visit day and ``dims`` (a dimension, or a filtered one
     and one under it); one write per day."""
     metrics = _BUILT_METRICS + (_REVENUE if GOAL in dims else ())
-    # Local dates wide enough for every event of the visit days, whatever the timezone.
-    wide = DateRange(days[0].day - dt.timedelta(days=2), days[-1].day + dt.timedelta(days=2), tz)
+    wide = around(days, tz)
     grouped = tuple(d for d in dims if d != NONE)
     query = Query(site_id, wide, metrics, grouped, goals=tuple(goals), limit=MAX_LIMIT)
     plan = Plan(query)
@@ -291,14 +322,13 @@ def _build_days(
     sums = ", ".join(f"sum({name}) AS {name}" for name in _SUMS)
     keys = ["day", *(v.rsplit(" ", 1)[1] for v in values)]
     sql = f"SELECT {BY_DAY} AS day, {', '.join(values)}, {sums} FROM ({inner}) GROUP BY {', '.join(keys)}"  # noqa: S608
-    return _write(site_id, _kind(dims, tz, goals), days, sql, plan.params, [*keys[1:], *_SUMS])
+    return write(site_id, _kind(dims, tz, goals), days, sql, plan.params, [*keys[1:], *_SUMS])
 
 
 def _prop_keys(site_id: int, days: Sequence[VisitDay]) -> tuple[Plan, str]:
     """A plan over ``days`` and its SELECT of their custom property keys (``value``) with the events
     carrying each (``p_events``), per visit ``day``."""
-    wide = DateRange(days[0].day - dt.timedelta(days=2), days[-1].day + dt.timedelta(days=2), "UTC")
-    plan = Plan(Query(site_id, wide, ("events",)))
+    plan = Plan(Query(site_id, around(days, "UTC"), ("events",)))
     plan.restrict_to(days)
     return plan, uses_sql(plan, by_day=True)
 
@@ -312,10 +342,10 @@ def _most_used(site_id: int, days: Sequence[VisitDay]) -> list[str]:
 
 def _write_keys(site_id: int, days: Sequence[VisitDay]) -> int:
     plan, sql = _prop_keys(site_id, days)
-    return _write(site_id, (PROP_KEYS, ""), days, sql, plan.params, ["value", "p_events"])
+    return write(site_id, (PROP_KEYS, ""), days, sql, plan.params, ["value", "p_events"])
 
 
-def _write(
+def write(
     site_id: int,
     kind: tuple[str, str],
     days: Sequence[VisitDay],

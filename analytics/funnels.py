@@ -20,18 +20,33 @@ decimals, half up.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import hashlib
+from collections.abc import Sequence
 from typing import Any
 
+from analytics.closed_days import around, built_sums, closed_days, lacking, write
 from analytics.errors import QueryError
 from analytics.filters import FilterNode
 from analytics.goals import Goal, goal_sql
 from analytics.periods import DateRange
 from analytics.query import Plan, Query
 from analytics.runner import check_patterns, execute_checked, run_query
+from analytics.visit_days import split, sums_rows
 
-__all__ = ["MAX_STEPS", "MIN_STEPS", "Funnel", "FunnelResult", "FunnelStep", "funnel_sql", "run_funnel"]
+__all__ = [
+    "MAX_STEPS",
+    "MIN_STEPS",
+    "Funnel",
+    "FunnelResult",
+    "FunnelStep",
+    "build_funnels",
+    "funnel_sql",
+    "run_funnel",
+]
 
 MIN_STEPS, MAX_STEPS = 2, 8
+FUNNEL = "funnel"  # the sums' kind holding a closed day's visitors by the furthest step (value)
 MAX_NAME = 120
 
 
@@ -113,8 +128,22 @@ def funnel_sql(
 ) -> tuple[str, dict[str, Any]]:
     """Rows (level, visitors): of the visitors with an event in the range that completes some step, how
     many got exactly that far (level 0: none entered). Only those events are walked; the visitors in the
-    range are the ``visitors`` metric under the same filters."""
+    range are the ``visitors`` metric under the same filters. Closed visit days are read from their sums
+    (``analytics.closed_days``) when there are no filters and they are written."""
     plan = Plan(Query(site_id, date_range, ("visitors",), filters=filters, goals=goals))
+    summed, edges = split(site_id, date_range, [_kind(funnel)]) if not filters else ([], [])
+    if not summed:
+        return f"{levels_sql(plan, funnel)} ORDER BY level", plan.params
+    plan.restrict_to(edges)
+    rows = sums_rows(plan.bind, _kind(funnel), summed)
+    sums = f"SELECT toUInt64(value) AS level, p_visitors AS visitors FROM ({rows})"  # noqa: S608
+    union = f"({levels_sql(plan, funnel)}) UNION ALL ({sums})"
+    return f"SELECT level, sum(visitors) FROM ({union}) GROUP BY level ORDER BY level", plan.params  # noqa: S608
+
+
+def levels_sql(plan: Plan, funnel: Funnel, *, by_day: bool = False) -> str:
+    """The plan's visitors by the furthest step they reached (``level``, ``visitors``; and their visit
+    ``day`` when ``by_day``)."""
     mask = " + ".join(
         f"toUInt64({goal_sql(step, plan.bind)}) * {1 << i}" for i, step in enumerate(funnel.steps)
     )
@@ -126,17 +155,32 @@ def funnel_sql(
         f" arraySort(groupArray(({stamp}, {mask}))), (toUInt64(0), toUInt64(0))).1"
     )
     where = [*plan.events_in_range(engagement=False, grouped=False), f"({mask}) != 0"]
-    per_visit = (
-        f"SELECT e.visit_id AS visit, any(e.visitor_id) AS visitor, {walk} AS level"  # noqa: S608 - names only
-        f" FROM events AS e WHERE {' AND '.join(where)}"
-        " GROUP BY visit"
-    )
-    sql = (
-        "SELECT level, count() FROM"  # noqa: S608 - names only
-        f" (SELECT visitor, max(level) AS level FROM ({per_visit}) GROUP BY visitor)"
-        " GROUP BY level ORDER BY level"
-    )
-    return sql, plan.params
+    columns = f"e.visit_id AS visit, any(e.visitor_id) AS visitor, any(toDate(e.visit_start)) AS day, {walk}"
+    per_visit = f"SELECT {columns} AS level FROM events AS e WHERE {' AND '.join(where)} GROUP BY visit"  # noqa: S608
+    # A visitor id lives one visit day, so per visitor and day (the sums' grain) is per visitor.
+    who = "visitor, day" if by_day else "visitor"
+    per_visitor = f"SELECT {who}, max(level) AS level FROM ({per_visit}) GROUP BY {who}"  # noqa: S608
+    keys = "day, level" if by_day else "level"
+    return f"SELECT {keys}, count() AS visitors FROM ({per_visitor}) GROUP BY {keys}"  # noqa: S608
+
+
+def _kind(funnel: Funnel) -> tuple[str, str]:
+    """The kind of a funnel's sums: its steps (not its name) make them."""
+    return FUNNEL, hashlib.sha256(repr(funnel.steps).encode()).hexdigest()[:16]
+
+
+def build_funnels(site_id: int, funnels: Sequence[Funnel], now: dt.datetime) -> int:
+    """Write the sums of the site's closed visit days for each funnel, where lacking; how many
+    (funnel, day) sums were written (the ``closed_days`` job, with ``analytics.closed_days.build``)."""
+    days, built, written = closed_days(site_id, now), built_sums(site_id), 0
+    for funnel in funnels:
+        for chunk in lacking(days, built, _kind(funnel)):
+            plan = Plan(Query(site_id, around(chunk, "UTC"), ("visitors",)))
+            plan.restrict_to(chunk)
+            sql = levels_sql(plan, funnel, by_day=True)
+            select = f"SELECT day, toString(level) AS value, visitors AS p_visitors FROM ({sql})"  # noqa: S608
+            written += write(site_id, _kind(funnel), chunk, select, plan.params, ["value", "p_visitors"])
+    return written
 
 
 def run_funnel(

@@ -18,6 +18,7 @@ from analytics import client, run_query
 from analytics.closed_days import FILTERS, PAIRED, ROLLED, build, read_sql, variant
 from analytics.dimensions import GOAL
 from analytics.filters import Filter
+from analytics.funnels import Funnel, build_funnels, funnel_sql, run_funnel
 from analytics.goals import Goal
 from analytics.periods import DateRange
 from analytics.prop_keys import top_prop_keys
@@ -127,14 +128,18 @@ def stored(clickhouse: None) -> Iterator[list[Event]]:
     clear_events()
 
 
-def queries(tz: str) -> Iterator[Query]:
-    """Every rolled dimension (and none), over the whole range, an inner one, and one ending today."""
-    ranges = [
+def ranges(tz: str) -> list[DateRange]:
+    """The whole range, an inner one, and one ending the day before the open last day."""
+    return [
         DateRange(LAST - dt.timedelta(days=12), LAST, tz),
         DateRange(LAST - dt.timedelta(days=7), LAST - dt.timedelta(days=2), tz),
         DateRange(LAST - dt.timedelta(days=3), LAST - dt.timedelta(days=1), tz),
     ]
-    for date_range in ranges:
+
+
+def queries(tz: str) -> Iterator[Query]:
+    """Every rolled dimension (and none), and the filtered pairs, over each of ``ranges``."""
+    for date_range in ranges(tz):
         for dimension in (*ROLLED, "event:props:plan"):
             dims = (dimension,) if dimension else ()
             if dimension == GOAL:
@@ -261,3 +266,18 @@ def test_the_job_writes_each_site_in_its_timezone_and_for_its_goals(owner: Any, 
     query = Query(sid, week, ("visitors", "conversion_rate"), (GOAL,), goals=goals)
     assert read_sql(query) is not None
     assert run_query(query) == [{GOAL: "Signup", "visitors": 2, "conversion_rate": 100.0}]
+
+
+def test_a_funnel_reads_its_sums_as_it_reads_every_event(stored: list[Event]) -> None:
+    client.command("TRUNCATE TABLE day_sums")
+    funnel = Funnel(
+        "Signup flow", (Goal(page_path="/"), Goal(page_path="/pricing"), Goal(event_name="Signup"))
+    )
+    other = Funnel("Other", (Goal(page_path="/pricing"), Goal(page_path="/docs")))
+    berlin = ranges("Europe/Berlin")
+    raw = [run_funnel(SITE, r, f) for r in berlin for f in (funnel, other)]
+    assert build_funnels(SITE, [funnel, other], NOW) == 2 * 9
+    assert all(funnel_sql(SITE, r, funnel)[0].count("day_sums") == 1 for r in berlin)
+    assert [run_funnel(SITE, r, f) for r in berlin for f in (funnel, other)] == raw
+    assert raw[0].steps[0].visitors > raw[0].steps[2].visitors > 0
+    assert build_funnels(SITE, [funnel, other], NOW) == 0
