@@ -10,6 +10,7 @@ from panel.accounts import login_views
 from panel.accounts import org_views as orgs
 from panel.accounts import security_views as security
 from panel.accounts import views as accounts
+from panel.apidocs import views as apidocs
 from panel.apikeys import views as apikeys
 from panel.dashboard import views as dashboard
 from panel.exports import views as exports
@@ -82,6 +83,7 @@ urlpatterns = [
     path("api/v1/stats/breakdown", stats.breakdown, name="api-breakdown"),
     path("api/v1/stats/funnel", stats.funnel, name="api-funnel"),
     path("api/v2/query", v2_views.query, name="api-v2-query"),
+    path("api/docs/", apidocs.reference, name="api-docs"),
     path("api/docs/openapi.json", openapi.openapi_json, name="api-openapi"),
     path("dashboard-data/dropped", dashboard.dropped, name="dashboard-dropped"),
     path("dashboard-data/prop-keys", dashboard.prop_keys, name="dashboard-prop-keys"),

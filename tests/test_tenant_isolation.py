@@ -160,6 +160,7 @@ NO_TENANT = {
     "report-unsubscribe": "a signed token for one recipient's subscription",
     "site-export-download": "a signed, expiring token; served only to members of its organisation",
     "api-openapi": "the public description of the API",
+    "api-docs": "the public reference for people, rendered from that description",
 }
 
 
@@ -332,8 +333,8 @@ def test_lists_leave_out_another_organisations_sites(
 
 # Every form, posted without the session's CSRF token. Not forms: the home redirect, links followed
 # from mail (the verification link; one-click unsubscribe, which RFC 8058 posts without a session and
-# which acts only by its signed token) and the API's description.
-NOT_FORMS = {"home", "verify-email", "report-unsubscribe", "api-openapi"}
+# which acts only by its signed token) and the API's description and reference.
+NOT_FORMS = {"home", "verify-email", "report-unsubscribe", "api-openapi", "api-docs"}
 FORMS = sorted(set(by_path()) | set(NO_TENANT) - NOT_FORMS)
 
 

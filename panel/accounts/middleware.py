@@ -15,7 +15,7 @@ from django.shortcuts import redirect
 from panel.accounts.models import User
 
 # URL names an unverified user may open: the reminder, the link, a resend, an invitation (its link
-# proves the address too), a password reset by mail, logging in and out.
+# proves the address too), a password reset by mail, logging in and out, the API reference.
 ALLOWED = frozenset(
     {
         "verify-email-needed",
@@ -29,6 +29,7 @@ ALLOWED = frozenset(
         "login",
         "login-code",
         "logout",
+        "api-docs",
     }
 )
 
