@@ -168,10 +168,11 @@ def owner_pages(world: World) -> list[str]:
         "/account/",
         "/account/two-factor/",
         f"/orgs/{org}/members/{world.member_id}/remove/",  # a confirmation page
+        "/api/docs/",
     ]
 
 
-SIGNED_OUT = ["/login/", "/register/", "/password-reset/"]
+SIGNED_OUT = ["/login/", "/register/", "/password-reset/", "/api/docs/"]
 
 
 def _slug(path: str) -> str:
