@@ -55,6 +55,7 @@ urlpatterns = [
     path("orgs/", orgs.organisations, name="organisations"),
     path("orgs/<int:org_id>/", orgs.organisation, name="organisation"),
     path("orgs/<int:org_id>/switch/", orgs.switch, name="organisation-switch"),
+    path("orgs/<int:org_id>/rename/", orgs.rename, name="organisation-rename"),
     path("orgs/<int:org_id>/invite/", orgs.invite, name="organisation-invite"),
     path(
         "orgs/<int:org_id>/invitations/<int:invitation_id>/revoke/",
