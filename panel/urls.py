@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from panel.accounts import account_views, login_views
 from panel.accounts import invitation_views as invitations
-from panel.accounts import login_views
 from panel.accounts import org_views as orgs
 from panel.accounts import security_views as security
 from panel.accounts import views as accounts
@@ -49,7 +49,10 @@ urlpatterns = [
         login_views.PasswordResetConfirm.as_view(),
         name="password_reset_confirm",
     ),
-    path("account/", security.account, name="account"),
+    path("account/", account_views.account, name="account"),
+    path("account/email/", account_views.email_change, name="email-change"),
+    path("account/email/<str:token>/", account_views.email_change_confirm, name="email-change-confirm"),
+    path("account/password/", account_views.password_change, name="password-change"),
     path("account/two-factor/", security.two_factor_setup, name="two-factor-setup"),
     path("account/two-factor/disable/", security.two_factor_disable, name="two-factor-disable"),
     path("orgs/", orgs.organisations, name="organisations"),

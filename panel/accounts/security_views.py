@@ -1,4 +1,4 @@
-"""The account page and two-factor settings: enrol with a QR code, see recovery codes once, turn off."""
+"""Two-factor settings: enrol with a QR code, see recovery codes once, turn it off."""
 
 from __future__ import annotations
 
@@ -10,31 +10,15 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from panel.accounts import limits, totp, twofactor
+from panel.accounts.account_views import account_page
 from panel.accounts.forms import CodeForm
 from panel.accounts.login_views import code_counters
-from panel.accounts.models import Membership, User
+from panel.accounts.models import User
 
 
 def _user(request: HttpRequest) -> User:
     assert isinstance(request.user, User)
     return request.user
-
-
-def _account_page(
-    request: HttpRequest, user: User, disable_form: CodeForm, status: int = 200
-) -> HttpResponse:
-    context = {
-        "two_factor": twofactor.enabled_for(user),
-        "codes_left": twofactor.recovery_codes_left(user),
-        "memberships": Membership.objects.filter(user=user).select_related("organisation"),
-        "disable_form": disable_form,
-    }
-    return render(request, "accounts/account.html", context, status=status)
-
-
-@login_required
-def account(request: HttpRequest) -> HttpResponse:
-    return _account_page(request, _user(request), CodeForm())
 
 
 @login_required
@@ -75,4 +59,4 @@ def two_factor_disable(request: HttpRequest) -> HttpResponse:
         return redirect("account")
     if form.is_valid():
         form.add_error("code", "that code is not right, or was used already")
-    return _account_page(request, user, form, status=400)
+    return account_page(request, user, status=400, disable_form=form)
