@@ -55,6 +55,7 @@ urlpatterns = [
     path("account/password/", account_views.password_change, name="password-change"),
     path("account/two-factor/", security.two_factor_setup, name="two-factor-setup"),
     path("account/two-factor/disable/", security.two_factor_disable, name="two-factor-disable"),
+    path("account/two-factor/recovery-codes/", security.recovery_codes, name="two-factor-recovery-codes"),
     path("orgs/", orgs.organisations, name="organisations"),
     path("orgs/<int:org_id>/", orgs.organisation, name="organisation"),
     path("orgs/<int:org_id>/switch/", orgs.switch, name="organisation-switch"),

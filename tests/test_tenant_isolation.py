@@ -153,6 +153,7 @@ NO_TENANT = {
     "account": "the signed-in user's own settings",
     "two-factor-setup": "the signed-in user's own settings",
     "two-factor-disable": "the signed-in user's own settings",
+    "two-factor-recovery-codes": "the signed-in user's own settings",
     "email-change": "the signed-in user's own settings; mails only the address typed",
     "email-change-confirm": "a signed token naming one user, their address and the new one",
     "password-change": "the signed-in user's own settings",

@@ -1,4 +1,4 @@
-"""Forms of the account page: a new email, a new password.
+"""Forms of the account page: a new email, a new password, new recovery codes.
 
 Each that takes the current password checks it in ``clean_password``; the view counts the attempt
 first (``login_views.password_counters``), so guesses are limited as at login.
@@ -59,3 +59,12 @@ class NewPasswordForm(PasswordChangeForm):
         self.fields["new_password1"].help_text = "At least 10 characters, not a common one."
         self.fields["new_password2"].label = "New password again"
         self.error_messages = {**self.error_messages, "password_incorrect": REFUSED}
+
+
+class RecoveryCodesForm(forms.Form):
+    secret = forms.CharField(
+        label="Your password, or a code from your authenticator app",
+        max_length=200,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )

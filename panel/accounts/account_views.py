@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from panel.accounts import limits, mail, twofactor
-from panel.accounts.account_forms import EmailChangeForm, NewPasswordForm
+from panel.accounts.account_forms import EmailChangeForm, NewPasswordForm, RecoveryCodesForm
 from panel.accounts.forms import CodeForm
 from panel.accounts.login_views import password_counters
 from panel.accounts.models import Membership, User
@@ -42,6 +42,7 @@ def account_page(request: HttpRequest, user: User, status: int = 200, **forms: F
         "memberships": Membership.objects.filter(user=user).select_related("organisation"),
         "email_form": EmailChangeForm(user=user, prefix="email"),
         "password_form": NewPasswordForm(user),
+        "codes_form": RecoveryCodesForm(prefix="codes"),
         "disable_form": CodeForm(),
         **forms,
     }

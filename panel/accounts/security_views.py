@@ -1,4 +1,4 @@
-"""Two-factor settings: enrol with a QR code, see recovery codes once, turn it off."""
+"""Two-factor settings: enrol with a QR code, see recovery codes once, replace them, turn it off."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from panel.accounts import limits, totp, twofactor
+from panel.accounts.account_forms import RecoveryCodesForm
 from panel.accounts.account_views import account_page
 from panel.accounts.forms import CodeForm
 from panel.accounts.login_views import code_counters
@@ -60,3 +61,28 @@ def two_factor_disable(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         form.add_error("code", "that code is not right, or was used already")
     return account_page(request, user, status=400, disable_form=form)
+
+
+@login_required
+@require_POST
+def recovery_codes(request: HttpRequest) -> HttpResponse:
+    """Ten new recovery codes, shown once, for the password or a current code from the app (not a
+    recovery code); the old ones stop working. Only while two-factor is on."""
+    user = _user(request)
+    if not twofactor.enabled_for(user):
+        messages.error(
+            request, "Two-factor authentication is off, so there are no recovery codes to replace."
+        )
+        return redirect("account")
+    counters = code_counters(request, user)
+    if wait := limits.take(request, counters):  # before the secret is checked, atomically
+        return limits.too_many(request, "code attempts", wait)
+    form = RecoveryCodesForm(request.POST, prefix="codes")
+    if form.is_valid():
+        secret = form.cleaned_data["secret"]
+        if user.check_password(secret) or twofactor.check_totp(user, secret):
+            limits.give_back(request, counters)
+            codes = twofactor.replace_recovery_codes(user)
+            return render(request, "accounts/recovery_codes.html", {"codes": codes, "replaced": True})
+        form.add_error("secret", "that is neither your password nor a current code from your app")
+    return account_page(request, user, status=400, codes_form=form)
