@@ -6,6 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from panel.accounts import account_views, login_views
+from panel.accounts import closing_views as closing
 from panel.accounts import invitation_views as invitations
 from panel.accounts import org_views as orgs
 from panel.accounts import security_views as security
@@ -53,6 +54,7 @@ urlpatterns = [
     path("account/email/", account_views.email_change, name="email-change"),
     path("account/email/<str:token>/", account_views.email_change_confirm, name="email-change-confirm"),
     path("account/password/", account_views.password_change, name="password-change"),
+    path("account/delete/", closing.delete, name="account-delete"),
     path("account/two-factor/", security.two_factor_setup, name="two-factor-setup"),
     path("account/two-factor/disable/", security.two_factor_disable, name="two-factor-disable"),
     path("account/two-factor/recovery-codes/", security.recovery_codes, name="two-factor-recovery-codes"),

@@ -157,6 +157,7 @@ NO_TENANT = {
     "email-change": "the signed-in user's own settings; mails only the address typed",
     "email-change-confirm": "a signed token naming one user, their address and the new one",
     "password-change": "the signed-in user's own settings",
+    "account-delete": "the signed-in user's own account, and organisations they alone are in",
     "organisations": "lists only the signed-in user's own memberships",
     "invitation": "a signed token; accepting needs the invited address (tests/test_accounts_orgs.py)",
     "site-new": "creates a site in the user's own organisation",

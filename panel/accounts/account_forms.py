@@ -1,4 +1,4 @@
-"""Forms of the account page: a new email, a new password, new recovery codes.
+"""Forms of the account page: a new email, a new password, new recovery codes, deleting the account.
 
 Each that takes the current password checks it in ``clean_password``; the view counts the attempt
 first (``login_views.password_counters``), so guesses are limited as at login.
@@ -68,3 +68,14 @@ class RecoveryCodesForm(forms.Form):
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
+
+
+class DeleteAccountForm(_WithPassword):
+    confirm = forms.CharField(label="Type your email address to confirm", max_length=254)
+    field_order = ("confirm", "password")
+
+    def clean_confirm(self) -> str:
+        typed = str(self.cleaned_data["confirm"]).strip().lower()
+        if typed != self.user.email:
+            raise forms.ValidationError(f"type {self.user.email} exactly to confirm")
+        return typed

@@ -1,5 +1,5 @@
 """The account page: the address (changed by a link mailed to the new one), the password, two-factor
-and organisations.
+and organisations, and the way to delete the account (``closing_views``).
 
 Every form here takes the current password, counted as a guess before it is checked
 (``password_counters``, the login allowances); a wrong one is an error on that field, never a 500.
