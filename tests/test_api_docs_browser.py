@@ -10,9 +10,8 @@ from collections.abc import Iterator
 import pytest
 
 from tests.accounts_helpers import fresh_counters  # noqa: F401  # autouse fixture
-from tests.browser import chromium
-from tests.dashboard_server import dashboard_server
 from tests.test_pages_browser import ARTIFACTS, DESKTOP, PHONE, Session
+from tests.watched_browser import watched_session
 
 pytestmark = pytest.mark.browser
 BACKGROUND = {"light": "rgb(247, 247, 248)", "dark": "rgb(19, 19, 22)"}
@@ -20,17 +19,9 @@ BACKGROUND = {"light": "rgb(247, 247, 248)", "dark": "rgb(19, 19, 22)"}
 
 @pytest.fixture
 def browse(db: None) -> Iterator[Session]:
-    """Chromium and the test server, signed out; every tab's requests stay on it, its console clean."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    with dashboard_server() as base, chromium() as browser:
-        session = Session(browser, base)
-        try:
-            yield session
-        finally:
-            for context in session.contexts:
-                context.close()
-    for tab in session.tabs:
-        assert tab.foreign == [] and tab.errors == []
+    """Signed out: the page needs no database."""
+    with watched_session() as session:
+        yield session
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
