@@ -167,7 +167,9 @@ RESET_RATE_IP = "10/h"
 RESET_RATE_ACCOUNT = "3/h"
 VERIFY_RESEND_RATE = "3/h"
 INVITE_RATE = "30/h"  # invitation mails an organisation may send
+EMAIL_CHANGE_RATE = "3/h"  # links to a new address a user may have mailed
 EMAIL_VERIFY_MAX_AGE = 3 * 24 * 3600  # seconds a verification link works
+EMAIL_CHANGE_MAX_AGE = 24 * 3600  # seconds the link confirming a new address works
 INVITATION_MAX_AGE = 48 * 3600
 
 SESSION_COOKIE_HTTPONLY = True

@@ -5,11 +5,13 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from panel.accounts import account_views, login_views
+from panel.accounts import closing_views as closing
 from panel.accounts import invitation_views as invitations
-from panel.accounts import login_views
 from panel.accounts import org_views as orgs
 from panel.accounts import security_views as security
 from panel.accounts import views as accounts
+from panel.apidocs import views as apidocs
 from panel.apikeys import views as apikeys
 from panel.dashboard import views as dashboard
 from panel.exports import views as exports
@@ -48,12 +50,18 @@ urlpatterns = [
         login_views.PasswordResetConfirm.as_view(),
         name="password_reset_confirm",
     ),
-    path("account/", security.account, name="account"),
+    path("account/", account_views.account, name="account"),
+    path("account/email/", account_views.email_change, name="email-change"),
+    path("account/email/<str:token>/", account_views.email_change_confirm, name="email-change-confirm"),
+    path("account/password/", account_views.password_change, name="password-change"),
+    path("account/delete/", closing.delete, name="account-delete"),
     path("account/two-factor/", security.two_factor_setup, name="two-factor-setup"),
     path("account/two-factor/disable/", security.two_factor_disable, name="two-factor-disable"),
+    path("account/two-factor/recovery-codes/", security.recovery_codes, name="two-factor-recovery-codes"),
     path("orgs/", orgs.organisations, name="organisations"),
     path("orgs/<int:org_id>/", orgs.organisation, name="organisation"),
     path("orgs/<int:org_id>/switch/", orgs.switch, name="organisation-switch"),
+    path("orgs/<int:org_id>/rename/", orgs.rename, name="organisation-rename"),
     path("orgs/<int:org_id>/invite/", orgs.invite, name="organisation-invite"),
     path(
         "orgs/<int:org_id>/invitations/<int:invitation_id>/revoke/",
@@ -82,6 +90,7 @@ urlpatterns = [
     path("api/v1/stats/breakdown", stats.breakdown, name="api-breakdown"),
     path("api/v1/stats/funnel", stats.funnel, name="api-funnel"),
     path("api/v2/query", v2_views.query, name="api-v2-query"),
+    path("api/docs/", apidocs.reference, name="api-docs"),
     path("api/docs/openapi.json", openapi.openapi_json, name="api-openapi"),
     path("dashboard-data/dropped", dashboard.dropped, name="dashboard-dropped"),
     path("dashboard-data/prop-keys", dashboard.prop_keys, name="dashboard-prop-keys"),

@@ -44,6 +44,7 @@ def test_enrolling_and_logging_in_with_a_code(live_server: Any, site: Persona) -
         authenticator = pyotp.TOTP(tab.inner_text("#secret"))
         tab.fill("#id_code", authenticator.now())
         tab.click("main button[type=submit]")
+        tab.wait_for_selector("#recovery-codes")  # the answer to the form, not the setup page still
         codes = tab.locator("#recovery-codes li").all_inner_texts()
         assert len(codes) == 10
 

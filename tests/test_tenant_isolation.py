@@ -153,6 +153,11 @@ NO_TENANT = {
     "account": "the signed-in user's own settings",
     "two-factor-setup": "the signed-in user's own settings",
     "two-factor-disable": "the signed-in user's own settings",
+    "two-factor-recovery-codes": "the signed-in user's own settings",
+    "email-change": "the signed-in user's own settings; mails only the address typed",
+    "email-change-confirm": "a signed token naming one user, their address and the new one",
+    "password-change": "the signed-in user's own settings",
+    "account-delete": "the signed-in user's own account, and organisations they alone are in",
     "organisations": "lists only the signed-in user's own memberships",
     "invitation": "a signed token; accepting needs the invited address (tests/test_accounts_orgs.py)",
     "site-new": "creates a site in the user's own organisation",
@@ -160,6 +165,7 @@ NO_TENANT = {
     "report-unsubscribe": "a signed token for one recipient's subscription",
     "site-export-download": "a signed, expiring token; served only to members of its organisation",
     "api-openapi": "the public description of the API",
+    "api-docs": "the public reference for people, rendered from that description",
 }
 
 
@@ -332,8 +338,8 @@ def test_lists_leave_out_another_organisations_sites(
 
 # Every form, posted without the session's CSRF token. Not forms: the home redirect, links followed
 # from mail (the verification link; one-click unsubscribe, which RFC 8058 posts without a session and
-# which acts only by its signed token) and the API's description.
-NOT_FORMS = {"home", "verify-email", "report-unsubscribe", "api-openapi"}
+# which acts only by its signed token) and the API's description and reference.
+NOT_FORMS = {"home", "verify-email", "report-unsubscribe", "api-openapi", "api-docs"}
 FORMS = sorted(set(by_path()) | set(NO_TENANT) - NOT_FORMS)
 
 

@@ -68,6 +68,15 @@ def _pending_user(request: HttpRequest) -> tuple[User | None, str]:
     return user, str(pending.get("next", ""))
 
 
+def password_counters(request: HttpRequest, user: User) -> list[limits.Counter]:
+    """Wrong current passwords typed by a signed-in user (changing their email or password, deleting the
+    account), per client IP and per account, with the login allowances."""
+    return [
+        ("password-ip", limits.client_ip(request), settings.LOGIN_RATE_IP),
+        ("password-account", f"user:{user.pk}", settings.LOGIN_RATE_ACCOUNT),
+    ]
+
+
 def code_counters(request: HttpRequest, user: User) -> list[limits.Counter]:
     """Wrong second-factor codes, per client IP and per account."""
     return [

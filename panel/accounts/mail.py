@@ -1,4 +1,5 @@
-"""The account mails (verification, invitations), rendered from templates and sent through Django's mail API.
+"""The account mails (verification, invitations, a change of address), rendered from templates and sent
+through Django's mail API.
 
 Links are absolute, built on ``BASE_URL``. A mail server that fails is logged and reported to the
 caller as False, so a page can say so instead of failing.
@@ -15,7 +16,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from panel.accounts.models import Invitation, User
-from panel.accounts.tokens import invitation_token, verification_token
+from panel.accounts.tokens import email_change_token, invitation_token, verification_token
 
 log = logging.getLogger(__name__)
 
@@ -58,3 +59,23 @@ def send_signup_attempt(user: User) -> bool:
         context,
         user.email,
     )
+
+
+def send_email_change(user: User, new_email: str) -> bool:
+    """To the new address: the link that makes it the account's address."""
+    link = absolute(reverse("email-change-confirm", args=[email_change_token(user, new_email)]))
+    context: dict[str, object] = {"link": link, "old": user.email, "new": new_email}
+    return _send("Confirm your new email for Lantern", "accounts/email/change_email.txt", context, new_email)
+
+
+def send_email_taken(new_email: str) -> bool:
+    """To an address that already has an account, instead of a link: nothing will change."""
+    context: dict[str, object] = {"login": absolute(reverse("login"))}
+    subject = "Someone tried to move a Lantern account to your email"
+    return _send(subject, "accounts/email/change_email_taken.txt", context, new_email)
+
+
+def send_email_changed(old_email: str, new_email: str) -> bool:
+    """To the address an account had, once it has moved: what happened, and what to do if it was not them."""
+    context: dict[str, object] = {"old": old_email, "new": new_email}
+    return _send("Your Lantern email was changed", "accounts/email/email_changed.txt", context, old_email)

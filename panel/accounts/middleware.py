@@ -14,14 +14,16 @@ from django.shortcuts import redirect
 
 from panel.accounts.models import User
 
-# URL names an unverified user may open: the reminder, the link, a resend, an invitation (its link
-# proves the address too), a password reset by mail, logging in and out.
+# URL names an unverified user may open: the reminder, the link, a resend, an invitation or a change
+# of address (their links prove an address too), a password reset by mail, logging in and out, the
+# API reference.
 ALLOWED = frozenset(
     {
         "verify-email-needed",
         "verify-email",
         "verify-email-resend",
         "invitation",
+        "email-change-confirm",
         "password_reset",
         "password_reset_done",
         "password_reset_confirm",
@@ -29,6 +31,7 @@ ALLOWED = frozenset(
         "login",
         "login-code",
         "logout",
+        "api-docs",
     }
 )
 

@@ -1,5 +1,5 @@
-"""Organisations: the list and switching, members and roles, invitations, removing (asked first),
-ownership transfer.
+"""Organisations: the list and switching, renaming (the owner), members and roles, invitations,
+removing (asked first), ownership transfer.
 
 Every view with ``org_id`` goes through ``requires_role``: a non-member gets 404, a viewer trying to
 manage gets 403. Owners and admins manage members; only the owner transfers ownership.
@@ -70,6 +70,7 @@ def _members_page(
     request: OrgRequest,
     invite_form: InviteForm | None = None,
     transfer_form: TransferForm | None = None,
+    rename_form: OrganisationForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     organisation = request.organisation
@@ -87,6 +88,7 @@ def _members_page(
         "invite_form": invite_form or InviteForm(organisation=organisation),
         "role_choices": RoleForm.base_fields["role"].choices,  # type: ignore[attr-defined]
         "transfer_form": transfer_form or TransferForm(organisation=organisation),
+        "rename_form": rename_form or OrganisationForm(initial={"name": organisation.name}, prefix="rename"),
     }
     return render(request, "accounts/organisation.html", context, status=status)
 
@@ -94,6 +96,19 @@ def _members_page(
 @requires_role(Role.VIEWER)
 def organisation(request: OrgRequest, org_id: int) -> HttpResponse:
     return _members_page(request)
+
+
+@requires_role(Role.OWNER)
+@require_POST
+def rename(request: OrgRequest, org_id: int) -> HttpResponse:
+    form = OrganisationForm(request.POST, prefix="rename")
+    if not form.is_valid():
+        return _members_page(request, rename_form=form, status=400)
+    old_name = request.organisation.name
+    request.organisation.name = form.cleaned_data["name"]
+    request.organisation.save(update_fields=["name"])
+    messages.success(request, f"{old_name} is now called {request.organisation.name}.")
+    return redirect("organisation", org_id=org_id)
 
 
 @requires_role(Role.ADMIN)

@@ -1,5 +1,4 @@
-"""The account page (two-factor, each site's email reports and alerts, organisations) and two-factor
-settings: enrol with a QR code, see recovery codes once, turn off."""
+"""Two-factor settings: enrol with a QR code, see recovery codes once, replace them, turn it off."""
 
 from __future__ import annotations
 
@@ -11,33 +10,16 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from panel.accounts import limits, totp, twofactor
+from panel.accounts.account_forms import RecoveryCodesForm
+from panel.accounts.account_views import account_page
 from panel.accounts.forms import CodeForm
 from panel.accounts.login_views import code_counters
-from panel.accounts.models import Membership, User
-from panel.sites.models import Site
+from panel.accounts.models import User
 
 
 def _user(request: HttpRequest) -> User:
     assert isinstance(request.user, User)
     return request.user
-
-
-def _account_page(
-    request: HttpRequest, user: User, disable_form: CodeForm, status: int = 200
-) -> HttpResponse:
-    context = {
-        "two_factor": twofactor.enabled_for(user),
-        "codes_left": twofactor.recovery_codes_left(user),
-        "memberships": Membership.objects.filter(user=user).select_related("organisation"),
-        "sites": Site.objects.for_user(user).select_related("organisation").order_by("domain"),
-        "disable_form": disable_form,
-    }
-    return render(request, "accounts/account.html", context, status=status)
-
-
-@login_required
-def account(request: HttpRequest) -> HttpResponse:
-    return _account_page(request, _user(request), CodeForm())
 
 
 @login_required
@@ -78,4 +60,29 @@ def two_factor_disable(request: HttpRequest) -> HttpResponse:
         return redirect("account")
     if form.is_valid():
         form.add_error("code", "that code is not right, or was used already")
-    return _account_page(request, user, form, status=400)
+    return account_page(request, user, status=400, disable_form=form)
+
+
+@login_required
+@require_POST
+def recovery_codes(request: HttpRequest) -> HttpResponse:
+    """Ten new recovery codes, shown once, for the password or a current code from the app (not a
+    recovery code); the old ones stop working. Only while two-factor is on."""
+    user = _user(request)
+    if not twofactor.enabled_for(user):
+        messages.error(
+            request, "Two-factor authentication is off, so there are no recovery codes to replace."
+        )
+        return redirect("account")
+    counters = code_counters(request, user)
+    if wait := limits.take(request, counters):  # before the secret is checked, atomically
+        return limits.too_many(request, "code attempts", wait)
+    form = RecoveryCodesForm(request.POST, prefix="codes")
+    if form.is_valid():
+        secret = form.cleaned_data["secret"]
+        if user.check_password(secret) or twofactor.check_totp(user, secret):
+            limits.give_back(request, counters)
+            codes = twofactor.replace_recovery_codes(user)
+            return render(request, "accounts/recovery_codes.html", {"codes": codes, "replaced": True})
+        form.add_error("secret", "that is neither your password nor a current code from your app")
+    return account_page(request, user, status=400, codes_form=form)

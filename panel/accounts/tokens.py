@@ -1,4 +1,4 @@
-"""Signed, expiring tokens for the links we mail: email verification and invitations.
+"""Signed, expiring tokens for the links we mail: email verification, a change of address, invitations.
 
     >>> token = verification_token(user)  # doctest: +SKIP
     >>> read_verification(token) == user.pk  # doctest: +SKIP
@@ -17,6 +17,7 @@ from panel.accounts.models import User
 
 _VERIFY = "lantern.accounts.verify-email"
 _INVITE = "lantern.accounts.invitation"
+_CHANGE = "lantern.accounts.change-email"
 
 
 class TokenError(Exception):
@@ -54,3 +55,16 @@ def read_invitation(token: str) -> int:
     """The invitation's id; raises TokenError after 48 hours (``INVITATION_MAX_AGE``)."""
     value = _read(token, _INVITE, settings.INVITATION_MAX_AGE)
     return int(str(value.get("i", 0)))
+
+
+def email_change_token(user: User, new_email: str) -> str:
+    """For moving ``user`` from the address they have now to ``new_email``: once the address has
+    changed (by this link or another), the link names an old address and does nothing."""
+    return signing.dumps({"u": user.pk, "e": user.email, "n": new_email}, salt=_CHANGE)
+
+
+def read_email_change(token: str) -> tuple[int, str, str]:
+    """The user id, the address the change starts from and the new one; raises TokenError after
+    ``EMAIL_CHANGE_MAX_AGE`` (24 hours)."""
+    value = _read(token, _CHANGE, settings.EMAIL_CHANGE_MAX_AGE)
+    return int(str(value.get("u", 0))), str(value.get("e", "")), str(value.get("n", ""))

@@ -3,6 +3,7 @@
 two_factor = start_enrolment(user)           # a new secret, not yet on
 codes = confirm_enrolment(user, "123456")    # on, with 10 recovery codes to show once (None: wrong code)
 check_code(user, "654321")                   # a TOTP code (each time step once) or an unused recovery code
+codes = replace_recovery_codes(user)         # 10 new codes; the old ones stop working
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ def confirm_enrolment(user: User, code: str) -> list[str] | None:
     return replace_recovery_codes(user)
 
 
+@transaction.atomic
 def replace_recovery_codes(user: User) -> list[str]:
     codes = totp.new_recovery_codes()
     RecoveryCode.objects.filter(user=user).delete()
@@ -73,6 +75,12 @@ def check_code(user: User, code: str) -> bool:
     if two_factor is None:
         return False
     return _accept_totp(two_factor, code) or _use_recovery_code(user, code)
+
+
+def check_totp(user: User, code: str) -> bool:
+    """A fresh code from the authenticator app (each time step once); recovery codes do not count."""
+    two_factor = TwoFactor.objects.filter(user=user, confirmed_at__isnull=False).first()
+    return two_factor is not None and _accept_totp(two_factor, code.strip())
 
 
 def recovery_codes_left(user: User) -> int:

@@ -208,3 +208,13 @@ def delete_site_files(site: Site) -> int:
     for name in names:
         (export_dir() / name).unlink(missing_ok=True)
     return len(names)
+
+
+def delete_files_requested_by(user: Any) -> int:
+    """Delete the files of every export ``user`` asked for (their account is being deleted, and the
+    rows go with it, so the expiry job would never find them); how many."""
+    exports = SiteExport.objects.filter(requested_by=user).exclude(file_name="")
+    names = list(exports.values_list("file_name", flat=True))
+    for name in names:
+        (export_dir() / name).unlink(missing_ok=True)
+    return len(names)

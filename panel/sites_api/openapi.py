@@ -58,7 +58,9 @@ def _errors() -> dict[str, Schema]:
     }
 
 
-def _operation(operation: str, summary: str, answer: Schema, *, body: Schema | None = None) -> Schema:
+def _operation(
+    operation: str, summary: str, answer: Schema, *, body: Schema | None = None, example: Schema | None = None
+) -> Schema:
     spec: Schema = {
         "operationId": operation,
         "summary": summary,
@@ -70,7 +72,8 @@ def _operation(operation: str, summary: str, answer: Schema, *, body: Schema | N
         },
     }
     if body is not None:
-        spec["requestBody"] = {"required": True, "content": {kind: {"schema": body} for kind in _FORMS}}
+        media = {"schema": body, **({"example": example} if example else {})}
+        spec["requestBody"] = {"required": True, "content": {kind: media for kind in _FORMS}}
     return spec
 
 
@@ -78,8 +81,9 @@ def _fields(required: list[str], **properties: Schema) -> Schema:
     return {"type": "object", "required": required, "properties": properties}
 
 
-def _parameter(name: str, where: str, schema: Schema) -> Schema:
-    return {"name": name, "in": where, "required": where == "path", "schema": schema}
+def _parameter(name: str, where: str, schema: Schema, description: str = "") -> Schema:
+    described = {"description": description} if description else {}
+    return {"name": name, "in": where, "required": where == "path", **described, "schema": schema}
 
 
 def paths() -> dict[str, Schema]:
@@ -91,20 +95,27 @@ def paths() -> dict[str, Schema]:
     link_ref = {"$ref": "#/components/schemas/SharedLink"}
     links = _fields(["shared_links"], shared_links={"type": "array", "items": link_ref})
     string = {"type": "string"}
+    site_id = {**_parameter("site_id", "query", string, "The site's domain."), "required": True}
+    site_id_or_body = {**site_id, "description": "The site's domain (or site_id in the body)."}
     return {
         "/api/v1/sites": {
             "get": {
                 **_operation("listSites", "The sites this key can see, by domain.", listing),
                 "parameters": [
-                    _parameter("limit", "query", {"type": "integer", "minimum": 1, "maximum": 100}),
-                    _parameter("after", "query", string),
+                    _parameter(
+                        "limit", "query", {"type": "integer", "minimum": 1, "maximum": 100, "default": 100}
+                    ),
+                    _parameter(
+                        "after", "query", string, "The last domain of the previous page (meta.after)."
+                    ),
                 ],
             },
             "post": _operation(
                 "createSite",
                 "Add a site.",
                 site_ref,
-                body=_fields(["domain"], domain=string, timezone=string),
+                body=_fields(["domain"], domain=string, timezone={**string, "default": "UTC"}),
+                example={"domain": "example.org", "timezone": "Europe/Berlin"},
             ),
         },
         "/api/v1/sites/{domain}": {
@@ -115,13 +126,14 @@ def paths() -> dict[str, Schema]:
                 "Change a site's domain, timezone or retention.",
                 site_ref,
                 body=_fields([], domain=string, timezone=string, retention_days={"type": "integer"}),
+                example={"timezone": "UTC", "retention_days": 365},
             ),
             "delete": _operation("deleteSite", "Delete a site with all its data.", _DELETED),
         },
         "/api/v1/sites/goals": {
             "get": {
                 **_operation("listGoals", "A site's goals.", goals),
-                "parameters": [{**_parameter("site_id", "query", string), "required": True}],
+                "parameters": [site_id],
             },
             "put": _operation(
                 "putGoal",
@@ -133,28 +145,37 @@ def paths() -> dict[str, Schema]:
                     goal_type={"enum": ["event", "page"]},
                     event_name=string,
                     page_path=string,
+                    display_name=string,
                 ),
+                example={"site_id": "example.com", "goal_type": "event", "event_name": "Signup"},
             ),
         },
         "/api/v1/sites/goals/{goal_id}": {
             "parameters": [goal_id],
-            "delete": _operation("deleteGoal", "Delete a goal (site_id in the body).", _DELETED),
+            "delete": {
+                **_operation("deleteGoal", "Delete a goal.", _DELETED),
+                "parameters": [site_id_or_body],
+            },
         },
         "/api/v1/sites/shared-links": {
             "get": {
                 **_operation("listSharedLinks", "A site's shared links.", links),
-                "parameters": [{**_parameter("site_id", "query", string), "required": True}],
+                "parameters": [site_id],
             },
             "put": _operation(
                 "putSharedLink",
                 "Find a shared link by name, or create it (optionally with a password).",
                 {"$ref": "#/components/schemas/SharedLink"},
                 body=_fields(["site_id", "name"], site_id=string, name=string, password=string),
+                example={"site_id": "example.com", "name": "Board"},
             ),
         },
         "/api/v1/sites/shared-links/{link_id}": {
             "parameters": [_parameter("link_id", "path", {"type": "integer"})],
-            "delete": _operation("deleteSharedLink", "Revoke a shared link (site_id in the body).", _DELETED),
+            "delete": {
+                **_operation("deleteSharedLink", "Revoke a shared link.", _DELETED),
+                "parameters": [site_id_or_body],
+            },
         },
     }
 

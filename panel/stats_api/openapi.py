@@ -43,22 +43,48 @@ STATS_ERRORS = {
 }
 
 
+EVENT_EXAMPLE = {
+    "name": "Signup",
+    "url": "https://example.com/join",
+    "domain": "example.com",
+    "props": {"plan": "pro"},
+    "revenue": {"amount": "15.99", "currency": "EUR"},
+}
+QUERY_EXAMPLE = {
+    "site_id": "example.com",
+    "metrics": ["visitors", "bounce_rate"],
+    "date_range": "7d",
+    "dimensions": ["visit:source"],
+    "filters": [["is", "event:page", ["/blog", "/docs"]]],
+    "order_by": [["visitors", "desc"]],
+    "pagination": {"limit": 10},
+}
+
+
 def _query_parameter(name: str, description: str, schema: Schema, *, required: bool = False) -> Schema:
     return {"name": name, "in": "query", "required": required, "description": description, "schema": schema}
 
 
-def _v1_parameters(*extra: Schema) -> list[Schema]:
+def _v1_parameters(*extra: Schema, examples: bool = True) -> list[Schema]:
+    """The parameters every v1 call takes; ``examples`` adds a period and metrics to the example call."""
+    shown = {"period": {"example": "7d"}, "metrics": {"example": "visitors,pageviews"}} if examples else {}
     return [
         _query_parameter("site_id", "The site's domain.", {"type": "string"}, required=True),
-        _query_parameter("period", "The time period, default 30d.", {"enum": list(PERIODS)}),
+        {
+            **_query_parameter("period", "The time period.", {"enum": list(PERIODS), "default": "30d"}),
+            **shown.get("period", {}),
+        },
         _query_parameter(
             "date", "YYYY-MM-DD to move today; with period=custom, YYYY-MM-DD,YYYY-MM-DD.", {"type": "string"}
         ),
-        _query_parameter(
-            "metrics",
-            "Comma-separated metrics, default visitors.",
-            {"type": "string", "examples": ["visitors,pageviews"]},
-        ),
+        {
+            **_query_parameter(
+                "metrics",
+                "Comma-separated metrics (see Metric).",
+                {"type": "string", "default": "visitors", "examples": ["visitors,pageviews"]},
+            ),
+            **shown.get("metrics", {}),
+        },
         _query_parameter(
             "filters",
             "dimension==value|value or dimension!=value, joined by ;",
@@ -85,14 +111,14 @@ def _json_answer(schema: Schema, description: str = "The numbers.") -> Schema:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-def _v1(operation: str, summary: str, answer: Schema, *extra: Schema) -> Schema:
+def _v1(operation: str, summary: str, answer: Schema, *extra: Schema, examples: bool = True) -> Schema:
     return {
         "get": {
             "operationId": operation,
             "summary": summary,
             "tags": ["Stats API v1"],
             "security": [{"bearer": []}],
-            "parameters": _v1_parameters(*extra),
+            "parameters": _v1_parameters(*extra, examples=examples),
             "responses": {"200": _json_answer(answer), **STATS_ERRORS},
         }
     }
@@ -113,10 +139,16 @@ def _schemas() -> dict[str, Schema]:
                 {
                     "type": "array",
                     "prefixItems": [
-                        {"enum": list(OPERATORS)},
+                        {"title": "operator", "enum": list(OPERATORS)},
                         _ref("FilterDimension"),
-                        {"type": "array", "items": clause, "minItems": 1, "maxItems": v2_params.MAX_CLAUSES},
-                        {"type": "object", "maxProperties": 0},
+                        {
+                            "title": "clauses",
+                            "type": "array",
+                            "items": clause,
+                            "minItems": 1,
+                            "maxItems": v2_params.MAX_CLAUSES,
+                        },
+                        {"title": "modifiers (none yet)", "type": "object", "maxProperties": 0},
                     ],
                     "minItems": 3,
                     "maxItems": 4,
@@ -124,15 +156,15 @@ def _schemas() -> dict[str, Schema]:
                 {
                     "type": "array",
                     "prefixItems": [
-                        {"enum": ["and", "or"]},
-                        {"type": "array", "items": _ref("Filter"), "minItems": 1},
+                        {"title": "and/or", "enum": ["and", "or"]},
+                        {"title": "filters", "type": "array", "items": _ref("Filter"), "minItems": 1},
                     ],
                     "minItems": 2,
                     "maxItems": 2,
                 },
                 {
                     "type": "array",
-                    "prefixItems": [{"const": "not"}, _ref("Filter")],
+                    "prefixItems": [{"title": "not", "const": "not"}, _ref("Filter")],
                     "minItems": 2,
                     "maxItems": 2,
                 },
@@ -172,7 +204,10 @@ def _schemas() -> dict[str, Schema]:
                     "type": "array",
                     "items": {
                         "type": "array",
-                        "prefixItems": [{"type": "string"}, {"enum": ["asc", "desc"]}],
+                        "prefixItems": [
+                            {"title": "metric or dimension", "type": "string"},
+                            {"title": "direction", "enum": ["asc", "desc"]},
+                        ],
                         "minItems": 2,
                         "maxItems": 2,
                     },
@@ -351,8 +386,8 @@ def document() -> dict[str, Any]:
                     "requestBody": {
                         "required": True,
                         "content": {
-                            "text/plain": {"schema": _ref("Event")},
-                            "application/json": {"schema": _ref("Event")},
+                            "application/json": {"schema": _ref("Event"), "example": EVENT_EXAMPLE},
+                            "text/plain": {"schema": _ref("Event"), "example": EVENT_EXAMPLE},
                         },
                     },
                     "responses": {
@@ -368,6 +403,7 @@ def document() -> dict[str, Any]:
                 "realtimeVisitors",
                 "Visitors in the last five minutes (a bare number).",
                 {"type": "integer"},
+                examples=False,
             ),
             "/api/v1/stats/aggregate": _v1(
                 "aggregate",
@@ -382,7 +418,11 @@ def document() -> dict[str, Any]:
                 "timeseries",
                 "Metrics per time bucket, empty buckets as zeros.",
                 _v1_rows("date and the metrics"),
-                _query_parameter("interval", "The bucket.", {"enum": list(params.INTERVALS)}),
+                _query_parameter(
+                    "interval",
+                    "The bucket; by default hour for one day, minute for realtime, else date.",
+                    {"enum": list(params.INTERVALS)},
+                ),
             ),
             "/api/v1/stats/breakdown": _v1(
                 "breakdown",
@@ -394,9 +434,9 @@ def document() -> dict[str, Any]:
                 _query_parameter(
                     "limit",
                     "Rows per page.",
-                    {"type": "integer", "minimum": 1, "maximum": params.MAX_BREAKDOWN_LIMIT},
+                    {"type": "integer", "minimum": 1, "maximum": params.MAX_BREAKDOWN_LIMIT, "default": 100},
                 ),
-                _query_parameter("page", "From 1.", {"type": "integer", "minimum": 1}),
+                _query_parameter("page", "From 1.", {"type": "integer", "minimum": 1, "default": 1}),
             ),
             "/api/v1/stats/funnel": _v1(
                 "funnel",
@@ -414,7 +454,7 @@ def document() -> dict[str, Any]:
                     "security": [{"bearer": []}],
                     "requestBody": {
                         "required": True,
-                        "content": {"application/json": {"schema": _ref("Query")}},
+                        "content": {"application/json": {"schema": _ref("Query"), "example": QUERY_EXAMPLE}},
                     },
                     "responses": {
                         "200": _json_answer(_ref("QueryResult")),
@@ -425,6 +465,15 @@ def document() -> dict[str, Any]:
                 }
             },
             **sites_api.paths(),
+            "/api/docs/": {
+                "get": {
+                    "operationId": "reference",
+                    "summary": "This reference for people, rendered from the document below.",
+                    "tags": ["Documentation"],
+                    "security": [],
+                    "responses": {"200": {"description": "An HTML page.", "content": {"text/html": {}}}},
+                }
+            },
             "/api/docs/openapi.json": {
                 "get": {
                     "operationId": "openapi",
