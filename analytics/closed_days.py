@@ -220,7 +220,7 @@ def _sums_sql(plan: Plan, sums: Sums, days: Sequence[VisitDay], sources: Sequenc
     ``["total"]``, their visitors as one scalar."""
     extra = [f"{sums.column} = {plan.bind(sums.value, 'String')}"] if sums.column else []
     if list(sources) == ["total"]:
-        rows = sums_rows(plan.bind, sums.kind, days, *extra)
+        rows = sums_rows(plan.bind, sums.kind, days, ["p_visitors"], *extra)
         return f"SELECT toUInt64(sum(p_visitors)) FROM ({rows})"  # noqa: S608
     select = ["value AS d0"] if plan.query.dimensions else []
     for source in sources:
@@ -228,8 +228,10 @@ def _sums_sql(plan: Plan, sums: Sums, days: Sequence[VisitDay], sources: Sequenc
             expr = name if name in plan.wanted else "0"
             select.append(f"{_CAST.get(name, 'toUInt64({})').format(expr)} AS {name}")
     extra.append("(" + " OR ".join(f"{_REACHED[source]} > 0" for source in sources) + ")")
+    columns = [name for source in sources for name in PARTIALS[source] if name in plan.wanted]
     # The rows are chosen in a subquery, whose WHERE sees the table's columns, not the aliases above.
-    return f"SELECT {', '.join(select)} FROM ({sums_rows(plan.bind, sums.kind, days, *extra)})"  # noqa: S608
+    rows = sums_rows(plan.bind, sums.kind, days, columns, *extra)
+    return f"SELECT {', '.join(select)} FROM ({rows})"  # noqa: S608
 
 
 # -- building -----------------------------------------------------------------------------------------

@@ -135,7 +135,7 @@ def funnel_sql(
     if not summed:
         return f"{levels_sql(plan, funnel)} ORDER BY level", plan.params
     plan.restrict_to(edges)
-    rows = sums_rows(plan.bind, _kind(funnel), summed)
+    rows = sums_rows(plan.bind, _kind(funnel), summed, ["p_visitors"])
     sums = f"SELECT toUInt64(value) AS level, p_visitors AS visitors FROM ({rows})"  # noqa: S608
     union = f"({levels_sql(plan, funnel)}) UNION ALL ({sums})"
     return f"SELECT level, sum(visitors) FROM ({union}) GROUP BY level ORDER BY level", plan.params  # noqa: S608

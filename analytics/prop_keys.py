@@ -37,7 +37,7 @@ def top_prop_keys(site_id: int, date_range: DateRange, limit: int = MAX_KEYS) ->
     parts = [uses_sql(plan)]
     if summed:
         plan.restrict_to(edges)
-        rows = sums_rows(plan.bind, (PROP_KEYS, ""), summed)
+        rows = sums_rows(plan.bind, (PROP_KEYS, ""), summed, ["p_events"])
         parts = [uses_sql(plan), f"SELECT value, p_events FROM ({rows})"]  # noqa: S608
     union = " UNION ALL ".join(f"({part})" for part in parts)
     sql = f"SELECT value, sum(p_events) AS uses FROM ({union}) GROUP BY value ORDER BY uses DESC, value"  # noqa: S608

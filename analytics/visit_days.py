@@ -60,9 +60,12 @@ def closed(site_id: int, last: dt.date) -> list[VisitDay]:
     return [VisitDay(day, int(events), first_at, last_at) for day, events, first_at, last_at in rows]
 
 
-def sums_rows(bind: Binder, kind: tuple[str, str], days: Sequence[VisitDay], *extra: str) -> str:
+def sums_rows(
+    bind: Binder, kind: tuple[str, str], days: Sequence[VisitDay], columns: Sequence[str], *extra: str
+) -> str:
     """The ``day_sums`` rows of ``kind`` (dimension, variant) for ``days`` at their stamps, meeting the
-    conditions ``extra`` (``{site_id}`` is the site); one of any row written twice."""
+    conditions ``extra`` (``{site_id}`` is the site), with ``value`` and ``columns``; one of any row
+    written twice."""
     dimension, variant = kind
     where = [
         "site_id = {site_id:UInt64}",
@@ -73,4 +76,8 @@ def sums_rows(bind: Binder, kind: tuple[str, str], days: Sequence[VisitDay], *ex
         f"has({bind([(d.day, d.events) for d in days], 'Array(Tuple(Date, UInt64))')}, (day, stamp))",
         *extra,
     ]
-    return f"SELECT * FROM day_sums WHERE {' AND '.join(where)} LIMIT 1 BY day, stamp, filter_value, value"  # noqa: S608
+    picked = ", ".join(["day", "stamp", "filter_value", "value", *dict.fromkeys(columns)])
+    return (
+        f"SELECT {picked} FROM day_sums WHERE {' AND '.join(where)}"  # noqa: S608
+        " LIMIT 1 BY day, stamp, filter_value, value"
+    )
