@@ -168,7 +168,8 @@ def needs(query: Query) -> list[Sums] | None:
         or not isinstance(flt, Filter)
         or (flt.operator, flt.dimension) not in {("is", f) for f in FILTERS}
         or len(flt.values) != 1
-        or flt.values[0] in {"", *(v for v in flt.values if "*" in v)}
+        or not flt.values[0]
+        or "*" in flt.values[0]  # a wildcard matches many values: their visitors do not add up
     ):
         return None
     value = flt.values[0]
@@ -206,22 +207,30 @@ def read_sql(query: Query) -> tuple[str, dict[str, Any]] | None:
     sources = query_sources(query)
     parts = [f"({plan.branch(source, sources)})" for source in sources] if edges else []
     parts.append(f"({_sums_sql(plan, needed[0], summed, sources)})")
-    whole = needed[-1] if len(needed) > 1 else needed[0]
-    total = f"({_sums_sql(plan, whole, summed, ['total'])}) + {plan.total_visitors(plan.event_nodes)}"
-    totals = {
-        "total_visitors": total if "percentage" in query.metrics else "",
-        "total_base_visitors": total if "conversion_rate" in query.metrics else "",
-    }
+    totals = {"total_visitors": "", "total_base_visitors": ""}
+    if {"percentage", "conversion_rate"} & set(query.metrics):  # no filter here is a goal's: one whole
+        whole = f"({_total_sql(plan, needed[-1], summed)}) + {plan.total_visitors(plan.event_nodes)}"
+        totals = {
+            "total_visitors": whole if "percentage" in query.metrics else "",
+            "total_base_visitors": whole if "conversion_rate" in query.metrics else "",
+        }
     return outer_sql(query, " UNION ALL ".join(parts), totals, "", plan.params), plan.params
 
 
+def _chosen(plan: Plan, sums: Sums) -> list[str]:
+    """The condition on the one value a filter asks for, if any."""
+    return [f"{sums.column} = {plan.bind(sums.value, 'String')}"] if sums.column else []
+
+
+def _total_sql(plan: Plan, sums: Sums, days: Sequence[VisitDay]) -> str:
+    """The visitors of ``days`` in ``sums``, as one scalar."""
+    rows = sums_rows(plan.bind, sums.kind, days, ["p_visitors"], *_chosen(plan, sums))
+    return f"SELECT toUInt64(sum(p_visitors)) FROM ({rows})"  # noqa: S608
+
+
 def _sums_sql(plan: Plan, sums: Sums, days: Sequence[VisitDay], sources: Sequence[str]) -> str:
-    """The built sums of ``days`` as rows of the query's partial columns (``sources``), or, for
-    ``["total"]``, their visitors as one scalar."""
-    extra = [f"{sums.column} = {plan.bind(sums.value, 'String')}"] if sums.column else []
-    if list(sources) == ["total"]:
-        rows = sums_rows(plan.bind, sums.kind, days, ["p_visitors"], *extra)
-        return f"SELECT toUInt64(sum(p_visitors)) FROM ({rows})"  # noqa: S608
+    """The built sums of ``days`` as rows of the query's partial columns (``sources``)."""
+    extra = _chosen(plan, sums)
     select = ["value AS d0"] if plan.query.dimensions else []
     for source in sources:
         for name in PARTIALS[source]:

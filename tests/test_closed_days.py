@@ -25,22 +25,13 @@ from analytics.prop_keys import top_prop_keys
 from analytics.query import Query
 from analytics.schema import Event
 from tests.conftest import clear_events, make_event, seed
+from tests.test_query import VISIT_METRICS
 
 SITE = 77
 LAST = dt.date(2026, 11, 20)
 NOW = dt.datetime.combine(LAST, dt.time(12), dt.UTC)  # the last day (and its visits) still open
 GOALS = (Goal(event_name="Signup"), Goal(page_path="/pricing"), Goal(event_name="Purchase", currency="EUR"))
-METRICS = (
-    "visitors",
-    "visits",
-    "pageviews",
-    "views_per_visit",
-    "bounce_rate",
-    "visit_duration",
-    "events",
-    "time_on_page",
-    "scroll_depth",
-)
+METRICS = (*VISIT_METRICS, "time_on_page", "scroll_depth")
 # Each closed day: every dimension, the filtered ones' pairs, the property keys and their one key's
 # breakdown, also under each filter
 KINDS = len(ROLLED) + sum(1 for f in FILTERS for d in PAIRED if d != f) + 2 + len(FILTERS)
