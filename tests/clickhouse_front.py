@@ -43,7 +43,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import chdb
-import lz4.frame
+import lz4.frame  # type: ignore[import-untyped]
 from clickhouse_connect.driver._backend.httpcommon import decompress_response
 
 ROOT = Path(__file__).resolve().parent.parent
