@@ -228,12 +228,13 @@ def test_two_web_processes_two_flushers_and_a_worker_store_each_event_once_and_a
             sending = list(map(lambda args: pool.submit(send, *args), enumerate(by_visitor.values())))
             wait_until(lambda: len(accepted) >= len(events) // 3, "a third of the events to be accepted")
             flushers[0].kill()  # mid-stream: what it held stays pending under its name in Redis
+            killed_at = len(accepted)
             wait_until(lambda: len(accepted) >= len(events) * 2 // 3, "two thirds of the events")
             flushers[0].start()
             for future in sending:
                 future.result()
 
-        assert sorted(accepted) == list(range(len(events)))
+        assert killed_at < len(events) and sorted(accepted) == list(range(len(events)))
         wait_until(lambda: stored()[0] >= len(events), "every accepted event to be stored", timeout_s=30)
         assert stored() == (len(events), len(events))  # each once
 
