@@ -18,7 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from analytics import LOWER_IS_BETTER, DateRange, QueryError, dropped_events, today_in, top_prop_keys
 from panel.accounts.models import User
 from panel.dashboard.nav import site_nav
-from panel.goals.models import Funnel
+from panel.goals.models import Funnel, Goal
 from panel.sites.models import Site
 from panel.stats_api import params
 from panel.stats_api.auth import ApiRequest, error, stats_api
@@ -42,7 +42,14 @@ def dashboard(request: HttpRequest, domain: str) -> HttpResponse:
 def dashboard_context(site: Site, **extra: Any) -> dict[str, Any]:
     """What ``dashboard/dashboard.html`` needs, for a member (``nav``: the site switcher and links) or a
     shared link (``shared_link``, ``share_auth``, ``embed``)."""
-    return {"site": site, "lower_is_better": " ".join(sorted(LOWER_IS_BETTER)), **extra}
+    goals = Goal.objects.for_site(site)
+    revenue_goals = {goal.display_name: goal.currency for goal in goals if goal.currency}
+    return {
+        "site": site,
+        "lower_is_better": " ".join(sorted(LOWER_IS_BETTER)),
+        "revenue_goals": revenue_goals,  # the top stats show revenue under a filter on these goals
+        **extra,
+    }
 
 
 def _for_dashboard(
