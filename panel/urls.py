@@ -96,6 +96,7 @@ urlpatterns = [
     path("dashboard-data/prop-keys", dashboard.prop_keys, name="dashboard-prop-keys"),
     path("dashboard-data/funnels", dashboard.funnels, name="dashboard-funnels"),
     path("<str:domain>/snippet/", sites.site_snippet, name="site-snippet"),
+    path("<str:domain>/snippet/first-event.json", sites.site_first_event, name="site-first-event"),
     path("share/<str:domain>", sharing.shared_dashboard, name="shared-dashboard"),
     path("<str:domain>/export.zip", exports.export_zip, name="export-zip"),
     path("<str:domain>/export/<slug:widget>.csv", exports.export_widget, name="export-widget"),

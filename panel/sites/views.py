@@ -6,11 +6,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
-from analytics import last_day
+from analytics import first_event_day, last_day
 from panel.accounts.models import Membership, Role, User
 from panel.accounts.roles import current_organisation
 from panel.sites import sparkline
@@ -62,4 +62,13 @@ def site_snippet(request: HttpRequest, domain: str) -> HttpResponse:
     site = get_object_or_404(Site.objects.for_user(_user(request)), domain=domain)
     snippet = build(site.domain, settings.BASE_URL, SnippetOptions()).main
     manages = Site.objects.managed_by(_user(request)).filter(pk=site.pk).exists()
-    return render(request, "sites/snippet.html", {"site": site, "snippet": snippet, "manages": manages})
+    received = first_event_day(site.id, site.timezone) is not None
+    context = {"site": site, "snippet": snippet, "manages": manages, "received": received}
+    return render(request, "sites/snippet.html", context)
+
+
+@login_required
+def site_first_event(request: HttpRequest, domain: str) -> JsonResponse:
+    """``{"received": true}`` once the site's first event is stored (the onboarding page asks)."""
+    site = get_object_or_404(Site.objects.for_user(_user(request)), domain=domain)
+    return JsonResponse({"received": first_event_day(site.id, site.timezone) is not None})
