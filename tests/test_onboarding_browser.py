@@ -11,7 +11,7 @@ import pytest
 from django.test import Client
 
 from tests.conftest import Persona, make_event, seed
-from tests.test_pages_browser import ARTIFACTS, DESKTOP, PHONE, _cookie, browsing
+from tests.test_pages_browser import DESKTOP, PHONE, _cookie, browsing
 
 pytestmark = pytest.mark.browser
 
