@@ -17,7 +17,7 @@ from django.test import Client
 from playwright.sync_api import ConsoleMessage, Dialog, Error, Page, Request, Response
 
 from analytics.schema import Event
-from bench.dashboard import PAGE_LOAD
+from bench.dashboard import PAGE_LOAD, PAGE_METRICS
 from bench.dashboard_render import p50, render_times_ms
 from panel.goals.models import Funnel, Goal
 from tests.browser import chromium
@@ -223,10 +223,9 @@ def watched_dashboard(user: Any) -> Iterator[Watched]:
 
 
 def _rows(watched: Watched, widget: str) -> list[tuple[str, str]]:
-    """A list card's rows as (name, count)."""
-    names = watched.page.locator(f"#list-{widget} .row .name").all_inner_texts()
-    counts = watched.page.locator(f"#list-{widget} .row .count").all_inner_texts()
-    return list(zip(names, counts, strict=True))
+    """A list card's rows as (name, count): the first figure of each (visitors)."""
+    rows = watched.page.locator(f"#list-{widget} .row").all()
+    return [(row.locator(".name").inner_text(), row.locator(".count").first.inner_text()) for row in rows]
 
 
 def _table(watched: Watched, widget: str) -> dict[str, list[str]]:
@@ -264,6 +263,9 @@ def test_every_widget_shows_the_seeded_day(dashboard: Watched, seeded: Seeded) -
         ("Organic Social", "1"),
     ]
     assert _rows(dashboard, "pages") == [("/", "2"), (XSS, "1"), ("/blog/hello", "1"), ("/pricing", "1")]
+    # top pages show engagement too: time on page and scroll depth (none was sent here)
+    heads = page.locator("#widget-pages .list-head span").all_inner_texts()
+    assert [h.upper() for h in heads] == ["PAGE", "VISITORS", "TIME", "SCROLL"]
     assert page.locator("#widget-pages img").count() == 0  # tracked data is text, never markup
     assert _rows(dashboard, "devices") == [("Chrome", "2"), ("Firefox", "1"), ("Safari", "1")]
     assert _rows(dashboard, "locations") == [("Germany", "2"), ("France", "1"), ("United States", "1")]
@@ -589,6 +591,9 @@ def test_a_revenue_goal_filter_shows_revenue(revenue_dashboard: Watched) -> None
         "Total revenue",
     ]
     assert stats["Total revenue"].startswith("€")
+    heads = revenue_dashboard.page.locator("#widget-goals .list-head span").all_inner_texts()
+    assert [h.upper() for h in heads] == ["GOAL", "UNIQUES", "TOTAL", "CR", "REVENUE", "AVERAGE"]
+    assert _table(revenue_dashboard, "goals")["Signup"][3].startswith("€")  # its revenue, in euros
     page = revenue_dashboard.page
     for width in (1280, 375):  # looked at: the five stats wrap on a phone, nothing runs off the screen
         page.set_viewport_size({"width": width, "height": 900})
@@ -674,3 +679,8 @@ def test_the_dashboard_bench_times_the_requests_the_page_makes(dashboard: Watche
     funnels = [("funnel", "", 0), ("funnels", "", 0)]
     assert sorted(r for r in made if r not in funnels) == sorted(PAGE_LOAD)
     assert sorted(r for r in made if r in funnels) == funnels
+    for url in dashboard.requests:  # and each breakdown with the metrics the bench asks for
+        query = {key: values[0] for key, values in parse_qs(urlsplit(url).query).items()}
+        if urlsplit(url).path.endswith("/breakdown"):
+            prop = "event:props:" if query["property"].startswith("event:props:") else query["property"]
+            assert query["metrics"] == PAGE_METRICS.get(prop, "visitors"), prop

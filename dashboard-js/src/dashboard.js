@@ -278,15 +278,16 @@ function start(root) {
     const tab = LISTS[widget].tabs[state.tabs[widget]];
     const parent = drilled(tab);
     const property = parent === null ? tab.property : tab.drill;
+    const columns = (parent === null && tab.columns) || [["visitors", "Visitors"]];
     const data = await get(STATS + "breakdown", {
       ...common(),
       property,
-      metrics: "visitors",
+      metrics: columns.map(([metric]) => metric).join(","),
       limit: String(tab.map ? 250 : LIST_ROWS),
     }, ctx.signal);
     if (!ctx.current()) return;
     const key = property.split(":").pop();
-    const rows = data.results.map((row) => ({ value: String(row[key] ?? ""), visitors: row.visitors }));
+    const rows = data.results.map((row) => ({ ...row, value: String(row[key] ?? "") }));
     const body = root.querySelector(`#widget-${widget} .widget-body`);
     if (tab.map) {
       const counts = Object.fromEntries(rows.map((r) => [r.value, r.visitors]));
@@ -295,7 +296,7 @@ function start(root) {
       return;
     }
     const column = parent === null ? tab.column : `${tab.column} version`;
-    fill(body, [listOf(widget, rows, property, column, { parent })]);
+    fill(body, [listOf(widget, rows, property, column, { parent, columns })]);
   }
 
   /**
@@ -316,8 +317,10 @@ function start(root) {
       const pick = () => navigate(withFilter(state, { op: "is", dimension: property, values: [row.value] }));
       const bar = el("span", { class: "bar" });
       bar.style.width = (row.visitors / max) * 100 + "%";
+      const tip = (metric, value) => (value !== null && typeof value === "object" ? value.long
+        : metric === "conversion_rate" || metric === "scroll_depth" || metric === "time_on_page" || value === null ? null : exact(value));
       const cells = columns.map(([metric]) =>
-        el("span", { class: "count", text: metricValue(metric, row[metric]), attrs: { title: metric === "conversion_rate" ? null : exact(row[metric]) } }));
+        el("span", { class: "count", text: metricValue(metric, row[metric]), attrs: { title: tip(metric, row[metric]) } }));
       const item = el("li", {
         class: clickable ? "row clickable" : "row",
         attrs: { tabindex: clickable ? "0" : null, role: clickable ? "button" : null, title: clickable ? `Filter by ${label}` : null, "data-value": row.value },
@@ -330,16 +333,23 @@ function start(root) {
 
   // -- goals, custom properties and funnels ------------------------------------------------------------
 
+  /** The goals card's columns: conversions, and revenue when the site has goals with a currency. */
+  function goalColumns() {
+    const columns = [["visitors", "Uniques"], ["events", "Total"], ["conversion_rate", "CR"]];
+    if (Object.keys(revenueGoals).length) columns.push(["total_revenue", "Revenue"], ["average_revenue", "Average"]);
+    return columns;
+  }
+
   async function loadGoals(ctx) {
     const data = await get(STATS + "breakdown", {
       ...common(),
       property: "event:goal",
-      metrics: "visitors,events,conversion_rate",
+      metrics: goalColumns().map(([metric]) => metric).join(","),
       limit: String(LIST_ROWS),
     }, ctx.signal);
     if (!ctx.current()) return;
     const rows = data.results.map((row) => ({ ...row, value: String(row.goal ?? "") }));
-    const columns = [["visitors", "Uniques"], ["events", "Total"], ["conversion_rate", "CR"]];
+    const columns = goalColumns();
     const empty = "No conversions in this period (goals are set in the site's settings)";
     fill(root.querySelector("#widget-goals .widget-body"), [listOf("goals", rows, "event:goal", "Goal", { columns, empty })]);
   }

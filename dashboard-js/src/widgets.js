@@ -79,7 +79,11 @@ export const LISTS = {
   pages: {
     title: "Pages",
     tabs: {
-      page: { label: "Top pages", property: "event:page", column: "Page", csv: "pages" },
+      // engagement shown: how long a page is looked at and how far down it is read (the tracker sends it)
+      page: {
+        label: "Top pages", property: "event:page", column: "Page", csv: "pages",
+        columns: [["visitors", "Visitors"], ["time_on_page", "Time"], ["scroll_depth", "Scroll"]],
+      },
       entry: { label: "Entry pages", property: "visit:entry_page", column: "Entry page", csv: "entry_pages" },
       exit: { label: "Exit pages", property: "visit:exit_page", column: "Exit page", csv: "exit_pages" },
     },
