@@ -64,6 +64,13 @@ def applied() -> set[int]:
     return {row[0] for row in client.execute(sql, tag="migrate").rows}
 
 
+def pending(directory: Path = MIGRATIONS_DIR) -> list[str]:
+    """The names of the migrations not applied yet, reading only (no ledger is made if there is none)."""
+    exists = client.execute("EXISTS TABLE {name:Identifier}", {"name": LEDGER}, tag="migrate").rows
+    done = applied() if exists and exists[0][0] else set()
+    return [migration.name for migration in discover(directory) if migration.version not in done]
+
+
 def migrate() -> list[str]:
     """Apply pending migrations; returns the names applied."""
     done = applied()
