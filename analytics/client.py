@@ -29,6 +29,7 @@ from clickhouse_connect.driver.exceptions import ClickHouseError
 
 from analytics.config import clickhouse_url, is_embedded_clickhouse
 from analytics.metrics import CLICKHOUSE_INSERT_SECONDS, CLICKHOUSE_QUERY_SECONDS, tag_label, timed
+from analytics.topology import Layout
 
 __all__ = [
     "ClickHouseError",
@@ -249,6 +250,7 @@ def insert_json_lines(table: str, lines: Sequence[bytes], *, token: str) -> None
                     "deduplicate_blocks_in_dependent_materialized_views": 1,  # the visits, with the events
                     "input_format_json_throw_on_bad_escape_sequence": 0,
                     "date_time_input_format": "best_effort",  # RFC 3339 times with their offset
+                    **Layout.from_env().insert_settings(),
                 },
                 fmt="JSONEachRow",
             )

@@ -530,7 +530,73 @@ def test_goals_properties_and_funnels(dashboard: Watched, seeded: Seeded) -> Non
     page.click("#list-goals .row[data-value=Signup]")
     dashboard.ready()
     assert dashboard.query()["filters"] == ["event:goal==Signup"]
-    assert dashboard.text("#stat-visitors") == "1"
+    # Under a goal filter the top stats are conversions (as Plausible); no revenue: Signup has no currency.
+    assert _stats(dashboard) == {
+        "Unique conversions": "1",
+        "Total conversions": "1",
+        "Conversion rate": "25%",  # 1 of the day's 4 visitors
+    }
+    # ... and the funnel is that of the visits that signed up, walked over all their events
+    steps = page.locator("#funnel-steps .step").evaluate_all("ss => ss.map(s => s.dataset.visitors)")
+    assert steps == ["1", "1", "1"]
+    page.click(".stat[data-metric=events]")
+    dashboard.ready()
+    assert dashboard.query()["metric"] == ["events"]
+    assert page.get_attribute("#chart", "data-metric") == "events"
+    assert page.get_attribute("#chart", "data-total") == "1"
+    page.click("#filter-bar .remove")  # no goal filter: the visits' six again, the chart on visitors
+    dashboard.ready()
+    assert list(_stats(dashboard)) == [label for _, label in TOP_STAT_LABELS]
+    assert page.get_attribute("#chart", "data-metric") == "visitors"
+
+
+TOP_STAT_LABELS = (
+    ("visitors", "Unique visitors"),
+    ("visits", "Total visits"),
+    ("pageviews", "Total pageviews"),
+    ("views_per_visit", "Views per visit"),
+    ("bounce_rate", "Bounce rate"),
+    ("visit_duration", "Visit duration"),
+)
+
+
+def _stats(watched: Watched) -> dict[str, str]:
+    """The top stats shown: label -> value."""
+    return dict(
+        watched.page.locator(".stat:not([hidden])").evaluate_all(
+            "ss => ss.map(s => [s.querySelector('.label').textContent,"
+            " s.querySelector('.value').textContent])"
+        )
+    )
+
+
+@pytest.fixture
+def revenue_dashboard(seeded: Seeded) -> Iterator[Watched]:
+    """The dashboard of a site whose Signup goal counts revenue in euros."""
+    Goal.objects.filter(site=seeded.site.site, event_name="Signup").update(currency="EUR")
+    with watched_dashboard(seeded.site.user) as watched:
+        yield watched
+
+
+def test_a_revenue_goal_filter_shows_revenue(revenue_dashboard: Watched) -> None:
+    revenue_dashboard.open("?period=day&filters=event:goal==Signup")
+    stats = _stats(revenue_dashboard)
+    assert list(stats) == [
+        "Unique conversions",
+        "Total conversions",
+        "Conversion rate",
+        "Average revenue",
+        "Total revenue",
+    ]
+    assert stats["Total revenue"].startswith("€")
+    page = revenue_dashboard.page
+    for width in (1280, 375):  # looked at: the five stats wrap on a phone, nothing runs off the screen
+        page.set_viewport_size({"width": width, "height": 900})
+        page.locator(".top-card").screenshot(path=str(ARTIFACTS / f"dashboard-goal-stats-{width}.png"))
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+    # a goal filter naming a goal without a currency too: no revenue (it would add up nothing)
+    revenue_dashboard.open("?period=day&filters=event:goal==Signup|Visit /")
+    assert "Total revenue" not in _stats(revenue_dashboard)
 
 
 def test_the_realtime_view_shows_the_last_30_minutes(dashboard: Watched, seeded: Seeded) -> None:

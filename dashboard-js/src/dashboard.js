@@ -12,9 +12,9 @@ import { exact, metricValue, shortDate } from "./format.js";
 import { worldMap } from "./map.js";
 import { PRESETS, periodLabel, presetForKey } from "./periods.js";
 import {
-  DEFAULT_PERIOD, formatFilters, formatState, parseState, periodProblem, TABS, withDefaultPeriod, withFilter, withoutFilter,
+  DEFAULT_PERIOD, formatFilters, formatState, goalFilter, parseState, periodProblem, TABS, withDefaultPeriod, withFilter, withoutFilter,
 } from "./state.js";
-import { DIMENSIONS, DROP_REASONS, LISTS, TOP_STATS, dimensionLabel, valueLabel } from "./widgets.js";
+import { DIMENSIONS, DROP_REASONS, GOAL_STATS, LISTS, REVENUE_STATS, TOP_STATS, dimensionLabel, valueLabel } from "./widgets.js";
 
 const STATS = "/api/v1/stats/";
 const LIST_ROWS = 9;
@@ -32,6 +32,9 @@ function start(root) {
   useSharedLink(root.dataset.auth);
   // Metrics whose fall is good news: the server's list (analytics.compare.LOWER_IS_BETTER), as emails use it.
   const lowerIsBetter = new Set((root.dataset.lowerIsBetter || "").split(" ").filter(Boolean));
+  // The site's revenue goals and their currencies (the page's json_script): revenue stats under them.
+  const revenueNode = document.getElementById("revenue-goals");
+  const revenueGoals = revenueNode ? JSON.parse(revenueNode.textContent) : {};
   const chart = new MainChart(root.querySelector("#chart"));
   const pending = new Set();
   const generations = {};
@@ -42,6 +45,21 @@ function start(root) {
 
   const range = () => rangeOf(state.period, state.date, today(), start);
   const realtime = () => state.period === "realtime";
+
+  /** The top stats of this view: conversions under a goal filter (with revenue when every goal filtered
+   * has the one currency), else the visits' six. */
+  function topStats() {
+    const goals = realtime() ? null : goalFilter(state);
+    if (!goals) return TOP_STATS;
+    const currencies = new Set(goals.map((goal) => revenueGoals[goal] || ""));
+    const revenue = currencies.size === 1 && !currencies.has("");
+    return GOAL_STATS.filter(([metric]) => revenue || !REVENUE_STATS.includes(metric));
+  }
+
+  /** The metric the chart draws: the URL's, when it is one of the top stats shown. */
+  function chartMetric() {
+    return topStats().some(([metric]) => metric === state.metric) ? state.metric : "visitors";
+  }
 
   // -- the query every widget shares --------------------------------------------------------------
 
@@ -154,7 +172,8 @@ function start(root) {
 
   async function loadTopStats(ctx) {
     const compare = state.compare && !realtime();
-    const metrics = realtime() ? ["visitors", "pageviews"] : TOP_STATS.map(([m]) => m);
+    const stats = topStats();
+    const metrics = realtime() ? ["visitors", "pageviews"] : stats.map(([m]) => m);
     const data = await get(STATS + "aggregate", {
       ...common(),
       metrics: metrics.join(","),
@@ -162,17 +181,20 @@ function start(root) {
     }, ctx.signal);
     if (!ctx.current()) return;
     const previousVisitors = data.results.visitors ? data.results.visitors.comparison_value : undefined;
-    for (const [metric, label] of TOP_STATS) {
-      const button = root.querySelector(`.stat[data-metric="${metric}"]`);
+    const labels = new Map(stats);
+    for (const button of root.querySelectorAll(".stat")) {
+      const metric = button.dataset.metric;
       const result = data.results[metric];
-      button.hidden = !result;
-      if (!result) continue;
-      button.querySelector(".label").textContent = realtime() ? REALTIME_LABELS[metric] : label;
+      button.hidden = !result || !labels.has(metric);
+      if (button.hidden) continue;
+      button.querySelector(".label").textContent = realtime() ? REALTIME_LABELS[metric] : labels.get(metric);
       const value = button.querySelector(".value");
+      const money = result.value !== null && typeof result.value === "object";
       value.textContent = metricValue(metric, result.value);
-      value.title = metric === "visit_duration" || metric === "bounce_rate" || metric === "views_per_visit"
-        ? value.textContent : exact(result.value);
-      button.dataset.value = String(result.value);
+      value.title = money ? result.value.long
+        : metric === "visit_duration" || metric === "bounce_rate" || metric === "views_per_visit" || metric === "conversion_rate"
+          ? value.textContent : exact(result.value);
+      button.dataset.value = String(money ? result.value.value : result.value);
       const change = button.querySelector(".change");
       const badge = compare ? changeBadge(metric, result, previousVisitors, lowerIsBetter.has(metric)) : { text: null, title: "" };
       change.hidden = badge.text === null;
@@ -207,12 +229,13 @@ function start(root) {
   }
 
   function fillBuckets(labels, results, metric, last) {
-    const byLabel = new Map(results.map((row) => [row.date, row[metric]]));
+    const number = (v) => (v !== null && typeof v === "object" ? v.value : v); // revenue: money objects
+    const byLabel = new Map(results.map((row) => [row.date, number(row[metric])]));
     return labels.map((label) => (label > last ? null : byLabel.get(label) ?? 0));
   }
 
   async function loadChart(ctx) {
-    const metric = state.metric;
+    const metric = chartMetric();
     const interval = chartInterval();
     const now = nowIn(tz);
     const current = realtime() ? lastMinutes(now, 30) : buckets(range(), interval);
@@ -233,7 +256,7 @@ function start(root) {
       const labels = buckets(before, interval).slice(0, current.length);
       prev = { labels, values: fillBuckets(labels, previous.results, metric, "~") };
     }
-    const name = (TOP_STATS.find(([m]) => m === metric) || [metric, metric])[1];
+    const name = (topStats().find(([m]) => m === metric) || [metric, metric])[1];
     chart.draw({ labels: current, values, previous: prev, metric, interval, name });
     const node = root.querySelector("#chart");
     node.dataset.points = String(current.length);
@@ -480,8 +503,8 @@ function start(root) {
     compareButton.hidden = realtime();
     root.classList.toggle("is-realtime", realtime());
     for (const button of root.querySelectorAll(".stat")) {
-      button.classList.toggle("active", button.dataset.metric === state.metric);
-      button.setAttribute("aria-pressed", String(button.dataset.metric === state.metric));
+      button.classList.toggle("active", button.dataset.metric === chartMetric());
+      button.setAttribute("aria-pressed", String(button.dataset.metric === chartMetric()));
     }
     renderIntervals();
     renderFilters();

@@ -11,6 +11,16 @@ export const TOP_STATS = [
   ["bounce_rate", "Bounce rate"],
   ["visit_duration", "Visit duration"],
 ];
+/** The top stats when the view is filtered by goals (as Plausible): conversions, and revenue when the
+ * goals have a currency. */
+export const GOAL_STATS = [
+  ["visitors", "Unique conversions"],
+  ["events", "Total conversions"],
+  ["conversion_rate", "Conversion rate"],
+  ["average_revenue", "Average revenue"],
+  ["total_revenue", "Total revenue"],
+];
+export const REVENUE_STATS = ["average_revenue", "total_revenue"];
 
 export const DIMENSIONS = {
   "event:page": "Page",
