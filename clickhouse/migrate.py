@@ -31,7 +31,16 @@ from clickhouse.render import LEDGER, ledger_ddl, render_all
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
-__all__ = ["LEDGER", "MIGRATIONS_DIR", "Migration", "applied", "discover", "migrate", "split_statements"]
+__all__ = [
+    "LEDGER",
+    "MIGRATIONS_DIR",
+    "Migration",
+    "applied",
+    "discover",
+    "migrate",
+    "pending",
+    "split_statements",
+]
 AFTER: dict[int, Callable[[], object]] = {31: rederive.rederive_all}
 
 
@@ -73,6 +82,17 @@ def applied(layout: Layout | None = None) -> set[int]:
         client.command(f"SYSTEM SYNC REPLICA{layout.on_cluster()} {LEDGER}")
     sql = f"SELECT version FROM {LEDGER}"  # noqa: S608 - a constant table name
     return {row[0] for row in client.execute(sql, tag="migrate").rows}
+
+
+def pending(directory: Path = MIGRATIONS_DIR) -> list[str]:
+    """The names of the migrations not applied yet, reading only: no ledger is made if there is none
+    and no replica is synced (readiness asks this often; ``applied`` is what a run trusts)."""
+    exists = client.execute("EXISTS TABLE {name:Identifier}", {"name": LEDGER}, tag="migrate").rows
+    done: set[int] = set()
+    if exists and exists[0][0]:
+        sql = f"SELECT version FROM {LEDGER}"  # noqa: S608 - a constant table name
+        done = {row[0] for row in client.execute(sql, tag="migrate").rows}
+    return [migration.name for migration in discover(directory) if migration.version not in done]
 
 
 def migrate(layout: Layout | None = None, *, close: bool = False) -> list[str]:
