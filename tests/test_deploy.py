@@ -144,6 +144,9 @@ def test_each_lantern_service_gets_the_settings_server_mode_needs(
         assert env["CLICKHOUSE_TOPOLOGY"] == ("replicated" if len(files) == 2 else "single"), name
         # Django's deployment check with exactly this environment (a data dir of the test's own)
         checked = {"PATH": os.environ["PATH"], **env, "LANTERN_DATA_DIR": str(tmp_path / name)}
+        if "PROMETHEUS_MULTIPROC_DIR" in env:  # a tmpfs in the container: a directory of the test's here
+            (tmp_path / f"{name}-prometheus").mkdir()
+            checked["PROMETHEUS_MULTIPROC_DIR"] = str(tmp_path / f"{name}-prometheus")
         result = subprocess.run(
             [sys.executable, "-m", "panel.manage", "check", "--deploy", "--fail-level", "WARNING"],
             capture_output=True,
