@@ -246,6 +246,10 @@ def bench(c: Context, quick: bool = False, only: str = "") -> None:
     c.run(f"{PY} -m bench.run {shlex.join(args)}", env=embedded_env(), pty=False)
 
 
+# Names the lists spell in lower case that a dashboard shows capitalised, as their owners write them.
+DISPLAY_NAMES = {"reddit": "Reddit", "bilibili": "Bilibili", "hi5": "Hi5"}
+
+
 @task
 def referrers(c: Context) -> None:
     """Regenerate ingest/data/referrers.json from the CC0 lists in ../shared/data/referrers."""
@@ -259,7 +263,8 @@ def referrers(c: Context) -> None:
         ("SearchEngines.yml", "search"),
     ):
         data = yaml.safe_load((SHARED / "data" / "referrers" / file_name).read_text())
-        for name, entries in data.items():
+        for listed, entries in data.items():
+            name = DISPLAY_NAMES.get(str(listed), listed)
             for entry in entries:
                 for host in entry.get("urls", []) if isinstance(entry, dict) else [entry]:
                     host = str(host).strip().lower().removeprefix("www.").split("/")[0]

@@ -35,7 +35,7 @@ from analytics.realtime import current_visitors
 from analytics.runner import run_query
 from analytics.stats_start import first_event_day
 from analytics.timebuckets import buckets as time_buckets
-from analytics.traffic import hourly_visitors
+from analytics.traffic import LastDay, hourly_visitors, last_day
 
 __all__ = [  # noqa: RUF022 - grouped by topic, sorted within a group
     # Queries: the typed Query, its registries and limits, and running it
@@ -87,6 +87,8 @@ __all__ = [  # noqa: RUF022 - grouped by topic, sorted within a group
     "dropped_events",
     "first_event_day",
     "hourly_visitors",
+    "last_day",
+    "LastDay",
     "top_prop_keys",
     # A site's data: closed days' sums (a job), deleting it (all, or past retention), the full export
     "build_closed_days",

@@ -3,6 +3,7 @@
 The DSN comes from ``CLICKHOUSE_URL`` (``chdb:///dir`` runs the engine in-process, ``http://…`` talks
 to a server). Every query goes through ``execute``, which adds a time limit, a row cap and a tag;
 values are always bound parameters (``{name:Type}`` placeholders), never formatted into the SQL.
+Each query, command and insert is timed into ``analytics.metrics`` (query and insert histograms).
 
 An insert into ``events`` also writes the ``visits`` table (its materialized view), as two parts that
 become visible one after the other. In embedded mode reads and such inserts exclude each other
@@ -27,6 +28,8 @@ from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import ClickHouseError
 
 from analytics.config import clickhouse_url, is_embedded_clickhouse
+from analytics.metrics import CLICKHOUSE_INSERT_SECONDS, CLICKHOUSE_QUERY_SECONDS, tag_label, timed
+from analytics.topology import Layout
 
 __all__ = [
     "ClickHouseError",
@@ -206,7 +209,7 @@ def execute(
         "result_overflow_mode": "throw",
         "log_comment": tag[:200],
     }
-    with _read(), borrow() as client:
+    with timed(CLICKHOUSE_QUERY_SECONDS, tag_label(tag), operation="query"), _read(), borrow() as client:
         result = client.query(sql, parameters=dict(parameters or {}), settings=settings)
     return Result(tuple(result.column_names), [tuple(row) for row in result.result_rows])
 
@@ -224,7 +227,7 @@ def command(
 ) -> Any:
     """Run DDL or another statement that returns no rows (migrations, deletions)."""
     try:
-        with borrow() as client:
+        with timed(CLICKHOUSE_QUERY_SECONDS, "command", operation="command"), borrow() as client:
             return client.command(sql, parameters=dict(parameters or {}), settings=dict(settings or {}))
     finally:
         _wrote()
@@ -237,7 +240,7 @@ def insert_json_lines(table: str, lines: Sequence[bytes], *, token: str) -> None
     """
     writing = events_written() if table == "events" else contextlib.nullcontext()
     try:
-        with writing, borrow() as client:
+        with timed(CLICKHOUSE_INSERT_SECONDS, table, operation="insert"), writing, borrow() as client:
             client.raw_insert(
                 table,
                 None,
@@ -247,6 +250,7 @@ def insert_json_lines(table: str, lines: Sequence[bytes], *, token: str) -> None
                     "deduplicate_blocks_in_dependent_materialized_views": 1,  # the visits, with the events
                     "input_format_json_throw_on_bad_escape_sequence": 0,
                     "date_time_input_format": "best_effort",  # RFC 3339 times with their offset
+                    **Layout.from_env().insert_settings(),
                 },
                 fmt="JSONEachRow",
             )

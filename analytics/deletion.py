@@ -11,7 +11,10 @@ so a table added by a later migration is covered without a change here. Their na
 from the engine's own catalogue and are checked and quoted; the site id and cutoff are bound
 parameters. A table's age is read from its first column named in ``TIME_COLUMNS`` (a ``Date`` column
 compares with the cutoff's day); a site table without one is an error, not silently kept forever.
-``ALTER TABLE … DELETE`` rewrites the parts that hold the rows (the data is gone from disk, not
+In a cluster (``analytics.topology``) the rows are counted through the tables reads use and deleted
+from the tables that store them, on every node: ``ALTER TABLE events_local ON CLUSTER 'lantern' DELETE``
+when sharded (the catalogue lists the ``_local`` tables), ``ALTER TABLE events ON CLUSTER …`` when
+replicated. ``ALTER TABLE … DELETE`` rewrites the parts that hold the rows (the data is gone from disk, not
 hidden) and ``mutations_sync = 2`` returns only when it is complete. A table with nothing to delete is
 left alone (no needless mutation), so running the retention job often costs one count a table.
 
@@ -26,6 +29,7 @@ import re
 from typing import Any
 
 from analytics import client
+from analytics.topology import Layout
 
 # The columns that date a row, in order of preference: when its visit began (events, visits: whole
 # visits go together), when the event happened, or the UTC day the row counts (dropped_events).
@@ -39,16 +43,17 @@ WHERE c.database = currentDatabase() AND t.engine LIKE '%MergeTree'
   AND c.table IN (SELECT table FROM system.columns WHERE database = currentDatabase() AND name = 'site_id')
 ORDER BY c.table, c.position
 """
-_SYNC = {"mutations_sync": 2}
 
 
-def site_table_columns() -> dict[str, dict[str, str]]:
-    """Each table holding sites' rows -> its column names -> their types."""
+def site_table_columns(layout: Layout | None = None) -> dict[str, dict[str, str]]:
+    """Each table holding sites' rows (by the name reads use) -> its column names -> their types."""
+    layout = layout or Layout.from_env()
     tables: dict[str, dict[str, str]] = {}
     for table, column, type_ in client.execute(_COLUMNS, tag="deletion:tables").rows:
         if not _NAME.match(str(table)):
             raise ValueError(f"unexpected table name {table!r}")
-        tables.setdefault(str(table), {})[str(column)] = str(type_)
+        name = layout.logical(str(table)) if layout.clustered else str(table)
+        tables.setdefault(name, {})[str(column)] = str(type_)
     return tables
 
 
@@ -69,26 +74,35 @@ def older_than_condition(table: str, columns: dict[str, str]) -> str:
     raise ValueError(f"table {table!r} holds sites' rows but has none of the columns {TIME_COLUMNS}")
 
 
-def _delete(table: str, where: str, params: dict[str, Any]) -> int:
+def delete_statement(layout: Layout, table: str, where: str) -> str:
+    """The mutation deleting ``table``'s rows matching ``where``, on the tables that store them."""
+    return f"ALTER TABLE {layout.write_target(table)} DELETE WHERE {where}"
+
+
+def _delete(layout: Layout, table: str, where: str, params: dict[str, Any]) -> int:
     counted = f"SELECT count() FROM `{table}` WHERE {where}"  # noqa: S608 - names from the catalogue
     count = int(client.execute(counted, params, tag="deletion:count").rows[0][0])
     if count:
-        client.command(f"ALTER TABLE `{table}` DELETE WHERE {where}", params, settings=_SYNC)
+        client.command(delete_statement(layout, table, where), params, settings=layout.mutation_settings())
     return count
 
 
 def delete_site_data(site_id: int) -> dict[str, int]:
     """Delete every row of ``site_id`` from every table that holds sites' rows; how many each had."""
+    layout = Layout.from_env()
     where, params = "site_id = {site:UInt64}", {"site": site_id}
-    return {table: _delete(table, where, params) for table in tables_with_site_data()}
+    return {table: _delete(layout, table, where, params) for table in sorted(site_table_columns(layout))}
 
 
 def delete_older_than(site_id: int, cutoff: dt.datetime) -> dict[str, int]:
     """Delete the site's rows from before ``cutoff`` (aware); how many rows each table had that old."""
+    layout = Layout.from_env()
     params = {"site": site_id, "cutoff": cutoff}
     return {
-        table: _delete(table, f"site_id = {{site:UInt64}} AND {older_than_condition(table, columns)}", params)
-        for table, columns in sorted(site_table_columns().items())
+        table: _delete(
+            layout, table, f"site_id = {{site:UInt64}} AND {older_than_condition(table, columns)}", params
+        )
+        for table, columns in sorted(site_table_columns(layout).items())
     }
 
 

@@ -12,9 +12,10 @@ of the same millisecond do not chain; one event completes at most one step). Eac
 time order, taking every step at its first chance (which reaches the furthest step possible);
 ClickHouse's ``windowFunnel`` is not used because it restarts a chain when one event matches both a
 step and the next one. A visitor counts once per step, by their furthest visit. Filters narrow the
-events as in ``Query`` (visit filters the visits). Per step: visitors, the conversion rate from the
-first step, and the drop-off (count and percent) from the step before; rates are percent to 2
-decimals, half up.
+events as in ``Query`` (visit filters the visits), except goal filters, which keep the visits converting
+in the range (every event filter holding for one of their events) and walk all their events. Per step:
+visitors, the conversion rate from the first step, and the drop-off (count and percent) from the step
+before; rates are percent to 2 decimals, half up.
 """
 
 from __future__ import annotations
@@ -154,7 +155,12 @@ def levels_sql(plan: Plan, funnel: Funnel, *, by_day: bool = False) -> str:
         " (toUInt64(acc.1 + 1), x.1), acc),"
         f" arraySort(groupArray(({stamp}, {mask}))), (toUInt64(0), toUInt64(0))).1"
     )
-    where = [*plan.events_in_range(engagement=False, grouped=False), f"({mask}) != 0"]
+    # Goal filters narrow the visits (those converting in the range), not the events walked: under a
+    # filter on Signup, the funnel of the visits that signed up.
+    where = [*plan.events_in_range(engagement=False, grouped=False, nodes=plan.base_nodes), f"({mask}) != 0"]
+    if len(plan.base_nodes) < len(plan.event_nodes):
+        converting = " AND ".join(plan.events_in_range(engagement=False, grouped=False))
+        where.append(f"e.visit_id IN (SELECT e.visit_id FROM events AS e WHERE {converting})")  # noqa: S608
     columns = f"e.visit_id AS visit, any(e.visitor_id) AS visitor, any(toDate(e.visit_start)) AS day, {walk}"
     per_visit = f"SELECT {columns} AS level FROM events AS e WHERE {' AND '.join(where)} GROUP BY visit"  # noqa: S608
     # A visitor id lives one visit day, so per visitor and day (the sums' grain) is per visitor.

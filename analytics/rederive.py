@@ -29,10 +29,11 @@ from collections.abc import Sequence
 
 from analytics import client
 from analytics.schema import CARRY_MS, DAY_MS, EVENT_COLUMN_NAMES, FIRST_TOUCH, GAP_MS
+from analytics.topology import Layout
 
 STAGING = "events_rederive_"
 _STAGED = re.compile(r"^events_rederive_(\d+)_(\d{8})_(\d{8})$")
-_SYNC = {"mutations_sync": 2}
+_STAGING_ORDER = "(site_id, timestamp)"
 _WINDOW = "PARTITION BY site_id, visitor_id ORDER BY timestamp, toUInt128(event_id)"
 
 
@@ -82,8 +83,9 @@ def rederive(site_id: int, first: dt.date, last: dt.date) -> int:
     finish_staged()
     first, last = _whole_visits(site_id, first, last)
     staging = f"{STAGING}{site_id}_{first:%Y%m%d}_{last:%Y%m%d}"
-    client.command(f"DROP TABLE IF EXISTS {staging}")
-    client.command(f"CREATE TABLE {staging} AS events")
+    layout = Layout.from_env()
+    for statement in [*layout.drop(staging), *layout.create_like(staging, "events", _STAGING_ORDER)]:
+        client.command(statement)
     client.command(_derive_sql(staging), {"site": site_id, "first": first, "last": last})
     return _move(staging, site_id, first, last)
 
@@ -138,6 +140,7 @@ def finish_staged() -> int:
 def _move(staging: str, site_id: int, first: dt.date, last: dt.date) -> int:
     """Replace the range's events (and their visits) by the staging table's, then drop it. Safe to redo:
     the staging table stays until its rows are in."""
+    layout = Layout.from_env()
     where, params = _range(site_id, first, last)
     (count,), *_ = client.execute(f"SELECT count() FROM {staging}", tag="rederive").rows  # noqa: S608
     days_sql = (
@@ -146,41 +149,45 @@ def _move(staging: str, site_id: int, first: dt.date, last: dt.date) -> int:
     )
     days = sorted(row[0] for row in client.execute(days_sql, params, tag="rederive", max_rows=0).rows)
     with client.events_written():  # embedded mode: no read sees the range half moved
-        client.command(
-            f"ALTER TABLE visits DELETE WHERE site_id = {{site:UInt64}} AND visit_id IN"  # noqa: S608
-            f" (SELECT DISTINCT visit_id FROM events WHERE {where})",
-            params,
-            settings=_SYNC,
-        )  # whole visits: the range covers every event of its stored visits (``_whole_visits``)
-        client.command(f"ALTER TABLE events DELETE WHERE {where}", params, settings=_SYNC)
-        client.command(
-            f"ALTER TABLE visits DELETE WHERE site_id = {{site:UInt64}} AND visit_id IN"  # noqa: S608
-            f" (SELECT DISTINCT visit_id FROM {staging})",
-            params,
-            settings=_SYNC,
-        )
+        visits_of = "site_id = {site:UInt64} AND visit_id IN (SELECT DISTINCT visit_id FROM %s)"
+        # whole visits: the range covers every event of its stored visits (``_whole_visits``)
+        _delete(layout, "visits", visits_of % f"events WHERE {where}", params)
+        _delete(layout, "events", where, params)
+        _delete(layout, "visits", visits_of % staging, params)
         client.command(
             f"INSERT INTO events SELECT * FROM {staging}",  # noqa: S608
             settings={"deduplicate_blocks_in_dependent_materialized_views": 1},
         )
-        _recount(site_id, days)
-    client.command(f"DROP TABLE {staging}")
+        _recount(layout, site_id, days)
+    for statement in layout.drop(staging):
+        client.command(statement)
     return int(count)
 
 
-def _recount(site_id: int, days: Sequence[dt.date]) -> None:
+def _delete(layout: Layout, table: str, where: str, params: dict[str, object]) -> None:
+    """``ALTER TABLE … DELETE`` on the tables storing ``table``'s rows, waiting until it is done."""
+    sql = f"ALTER TABLE {layout.write_target(table)} DELETE WHERE {where}"
+    client.command(sql, params, settings=layout.mutation_settings())
+
+
+def _recount(layout: Layout, site_id: int, days: Sequence[dt.date]) -> None:
     """The visit days' counts counted again from their events, and their sums dropped (written again by
     the closed_days job): events moved between visit days, and their visits changed."""
     params = {"site": site_id, "days": list(days)}
     where = "site_id = {site:UInt64} AND day IN {days:Array(Date)}"
-    client.command(f"ALTER TABLE day_events DELETE WHERE {where}", params, settings=_SYNC)
+    sync = layout.mutation_settings()
+    client.command(
+        f"ALTER TABLE {layout.write_target('day_events')} DELETE WHERE {where}", params, settings=sync
+    )
     client.command(
         "INSERT INTO day_events SELECT site_id, toDate(visit_start) AS day, count(), min(timestamp),"
         " max(timestamp) FROM events WHERE site_id = {site:UInt64} AND day IN {days:Array(Date)}"
         " GROUP BY site_id, day",
         params,
     )
-    client.command(f"ALTER TABLE day_sums DELETE WHERE {where}", params, settings=_SYNC)
+    client.command(
+        f"ALTER TABLE {layout.write_target('day_sums')} DELETE WHERE {where}", params, settings=sync
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

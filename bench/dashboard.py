@@ -65,6 +65,12 @@ PAGE_LOAD: tuple[tuple[str, str, int], ...] = (
     ("dropped", "", 0),
     ("realtime/visitors", "", 0),
 )
+# The metrics the page asks for, by breakdown property ("visitors" for any other).
+PAGE_METRICS = {
+    "event:page": "visitors,time_on_page,scroll_depth",
+    "event:goal": "visitors,events,conversion_rate",
+    "event:props:": "visitors,events",
+}
 # The page after a click on a row: a visit filter (a source) and an event filter (a page).
 FILTERED = {"source": "visit:source==Google", "page": "event:page==/pricing"}
 # The other tabs of the list cards, read when clicked.
@@ -154,7 +160,7 @@ def page_calls(*, all_tabs: bool = False, filters: str = "") -> list[Call]:
 
     def props() -> object:  # the page asks for the keys, then for its first key's values
         keys = top_prop_keys(SITE_ID, month)
-        return breakdown(f"event:props:{keys[0]}", 9, "visitors,events")() if keys else []
+        return breakdown(f"event:props:{keys[0]}", 9, PAGE_METRICS["event:props:"])() if keys else []
 
     def call(endpoint: str, prop: str, limit: int, seen: int) -> Call | None:
         """The call behind one of ``PAGE_LOAD``'s requests (``seen``: how many of its kind came before)."""
@@ -169,10 +175,10 @@ def page_calls(*, all_tabs: bool = False, filters: str = "") -> list[Call]:
         if endpoint == "realtime/visitors":
             return Call("realtime", lambda: current_visitors(SITE_ID, NOW))
         if prop == "event:goal":
-            return Call("goals", breakdown(prop, limit, "visitors,events,conversion_rate"))
+            return Call("goals", breakdown(prop, limit, PAGE_METRICS[prop]))
         if prop == "event:props:":
             return Call("props", props)
-        return Call(prop.replace(":", "_"), breakdown(prop, limit))
+        return Call(prop.replace(":", "_"), breakdown(prop, limit, PAGE_METRICS.get(prop, "visitors")))
 
     kinds = [endpoint for endpoint, _, _ in PAGE_LOAD]
     made = [call(*request, kinds[:at].count(request[0])) for at, request in enumerate(PAGE_LOAD)]

@@ -89,6 +89,10 @@ class AccountsDB:
         with self._lock:
             self.close_unlocked()
 
+    def ping(self) -> None:
+        """Raise unless the database answers (readiness)."""
+        self._run("SELECT 1")
+
     def fetch_sites(self) -> list[SiteInfo]:
         rows = self._run(
             "SELECT id, domain, timezone, retention_days,"

@@ -1,9 +1,11 @@
-"""The ingest WSGI app: ``POST /api/event`` and the tracker script at ``/js/*.js``.
+"""The ingest WSGI app: ``POST /api/event``, the tracker script at ``/js/*.js``, and the operations
+endpoints ``/healthz``, ``/readyz`` and ``/metrics`` (``ingest/ops.py``).
 
 Answers 202 ``ok`` for an accepted (or knowingly dropped) event, 4xx with
 ``{"errors": {"<field>": ["<message>"]}}`` for a bad one (401/403 for a bad or misused API key, 429
 over a rate limit), 503 when events cannot be buffered. A dropped event names its reason in
-``X-Lantern-Dropped``; drops are counted per site and day.
+``X-Lantern-Dropped``; drops are counted per site and day. Accepted, dropped and refused events are
+also counted for ``/metrics`` (``analytics/metrics.py``).
 """
 
 from __future__ import annotations
@@ -15,11 +17,13 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from analytics.metrics import EVENTS_ACCEPTED, EVENTS_DROPPED, EVENTS_REJECTED
 from ingest.accounts import KeyGrant
 from ingest.buffer import Buffer
 from ingest.clientip import Network, client_ip
 from ingest.errors import PayloadError
 from ingest.keys import KeyRing, bearer
+from ingest.ops import OPS_PATHS, Ops
 from ingest.pipeline import Context, Pipeline, RateLimited
 from ingest.request import MAX_BODY_BYTES, parse_request
 from ingest.sites import RegistryUnavailable
@@ -97,6 +101,7 @@ class IngestApp:
         *,
         report_drops_every_s: float = 5.0,
         visits: MemoryVisits | None = None,
+        ops: Ops | None = None,
     ) -> None:
         self.pipeline = pipeline
         self.visits = visits or MemoryVisits()  # embedded mode's visit states (server mode: in Redis)
@@ -104,6 +109,7 @@ class IngestApp:
         self.trusted_proxies = trusted_proxies
         self.tracker = tracker
         self.keys = keys
+        self.ops = ops  # /healthz, /readyz, /metrics (``ingest.runtime.make_app`` gives them their checks)
         self._report_every = report_drops_every_s
         self._report_timer: threading.Timer | None = None
         self._report_lock = threading.Lock()
@@ -117,6 +123,8 @@ class IngestApp:
             if method != "POST":
                 return _json(start_response, 405, {"errors": {"method": ["use POST"]}}, [("Allow", "POST")])
             return self.event(environ, start_response)
+        if path in OPS_PATHS and self.ops is not None:
+            return self.ops(environ, start_response)
         if path.startswith("/js/") and method in {"GET", "HEAD"}:
             script = self.tracker.get(path.removeprefix("/js/"))
             if script is not None:
@@ -143,10 +151,13 @@ class IngestApp:
             )
             outcome = self.pipeline.process(request, context)
         except PayloadError as exc:
+            EVENTS_REJECTED.labels(status=str(exc.status)).inc()
             return _json(start_response, exc.status, exc.body())
         except RegistryUnavailable:
+            EVENTS_REJECTED.labels(status="503").inc()
             return _json(start_response, 503, {"errors": {"server": ["sites are unavailable, try again"]}})
         if outcome.dropped is not None:
+            EVENTS_DROPPED.labels(reason=outcome.dropped.value).inc()
             self._schedule_drop_report()
             headers = [("Content-Type", "text/plain"), *_CORS, ("X-Lantern-Dropped", outcome.dropped.value)]
             return _respond(start_response, 202, b"ok", headers)
@@ -162,13 +173,16 @@ class IngestApp:
             return self._limited(start_response, exc)
         except Exception as exc:
             log.error("could not buffer an event: %s", exc)
+            EVENTS_REJECTED.labels(status="503").inc()
             return _json(
                 start_response, 503, {"errors": {"server": ["events cannot be stored now, try again"]}}
             )
+        EVENTS_ACCEPTED.inc(len(outcome.pendings))
         start_response("202 Accepted", list(_ACCEPTED))
         return [b"ok"]
 
     def _limited(self, start_response: StartResponse, exc: RateLimited) -> list[bytes]:
+        EVENTS_DROPPED.labels(reason="rate_limited").inc()
         self._schedule_drop_report()
         headers = [("Retry-After", "1"), ("X-Lantern-Dropped", "rate_limited")]
         return _json(start_response, 429, {"errors": {exc.field: [exc.message]}}, headers)

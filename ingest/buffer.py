@@ -81,16 +81,18 @@ starting new ones.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import fcntl
 import logging
 import mmap
 import os
+import re
 import socket
 import threading
 import time
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -161,6 +163,7 @@ class SpoolBuffer:
         self._path: Path | None = None
         self._used = 0
         self._count = 0
+        self._lines: dict[Path, int] = {}  # sealed segments' record counts (``depth``)
         for leftover in self.directory.glob("open-*.jsonl"):  # a previous process's unsealed segment
             _cut_to_records(leftover)
             leftover.rename(leftover.with_name("seg-" + leftover.name.removeprefix("open-")))
@@ -227,6 +230,56 @@ class SpoolBuffer:
         """Seal what is open, so the next process (or a flush) picks it up."""
         with self._lock:
             self._seal()
+
+    def depth(self) -> int:
+        """Records pushed and not yet acknowledged: the open segment's and every sealed one's lines."""
+        with self._lock:
+            count = self._count
+        sealed = self._sealed()
+        self._lines = {path: n for path, n in self._lines.items() if path in sealed}
+        for path in sealed:
+            if path not in self._lines:
+                try:  # a sealed segment never changes: its lines are counted once
+                    self._lines[path] = path.read_bytes().count(b"\n")
+                except FileNotFoundError:  # acknowledged meanwhile
+                    continue
+            count += self._lines[path]
+        return count
+
+    def disk_bytes(self) -> int:
+        """Bytes of records on disk: the open segment's written part, and every other segment."""
+        with self._lock:
+            total, own = self._used, self._path
+        return total + _sizes(path for path in self.directory.glob("*.jsonl") if path != own)
+
+    def oldest_age_s(self, now: float) -> float:
+        """Seconds since the oldest segment on disk was opened (0 when there is none): how long its
+        first record has waited, at the most."""
+        opened = [_opened_at(path) for path in self.directory.glob("*.jsonl")]
+        known = [at for at in opened if at is not None]
+        return max(0.0, now - min(known)) if known else 0.0
+
+
+_SEGMENT_TIME = re.compile(r"^(?:open|seg)-(\d{20})-")
+
+
+def _opened_at(path: Path) -> float | None:
+    """When a segment was opened: the time in its name, else its file's modification time."""
+    found = _SEGMENT_TIME.match(path.name)
+    if found:
+        return int(found.group(1)) / 1e9
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return None
+
+
+def _sizes(paths: Iterable[Path]) -> int:
+    total = 0
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            total += path.stat().st_size
+    return total
 
 
 def spool_is_empty(directory: Path) -> bool:
@@ -720,6 +773,18 @@ class RedisStreamBuffer:
     def pending(self) -> int:
         return int(self.redis.xlen(self.stream))
 
+    def oldest_age_s(self) -> float:
+        """Seconds the stream's oldest entry (none is older than the oldest not yet inserted: an ack
+        deletes) has waited, by Redis's clock, which made its id; 0 when the stream is empty."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.xrange(self.stream, count=1)
+        pipe.time()
+        first, (seconds, micros) = pipe.execute()
+        if not first:
+            return 0.0
+        added_ms = int(first[0][0].split(b"-")[0])
+        return max(0.0, float(seconds) + float(micros) / 1e6 - added_ms / 1000)
+
 
 _MARKER = b"#push "
 
@@ -811,6 +876,17 @@ class FallbackBuffer:
 
     def pending(self) -> int:
         return self.primary.pending()
+
+    def disk_bytes(self) -> int:
+        """Bytes of records in the spool root on disk: this process's spool and any other's left there."""
+        own = self._spool
+        total = own.disk_bytes() if own is not None else 0
+        if not self.spool_root.is_dir():
+            return total
+        for directory in self.spool_root.iterdir():
+            if directory.is_dir() and (own is None or directory != own.directory):
+                total += _sizes(directory.glob("*.jsonl"))
+        return total
 
     def own_spool(self) -> SpoolBuffer:
         """This process's spool directory, made on first use and locked for the life of the process."""

@@ -10,8 +10,10 @@ A batch the engine refuses for its content (``refuses_data``: a value it cannot 
 being away) is bisected, each half under the batch's token plus ``:0`` or ``:1``, down to the records it
 refuses; the rest is stored and those are set aside (``ingest/deadletter.py``), then the batch is acked.
 Bisection is deterministic, so a batch redone after a crash inserts the same halves under the same tokens.
+Records moved and the time of the last flush that ended well are kept for ``/metrics``.
 
     python -m ingest.flusher        # server mode: a long-running worker beside the web processes
+    METRICS_PORT=9100 METRICS_TOKEN=... python -m ingest.flusher   # with /metrics on a port of its own
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from analytics import client
 from analytics.background import lower_priority
 from analytics.config import env_int
+from analytics.metrics import FLUSHER_LAST_SUCCESS, FLUSHER_RECORDS
 from ingest.buffer import Batch, Buffer
 from ingest.deadletter import DeadLetters, Refused, directory
 from ingest.drops import PREFIX as DROPS_PREFIX
@@ -142,6 +145,7 @@ class Flusher:
         taken = ahead.result() if ahead is not None else None  # a failed read ahead raises here
         taken = taken if taken is not None else self._take(wait_s)
         if taken is None:
+            FLUSHER_LAST_SUCCESS.set_to_current_time()
             return 0
         batch, events, drops = taken.batch, taken.events, taken.drops
         if len(batch.records) >= self.batch_size:  # a backlog: read the next batch meanwhile
@@ -152,6 +156,8 @@ class Flusher:
         if drops:
             self._store("dropped_events", drops, batch.token + ":dropped")
         self.buffer.ack(batch)
+        FLUSHER_RECORDS.inc(len(batch.records))
+        FLUSHER_LAST_SUCCESS.set_to_current_time()
         return len(batch.records)
 
     def _store(self, table: str, lines: Sequence[bytes], token: str) -> None:
@@ -239,16 +245,29 @@ def start_thread(
 
 
 def main() -> int:
+    from analytics.config import ConfigError
     from analytics.datadir import private_umask
+    from analytics.logs import configure
+    from analytics.metrics import metrics_port, metrics_token, serve
+    from ingest.ops import buffer_gauges
     from ingest.wiring import make_buffer
 
     private_umask()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s flusher %(levelname)s %(message)s")
+    try:
+        configure("flusher")
+        (host, port), token = metrics_port(), metrics_token()
+    except ConfigError as exc:
+        print(f"flusher: {exc}", file=sys.stderr)
+        return 2
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    buffer = make_buffer()
+    if port:
+        serve(port, host=host, token=token, probes=[buffer_gauges(buffer)])
+        log.info("metrics at http://%s:%d/metrics", host, port)
     log.info("flushing to ClickHouse")
-    Flusher(make_buffer()).run(stop, interval_s=flush_interval_s())
+    Flusher(buffer).run(stop, interval_s=flush_interval_s())
     return 0
 
 

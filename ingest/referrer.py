@@ -58,6 +58,35 @@ def _lists() -> tuple[dict[str, tuple[str, str]], dict[str, tuple[str, str]]]:
     return hosts, wildcards
 
 
+# Short names campaigns use for a known source (utm_source=fb).
+_ALIASES = {"fb": "Facebook", "ig": "Instagram", "yt": "YouTube", "li": "LinkedIn", "hn": "Hacker News"}
+
+
+@functools.cache
+def _names() -> dict[str, tuple[str, str]]:
+    """Known sources by their name in lower case (and a few aliases): utm_source=google is Google."""
+    hosts, wildcards = _lists()
+    named: dict[str, tuple[str, str]] = {}
+    for name, kind in sorted({*hosts.values(), *wildcards.values()}):
+        named.setdefault(name.lower(), (name, kind))
+    for alias, name in _ALIASES.items():
+        named[alias] = named[name.lower()]
+    return named
+
+
+def named_source(utm_source: str) -> tuple[str, str] | None:
+    """(name, kind) of the known source a campaign's utm_source names: by its name in any case
+    ("google", "REDDIT"), an alias ("fb"), a host ("facebook.com") or a host's name ("duckduckgo")."""
+    text = utm_source.strip().lower()
+    if not text:
+        return None
+    found = _names().get(text) or known_source(text.removeprefix("www."))
+    if found is None and "." not in text:
+        hosts, wildcards = _lists()
+        found = wildcards.get(text) or hosts.get(f"{text}.com")
+    return found
+
+
 def known_source(host: str) -> tuple[str, str] | None:
     """(name, kind) for a referrer host, trying parent domains and ``name.{any TLD}`` patterns."""
     hosts, wildcards = _lists()
@@ -90,9 +119,12 @@ def attribute(*, referrer: str, query: str, own_host: str) -> Attribution:
     if ref_host and (ref_host == own_host or ref_host.endswith("." + own_host)):
         ref_host, referrer = "", ""  # a visitor moving within the site is not a source
     known = known_source(ref_host) if ref_host else None
-    source = utm_source or (known[0] if known else ref_host)
-    if known is None and utm_source:
-        known = known_source(utm_source.lower())  # utm_source=facebook.com still counts as Social
+    named = named_source(utm_source) if utm_source else None
+    # A campaign's source wins over the referrer, under the known name it gives (google: Google), so
+    # the two make one row; an unknown one keeps its spelling.
+    source = (named[0] if named else utm_source) if utm_source else (known[0] if known else ref_host)
+    if known is None:
+        known = named  # utm_source=facebook.com still counts as Social
     kind = known[1] if known else ""
     return Attribution(
         referrer=referrer[:2000] if ref_host else "",

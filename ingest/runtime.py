@@ -10,16 +10,20 @@ from __future__ import annotations
 import gc
 import logging
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 from analytics.config import env_networks, env_str, redis_url
+from analytics.metrics import metrics_app, metrics_token
 from ingest.app import IngestApp, TrackerFiles
 from ingest.buffer import start_replayer
 from ingest.flusher import Flusher, flush_interval_s, start_thread
 from ingest.geo import locator
 from ingest.keys import KeyRing
+from ingest.ops import Ops, buffer_gauges
 from ingest.pipeline import Pipeline
 from ingest.ratelimit import NO_LIMITS
+from ingest.readiness import Check, Readiness, standard_checks
 from ingest.sites import SiteRegistry
 from ingest.wiring import accounts, fallback_buffer, local_limits, make_buffer, salts
 
@@ -37,7 +41,8 @@ def make_pipeline() -> Pipeline:
     )
 
 
-def make_app() -> IngestApp:
+def make_app(extra_checks: Sequence[Check] = ()) -> IngestApp:
+    """The process's ingest app; ``extra_checks`` join its readiness checks (the panel's migrations)."""
     tracker_dir = Path(env_str("LANTERN_TRACKER_DIR") or TRACKER_DIR)
     app = IngestApp(
         make_pipeline(),
@@ -45,9 +50,17 @@ def make_app() -> IngestApp:
         env_networks("TRUSTED_PROXIES"),
         TrackerFiles(tracker_dir),
         KeyRing(accounts().fetch_key),
+        ops=make_ops(extra_checks),
     )
     _apps.append(app)
     return app
+
+
+def make_ops(extra_checks: Sequence[Check] = ()) -> Ops:
+    """``/healthz``, ``/readyz`` (this process's stores and migrations) and ``/metrics`` (with the
+    buffer's gauges) as this process's environment configures them."""
+    readiness = Readiness([*standard_checks(accounts(), redis_url=redis_url()), *extra_checks])
+    return Ops(readiness, metrics_app(metrics_token(), [buffer_gauges(make_buffer())]))
 
 
 _apps: list[IngestApp] = []

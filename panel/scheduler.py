@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Sequence
 
-from panel.jobs import SCHEDULE, Job
+from panel.jobs import SCHEDULE, Job, run
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +39,9 @@ class Timetable:
 
 
 def run_job(job: Job) -> None:
-    """Run one job; a failure is logged and the schedule goes on."""
+    """Run one job (counted, ``panel.jobs.run``); a failure is logged and the schedule goes on."""
     try:
-        result = job.load()()
+        result = run(job)
     except Exception:
         log.exception("scheduled job %s failed", job.name)
     else:

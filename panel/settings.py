@@ -22,6 +22,8 @@ from analytics.config import (
     env_str,
     redis_url,
 )
+from analytics.logs import capture_warnings, logging_config
+from analytics.metrics import metrics_token
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -186,9 +188,10 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-}
+try:
+    # LOG_FORMAT=json: one JSON object a line (analytics.logs); LOG_LEVEL: a level name.
+    LOGGING = logging_config()
+    capture_warnings()
+    METRICS_TOKEN = metrics_token()  # /metrics (ingest.ops) asks for it as a bearer token
+except ConfigError as exc:
+    raise ImproperlyConfigured(str(exc)) from exc

@@ -16,6 +16,7 @@ from panel.apikeys import views as apikeys
 from panel.dashboard import views as dashboard
 from panel.exports import views as exports
 from panel.reports import export_views as full_export
+from panel.reports import preview as report_preview
 from panel.reports import views as reports
 from panel.sharing import settings_views as sharing_settings
 from panel.sharing import views as sharing
@@ -96,6 +97,7 @@ urlpatterns = [
     path("dashboard-data/prop-keys", dashboard.prop_keys, name="dashboard-prop-keys"),
     path("dashboard-data/funnels", dashboard.funnels, name="dashboard-funnels"),
     path("<str:domain>/snippet/", sites.site_snippet, name="site-snippet"),
+    path("<str:domain>/snippet/first-event.json", sites.site_first_event, name="site-first-event"),
     path("share/<str:domain>", sharing.shared_dashboard, name="shared-dashboard"),
     path("<str:domain>/export.zip", exports.export_zip, name="export-zip"),
     path("<str:domain>/export/<slug:widget>.csv", exports.export_widget, name="export-widget"),
@@ -133,5 +135,7 @@ urlpatterns = [
     path("<str:domain>/settings/danger/reset", site_settings.reset_stats, name="site-reset-stats"),
     path("<str:domain>/settings/danger/delete", site_settings.delete_site, name="site-delete"),
     path("<str:domain>/notifications/", reports.notifications, name="site-notifications"),
+    path("<str:domain>/notifications/preview/<slug:kind>/", report_preview.preview, name="report-preview"),
+    path("<str:domain>/notifications/test/<slug:kind>/", report_preview.send_test, name="report-test"),
     path("<str:domain>/", dashboard.dashboard, name="dashboard"),
 ]

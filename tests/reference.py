@@ -478,17 +478,23 @@ def funnel_levels(reference: Reference, query: Query, steps: Sequence[Goal]) -> 
             return matches(flt, prop(event, dimension.prop))
         return matches(flt, label(flt.dimension, str(getattr(event, dimension.column))))
 
+    def keeps(event: Event, session: Session, nodes: Sequence[FilterNode]) -> bool:
+        return all(holds(n, lambda f: leaf_ok(event, session, f)) for n in nodes)
+
+    # A goal filter keeps the visits with an event passing every filter, and walks their other events.
+    goal_nodes = [n for n in query.filters if all(leaf.dimension == "event:goal" for leaf in leaves(n))]
+    others = [n for n in query.filters if n not in goal_nodes]
     best: dict[int, int] = {}
     for session in reference.sessions:
         level, last = 0, -1
-        passing = [
+        in_range = [
             e
             for e in session.events
-            if e.site_id == query.site_id
-            and e.name != "engagement"
-            and start <= ms(e.timestamp) < end
-            and all(holds(n, lambda f, e=e, s=session: leaf_ok(e, s, f)) for n in query.filters)  # type: ignore[misc]
+            if e.site_id == query.site_id and e.name != "engagement" and start <= ms(e.timestamp) < end
         ]
+        if goal_nodes and not any(keeps(e, session, query.filters) for e in in_range):
+            continue
+        passing = [e for e in in_range if keeps(e, session, others)]
         if not passing:
             continue
         for event in sorted(passing, key=lambda e: ms(e.timestamp)):

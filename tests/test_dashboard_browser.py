@@ -17,7 +17,7 @@ from django.test import Client
 from playwright.sync_api import ConsoleMessage, Dialog, Error, Page, Request, Response
 
 from analytics.schema import Event
-from bench.dashboard import PAGE_LOAD
+from bench.dashboard import PAGE_LOAD, PAGE_METRICS
 from bench.dashboard_render import p50, render_times_ms
 from panel.goals.models import Funnel, Goal
 from tests.browser import chromium
@@ -223,10 +223,9 @@ def watched_dashboard(user: Any) -> Iterator[Watched]:
 
 
 def _rows(watched: Watched, widget: str) -> list[tuple[str, str]]:
-    """A list card's rows as (name, count)."""
-    names = watched.page.locator(f"#list-{widget} .row .name").all_inner_texts()
-    counts = watched.page.locator(f"#list-{widget} .row .count").all_inner_texts()
-    return list(zip(names, counts, strict=True))
+    """A list card's rows as (name, count): the first figure of each (visitors)."""
+    rows = watched.page.locator(f"#list-{widget} .row").all()
+    return [(row.locator(".name").inner_text(), row.locator(".count").first.inner_text()) for row in rows]
 
 
 def _table(watched: Watched, widget: str) -> dict[str, list[str]]:
@@ -264,6 +263,9 @@ def test_every_widget_shows_the_seeded_day(dashboard: Watched, seeded: Seeded) -
         ("Organic Social", "1"),
     ]
     assert _rows(dashboard, "pages") == [("/", "2"), (XSS, "1"), ("/blog/hello", "1"), ("/pricing", "1")]
+    # top pages show engagement too: time on page and scroll depth (none was sent here)
+    heads = page.locator("#widget-pages .list-head span").all_inner_texts()
+    assert [h.upper() for h in heads] == ["PAGE", "VISITORS", "TIME", "SCROLL"]
     assert page.locator("#widget-pages img").count() == 0  # tracked data is text, never markup
     assert _rows(dashboard, "devices") == [("Chrome", "2"), ("Firefox", "1"), ("Safari", "1")]
     assert _rows(dashboard, "locations") == [("Germany", "2"), ("France", "1"), ("United States", "1")]
@@ -530,7 +532,76 @@ def test_goals_properties_and_funnels(dashboard: Watched, seeded: Seeded) -> Non
     page.click("#list-goals .row[data-value=Signup]")
     dashboard.ready()
     assert dashboard.query()["filters"] == ["event:goal==Signup"]
-    assert dashboard.text("#stat-visitors") == "1"
+    # Under a goal filter the top stats are conversions (as Plausible); no revenue: Signup has no currency.
+    assert _stats(dashboard) == {
+        "Unique conversions": "1",
+        "Total conversions": "1",
+        "Conversion rate": "25%",  # 1 of the day's 4 visitors
+    }
+    # ... and the funnel is that of the visits that signed up, walked over all their events
+    steps = page.locator("#funnel-steps .step").evaluate_all("ss => ss.map(s => s.dataset.visitors)")
+    assert steps == ["1", "1", "1"]
+    page.click(".stat[data-metric=events]")
+    dashboard.ready()
+    assert dashboard.query()["metric"] == ["events"]
+    assert page.get_attribute("#chart", "data-metric") == "events"
+    assert page.get_attribute("#chart", "data-total") == "1"
+    page.click("#filter-bar .remove")  # no goal filter: the visits' six again, the chart on visitors
+    dashboard.ready()
+    assert list(_stats(dashboard)) == [label for _, label in TOP_STAT_LABELS]
+    assert page.get_attribute("#chart", "data-metric") == "visitors"
+
+
+TOP_STAT_LABELS = (
+    ("visitors", "Unique visitors"),
+    ("visits", "Total visits"),
+    ("pageviews", "Total pageviews"),
+    ("views_per_visit", "Views per visit"),
+    ("bounce_rate", "Bounce rate"),
+    ("visit_duration", "Visit duration"),
+)
+
+
+def _stats(watched: Watched) -> dict[str, str]:
+    """The top stats shown: label -> value."""
+    return dict(
+        watched.page.locator(".stat:not([hidden])").evaluate_all(
+            "ss => ss.map(s => [s.querySelector('.label').textContent,"
+            " s.querySelector('.value').textContent])"
+        )
+    )
+
+
+@pytest.fixture
+def revenue_dashboard(seeded: Seeded) -> Iterator[Watched]:
+    """The dashboard of a site whose Signup goal counts revenue in euros."""
+    Goal.objects.filter(site=seeded.site.site, event_name="Signup").update(currency="EUR")
+    with watched_dashboard(seeded.site.user) as watched:
+        yield watched
+
+
+def test_a_revenue_goal_filter_shows_revenue(revenue_dashboard: Watched) -> None:
+    revenue_dashboard.open("?period=day&filters=event:goal==Signup")
+    stats = _stats(revenue_dashboard)
+    assert list(stats) == [
+        "Unique conversions",
+        "Total conversions",
+        "Conversion rate",
+        "Average revenue",
+        "Total revenue",
+    ]
+    assert stats["Total revenue"].startswith("€")
+    heads = revenue_dashboard.page.locator("#widget-goals .list-head span").all_inner_texts()
+    assert [h.upper() for h in heads] == ["GOAL", "UNIQUES", "TOTAL", "CR", "REVENUE", "AVERAGE"]
+    assert _table(revenue_dashboard, "goals")["Signup"][3].startswith("€")  # its revenue, in euros
+    page = revenue_dashboard.page
+    for width in (1280, 375):  # looked at: the five stats wrap on a phone, nothing runs off the screen
+        page.set_viewport_size({"width": width, "height": 900})
+        page.locator(".top-card").screenshot(path=str(ARTIFACTS / f"dashboard-goal-stats-{width}.png"))
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+    # a goal filter naming a goal without a currency too: no revenue (it would add up nothing)
+    revenue_dashboard.open("?period=day&filters=event:goal==Signup|Visit /")
+    assert "Total revenue" not in _stats(revenue_dashboard)
 
 
 def test_the_realtime_view_shows_the_last_30_minutes(dashboard: Watched, seeded: Seeded) -> None:
@@ -608,3 +679,8 @@ def test_the_dashboard_bench_times_the_requests_the_page_makes(dashboard: Watche
     funnels = [("funnel", "", 0), ("funnels", "", 0)]
     assert sorted(r for r in made if r not in funnels) == sorted(PAGE_LOAD)
     assert sorted(r for r in made if r in funnels) == funnels
+    for url in dashboard.requests:  # and each breakdown with the metrics the bench asks for
+        query = {key: values[0] for key, values in parse_qs(urlsplit(url).query).items()}
+        if urlsplit(url).path.endswith("/breakdown"):
+            prop = "event:props:" if query["property"].startswith("event:props:") else query["property"]
+            assert query["metrics"] == PAGE_METRICS.get(prop, "visitors"), prop

@@ -27,7 +27,13 @@ from ingest.visitor import SaltStore, visitor_id
         ("https://blog.example.org/post", "", "blog.example.org", "Referral"),
         ("https://example.com/other-page", "", "", "Direct"),
         ("", "utm_source=newsletter&utm_medium=email", "newsletter", "Email"),
-        ("https://www.google.com/", "utm_source=google&utm_medium=cpc", "google", "Paid"),
+        ("https://www.google.com/", "utm_source=google&utm_medium=cpc", "Google", "Paid"),
+        ("", "utm_source=reddit", "Reddit", "Social"),  # a known source named: one row with its visits
+        ("", "utm_source=Instagram&utm_medium=social", "Instagram", "Social"),
+        ("", "utm_source=fb", "Facebook", "Social"),
+        ("", "utm_source=duckduckgo", "DuckDuckGo", "Organic Search"),
+        ("", "utm_source=news.ycombinator.com", "Hacker News", "Social"),
+        ("", "utm_source=Newsletter", "Newsletter", "Email"),  # unknown: its own spelling
         ("https://www.google.com/", "gclid=abc", "Google", "Paid"),
         ("", "ref=producthunt", "producthunt", "Referral"),
         ("not a url", "", "", "Direct"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import threading
 import time
 import zipfile
@@ -63,8 +64,15 @@ def test_an_owner_gets_the_whole_site_as_a_zip(team: Team, mailbox: SmtpServer, 
     assert message["Subject"] == "Your export of example.com is ready"
     assert owner.get(status_url + "status.json").json()["status"] == "done"
     assert owner.get(status_url + "status.json").json()["percent"] == 100
-    assert b'data-status="done"' in owner.get(status_url).content
+    status_page = owner.get(status_url).content.decode()
+    assert 'data-status="done"' in status_page
+    # the page offers the download too: the emailed link's path
+    button = re.search(r'id="export-download" href="([^"]+)"', status_page)
+    assert button is not None
+    listed = owner.get("/example.com/settings/export/").content.decode()
+    assert f'class="export-download" href="{button.group(1)}"' in listed
     link = next(word for word in text_body(message).split() if "/exports/download/" in word)
+    assert urlsplit(link).path == button.group(1)
     response = owner.get(urlsplit(link).path)
     assert response.status_code == 200
     archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))  # type: ignore[attr-defined]

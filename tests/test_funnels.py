@@ -153,3 +153,10 @@ def test_funnels_match_the_reference(events_table: None, events: list[Event], da
     levels = funnel_levels(Reference(events), query, steps)
     expected = shape(funnel, levels, sum(levels.values()))
     assert run_funnel(SITE, date_range, funnel, filters, goals=GOALS) == expected
+
+
+def test_a_goal_filter_keeps_the_converting_visits(visits: None) -> None:
+    """Filtered by Signup: the funnel of the visits that signed up, walked over all their events."""
+    converted = run_funnel(1, RANGE, FUNNEL, (Filter("is", "event:goal", ("Signup",)),), goals=(SIGNUP,))
+    assert converted.all_visitors == 2  # visitors 1 and 3
+    assert [step.visitors for step in converted.steps] == [2, 1, 1]  # 3 went / then Signup, not /pricing

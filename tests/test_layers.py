@@ -1,9 +1,10 @@
 """The layers' import rules, read from the source with ``ast`` (nothing is imported but ``analytics``).
 
 panel reads the event store only through the ``analytics`` facade: ``from analytics import name`` with a
-name of ``analytics.__all__``; ``analytics.config`` and ``analytics.datadir`` (process settings, not the
-event store) are the exceptions. No module of ``analytics/`` or of ``ingest/`` imports itself back
-through others, counting imports inside functions.
+name of ``analytics.__all__``; ``analytics.config``, ``analytics.datadir``, ``analytics.logs`` and
+``analytics.metrics`` (process settings and instrumentation, not the event store) are the exceptions.
+No module of ``analytics/`` or of ``ingest/`` imports itself back through others, counting imports
+inside functions.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pytest
 import analytics
 
 ROOT = Path(__file__).resolve().parent.parent
-SETTINGS_MODULES = frozenset({"analytics.config", "analytics.datadir"})
+SETTINGS_MODULES = frozenset({"analytics.config", "analytics.datadir", "analytics.logs", "analytics.metrics"})
 
 
 def _imports(tree: ast.AST) -> list[ast.Import | ast.ImportFrom]:

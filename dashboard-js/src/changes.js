@@ -30,7 +30,9 @@ export function changeBadge(metric, result, previousVisitors, lowerIsBetter = fa
     const who = previousVisitors === 1 ? "1 visitor" : `${previousVisitors} visitors`;
     return { text: null, title: `No change shown: the previous period had only ${who}, too few to compare with.` };
   }
-  if (!POINTS.has(metric) && Number(result.comparison_value) === 0) {
+  const previous = result.comparison_value;
+  const before = previous !== null && typeof previous === "object" ? previous.value : previous; // money
+  if (!POINTS.has(metric) && Number(before) === 0) {
     return { text: null, title: "No change shown: it was 0 in the previous period." };
   }
   const good = lowerIsBetter ? delta < 0 : delta > 0;

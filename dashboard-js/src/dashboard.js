@@ -12,9 +12,9 @@ import { exact, metricValue, shortDate } from "./format.js";
 import { worldMap } from "./map.js";
 import { PRESETS, periodLabel, presetForKey } from "./periods.js";
 import {
-  DEFAULT_PERIOD, formatFilters, formatState, parseState, periodProblem, TABS, withDefaultPeriod, withFilter, withoutFilter,
+  DEFAULT_PERIOD, formatFilters, formatState, goalFilter, parseState, periodProblem, TABS, withDefaultPeriod, withFilter, withoutFilter,
 } from "./state.js";
-import { DIMENSIONS, DROP_REASONS, LISTS, TOP_STATS, dimensionLabel, valueLabel } from "./widgets.js";
+import { DIMENSIONS, DROP_REASONS, GOAL_STATS, LISTS, REVENUE_STATS, TOP_STATS, dimensionLabel, valueLabel } from "./widgets.js";
 
 const STATS = "/api/v1/stats/";
 const LIST_ROWS = 9;
@@ -32,6 +32,9 @@ function start(root) {
   useSharedLink(root.dataset.auth);
   // Metrics whose fall is good news: the server's list (analytics.compare.LOWER_IS_BETTER), as emails use it.
   const lowerIsBetter = new Set((root.dataset.lowerIsBetter || "").split(" ").filter(Boolean));
+  // The site's revenue goals and their currencies (the page's json_script): revenue stats under them.
+  const revenueNode = document.getElementById("revenue-goals");
+  const revenueGoals = revenueNode ? JSON.parse(revenueNode.textContent) : {};
   const chart = new MainChart(root.querySelector("#chart"));
   const pending = new Set();
   const generations = {};
@@ -42,6 +45,21 @@ function start(root) {
 
   const range = () => rangeOf(state.period, state.date, today(), start);
   const realtime = () => state.period === "realtime";
+
+  /** The top stats of this view: conversions under a goal filter (with revenue when every goal filtered
+   * has the one currency), else the visits' six. */
+  function topStats() {
+    const goals = realtime() ? null : goalFilter(state);
+    if (!goals) return TOP_STATS;
+    const currencies = new Set(goals.map((goal) => revenueGoals[goal] || ""));
+    const revenue = currencies.size === 1 && !currencies.has("");
+    return GOAL_STATS.filter(([metric]) => revenue || !REVENUE_STATS.includes(metric));
+  }
+
+  /** The metric the chart draws: the URL's, when it is one of the top stats shown. */
+  function chartMetric() {
+    return topStats().some(([metric]) => metric === state.metric) ? state.metric : "visitors";
+  }
 
   // -- the query every widget shares --------------------------------------------------------------
 
@@ -154,7 +172,8 @@ function start(root) {
 
   async function loadTopStats(ctx) {
     const compare = state.compare && !realtime();
-    const metrics = realtime() ? ["visitors", "pageviews"] : TOP_STATS.map(([m]) => m);
+    const stats = topStats();
+    const metrics = realtime() ? ["visitors", "pageviews"] : stats.map(([m]) => m);
     const data = await get(STATS + "aggregate", {
       ...common(),
       metrics: metrics.join(","),
@@ -162,17 +181,20 @@ function start(root) {
     }, ctx.signal);
     if (!ctx.current()) return;
     const previousVisitors = data.results.visitors ? data.results.visitors.comparison_value : undefined;
-    for (const [metric, label] of TOP_STATS) {
-      const button = root.querySelector(`.stat[data-metric="${metric}"]`);
+    const labels = new Map(stats);
+    for (const button of root.querySelectorAll(".stat")) {
+      const metric = button.dataset.metric;
       const result = data.results[metric];
-      button.hidden = !result;
-      if (!result) continue;
-      button.querySelector(".label").textContent = realtime() ? REALTIME_LABELS[metric] : label;
+      button.hidden = !result || !labels.has(metric);
+      if (button.hidden) continue;
+      button.querySelector(".label").textContent = realtime() ? REALTIME_LABELS[metric] : labels.get(metric);
       const value = button.querySelector(".value");
+      const money = result.value !== null && typeof result.value === "object";
       value.textContent = metricValue(metric, result.value);
-      value.title = metric === "visit_duration" || metric === "bounce_rate" || metric === "views_per_visit"
-        ? value.textContent : exact(result.value);
-      button.dataset.value = String(result.value);
+      value.title = money ? result.value.long
+        : metric === "visit_duration" || metric === "bounce_rate" || metric === "views_per_visit" || metric === "conversion_rate"
+          ? value.textContent : exact(result.value);
+      button.dataset.value = String(money ? result.value.value : result.value);
       const change = button.querySelector(".change");
       const badge = compare ? changeBadge(metric, result, previousVisitors, lowerIsBetter.has(metric)) : { text: null, title: "" };
       change.hidden = badge.text === null;
@@ -207,12 +229,13 @@ function start(root) {
   }
 
   function fillBuckets(labels, results, metric, last) {
-    const byLabel = new Map(results.map((row) => [row.date, row[metric]]));
+    const number = (v) => (v !== null && typeof v === "object" ? v.value : v); // revenue: money objects
+    const byLabel = new Map(results.map((row) => [row.date, number(row[metric])]));
     return labels.map((label) => (label > last ? null : byLabel.get(label) ?? 0));
   }
 
   async function loadChart(ctx) {
-    const metric = state.metric;
+    const metric = chartMetric();
     const interval = chartInterval();
     const now = nowIn(tz);
     const current = realtime() ? lastMinutes(now, 30) : buckets(range(), interval);
@@ -233,7 +256,7 @@ function start(root) {
       const labels = buckets(before, interval).slice(0, current.length);
       prev = { labels, values: fillBuckets(labels, previous.results, metric, "~") };
     }
-    const name = (TOP_STATS.find(([m]) => m === metric) || [metric, metric])[1];
+    const name = (topStats().find(([m]) => m === metric) || [metric, metric])[1];
     chart.draw({ labels: current, values, previous: prev, metric, interval, name });
     const node = root.querySelector("#chart");
     node.dataset.points = String(current.length);
@@ -255,15 +278,16 @@ function start(root) {
     const tab = LISTS[widget].tabs[state.tabs[widget]];
     const parent = drilled(tab);
     const property = parent === null ? tab.property : tab.drill;
+    const columns = (parent === null && tab.columns) || [["visitors", "Visitors"]];
     const data = await get(STATS + "breakdown", {
       ...common(),
       property,
-      metrics: "visitors",
+      metrics: columns.map(([metric]) => metric).join(","),
       limit: String(tab.map ? 250 : LIST_ROWS),
     }, ctx.signal);
     if (!ctx.current()) return;
     const key = property.split(":").pop();
-    const rows = data.results.map((row) => ({ value: String(row[key] ?? ""), visitors: row.visitors }));
+    const rows = data.results.map((row) => ({ ...row, value: String(row[key] ?? "") }));
     const body = root.querySelector(`#widget-${widget} .widget-body`);
     if (tab.map) {
       const counts = Object.fromEntries(rows.map((r) => [r.value, r.visitors]));
@@ -272,7 +296,7 @@ function start(root) {
       return;
     }
     const column = parent === null ? tab.column : `${tab.column} version`;
-    fill(body, [listOf(widget, rows, property, column, { parent })]);
+    fill(body, [listOf(widget, rows, property, column, { parent, columns })]);
   }
 
   /**
@@ -293,8 +317,10 @@ function start(root) {
       const pick = () => navigate(withFilter(state, { op: "is", dimension: property, values: [row.value] }));
       const bar = el("span", { class: "bar" });
       bar.style.width = (row.visitors / max) * 100 + "%";
+      const tip = (metric, value) => (value !== null && typeof value === "object" ? value.long
+        : metric === "conversion_rate" || metric === "scroll_depth" || metric === "time_on_page" || value === null ? null : exact(value));
       const cells = columns.map(([metric]) =>
-        el("span", { class: "count", text: metricValue(metric, row[metric]), attrs: { title: metric === "conversion_rate" ? null : exact(row[metric]) } }));
+        el("span", { class: "count", text: metricValue(metric, row[metric]), attrs: { title: tip(metric, row[metric]) } }));
       const item = el("li", {
         class: clickable ? "row clickable" : "row",
         attrs: { tabindex: clickable ? "0" : null, role: clickable ? "button" : null, title: clickable ? `Filter by ${label}` : null, "data-value": row.value },
@@ -307,16 +333,23 @@ function start(root) {
 
   // -- goals, custom properties and funnels ------------------------------------------------------------
 
+  /** The goals card's columns: conversions, and revenue when the site has goals with a currency. */
+  function goalColumns() {
+    const columns = [["visitors", "Uniques"], ["events", "Total"], ["conversion_rate", "CR"]];
+    if (Object.keys(revenueGoals).length) columns.push(["total_revenue", "Revenue"], ["average_revenue", "Average"]);
+    return columns;
+  }
+
   async function loadGoals(ctx) {
     const data = await get(STATS + "breakdown", {
       ...common(),
       property: "event:goal",
-      metrics: "visitors,events,conversion_rate",
+      metrics: goalColumns().map(([metric]) => metric).join(","),
       limit: String(LIST_ROWS),
     }, ctx.signal);
     if (!ctx.current()) return;
     const rows = data.results.map((row) => ({ ...row, value: String(row.goal ?? "") }));
-    const columns = [["visitors", "Uniques"], ["events", "Total"], ["conversion_rate", "CR"]];
+    const columns = goalColumns();
     const empty = "No conversions in this period (goals are set in the site's settings)";
     fill(root.querySelector("#widget-goals .widget-body"), [listOf("goals", rows, "event:goal", "Goal", { columns, empty })]);
   }
@@ -480,8 +513,8 @@ function start(root) {
     compareButton.hidden = realtime();
     root.classList.toggle("is-realtime", realtime());
     for (const button of root.querySelectorAll(".stat")) {
-      button.classList.toggle("active", button.dataset.metric === state.metric);
-      button.setAttribute("aria-pressed", String(button.dataset.metric === state.metric));
+      button.classList.toggle("active", button.dataset.metric === chartMetric());
+      button.setAttribute("aria-pressed", String(button.dataset.metric === chartMetric()));
     }
     renderIntervals();
     renderFilters();

@@ -24,7 +24,8 @@ export function duration(seconds) {
 /** How a metric's value is shown. */
 export function metricValue(metric, value) {
   if (value === null || value === undefined) return "–";
-  if (metric === "bounce_rate" || metric === "conversion_rate" || metric === "exit_rate") return value + "%";
+  if (typeof value === "object") return value.short; // revenue: a money object (analytics/revenue.py)
+  if (metric === "bounce_rate" || metric === "conversion_rate" || metric === "exit_rate" || metric === "scroll_depth") return value + "%";
   if (metric === "visit_duration" || metric === "time_on_page") return duration(value);
   if (metric === "views_per_visit") return String(Math.round(value * 100) / 100);
   return compact(value);

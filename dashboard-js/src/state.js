@@ -8,6 +8,8 @@ import { daysBetween, isDay } from "./dates.js";
 
 export const PERIODS = ["realtime", "day", "7d", "28d", "30d", "91d", "month", "6mo", "12mo", "year", "all", "custom"];
 export const METRICS = ["visitors", "visits", "pageviews", "views_per_visit", "bounce_rate", "visit_duration"];
+/** The chart's further metrics under a goal filter (``goalFilter``). */
+export const GOAL_METRICS = ["events", "conversion_rate", "average_revenue", "total_revenue"];
 export const TABS = {
   sources: ["channel", "source", "utm_medium", "utm_source", "utm_campaign"],
   pages: ["page", "entry", "exit"],
@@ -58,7 +60,7 @@ export function parseState(search) {
     date: q.get("date") || "",
     filters: parseFilters(q.get("filters")),
     compare: q.get("compare") !== "off",
-    metric: METRICS.includes(q.get("metric")) ? q.get("metric") : "visitors",
+    metric: [...METRICS, ...GOAL_METRICS].includes(q.get("metric")) ? q.get("metric") : "visitors",
     interval: q.get("interval") || "",
     tabs,
   };
@@ -111,6 +113,13 @@ export function formatState(state) {
   for (const widget of FREE_TABS) if (state.tabs[widget]) q.set(widget, state.tabs[widget]);
   const text = q.toString().replace(/%3A/gi, ":").replace(/%2C/gi, ",");
   return text ? "?" + text : "";
+}
+
+/** The goals a view is filtered by ("is" a goal), or null when it is not: the top stats are then
+ * conversions. */
+export function goalFilter(state) {
+  const found = state.filters.find((f) => f.dimension === "event:goal" && f.op === "is");
+  return found ? found.values : null;
 }
 
 /** A copy of the state with a filter set: it replaces any other filter on that dimension. */

@@ -11,6 +11,16 @@ export const TOP_STATS = [
   ["bounce_rate", "Bounce rate"],
   ["visit_duration", "Visit duration"],
 ];
+/** The top stats when the view is filtered by goals (as Plausible): conversions, and revenue when the
+ * goals have a currency. */
+export const GOAL_STATS = [
+  ["visitors", "Unique conversions"],
+  ["events", "Total conversions"],
+  ["conversion_rate", "Conversion rate"],
+  ["average_revenue", "Average revenue"],
+  ["total_revenue", "Total revenue"],
+];
+export const REVENUE_STATS = ["average_revenue", "total_revenue"];
 
 export const DIMENSIONS = {
   "event:page": "Page",
@@ -69,7 +79,11 @@ export const LISTS = {
   pages: {
     title: "Pages",
     tabs: {
-      page: { label: "Top pages", property: "event:page", column: "Page", csv: "pages" },
+      // engagement shown: how long a page is looked at and how far down it is read (the tracker sends it)
+      page: {
+        label: "Top pages", property: "event:page", column: "Page", csv: "pages",
+        columns: [["visitors", "Visitors"], ["time_on_page", "Time"], ["scroll_depth", "Scroll"]],
+      },
       entry: { label: "Entry pages", property: "visit:entry_page", column: "Entry page", csv: "entry_pages" },
       exit: { label: "Exit pages", property: "visit:exit_page", column: "Exit page", csv: "exit_pages" },
     },

@@ -104,7 +104,11 @@ def signup_sent(request: HttpRequest) -> HttpResponse:
     sent = request.session.get(SIGNED_UP)
     if not isinstance(sent, dict):
         return redirect("signup")
-    return render(request, "accounts/signup_sent.html", {"email": sent["email"], "next": sent["next"]})
+    # A self-hoster without a mail server is told where the mail went (the file backend's folder).
+    files = settings.EMAIL_BACKEND == "panel.accounts.mail_files.PrivateFileBackend"
+    mail_folder = settings.EMAIL_FILE_PATH if files else ""
+    context = {"email": sent["email"], "next": sent["next"], "mail_folder": mail_folder}
+    return render(request, "accounts/signup_sent.html", context)
 
 
 def _resend_counter(user: User) -> limits.Counter:

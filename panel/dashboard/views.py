@@ -11,15 +11,25 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from analytics import LOWER_IS_BETTER, DateRange, QueryError, dropped_events, today_in, top_prop_keys
+from analytics import (
+    LOWER_IS_BETTER,
+    DateRange,
+    QueryError,
+    dropped_events,
+    first_event_day,
+    today_in,
+    top_prop_keys,
+)
 from panel.accounts.models import User
 from panel.dashboard.nav import site_nav
-from panel.goals.models import Funnel
+from panel.goals.models import Funnel, Goal
 from panel.sites.models import Site
+from panel.sites.snippet import SnippetOptions, build
 from panel.stats_api import params
 from panel.stats_api.auth import ApiRequest, error, stats_api
 
@@ -34,15 +44,24 @@ def dashboard(request: HttpRequest, domain: str) -> HttpResponse:
     site = get_object_or_404(
         Site.objects.for_user(request.user).select_related("organisation"), domain=domain
     )
-    return render(
-        request, "dashboard/dashboard.html", dashboard_context(site, nav=site_nav(site, request.user))
-    )
+    # No event yet: the page leads with the snippet and waits for the first pageview (onboarding).
+    waiting = first_event_day(site.id, site.timezone) is None
+    snippet = build(site.domain, settings.BASE_URL, SnippetOptions()).main if waiting else ""
+    context = dashboard_context(site, nav=site_nav(site, request.user), waiting=waiting, snippet=snippet)
+    return render(request, "dashboard/dashboard.html", context)
 
 
 def dashboard_context(site: Site, **extra: Any) -> dict[str, Any]:
     """What ``dashboard/dashboard.html`` needs, for a member (``nav``: the site switcher and links) or a
     shared link (``shared_link``, ``share_auth``, ``embed``)."""
-    return {"site": site, "lower_is_better": " ".join(sorted(LOWER_IS_BETTER)), **extra}
+    goals = Goal.objects.for_site(site)
+    revenue_goals = {goal.display_name: goal.currency for goal in goals if goal.currency}
+    return {
+        "site": site,
+        "lower_is_better": " ".join(sorted(LOWER_IS_BETTER)),
+        "revenue_goals": revenue_goals,  # the top stats show revenue under a filter on these goals
+        **extra,
+    }
 
 
 def _for_dashboard(

@@ -1,5 +1,5 @@
 """The full export's pages, a tab of the site's settings: ask for one, watch its progress (HTML, or JSON
-for scripts), download it.
+for scripts), download it (from the page once it is done, or the emailed link).
 
 Only owners and admins of the site's organisation may ask or watch (``site_admin``); the download needs
 both the emailed signed link (which expires) and a logged-in owner or admin of the site's organisation.
@@ -11,10 +11,11 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from panel.accounts.models import User
-from panel.reports.full_export import export_dir, read_download_token, start_export
+from panel.reports.full_export import download_token, export_dir, read_download_token, start_export
 from panel.reports.models import SiteExport
 from panel.sites.access import site_admin
 from panel.sites.models import Site
@@ -30,7 +31,7 @@ def export_page(request: HttpRequest, site: Site) -> HttpResponse:
         assert isinstance(request.user, User)
         export = start_export(site, request.user)
         return redirect("site-export-status", domain=site.domain, export_id=export.pk)
-    recent = SiteExport.objects.filter(site=site).order_by("-created_at")[:5]
+    recent = [(e, _download(e)) for e in SiteExport.objects.filter(site=site).order_by("-created_at")[:5]]
     return settings_page(request, site, "sites/settings/export.html", TAB, recent=recent)
 
 
@@ -38,7 +39,19 @@ def export_page(request: HttpRequest, site: Site) -> HttpResponse:
 @site_admin
 def export_status(request: HttpRequest, site: Site, export_id: int) -> HttpResponse:
     export = get_object_or_404(SiteExport, pk=export_id, site=site)
-    return settings_page(request, site, "sites/settings/export_status.html", TAB, export=export)
+    download = _download(export)
+    return settings_page(
+        request, site, "sites/settings/export_status.html", TAB, export=export, download=download
+    )
+
+
+def _download(export: SiteExport) -> str:
+    """The download link of a finished export whose file is still kept (what the mail links to), or ""."""
+    if export.status != SiteExport.Status.DONE or not export.file_name:
+        return ""
+    if not (export_dir() / export.file_name).is_file():
+        return ""
+    return reverse("site-export-download", args=[download_token(export.pk)])
 
 
 @require_GET

@@ -79,5 +79,6 @@ def notifications(request: HttpRequest, domain: str) -> HttpResponse:
         "subscription_form": subscription_form,
         "alert_form": alert_form,
         "webhook_secret": alert_settings.webhook_secret if alert_settings.pk else "",
+        "report_kinds": Kind.values,
     }
     return render(request, "reports/notifications.html", context, status=status)

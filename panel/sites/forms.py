@@ -27,7 +27,11 @@ class SiteForm(forms.Form):
     """A new site for ``user``: a domain of another organisation is refused without saying it exists."""
 
     domain = forms.CharField(max_length=300)
-    timezone = forms.ChoiceField(choices=[(tz, tz) for tz in TIMEZONES], initial="UTC")
+    timezone = forms.ChoiceField(  # the page sets the browser's zone (lantern/onboarding.js)
+        choices=[(tz, tz) for tz in TIMEZONES],
+        initial="UTC",
+        widget=forms.Select(attrs={"data-browser-timezone": ""}),
+    )
 
     def __init__(self, *args: Any, user: User | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

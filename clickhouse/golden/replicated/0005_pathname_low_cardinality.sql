@@ -1,0 +1,1 @@
+ALTER TABLE events ON CLUSTER 'lantern' MODIFY COLUMN pathname LowCardinality(String);

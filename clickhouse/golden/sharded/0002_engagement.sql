@@ -1,0 +1,7 @@
+ALTER TABLE events_local ON CLUSTER 'lantern' ADD COLUMN IF NOT EXISTS engagement_time UInt32 DEFAULT 0;
+
+ALTER TABLE events ON CLUSTER 'lantern' ADD COLUMN IF NOT EXISTS engagement_time UInt32 DEFAULT 0;
+
+ALTER TABLE events_local ON CLUSTER 'lantern' ADD COLUMN IF NOT EXISTS scroll_depth UInt8 DEFAULT 0;
+
+ALTER TABLE events ON CLUSTER 'lantern' ADD COLUMN IF NOT EXISTS scroll_depth UInt8 DEFAULT 0;

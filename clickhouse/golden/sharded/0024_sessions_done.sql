@@ -1,0 +1,12 @@
+CREATE TABLE IF NOT EXISTS sessions_done_local ON CLUSTER 'lantern'
+ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/sessions_done', '{replica}')
+PARTITION BY toYYYYMM(day)
+ORDER BY (site_id, day, build, visitor_id, session_start)
+SETTINGS replicated_deduplication_window = 100000, replicated_deduplication_window_seconds = 604800, min_age_to_force_merge_seconds = 10
+EMPTY AS SELECT toDate(session_end) AS day, toUInt64(0) AS build, * EXCEPT (version, deleted, fingerprint)
+FROM sessions_local;
+
+CREATE TABLE IF NOT EXISTS sessions_done ON CLUSTER 'lantern' AS sessions_done_local
+ENGINE = Distributed('lantern', currentDatabase(), 'sessions_done_local', cityHash64(site_id));
+
+TRUNCATE TABLE rollup_builds_local ON CLUSTER 'lantern';

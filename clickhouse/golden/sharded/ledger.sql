@@ -1,0 +1,1 @@
+CREATE TABLE IF NOT EXISTS lantern_migrations ON CLUSTER 'lantern' (version UInt32, name String, applied_at DateTime DEFAULT now()) ENGINE = ReplicatedMergeTree('/clickhouse/tables/{database}/lantern_migrations', '{replica}') ORDER BY version SETTINGS replicated_deduplication_window = 100000, replicated_deduplication_window_seconds = 604800;

@@ -1,0 +1,9 @@
+CREATE TABLE IF NOT EXISTS sessions_done
+ENGINE = MergeTree
+PARTITION BY toYYYYMM(day)
+ORDER BY (site_id, day, build, visitor_id, session_start)
+SETTINGS min_age_to_force_merge_seconds = 10
+EMPTY AS SELECT toDate(session_end) AS day, toUInt64(0) AS build, * EXCEPT (version, deleted, fingerprint)
+FROM sessions;
+
+TRUNCATE TABLE rollup_builds;
