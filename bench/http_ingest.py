@@ -1,6 +1,8 @@
 """Events accepted per second through ``POST /api/event`` (gunicorn, Lantern's config, embedded mode)
 against a bare WSGI app answering 202 under the same gunicorn settings; then, once the server has
-stopped, whether every accepted event reached the event store.
+stopped, whether every accepted event reached the event store. Then the same load in server mode (two
+web processes, two flushers, Redis, ClickHouse over HTTP: ``bench/server_mode.py``), as a ratio to the
+embedded figure of the same run.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 from bench.common import BenchError, Figures, Settings, progress
 from bench.payloads import DOMAIN, OWNER, PATH, EventRequest, event_requests, one_per_agent
 from bench.server import HOST, Gunicorn, isolated_env, prepare_site, run_python
+from bench.server_mode import FLUSHERS, WEB_PROCESSES, server_mode, wait_stream_drained
 from bench.wrk import WrkResult, ensure_wrk, run_wrk, write_script
 from ingest.buffer import spool_is_empty
 
@@ -35,6 +38,14 @@ LABELS = {
     "ingest_non2xx": "ingest answers that were not 2xx (measured run)",
     "ingest_accepted": "events answered 2xx (probes, warm-up, measured run)",
     "ingest_stored": "events in the event store after a graceful stop",
+    "server_ingest_eps": f"events accepted per second in server mode: {WEB_PROCESSES} web processes, "
+    f"{FLUSHERS} flushers, Redis, ClickHouse over HTTP (chDB behind the test front)",
+    "server_ingest_ratio": "server mode / embedded (ingest_eps), same run",
+    "server_ingest_p50_ms": "server mode ingest latency, median",
+    "server_ingest_p99_ms": "server mode ingest latency, 99th percentile",
+    "server_ingest_non2xx": "server mode answers that were not 2xx (measured run)",
+    "server_ingest_accepted": "server mode: events answered 2xx (probes, warm-up, measured run)",
+    "server_ingest_stored": "server mode: events in the event store once the flushers drained Redis",
 }
 COUNT_COMMAND = "import sys; from bench.stored import main; sys.exit(main(sys.argv[1:]))"
 
@@ -154,10 +165,10 @@ def figures(ingest: Load, bare: Load, stored: int) -> Figures:
     }
 
 
-def warn_if_lost(ingest: Load, stored: int) -> None:
+def warn_if_lost(ingest: Load, stored: int, name: str = "ingest") -> None:
     if stored != ingest.accepted:
         print(
-            f"WARNING: the ingest server accepted {ingest.accepted} events (2xx) but the event store "
+            f"WARNING: the {name} server accepted {ingest.accepted} events (2xx) but the event store "
             f"holds {stored} ({stored - ingest.accepted:+d}); {ingest.unanswered} requests were left "
             "unanswered when wrk stopped",
             flush=True,
@@ -179,5 +190,37 @@ def ingest_vs_bare(settings: Settings) -> Figures:
         ingest = drive(ingest_target, env, script, settings, work)
         progress("counting stored events")
         stored = stored_events(env, DOMAIN)
-    warn_if_lost(ingest, stored)
-    return figures(ingest, bare, stored)
+        warn_if_lost(ingest, stored)
+        server = server_figures(ingest, env, script, settings, work)
+    return {**figures(ingest, bare, stored), **server}
+
+
+def server_figures(
+    embedded: Load, env: dict[str, str], script: Path, settings: Settings, work: Path
+) -> Figures:
+    """The same load in server mode, over the same accounts (the site, its salts); its figures, with
+    the ratio to ``embedded``. A server mode that cannot run is an error figure of its own."""
+    directory = work / "server"
+    directory.mkdir()
+    try:
+        with server_mode(env, directory) as server_env:
+            run_python(["-m", "clickhouse.migrate"], server_env)  # over HTTP
+            target = Target("server", INGEST_APP, one_per_agent(event_requests()))
+            load = drive(target, server_env, script, settings, directory)
+            if not wait_stream_drained(server_env, DRAIN_WAIT_S):
+                progress(f"server: Redis still held events after {DRAIN_WAIT_S:g} s")
+            progress("server: counting stored events")
+            stored = stored_events(server_env, DOMAIN)
+    except BenchError as exc:
+        return {"server_ingest_error": str(exc).splitlines()[0]}
+    warn_if_lost(load, stored, "server-mode")
+    eps = load.measured.eps
+    return {
+        "server_ingest_eps": round(eps, 1),
+        "server_ingest_ratio": round(eps / embedded.measured.eps, 3) if embedded.measured.eps else 0.0,
+        "server_ingest_p50_ms": round(load.measured.p50_ms, 2),
+        "server_ingest_p99_ms": round(load.measured.p99_ms, 2),
+        "server_ingest_non2xx": load.measured.status_errors,
+        "server_ingest_accepted": load.accepted,
+        "server_ingest_stored": stored,
+    }

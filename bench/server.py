@@ -1,9 +1,13 @@
 """Gunicorn with Lantern's config (deploy/gunicorn.conf.py) on a free 127.0.0.1 port, in a throwaway
-environment: its own data directory, accounts database, chDB event store and secret key.
+environment: its own data directory, accounts database, chDB event store and secret key; and Lantern's
+other long-running roles (``Service``: a flusher, a Celery worker) as processes of their own.
 
     >>> with Gunicorn("bench.bare_app:application", env, log_path) as server:  # doctest: +SKIP
     ...     server.url
     'http://127.0.0.1:40123'
+    >>> with Service("flusher-1", ["-m", "ingest.flusher"], env, log_path) as flusher:  # doctest: +SKIP
+    ...     flusher.kill()  # SIGKILL: no shutdown code runs
+    ...     flusher.start()
 """
 
 from __future__ import annotations
@@ -193,9 +197,66 @@ def _group_alive(group: int) -> bool:
     return True
 
 
-def _kill_group(group: int) -> None:
+def _kill_group(group: int, what: str = "gunicorn") -> None:
     """SIGKILL what is left of a process group this module started (a worker outliving its master)."""
     if _group_alive(group):
-        progress(f"killing what is left of gunicorn's process group {group}")
+        progress(f"killing what is left of {what}'s process group {group}")
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(group, signal.SIGKILL)
+
+
+class Service:
+    """``python ARGS`` (a flusher, a Celery worker) in its own process group, its output in a log;
+    stopped with SIGTERM (it finishes what it holds) and, failing that, SIGKILL."""
+
+    def __init__(self, name: str, args: Sequence[str], env: Mapping[str, str], log_path: Path) -> None:
+        self.name = name
+        self.args = list(args)
+        self.env = dict(env)
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> Service:
+        self.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [python(), *self.args], cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL, stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL the process and whatever it started: nothing of its shutdown runs."""
+        process, self.process = self.process, None
+        if process is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(10)
+
+    def stop(self, timeout_s: float = STOP_TIMEOUT_S) -> None:
+        process, self.process = self.process, None
+        if process is None:
+            return
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout_s)
+        _kill_group(process.pid, self.name)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(10)
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"

@@ -1,10 +1,13 @@
 """Shared fixtures: the real chDB engine (migrated once), personas with sites and API keys, seeding.
 
-PostgreSQL (accounts) and Redis are real servers started by ``./dev test``; ClickHouse is chDB.
+PostgreSQL (accounts) and Redis are real servers started by ``./dev test``; ClickHouse is chDB, in this
+process, or, for server mode (``server_store``), over HTTP: a ClickHouse server at ``CLICKHOUSE_TEST_URL``
+when it is set, else chDB in a process of its own behind the HTTP front (``tests/clickhouse_front.py``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import json
@@ -24,6 +27,7 @@ from ingest.pipeline import Pipeline
 from ingest.sites import SiteRegistry
 from ingest.visitor import SaltStore
 from ingest.visits import assign
+from tests.clickhouse_front import running_front
 from tests.smtp import SmtpServer
 
 
@@ -54,6 +58,30 @@ def clear_events() -> None:
 def events_table(clickhouse: None) -> Iterator[None]:
     clear_events()
     yield
+
+
+@pytest.fixture(scope="session")
+def clickhouse_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A ClickHouse server's URL, migrated once: ``CLICKHOUSE_TEST_URL``'s, else the chDB HTTP front's."""
+    with contextlib.ExitStack() as stack:
+        url = os.environ.get("CLICKHOUSE_TEST_URL", "")
+        if not url:
+            work = tmp_path_factory.mktemp("clickhouse-front")
+            url = stack.enter_context(running_front(work / "data", work / "front.log"))
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("CLICKHOUSE_URL", url)
+            migrate()
+        yield url
+
+
+@pytest.fixture
+def server_store(clickhouse_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Server mode's event store for this test (``CLICKHOUSE_URL``, for this process and the ones it
+    starts), its event tables and drop counts empty; its URL."""
+    monkeypatch.setenv("CLICKHOUSE_URL", clickhouse_server)
+    clear_events()
+    client.command("TRUNCATE TABLE dropped_events")
+    return clickhouse_server
 
 
 def make_event(site_id: int, **fields: Any) -> Event:

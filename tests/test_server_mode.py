@@ -28,7 +28,7 @@ def stream_buffer(redis_url: str) -> Iterator[RedisStreamBuffer]:
 
 
 def test_events_flow_from_http_through_redis_to_the_stats_api(
-    accounts: AccountsDB, site: Persona, stream_buffer: RedisStreamBuffer, events_table: None, tmp_path: Path
+    accounts: AccountsDB, site: Persona, stream_buffer: RedisStreamBuffer, server_store: str, tmp_path: Path
 ) -> None:
     app = IngestApp(pipeline_for(accounts), stream_buffer, (), TrackerFiles(tmp_path))
     visits = [

@@ -122,7 +122,7 @@ def clear_store() -> None:
 
 
 def test_two_web_processes_and_two_flushers_store_what_one_stores(
-    accounts: AccountsDB, site: Persona, events_table: None, redis_url: str, stream: str, tmp_path: Path
+    accounts: AccountsDB, site: Persona, server_store: str, redis_url: str, stream: str, tmp_path: Path
 ) -> None:
     yesterday = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)  # every event is in the past
     events = bodies(yesterday)
