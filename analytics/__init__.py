@@ -28,6 +28,14 @@ from analytics.filters import MAX_DEPTH, MAX_VALUE_CHARS, MAX_VALUES, OPERATORS,
 from analytics.funnels import MAX_NAME as MAX_FUNNEL_NAME
 from analytics.funnels import MAX_STEPS, MIN_STEPS, Funnel, FunnelResult, build_funnels, run_funnel
 from analytics.goals import MAX_DISPLAY_NAME, MAX_EVENT_NAME, MAX_PAGE_PATH, Goal
+from analytics.imported.load import Loaded as ImportLoaded
+from analytics.imported.load import kept_days as import_kept_days
+from analytics.imported.load import load_plausible
+from analytics.imported.read import SKIP_WARNINGS as IMPORT_SKIP_WARNINGS
+from analytics.imported.read import ActiveImport
+from analytics.imported.read import decide as decide_imports
+from analytics.imported.rows import ImportFileError
+from analytics.imported.store import drop as drop_imports
 from analytics.periods import MAX_DAYS, PERIODS, DateRange, parse_date, resolve_period, today_in
 from analytics.prop_keys import top_prop_keys
 from analytics.query import MAX_LIMIT, METRICS, REVENUE_METRICS, Query
@@ -100,6 +108,15 @@ __all__ = [  # noqa: RUF022 - grouped by topic, sorted within a group
     "export_event_batches",
     "export_totals",
     "export_visit_batches",
+    # Imported history: loading an export (all or nothing), dropping an import, adding it to queries
+    "IMPORT_SKIP_WARNINGS",
+    "ActiveImport",
+    "ImportFileError",
+    "ImportLoaded",
+    "decide_imports",
+    "drop_imports",
+    "import_kept_days",
+    "load_plausible",
     # Errors: a bad query (the caller's fault), the engine failing
     "ClickHouseError",
     "QueryError",
