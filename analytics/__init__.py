@@ -8,7 +8,7 @@ writes SQL for ClickHouse, and this package imports no Django. Process settings 
     >>> from analytics import Filter, Goal, Query, run_query
 """
 
-from analytics.client import ClickHouseError
+from analytics.client import ClickHouseError, EngineBusyError
 from analytics.closed_days import build as build_closed_days
 from analytics.compare import LOWER_IS_BETTER, change, tone
 from analytics.countries import country_name
@@ -32,7 +32,7 @@ from analytics.imported.load import Loaded as ImportLoaded
 from analytics.imported.load import kept_days as import_kept_days
 from analytics.imported.load import load_plausible
 from analytics.imported.read import SKIP_WARNINGS as IMPORT_SKIP_WARNINGS
-from analytics.imported.read import ActiveImport
+from analytics.imported.read import ActiveImport, Decision
 from analytics.imported.read import decide as decide_imports
 from analytics.imported.rows import ImportFileError
 from analytics.imported.store import drop as drop_imports
@@ -111,6 +111,7 @@ __all__ = [  # noqa: RUF022 - grouped by topic, sorted within a group
     # Imported history: loading an export (all or nothing), dropping an import, adding it to queries
     "IMPORT_SKIP_WARNINGS",
     "ActiveImport",
+    "Decision",
     "ImportFileError",
     "ImportLoaded",
     "decide_imports",
@@ -119,5 +120,6 @@ __all__ = [  # noqa: RUF022 - grouped by topic, sorted within a group
     "load_plausible",
     # Errors: a bad query (the caller's fault), the engine failing
     "ClickHouseError",
+    "EngineBusyError",
     "QueryError",
 ]

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "panel.reports",
     "panel.goals",
     "panel.sharing",
+    "panel.imports",
 ]
 
 MIDDLEWARE = [

@@ -12,7 +12,7 @@ import csv
 import datetime as dt
 import io
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +61,7 @@ def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
 
 def write_export(
     path: Path,
-    rows: dict[str, list[Sequence[Any]]],
+    rows: Mapping[str, Sequence[Sequence[Any]]],
     first: dt.date,
     last: dt.date,
     *,
