@@ -58,7 +58,7 @@ def test_old_rows_go_and_recent_ones_stay(owner: Persona, outsider: Persona, eve
     assert set(enforce_retention(NOW)["example.com"].values()) == {0}
 
 
-def test_imported_days_older_than_the_retention_go(owner: Persona, tmp_path: Path) -> None:
+def test_imported_days_older_than_the_retention_go(owner: Persona, clickhouse: None, tmp_path: Path) -> None:
     from panel.reports.retention import enforce_retention
     from panel.sites.models import Site
 
