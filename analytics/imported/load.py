@@ -17,15 +17,18 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import io
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from analytics.imported import store
 from analytics.imported.channels import channel
-from analytics.imported.rows import ImportFileError, decoded, read_batches
-from analytics.imported.tables import TABLES, parse_file_name
+from analytics.imported.rows import NOT_UTF8, ImportFileError, first_bad_line, read_batches
+from analytics.imported.tables import DERIVED, TABLES, parse_file_name
+
+_Batch = tuple[tuple[str, ...], list[list[Any]]]
 
 __all__ = ["REQUIRED", "Loaded", "kept_days", "load_plausible", "plausible_files"]
 
@@ -69,11 +72,28 @@ def plausible_files(archive: zipfile.ZipFile) -> list[tuple[zipfile.ZipInfo, str
     return found
 
 
-def _with_channel(rows: list[list[Any]]) -> list[list[Any]]:
-    """imported_sources rows (date, source, referrer, utm_source, utm_medium, ...) with their channel."""
+def _with_channel(columns: Sequence[str], rows: list[list[Any]]) -> list[list[Any]]:
+    """imported_sources rows with their channel (after their other columns)."""
+    at = [columns.index(name) for name in ("source", "referrer", "utm_source", "utm_medium")]
     for row in rows:
-        row.append(channel(source=row[1], referrer=row[2], utm_source=row[3], utm_medium=row[4]))
+        row.append(
+            channel(source=row[at[0]], referrer=row[at[1]], utm_source=row[at[2]], utm_medium=row[at[3]])
+        )
     return rows
+
+
+def _utf8_named(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, batches: Iterator[_Batch]
+) -> Iterator[_Batch]:
+    """``batches``, with a text that is not UTF-8 named by its line (the file is read again to find
+    it: the decoder works a chunk at a time)."""
+    try:
+        yield from batches
+    except ImportFileError as exc:
+        if exc.message != NOT_UTF8 or exc.line:
+            raise
+        with archive.open(info) as again:
+            raise ImportFileError(info.filename, NOT_UTF8, first_bad_line(again)) from None
 
 
 def load_plausible(
@@ -93,16 +113,17 @@ def load_plausible(
             for info, name in files:
                 table = TABLES[name]
                 with archive.open(info) as raw:
-                    text = decoded(info.filename, raw)
-                    for number, rows in enumerate(read_batches(info.filename, table, text, keep)):
-                        if name == "imported_sources":
-                            rows = _with_channel(rows)
+                    text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+                    batches = _utf8_named(archive, info, read_batches(info.filename, table, text, keep))
+                    for number, (columns, rows) in enumerate(batches):
+                        if name in DERIVED:
+                            rows, columns = _with_channel(columns, rows), (*columns, *DERIVED[name])
                         token = f"import:{site_id}:{import_id}:{info.filename}:{number}"
-                        store.insert(site_id, import_id, table, rows, token=token)
+                        store.insert(site_id, import_id, name, columns, rows, token=token)
                         counts[name] += len(rows)
                         progress((done + raw.tell()) / total)
                 done += info.file_size
-                progress(done / total)
+            progress(1.0)
     except zipfile.BadZipFile as exc:
         store.drop(site_id, [import_id])
         raise ImportFileError(path.name, f"not a zip file ({exc})") from None

@@ -1,7 +1,7 @@
 """Writing and deleting imported rows: a batch in, one import's rows out, what an import holds.
 
-    >>> row = ["2021-03-01", "Mobile", 3, 4, 50, 1, 9]
-    >>> insert(1, 7, TABLES["imported_devices"], [row], token="t")  # doctest: +SKIP
+    >>> columns = ("date", "device", "visitors")
+    >>> insert(1, 7, "imported_devices", columns, [["2021-03-01", "Mobile", 3]], token="t")  # doctest: +SKIP
     >>> drop(site_id=1, import_ids=[7])  # doctest: +SKIP
     {'imported_devices': 1, ...}
 
@@ -17,18 +17,23 @@ from typing import Any
 import orjson
 
 from analytics import client
-from analytics.imported.tables import TABLES, Table
+from analytics.imported.tables import TABLES
 
 __all__ = ["drop", "insert", "span", "table_rows"]
 
 _SYNC = {"mutations_sync": 2}
 
 
-def insert(site_id: int, import_id: int, table: Table, rows: Sequence[Sequence[Any]], *, token: str) -> None:
-    """Insert rows given in ``table.stored`` order under the site and the import."""
+def insert(
+    site_id: int, import_id: int, table: str, columns: Sequence[str], rows: Sequence[list[Any]], *, token: str
+) -> None:
+    """Insert rows of ``columns`` into ``table`` (one of ``TABLES``) under the site and the import;
+    the table's other columns take their defaults (0)."""
+    if table not in TABLES:
+        raise ValueError(f"not an imported table: {table!r}")
     prefix = [site_id, import_id]
-    lines = [orjson.dumps(prefix + list(row)) for row in rows]
-    client.insert_rows(table.name, ("site_id", "import_id", *table.stored), lines, token=token)
+    lines = [orjson.dumps(prefix + row) for row in rows]
+    client.insert_rows(table, ("site_id", "import_id", *columns), lines, token=token)
 
 
 def drop(site_id: int, import_ids: Sequence[int]) -> dict[str, int]:
