@@ -28,6 +28,8 @@ from analytics.filters import MAX_DEPTH, MAX_VALUE_CHARS, MAX_VALUES, OPERATORS,
 from analytics.funnels import MAX_NAME as MAX_FUNNEL_NAME
 from analytics.funnels import MAX_STEPS, MIN_STEPS, Funnel, FunnelResult, build_funnels, run_funnel
 from analytics.goals import MAX_DISPLAY_NAME, MAX_EVENT_NAME, MAX_PAGE_PATH, Goal
+from analytics.imported.export import COLUMNS as EXPORT_IMPORTED_COLUMNS
+from analytics.imported.export import batches as export_imported_batches
 from analytics.imported.load import Loaded as ImportLoaded
 from analytics.imported.load import kept_days as import_kept_days
 from analytics.imported.load import load_plausible
@@ -101,11 +103,13 @@ __all__ = [  # noqa: RUF022 - grouped by topic, sorted within a group
     "build_funnels",
     "EXPORT_DROPPED_COLUMNS",
     "EXPORT_EVENT_COLUMNS",
+    "EXPORT_IMPORTED_COLUMNS",
     "EXPORT_VISIT_COLUMNS",
     "delete_older_than",
     "delete_site_data",
     "export_dropped_rows",
     "export_event_batches",
+    "export_imported_batches",
     "export_totals",
     "export_visit_batches",
     # Imported history: loading an export (all or nothing), dropping an import, adding it to queries

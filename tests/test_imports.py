@@ -232,3 +232,30 @@ def test_deleting_the_site_deletes_its_imports(team: Team, tmp_path: Path) -> No
     delete_site_and_data(team.site)
     for table in TABLES:
         assert client.execute(f"SELECT count() FROM {table}").rows == [(0,)]
+
+
+def test_the_full_export_holds_the_import_in_plausibles_format(team: Team, tmp_path: Path) -> None:
+    import zipfile
+
+    from analytics import load_plausible
+    from panel.reports.full_export import export_dir, run_export
+    from panel.reports.models import SiteExport
+
+    owner = _as(team.owner)
+    upload(owner, write_export(tmp_path / "export.zip", sample(FIRST), FIRST, LAST))
+    export = SiteExport.objects.create(site=team.site, requested_by=team.owner)
+    assert run_export(export.pk) == "done"
+    export.refresh_from_db()
+    with zipfile.ZipFile(export_dir() / export.file_name) as archive:
+        names = [n for n in archive.namelist() if n.startswith("imported_")]
+        assert sorted(names) == sorted(file_name(table, FIRST, LAST) for table in TABLES)
+        pages = archive.read(file_name("imported_pages", FIRST, LAST)).decode().splitlines()
+        assert pages[0] == ",".join(HEADERS["imported_pages"][:6]) + ",exits," + ",".join(
+            HEADERS["imported_pages"][6:]
+        )
+        again = tmp_path / "again.zip"
+        with zipfile.ZipFile(again, "w") as out:
+            for name in names:
+                out.writestr(name, archive.read(name))
+    loaded = load_plausible(again, 999_001, 5, lambda day: True)  # into another site: the same rows
+    assert loaded.rows == {table: len(rows) for table, rows in sample(FIRST).items()}
