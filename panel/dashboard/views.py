@@ -42,7 +42,14 @@ def dashboard(request: HttpRequest, domain: str) -> HttpResponse:
 def dashboard_context(site: Site, **extra: Any) -> dict[str, Any]:
     """What ``dashboard/dashboard.html`` needs, for a member (``nav``: the site switcher and links) or a
     shared link (``shared_link``, ``share_auth``, ``embed``)."""
-    return {"site": site, "lower_is_better": " ".join(sorted(LOWER_IS_BETTER)), **extra}
+    from panel.imports.models import SiteImport
+
+    return {
+        "site": site,
+        "lower_is_better": " ".join(sorted(LOWER_IS_BETTER)),
+        "imported": SiteImport.objects.active_for(site),  # the toggle and note show only with one
+        **extra,
+    }
 
 
 def _for_dashboard(
