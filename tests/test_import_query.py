@@ -168,3 +168,16 @@ def test_only_days_before_the_first_native_event_are_taken(events_table: None, t
     chosen = load_plausible(path, SITE, 9, import_kept_days(None, (FIRST + dt.timedelta(days=1),) * 2))
     assert (chosen.first, chosen.rows["imported_sources"]) == (FIRST + dt.timedelta(days=1), 1)
     clear_imports()
+
+
+def test_closed_days_sums_and_imported_rows_add_up(imported: ActiveImport) -> None:
+    from analytics import build_closed_days
+
+    old = dt.datetime.now(dt.UTC) - dt.timedelta(days=5)
+    seed([make_event(SITE, timestamp=old, visitor_id=v, referrer_source="Google") for v in (1, 2, 3)])
+    assert build_closed_days(SITE, "UTC", (), dt.datetime.now(dt.UTC)) > 0
+    rows, reason = ask(imported, metrics=("visitors",), dimensions=("visit:source",))
+    assert reason is None
+    assert rows[0] == {"visit:source": "Google", "visitors": 7 + 3}
+    top, _ = ask(imported, metrics=("visitors", "percentage"), dimensions=("visit:source",))
+    assert top[0] == {"visit:source": "Google", "visitors": 10, "percentage": 55.6}  # of 15 + 3
