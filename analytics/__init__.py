@@ -8,7 +8,7 @@ writes SQL for ClickHouse, and this package imports no Django. Process settings 
     >>> from analytics import Filter, Goal, Query, run_query
 """
 
-from analytics.client import ClickHouseError
+from analytics.client import ClickHouseError, EngineBusyError
 from analytics.closed_days import build as build_closed_days
 from analytics.compare import LOWER_IS_BETTER, change, tone
 from analytics.countries import country_name
@@ -28,6 +28,16 @@ from analytics.filters import MAX_DEPTH, MAX_VALUE_CHARS, MAX_VALUES, OPERATORS,
 from analytics.funnels import MAX_NAME as MAX_FUNNEL_NAME
 from analytics.funnels import MAX_STEPS, MIN_STEPS, Funnel, FunnelResult, build_funnels, run_funnel
 from analytics.goals import MAX_DISPLAY_NAME, MAX_EVENT_NAME, MAX_PAGE_PATH, Goal
+from analytics.imported.export import COLUMNS as EXPORT_IMPORTED_COLUMNS
+from analytics.imported.export import batches as export_imported_batches
+from analytics.imported.load import Loaded as ImportLoaded
+from analytics.imported.load import kept_days as import_kept_days
+from analytics.imported.load import load_plausible
+from analytics.imported.read import SKIP_WARNINGS as IMPORT_SKIP_WARNINGS
+from analytics.imported.read import ActiveImport, Decision
+from analytics.imported.read import decide as decide_imports
+from analytics.imported.rows import ImportFileError
+from analytics.imported.store import drop as drop_imports
 from analytics.periods import MAX_DAYS, PERIODS, DateRange, parse_date, resolve_period, today_in
 from analytics.prop_keys import top_prop_keys
 from analytics.query import MAX_LIMIT, METRICS, REVENUE_METRICS, Query
@@ -95,14 +105,27 @@ __all__ = [  # noqa: RUF022 - grouped by topic, sorted within a group
     "build_funnels",
     "EXPORT_DROPPED_COLUMNS",
     "EXPORT_EVENT_COLUMNS",
+    "EXPORT_IMPORTED_COLUMNS",
     "EXPORT_VISIT_COLUMNS",
     "delete_older_than",
     "delete_site_data",
     "export_dropped_rows",
     "export_event_batches",
+    "export_imported_batches",
     "export_totals",
     "export_visit_batches",
+    # Imported history: loading an export (all or nothing), dropping an import, adding it to queries
+    "IMPORT_SKIP_WARNINGS",
+    "ActiveImport",
+    "Decision",
+    "ImportFileError",
+    "ImportLoaded",
+    "decide_imports",
+    "drop_imports",
+    "import_kept_days",
+    "load_plausible",
     # Errors: a bad query (the caller's fault), the engine failing
     "ClickHouseError",
+    "EngineBusyError",
     "QueryError",
 ]

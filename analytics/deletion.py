@@ -32,8 +32,9 @@ from analytics import client
 from analytics.topology import Layout
 
 # The columns that date a row, in order of preference: when its visit began (events, visits: whole
-# visits go together), when the event happened, or the UTC day the row counts (dropped_events).
-TIME_COLUMNS = ("visit_start", "timestamp", "day")
+# visits go together), when the event happened, the UTC day the row counts (dropped_events), or the
+# local day an imported row counts (imported_*).
+TIME_COLUMNS = ("visit_start", "timestamp", "day", "date")
 _NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,200}$")
 _COLUMNS = """
 SELECT c.table, c.name, c.type

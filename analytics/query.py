@@ -57,7 +57,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from analytics.dimensions import (
@@ -185,6 +185,7 @@ class Query:
     limit: int = 100
     offset: int = 0
     goals: tuple[Goal, ...] = ()
+    imports: tuple[int, ...] = ()  # imported history to add in (``analytics.imported.read.decide``)
 
     def __post_init__(self) -> None:
         if not self.metrics:
@@ -281,12 +282,21 @@ def build_sql(query: Query) -> tuple[str, dict[str, Any]]:
     return outer_sql(query, inner, totals, having, plan.params), plan.params
 
 
+# Rows from beyond the event tables that a query's union may take (``analytics.imported.read``
+# registers its own): given the query, its union, its wholes and its parameters, all three extended.
+Extension = Callable[[Query, str, dict[str, str], dict[str, Any]], tuple[str, dict[str, str]]]
+EXTENSIONS: list[Extension] = []
+
+
 def outer_sql(query: Query, inner: str, totals: dict[str, str], having: str, params: dict[str, Any]) -> str:
     """The metrics over ``inner``'s partial columns, per group: ordered, paged (into ``params``).
 
     ``totals`` are the scalar expressions a share's or a conversion's whole is read from, each named
-    once in a ``WITH`` (a metric divides by its whole in three places).
+    once in a ``WITH`` (a metric divides by its whole in three places). Each of ``EXTENSIONS`` may
+    add rows to ``inner`` and to the wholes first (imported history).
     """
+    for extend in EXTENSIONS:
+        inner, totals = extend(query, inner, totals, params)
     aliases = [f"d{index}" for index in range(len(query.dimensions))]
     wanted = "".join(METRICS[name].sql for name in query.metrics)
     named = [f"{sql} AS {name}" for name, sql in totals.items() if sql and "{" + name + "}" in wanted]

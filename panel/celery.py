@@ -99,6 +99,15 @@ def export(export_id: int) -> str:
 app.task(name="lantern.export")(export)
 
 
+def import_history(import_id: int) -> str:
+    from panel.imports.jobs import run_import
+
+    return run_import(import_id)
+
+
+app.task(name="lantern.import")(import_history)
+
+
 def in_background(task_name: str, *args: Any) -> None:
     """Server mode: hand the task to a Celery worker. Embedded mode: run it in a thread of this process
     (the one that holds the event store)."""

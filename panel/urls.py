@@ -15,6 +15,7 @@ from panel.apidocs import views as apidocs
 from panel.apikeys import views as apikeys
 from panel.dashboard import views as dashboard
 from panel.exports import views as exports
+from panel.imports import views as imports
 from panel.reports import export_views as full_export
 from panel.reports import preview as report_preview
 from panel.reports import views as reports
@@ -130,6 +131,14 @@ urlpatterns = [
         "<str:domain>/settings/export/<int:export_id>/status.json",
         full_export.export_status_json,
         name="site-export-status-json",
+    ),
+    path("<str:domain>/settings/imports/", imports.imports_page, name="site-imports"),
+    path("<str:domain>/settings/imports/remove", imports.remove, name="site-imports-remove"),
+    path("<str:domain>/settings/imports/<int:import_id>/", imports.import_status, name="site-import-status"),
+    path(
+        "<str:domain>/settings/imports/<int:import_id>/status.json",
+        imports.import_status_json,
+        name="site-import-status-json",
     ),
     path("<str:domain>/settings/danger/", site_settings.danger, name="site-settings-danger"),
     path("<str:domain>/settings/danger/reset", site_settings.reset_stats, name="site-reset-stats"),

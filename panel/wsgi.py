@@ -8,7 +8,9 @@ gunicorn -c deploy/gunicorn.conf.py panel.wsgi:application
 
 A request's body is read whole, within ``REQUEST_BODY_TIMEOUT_S`` (default 10) of its headers, before
 either application runs; a body that does not arrive in time is answered 408 and its connection
-closed, so slow clients cannot keep a server thread (``ingest.deadline``).
+closed, so slow clients cannot keep a server thread (``ingest.deadline``). The one exception is an
+export's upload (a site's imports page), which Django streams to disk: up to 1 GiB, within
+``IMPORT_UPLOAD_TIMEOUT_S`` (default 1800) seconds (``panel.uploads``).
 """
 
 from __future__ import annotations
@@ -19,12 +21,13 @@ from typing import Any
 
 from django.core.wsgi import get_wsgi_application
 
-from analytics.config import body_timeout_s
+from analytics.config import body_timeout_s, env_int
 from ingest.app import StartResponse
 from ingest.deadline import BoundedBodies
 from ingest.ops import OPS_PATHS
 from ingest.runtime import make_app
 from panel.health import django_migrations_check
+from panel.uploads import MAX_UPLOAD_BYTES, StreamedUploads
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "panel.settings")
 
@@ -43,4 +46,9 @@ def dispatch(environ: dict[str, Any], start_response: StartResponse) -> Iterable
     return django_app(environ, start_response)
 
 
-application = BoundedBodies(dispatch, limit=MAX_BODY_BYTES, within_s=body_timeout_s())
+application = StreamedUploads(
+    BoundedBodies(dispatch, limit=MAX_BODY_BYTES, within_s=body_timeout_s()),
+    django_app,
+    limit=MAX_UPLOAD_BYTES,
+    within_s=env_int("IMPORT_UPLOAD_TIMEOUT_S", 1800, minimum=10),
+)

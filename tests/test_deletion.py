@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
-from analytics import build_closed_days, client
+from analytics import build_closed_days, client, import_kept_days, load_plausible
 from analytics.deletion import delete_site_data, site_row_counts, tables_with_site_data
 from tests.conftest import make_event, seed
+from tests.plausible_export import sample, write_export
 
 GONE, KEPT = 7001, 7002
 # Tables that hold no site's data (everything else must have a site_id column, or deletion misses it).
@@ -16,8 +18,10 @@ NOT_SITE_DATA = {"lantern_migrations"}
 
 
 @pytest.fixture
-def two_sites(clickhouse: None) -> None:
+def two_sites(clickhouse: None, tmp_path: Path) -> None:
     now = dt.datetime.now(dt.UTC)
+    first = now.date() - dt.timedelta(days=400)
+    export = write_export(tmp_path / "export.zip", sample(first), first, first + dt.timedelta(days=1))
     events = [
         make_event(site, timestamp=now - dt.timedelta(days=days), visitor_id=visitor, pathname=f"/{days}")
         for site in (GONE, KEPT)
@@ -28,6 +32,7 @@ def two_sites(clickhouse: None) -> None:
     for site in (GONE, KEPT):
         build_closed_days(site, "UTC", (), now)  # the closed day's sums: rows of the site too
         client.command("INSERT INTO dropped_events VALUES ({site:UInt64}, today(), 'bot', 3)", {"site": site})
+        load_plausible(export, site, site, import_kept_days(None, None))  # imported history: every table
 
 
 def test_every_table_of_site_data_is_covered(clickhouse: None) -> None:

@@ -5,13 +5,16 @@ alone. Events and visits go by their visit's start: a visit is kept or deleted w
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
-from analytics import client
+from analytics import client, drop_imports, import_kept_days, load_plausible
 from analytics.deletion import older_than_condition, site_table_columns, tables_with_site_data
+from analytics.imported.store import table_rows
 from panel.reports.retention import cutoff_for
 from tests.conftest import Persona
+from tests.plausible_export import sample, write_export
 from tests.reports_fixtures import seed_visits
 
 OLD = ("events", "visits", "dropped_events")
@@ -53,6 +56,24 @@ def test_old_rows_go_and_recent_ones_stay(owner: Persona, outsider: Persona, eve
     assert _count("visits", owner.site.id) == 1 and _count("visits", outsider.site.id) == 1
     assert _count("dropped_events", owner.site.id) == 1 and _count("dropped_events", outsider.site.id) == 1
     assert set(enforce_retention(NOW)["example.com"].values()) == {0}
+
+
+def test_imported_days_older_than_the_retention_go(owner: Persona, clickhouse: None, tmp_path: Path) -> None:
+    from panel.reports.retention import enforce_retention
+    from panel.sites.models import Site
+
+    Site.objects.filter(pk=owner.site.pk).update(retention_days=30)
+    old = NOW.date() - dt.timedelta(days=31)  # the two days around the cutoff (30 days before NOW)
+    export = write_export(tmp_path / "export.zip", sample(old), old, old + dt.timedelta(days=1))
+    load_plausible(export, owner.site.id, 41, import_kept_days(None, None))
+    kept = table_rows(owner.site.id, 41)
+
+    result = enforce_retention(NOW)["example.com"]
+
+    assert result["imported_visitors"] == 1 and result["imported_sources"] == 2
+    assert table_rows(owner.site.id, 41)["imported_visitors"] == 1
+    assert {t: kept[t] - result[t] for t in kept} == table_rows(owner.site.id, 41)
+    drop_imports(owner.site.id, [41])
 
 
 def test_a_visit_begun_before_the_cutoff_goes_whole(owner: Persona, events_table: None) -> None:

@@ -9,6 +9,7 @@ import { MainChart } from "./chart.js";
 import { buckets, intervalsFor, isDay, lastMinutes, nowIn, previousRange, rangeOf } from "./dates.js";
 import { el, fill } from "./dom.js";
 import { exact, metricValue, shortDate } from "./format.js";
+import { importsNote } from "./imports.js";
 import { worldMap } from "./map.js";
 import { PRESETS, periodLabel, presetForKey } from "./periods.js";
 import {
@@ -68,8 +69,12 @@ function start(root) {
     return { period: s.period, date: s.date };
   }
 
+  // The site's imported history ("first,last"), when it has one: added in unless switched off.
+  const imported = (root.dataset.imported || "").split(",").filter(Boolean);
+
   function common(s = state) {
-    return { site_id: site, ...periodParams(s), filters: formatFilters(s.filters) };
+    const withImported = imported.length && s.imports ? "true" : "";
+    return { site_id: site, ...periodParams(s), filters: formatFilters(s.filters), with_imported: withImported };
   }
 
   // -- navigation: every change goes through the URL ----------------------------------------------
@@ -180,6 +185,7 @@ function start(root) {
       compare: compare ? "previous_period" : "",
     }, ctx.signal);
     if (!ctx.current()) return;
+    renderImportsNote(data.warning);
     const previousVisitors = data.results.visitors ? data.results.visitors.comparison_value : undefined;
     const labels = new Map(stats);
     for (const button of root.querySelectorAll(".stat")) {
@@ -210,6 +216,15 @@ function start(root) {
         button.removeAttribute("title");
       }
     }
+  }
+
+  /** Whether the imported history is in the numbers, and why not when it is left out. */
+  function renderImportsNote(warning) {
+    const note = root.querySelector("#imports-note");
+    if (!note) return;
+    const text = importsNote(imported, range(), state.imports, realtime(), warning);
+    note.textContent = text || "";
+    note.hidden = !text;
   }
 
   async function loadCurrent(ctx) {
@@ -490,6 +505,9 @@ function start(root) {
     pickPeriod(() => ({ period: "custom", date: first + "," + last }));
   });
 
+  const importsButton = root.querySelector("#imports-toggle");
+  if (importsButton) importsButton.addEventListener("click", () => navigate({ ...state, imports: !state.imports }));
+
   const compareButton = root.querySelector("#compare-toggle");
   compareButton.addEventListener("click", () => navigate({ ...state, compare: !state.compare }, { only: ["top", "chart"] }));
 
@@ -510,6 +528,7 @@ function start(root) {
     customForm.elements.to.value = r.last > now ? now : r.last; // a month or a year still running ends today
     customForm.elements.from.max = customForm.elements.to.max = now;
     compareButton.setAttribute("aria-pressed", String(state.compare));
+    if (importsButton) importsButton.setAttribute("aria-pressed", String(state.imports));
     compareButton.hidden = realtime();
     root.classList.toggle("is-realtime", realtime());
     for (const button of root.querySelectorAll(".stat")) {

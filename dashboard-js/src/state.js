@@ -1,5 +1,5 @@
 // The dashboard's whole state lives in the URL's query string, so a view can be bookmarked and shared:
-//   ?period=7d&date=…&filters=visit:country==DE;event:page~blog&compare=off&metric=pageviews
+//   ?period=7d&date=…&filters=visit:country==DE;event:page~blog&compare=off&imports=off&metric=pageviews
 //    &interval=week&sources=utm_source&pages=entry&locations=city&devices=os&props=plan&funnel=3
 // Filters use the Stats API's own syntax (== is, != is not, ~ contains, !~ does not contain; | between values, \| a literal
 // pipe inside one).
@@ -60,6 +60,7 @@ export function parseState(search) {
     date: q.get("date") || "",
     filters: parseFilters(q.get("filters")),
     compare: q.get("compare") !== "off",
+    imports: q.get("imports") !== "off", // imported history added in where a card can take it
     metric: [...METRICS, ...GOAL_METRICS].includes(q.get("metric")) ? q.get("metric") : "visitors",
     interval: q.get("interval") || "",
     tabs,
@@ -107,6 +108,7 @@ export function formatState(state) {
   if (state.date) q.set("date", state.date);
   if (state.filters.length) q.set("filters", formatFilters(state.filters));
   if (!state.compare) q.set("compare", "off");
+  if (state.imports === false) q.set("imports", "off");
   if (state.metric !== "visitors") q.set("metric", state.metric);
   if (state.interval) q.set("interval", state.interval);
   for (const [widget, names] of Object.entries(TABS)) if (state.tabs[widget] !== names[0]) q.set(widget, state.tabs[widget]);

@@ -175,3 +175,21 @@ test("the chart's tooltip: the bucket as a title, then the metric and the previo
   assert.equal(hoverLines(series, null), null);
   assert.equal(hoverLines(series, 9), null);
 });
+
+test("imported data: the URL keeps it off, the note says whether it is in the numbers", async () => {
+  const { importsNote } = await import("../src/imports.js");
+  const off = parseState("?imports=off");
+  assert.equal(off.imports, false);
+  assert.equal(parseState("").imports, true);
+  assert.equal(formatState(off), "?imports=off");
+  assert.equal(formatState(parseState("")), "");
+  const imported = ["2021-01-01", "2022-12-31"];
+  const range = { first: "2022-12-01", last: "2023-01-31" };
+  assert.equal(importsNote(imported, range, true, false, undefined), "Includes imported data (2021-01-01 to 2022-12-31).");
+  assert.match(importsNote(imported, range, false, false, undefined), /is left out: switch/);
+  const warning = "Imported stats are not included in the results because query parameters are not supported. For more information, see: https://plausible.io/docs/stats-api#filtering-imported-stats";
+  assert.match(importsNote(imported, range, true, false, warning), /left out of this view: query parameters are not supported/);
+  assert.equal(importsNote(imported, { first: "2023-01-01", last: "2023-01-31" }, true, false, undefined), null);
+  assert.equal(importsNote([], range, true, false, undefined), null);
+  assert.equal(importsNote(imported, range, true, true, undefined), null);
+});

@@ -54,12 +54,15 @@ def dashboard(request: HttpRequest, domain: str) -> HttpResponse:
 def dashboard_context(site: Site, **extra: Any) -> dict[str, Any]:
     """What ``dashboard/dashboard.html`` needs, for a member (``nav``: the site switcher and links) or a
     shared link (``shared_link``, ``share_auth``, ``embed``)."""
+    from panel.imports.models import SiteImport
+
     goals = Goal.objects.for_site(site)
     revenue_goals = {goal.display_name: goal.currency for goal in goals if goal.currency}
     return {
         "site": site,
         "lower_is_better": " ".join(sorted(LOWER_IS_BETTER)),
         "revenue_goals": revenue_goals,  # the top stats show revenue under a filter on these goals
+        "imported": SiteImport.objects.active_for(site),  # the toggle and note show only with one
         **extra,
     }
 

@@ -1,6 +1,6 @@
-"""The full export of a site: every event, visit and drop count plus its settings, as CSV files in a
-zip, written in the background with progress, then mailed to whoever asked as a signed link that
-expires after ``LINK_DAYS`` days.
+"""The full export of a site: every event, visit and drop count plus its settings (and its imported
+history, as Plausible's export lays it out), as CSV files in a zip, written in the background with
+progress, then mailed to whoever asked as a signed link that expires after ``LINK_DAYS`` days.
 
     >>> export = start_export(site, user)  # doctest: +SKIP  (queues run_export(export.pk))
     >>> SiteExport.objects.get(pk=export.pk).percent  # doctest: +SKIP
@@ -31,15 +31,20 @@ from django.utils import timezone
 from analytics import (
     EXPORT_DROPPED_COLUMNS,
     EXPORT_EVENT_COLUMNS,
+    EXPORT_IMPORTED_COLUMNS,
     EXPORT_VISIT_COLUMNS,
+    ActiveImport,
     export_dropped_rows,
     export_event_batches,
+    export_imported_batches,
     export_totals,
     export_visit_batches,
 )
 from analytics.config import data_dir
 from analytics.datadir import make_private_dir, private_opener
 from panel.exports.csv import write_csv
+from panel.imports.jobs import active_import
+from panel.imports.models import SiteImport
 from panel.reports.models import SiteExport
 from panel.sites.models import Site
 
@@ -120,14 +125,33 @@ def _write_batches(
             progress.add(len(rows))
 
 
+Part = tuple[str, Sequence[str], Callable[[], Iterable[list[dict[str, Any]]]]]
+
+
+def imported_parts(site: Site, active: ActiveImport) -> list[Part]:
+    """The active import's tables as Plausible's export names and lays out its files, so the zip's
+    ``imported_*.csv`` import again (into Lantern, or Plausible)."""
+    days = f"{active.first:%Y%m%d}_{active.last:%Y%m%d}"
+
+    def reader(table: str) -> Callable[[], Iterable[list[dict[str, Any]]]]:
+        return lambda: export_imported_batches(site.id, active.import_id, table, active.first, active.last)
+
+    return [
+        (f"{table}_{days}.csv", columns, reader(table)) for table, columns in EXPORT_IMPORTED_COLUMNS.items()
+    ]
+
+
 def write_zip(site: Site, path: Path, progress: _Progress) -> None:
     site_row = {column: getattr(site, column) for column in SITE_COLUMNS}
-    parts: list[tuple[str, Sequence[str], Callable[[], Iterable[list[dict[str, Any]]]]]] = [
+    parts: list[Part] = [
         ("site.csv", SITE_COLUMNS, lambda: [[site_row]]),
         ("events.csv", EXPORT_EVENT_COLUMNS, lambda: export_event_batches(site.id)),
         ("visits.csv", EXPORT_VISIT_COLUMNS, lambda: export_visit_batches(site.id)),
         ("dropped_events.csv", EXPORT_DROPPED_COLUMNS, lambda: [export_dropped_rows(site.id)]),
     ]
+    active = active_import(site)
+    if active is not None:
+        parts += imported_parts(site, active)
     with (
         open(path, "wb", opener=private_opener) as file,
         zipfile.ZipFile(file, "w", compression=zipfile.ZIP_DEFLATED) as archive,
@@ -147,7 +171,9 @@ def run_export(export_id: int) -> str:
     path = export_dir() / name
     try:
         totals = export_totals(export.site.id)
-        write_zip(export.site, path, _Progress(export, sum(totals.values()) + 1))
+        imported = SiteImport.objects.active_for(export.site)
+        rows = sum(totals.values()) + (imported.rows if imported else 0)
+        write_zip(export.site, path, _Progress(export, rows + 1))
     except Exception:
         log.exception("the export %s of %s failed", export.pk, export.site.domain)
         path.unlink(missing_ok=True)

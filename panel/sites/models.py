@@ -119,11 +119,15 @@ class Site(models.Model):
         return self.domain
 
     def stats_start(self) -> dt.date:
-        """The first day of "all time": the local day of its first event (backfilled or imported
-        history included), or the day it was created while it has none."""
+        """The first day of "all time": the local day of its first event (backfilled history
+        included) or of its active import, or the day it was created while it has neither."""
+        from panel.imports.models import SiteImport
+
         created = self.created_at.astimezone(zoneinfo.ZoneInfo(self.timezone)).date()
-        first = first_event_day(self.id, self.timezone)
-        return created if first is None else first
+        imported = SiteImport.objects.active_for(self)
+        firsts = [first_event_day(self.id, self.timezone), imported.first_day if imported else None]
+        known = [day for day in firsts if day is not None]
+        return min(known) if known else created
 
 
 class Salt(models.Model):

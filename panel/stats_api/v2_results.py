@@ -22,7 +22,9 @@ from panel.stats_api.views import _change
 Row = dict[str, Any]
 
 
-def answer(parsed: V2Query, *, domain: str) -> dict[str, Any]:
+def answer(parsed: V2Query, *, domain: str, imports_meta: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The answer to ``parsed``; ``imports_meta`` says whether imported data was included (and why
+    not), when the body asked for it (``include.imports``)."""
     query = parsed.query
     rows, total = fetch(query, count=parsed.include.total_rows)
     results: list[dict[str, Any]] = [
@@ -41,7 +43,7 @@ def answer(parsed: V2Query, *, domain: str) -> dict[str, Any]:
                     for name, now, then in zip(query.metrics, result["metrics"], metrics, strict=True)
                 ],
             }
-    return {"results": results, "meta": meta(parsed, total), "query": echo(parsed, domain)}
+    return {"results": results, "meta": meta(parsed, total, imports_meta), "query": echo(parsed, domain)}
 
 
 def fetch(query: Query, *, count: bool) -> tuple[list[Row], int]:
@@ -87,11 +89,9 @@ def compare(
     return matched
 
 
-def meta(parsed: V2Query, total: int) -> dict[str, Any]:
+def meta(parsed: V2Query, total: int, imports_meta: dict[str, Any] | None = None) -> dict[str, Any]:
     query, include = parsed.query, parsed.include
-    out: dict[str, Any] = {}
-    if include.imports:  # Lantern has no imported data to add
-        out |= {"imports_included": False, "imports_skip_reason": "no_imported_data"}
+    out: dict[str, Any] = dict(imports_meta or {})
     if include.time_labels and query.time_dimension:
         out["time_labels"] = time_buckets(query.time_dimension, query.date_range)
     if include.total_rows:

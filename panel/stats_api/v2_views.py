@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from django.http import HttpResponse
 
 from analytics import QueryError, today_in
 from panel.goals.models import Goal
+from panel.imports import queries as imports
 from panel.stats_api import v2_params, v2_results
 from panel.stats_api.auth import ApiRequest, stats_api
 from panel.stats_api.views import _answer
@@ -25,8 +28,12 @@ def query(request: ApiRequest) -> HttpResponse:
             earliest=site.stats_start,
             goals=Goal.objects.analytics_goals(site),
         )
+        imports_meta = None
+        if parsed.include.imports:  # Plausible's include.imports: added where the query can take them
+            decision = imports.with_imports(site, parsed.query)
+            parsed, imports_meta = dataclasses.replace(parsed, query=decision.query), imports.meta(decision)
         try:
-            return v2_results.answer(parsed, domain=site.domain)
+            return v2_results.answer(parsed, domain=site.domain, imports_meta=imports_meta)
         except QueryError as exc:  # found while running (e.g. a pattern the engine cannot compile)
             raise QueryError(f"#/{exc.field}", exc.message) from None
 

@@ -14,6 +14,7 @@ from typing import Any
 from django.http import HttpResponse, JsonResponse
 
 from analytics import (
+    IMPORT_SKIP_WARNINGS,
     ClickHouseError,
     Query,
     QueryError,
@@ -24,6 +25,7 @@ from analytics import (
     today_in,
 )
 from panel.goals.models import Funnel, Goal
+from panel.imports.queries import parse_with_imported, with_imports
 from panel.sites.models import Site
 from panel.stats_api import params
 from panel.stats_api.auth import ApiRequest, error, stats_api
@@ -32,9 +34,10 @@ from panel.stats_api.auth import ApiRequest, error, stats_api
 def query_for(site: Site, values: Mapping[str, str], kind: str = "aggregate") -> Query:
     """The Query that the Stats API parameters ``values`` ask of ``site`` (its timezone and goals).
 
-    CSV exports (``panel.exports``) build their queries with it too.
+    CSV exports (``panel.exports``) build their queries with it too. ``with_imported=true`` adds the
+    site's imported history where the query can take it (``panel.imports.queries``).
     """
-    return params.parse_common(
+    query = params.parse_common(
         values,
         site_id=site.id,
         tz=site.timezone,
@@ -43,6 +46,15 @@ def query_for(site: Site, values: Mapping[str, str], kind: str = "aggregate") ->
         goals=Goal.objects.analytics_goals(site),
         kind=kind,
     )
+    return with_imports(site, query).query if parse_with_imported(values.get("with_imported")) else query
+
+
+def imports_warning(site: Site, values: Mapping[str, str], query: Query) -> dict[str, str]:
+    """Plausible's v1 ``warning`` when imported data was asked for and the query left it out."""
+    if not parse_with_imported(values.get("with_imported")):
+        return {}
+    reason = with_imports(site, query).reason
+    return {"warning": IMPORT_SKIP_WARNINGS[reason]} if reason in IMPORT_SKIP_WARNINGS else {}
 
 
 def _query(request: ApiRequest, kind: str = "aggregate") -> Query:
@@ -78,7 +90,7 @@ def aggregate(request: ApiRequest) -> HttpResponse:
             for metric in query.metrics:
                 results[metric]["comparison_value"] = before[metric]
                 results[metric]["change"] = _change(metric, totals[metric], before[metric])
-        return {"results": results}
+        return {"results": results, **imports_warning(request.site, request.GET.dict(), query)}
 
     return _answer(build)
 
@@ -110,7 +122,8 @@ def _rows(query: Query, *, key: str, tag: str) -> dict[str, Any]:
 def timeseries(request: ApiRequest) -> HttpResponse:
     def build() -> dict[str, Any]:
         query = _query(request, "timeseries")
-        return _rows(query, key="date", tag="api:timeseries")
+        rows = _rows(query, key="date", tag="api:timeseries")
+        return rows | imports_warning(request.site, request.GET.dict(), query)
 
     return _answer(build)
 
@@ -119,7 +132,8 @@ def timeseries(request: ApiRequest) -> HttpResponse:
 def breakdown(request: ApiRequest) -> HttpResponse:
     def build() -> dict[str, Any]:
         query = _query(request, "breakdown")
-        return _rows(query, key=params.result_key(query.dimensions[0]), tag="api:breakdown")
+        rows = _rows(query, key=params.result_key(query.dimensions[0]), tag="api:breakdown")
+        return rows | imports_warning(request.site, request.GET.dict(), query)
 
     return _answer(build)
 
