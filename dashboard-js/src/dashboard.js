@@ -321,7 +321,7 @@ function start(root) {
   function listOf(widget, rows, property, column, { parent = null, columns = [["visitors", "Visitors"]], empty = "No data for this period" } = {}) {
     const head = el("div", { class: "list-head" }, [
       el("span", { class: "name", text: column }),
-      ...columns.map(([, heading]) => el("span", { class: "count", text: heading })),
+      ...columns.map(([metric, heading]) => el("span", { class: "count", text: heading, attrs: { "data-metric": metric } })),
     ]);
     const list = el("ol", { class: "list", attrs: { id: `list-${widget}` } });
     const max = Math.max(1, ...rows.map((r) => r.visitors));
@@ -335,7 +335,7 @@ function start(root) {
       const tip = (metric, value) => (value !== null && typeof value === "object" ? value.long
         : metric === "conversion_rate" || metric === "scroll_depth" || metric === "time_on_page" || value === null ? null : exact(value));
       const cells = columns.map(([metric]) =>
-        el("span", { class: "count", text: metricValue(metric, row[metric]), attrs: { title: tip(metric, row[metric]) } }));
+        el("span", { class: "count", text: metricValue(metric, row[metric]), attrs: { title: tip(metric, row[metric]), "data-metric": metric } }));
       const item = el("li", {
         class: clickable ? "row clickable" : "row",
         attrs: { tabindex: clickable ? "0" : null, role: clickable ? "button" : null, title: clickable ? `Filter by ${label}` : null, "data-value": row.value },
