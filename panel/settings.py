@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "panel.reports",
     "panel.goals",
     "panel.sharing",
+    "panel.transfer",
 ]
 
 MIDDLEWARE = [
