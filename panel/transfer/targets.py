@@ -68,6 +68,7 @@ def clickhouse_server(url: str) -> str:
             f"{flag} must be a ClickHouse server's http:// or https:// URL, got {_without_password(url)!r}"
             + (" (chDB runs one data directory per process: the source's)" if parts.scheme == "chdb" else "")
         )
+    _host(flag, url, parts)
     database = parts.path.strip("/")
     if database and not _DATABASE.match(database):
         raise FlagError(f"{flag}: {database!r} is not a database name (letters, digits and _)")
@@ -82,6 +83,7 @@ def postgres(url: str) -> str:
     parts = _split(flag, url)
     if parts.scheme not in POSTGRES_SCHEMES:
         raise FlagError(f"{flag} must be a postgres:// URL, got {_without_password(url)!r}")
+    _host(flag, url, parts)
     try:
         config = dj_database_url.parse(url)
     except ValueError as exc:
@@ -99,9 +101,12 @@ def _split(flag: str, url: str) -> urllib.parse.SplitResult:
         parts.port  # noqa: B018 - raises on a port that is not a number
     except ValueError as exc:
         raise FlagError(f"{flag} is not a URL ({exc})") from None
-    if not parts.scheme or not parts.hostname:
-        raise FlagError(f"{flag} must be a URL with a scheme and a host, got {_without_password(url)!r}")
     return parts
+
+
+def _host(flag: str, url: str, parts: urllib.parse.SplitResult) -> None:
+    if not parts.hostname:
+        raise FlagError(f"{flag} must name a host, got {_without_password(url)!r}")
 
 
 def same_database(first: str, second: str) -> bool:
