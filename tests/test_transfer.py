@@ -28,14 +28,16 @@ from typing import Any
 import psycopg
 import pytest
 
-from analytics import client
+from analytics import DERIVED_TABLES, TRANSFER_TABLES, client, first_count_difference, stored_tables
 from analytics.config import overridden
 from analytics.schema import Event
 from bench.server import Gunicorn
+from clickhouse.migrate import migrate
+from clickhouse.render import LEDGER
 from ingest.buffer import deposit_segment
 from ingest.visits import assign
 from panel.transfer.targets import FlagError, parse
-from tests.conftest import wait_until
+from tests.conftest import make_event, seed, wait_until
 from tests.embedded_server import ROOT, EmbeddedServer, embedded_server
 
 UA = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
@@ -356,3 +358,102 @@ def test_an_embedded_installation_moves_to_servers_and_answers_the_same(
     assert shared == {"results": {"visitors": before["aggregate all"]["results"]["visitors"]}}
     assert later["results"]["visitors"] == today["results"]["visitors"]  # the same salt: the same visitor
     assert later["results"]["pageviews"]["value"] == today["results"]["pageviews"]["value"] + 1
+
+
+# --- refusals and checks ----------------------------------------------------------------------------
+
+SEED_SOURCE = """
+import datetime as dt
+from tests.conftest import make_event, seed
+now = dt.datetime.now(dt.UTC)
+seed([make_event(1, timestamp=now - dt.timedelta(days=days), visitor_id=days) for days in (1, 35, 36)])
+"""
+
+
+@pytest.fixture
+def small_source(tmp_path: Path) -> dict[str, str]:
+    """An embedded installation of its own (SQLite, chDB) with a site and three events: its environment."""
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CLICKHOUSE_URL"}}
+    env.update(LANTERN_DATA_DIR=str(tmp_path / "source"), PYTHONPATH=str(ROOT))
+    assert _manage("migrate", "-v", "0", env=env).returncode == 0
+    assert _manage("createsite", "example.com", "--owner", "owner@example.com", env=env).returncode == 0
+    python = str(ROOT / ".venv" / "bin" / "python")
+    for args in (["-m", "clickhouse.migrate"], ["-c", SEED_SOURCE]):
+        subprocess.run([python, *args], cwd=ROOT, env=env, check=True, capture_output=True, timeout=120)
+    return env
+
+
+def _target_rows(database: str, table: str) -> int:
+    with psycopg.connect(database) as conn:
+        row = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_a_target_holding_other_events_is_refused_before_anything_is_written(
+    small_source: dict[str, str], target_store: str, target_database: str
+) -> None:
+    with overridden(CLICKHOUSE_URL=target_store):
+        migrate()
+        seed([make_event(1000, timestamp=dt.datetime.now(dt.UTC) - dt.timedelta(days=1))])
+    done = _manage(
+        "transfer", "--to-clickhouse", target_store, "--to-database", target_database, env=small_source
+    )
+    assert done.returncode != 0
+    assert re.search(r"--to-clickhouse holds events of \d{4}-\d{2}: the target holds", done.stderr), (
+        done.stderr
+    )
+    assert _target_rows(target_database, "accounts_user") == 0
+    with overridden(CLICKHOUSE_URL=target_store):
+        assert _target_events() == (1, 1)
+
+
+def test_a_target_database_holding_other_accounts_is_refused(
+    small_source: dict[str, str], target_store: str, target_database: str
+) -> None:
+    elsewhere = {**os.environ, "DATABASE_URL": target_database}
+    assert _manage("migrate", "-v", "0", env=elsewhere).returncode == 0
+    assert _manage("createsite", "other.org", "--owner", "someone@other.org", env=elsewhere).returncode == 0
+    done = _manage(
+        "transfer", "--to-clickhouse", target_store, "--to-database", target_database, env=small_source
+    )
+    assert done.returncode != 0
+    assert "--to-database already holds accounts that are not this installation's" in done.stderr, done.stderr
+    with overridden(CLICKHOUSE_URL=target_store):
+        assert _target_events() == (0, 0)
+
+
+def test_a_running_source_is_refused(
+    small_source: dict[str, str], target_store: str, target_database: str
+) -> None:
+    holder = subprocess.Popen(  # holds the source's event store, as ./dev serve would
+        [str(ROOT / ".venv" / "bin" / "python"), "-c", "from analytics import client; "
+         "client.execute('SELECT 1'); import sys; print('open', flush=True); sys.stdin.read()"],
+        cwd=ROOT, env=small_source, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
+        done = _manage(
+            "transfer", "--to-clickhouse", target_store, "--to-database", target_database, env=small_source
+        )
+    finally:
+        holder.communicate("", timeout=60)
+    assert done.returncode != 0
+    assert "stop Lantern first, then run transfer again" in done.stderr, done.stderr
+
+
+def test_every_stored_table_is_copied_or_derived(target_store: str) -> None:
+    with overridden(CLICKHOUSE_URL=target_store):
+        migrate()
+        tables = stored_tables()
+    assert tables - {LEDGER} == {spec.table for spec in TRANSFER_TABLES} | set(DERIVED_TABLES)
+
+
+def test_the_first_difference_names_what_site_and_day() -> None:
+    day = dt.date(2026, 3, 1)
+    ours = {"events": {(1, day): 5, (2, day): 3}, "visits": {(1, day): 2}, "dropped events": {}}
+    assert first_count_difference(ours, ours) is None
+    theirs = {**ours, "events": {(1, day): 5, (2, day): 2}}
+    assert first_count_difference(ours, theirs) == "events of site 2 on 2026-03-01: 3 here, 2 on the target"
+    theirs = {**ours, "visits": {}}
+    assert first_count_difference(ours, theirs) == "visits of site 1 on 2026-03-01: 2 here, 0 on the target"

@@ -41,7 +41,11 @@ def connect(url: str) -> None:
 
 
 def disconnect() -> None:
+    """Close the target's connection and forget the alias."""
     connections[TARGET].close()
+    del connections[TARGET]
+    connections.settings.pop(TARGET, None)
+    settings.DATABASES.pop(TARGET, None)
 
 
 def migrate_source() -> None:

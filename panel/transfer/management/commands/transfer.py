@@ -126,8 +126,11 @@ class Command(BaseCommand):
         with self._on(target):
             applied = migrate()
         self._say(f"target: {len(applied)} ClickHouse migration(s) applied")
-        self._copy_accounts(occupied)
-        inserted = self._copy_events(target, page_rows)
+        plans = self._plans(target)  # both sides are checked before anything is written
+        copy_accounts = self._accounts_to_copy(occupied)
+        if copy_accounts:
+            self._copy_accounts()
+        inserted = self._copy_events(target, plans, page_rows)
         self._derive(target)
         self._compare(target)
         self._say(
@@ -155,32 +158,41 @@ class Command(BaseCommand):
             )
         return bool(rows)
 
-    def _copy_accounts(self, occupied: bool) -> None:
-        if occupied:
-            difference = accounts.difference()
-            if difference:
-                raise CommandError(
-                    f"--to-database already holds accounts that are not this installation's ({difference}):"
-                    " name an empty database"
-                )
-            self._say("accounts: already on the target (an earlier run copied them)")
-            return
+    def _accounts_to_copy(self, occupied: bool) -> bool:
+        """Whether the accounts are still to be copied (False: an earlier run copied these)."""
+        if not occupied:
+            return True
+        difference = accounts.difference()
+        if difference:
+            raise CommandError(
+                f"--to-database already holds accounts that are not this installation's ({difference}):"
+                " name an empty database"
+            )
+        self._say("accounts: already on the target (an earlier run copied them)")
+        return False
+
+    def _copy_accounts(self) -> None:
         copied = accounts.copy()
         total = sum(copied.values())
         tables = sum(1 for count in copied.values() if count)
         self._say(f"accounts: {total:,} row(s) of {tables} table(s) copied, ids kept, sequences moved on")
 
-    def _copy_events(self, target: Target, page_rows: int) -> int:
+    def _plans(self, target: Target) -> list[list[TransferMonth]]:
+        """Per copied table, its months and where the target stands in each; refuses a target whose
+        rows are not an earlier run's."""
+        store = store_of(target.variables())
+        try:
+            return [transfer_plan(spec, store) for spec in TRANSFER_TABLES]
+        except NotAPrefix as exc:
+            raise CommandError(
+                f"--to-clickhouse holds {exc}, so it is not an earlier transfer of this installation:"
+                " name an empty database"
+            ) from None
+
+    def _copy_events(self, target: Target, plans: list[list[TransferMonth]], page_rows: int) -> int:
         inserted = 0
         store = store_of(target.variables())
-        for spec in TRANSFER_TABLES:
-            try:
-                plan = transfer_plan(spec, store)
-            except NotAPrefix as exc:
-                raise CommandError(
-                    f"--to-clickhouse holds {exc}, so it is not an earlier transfer of this installation:"
-                    " name an empty database"
-                ) from None
+        for spec, plan in zip(TRANSFER_TABLES, plans, strict=True):
             if not plan:
                 self._say(f"{spec.table}: none")
             for month in plan:
