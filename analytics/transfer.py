@@ -8,17 +8,20 @@ A month's rows go in pages of at most ``page_rows`` rows (more only when rows ti
 order of the table's ``key``; each page is one insert under a deduplication token naming the table, the
 month and a digest of the page's lines, so a page sent twice is stored once. Pages go in key order, so
 an interrupted copy leaves, in each month on the target, exactly the source's rows up to some key:
-``plan`` checks that (the target month's row count and digest against those of the source's rows up to
-the target's last key) and the copy goes on after that key. A month holding anything else on the target
-(other data, or source rows below that key that changed since) is ``NotAPrefix``: the target is not an
-earlier copy of this store, and nothing is written.
+``month_plan`` checks that (the target month's row count and digest against those of the source's rows
+up to the target's last key) and the copy goes on after that key. A month holding anything else on the
+target (other data, or source rows below that key that changed since) raises ``NotAPrefix``: the target
+is not an earlier copy of this store.
 
-The current store is the one ``CLICKHOUSE_URL`` names; the caller points these functions at the target
-with ``analytics.config.overridden(CLICKHOUSE_URL=…)`` (``on``):
+The current store is the one ``CLICKHOUSE_URL`` names; a ``Store`` (``on``) points a block at the
+target through ``analytics.config.overridden``:
 
-    plan = month_plan(COPIED[0], on(target))              # what is left, per month
-    for month in plan: copy_month(COPIED[0], month, on(target), page_rows=50_000, progress=print)
-    first_difference(counts(), counts_on(target))       # None when both hold the same numbers
+    target = on({"CLICKHOUSE_URL": "http://lantern:pw@clickhouse:8123/lantern"})
+    for month in month_plan(COPIED[0], target):       # what is left, per month
+        copy_month(COPIED[0], month, target, page_rows=50_000)
+    with target():
+        theirs = counts()
+    first_difference(counts(), theirs)                 # None when both hold the same numbers
 """
 
 from __future__ import annotations

@@ -99,6 +99,7 @@ def copy() -> dict[str, int]:
         with target.cursor() as cursor:
             for statement in target.ops.sequence_reset_sql(no_style(), copied_models()):
                 cursor.execute(statement)
+    ContentType.objects.clear_cache()  # the target's were replaced
     return copied
 
 
