@@ -45,7 +45,17 @@ from analytics.realtime import current_visitors
 from analytics.runner import run_query
 from analytics.stats_start import first_event_day
 from analytics.timebuckets import buckets as time_buckets
+from analytics.topology import Topology
 from analytics.traffic import LastDay, hourly_visitors, last_day
+from analytics.transfer import COPIED as TRANSFER_TABLES
+from analytics.transfer import DERIVED as DERIVED_TABLES
+from analytics.transfer import Month as TransferMonth
+from analytics.transfer import NotAPrefix, stored_tables
+from analytics.transfer import copy_month as transfer_month
+from analytics.transfer import counts as store_counts
+from analytics.transfer import first_difference as first_count_difference
+from analytics.transfer import month_plan as transfer_plan
+from analytics.transfer import on as store_of
 
 __all__ = [  # noqa: RUF022 - grouped by topic, sorted within a group
     # Queries: the typed Query, its registries and limits, and running it
@@ -124,7 +134,19 @@ __all__ = [  # noqa: RUF022 - grouped by topic, sorted within a group
     "drop_imports",
     "import_kept_days",
     "load_plausible",
-    # Errors: a bad query (the caller's fault), the engine failing
+    # Moving the event store to another installation (``transfer``), and its topologies
+    "DERIVED_TABLES",
+    "TRANSFER_TABLES",
+    "NotAPrefix",
+    "Topology",
+    "TransferMonth",
+    "first_count_difference",
+    "store_counts",
+    "store_of",
+    "stored_tables",
+    "transfer_month",
+    "transfer_plan",
+    # Errors: a bad query (the caller's fault), the engine failing, the embedded engine held elsewhere
     "ClickHouseError",
     "EngineBusyError",
     "QueryError",
