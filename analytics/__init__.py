@@ -11,6 +11,8 @@ writes SQL for ClickHouse, and this package imports no Django. Process settings 
 from analytics.client import ClickHouseError, EngineBusyError
 from analytics.closed_days import build as build_closed_days
 from analytics.compare import LOWER_IS_BETTER, change, tone
+from analytics.comparisons import MODES as COMPARISON_MODES
+from analytics.comparisons import comparison_range
 from analytics.countries import country_name
 from analytics.deletion import delete_older_than, delete_site_data
 from analytics.dimensions import DIMENSIONS, GOAL, PROPS_PREFIX, TIME_DIMENSIONS
@@ -38,7 +40,7 @@ from analytics.imported.read import ActiveImport, Decision
 from analytics.imported.read import decide as decide_imports
 from analytics.imported.rows import ImportFileError
 from analytics.imported.store import drop as drop_imports
-from analytics.periods import MAX_DAYS, PERIODS, DateRange, parse_date, resolve_period, today_in
+from analytics.periods import MAX_DAYS, PERIODS, DateRange, custom_range, parse_date, resolve_period, today_in
 from analytics.prop_keys import top_prop_keys
 from analytics.query import MAX_LIMIT, METRICS, REVENUE_METRICS, Query
 from analytics.realtime import current_visitors
@@ -82,6 +84,7 @@ __all__ = [  # noqa: RUF022 - grouped by topic, sorted within a group
     "MAX_DAYS",
     "PERIODS",
     "DateRange",
+    "custom_range",
     "parse_date",
     "resolve_period",
     "today_in",
@@ -97,7 +100,9 @@ __all__ = [  # noqa: RUF022 - grouped by topic, sorted within a group
     "Goal",
     "run_funnel",
     # Comparing two periods, and showing values
+    "COMPARISON_MODES",
     "LOWER_IS_BETTER",
+    "comparison_range",
     "change",
     "country_name",
     "tone",
