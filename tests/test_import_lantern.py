@@ -274,6 +274,20 @@ def test_importing_the_same_zip_again_adds_nothing(team: Team, target: Any, tmp_
         call_command("importlantern", "example.com", str(plausible), stdout=io.StringIO())
 
 
+def test_the_days_asked_for_only(team: Team, target: Any) -> None:
+    source_events(team.site.id)
+    seed_dropped([(team.site.id, DAYS[0], "bot", 4), (team.site.id, DAYS[1], "bot", 1)])
+    day = str(DAYS[1])
+    out = io.StringIO()
+    call_command(
+        "importlantern", "example.com", str(export_zip(team)), "--from", day, "--to", day, stdout=out
+    )
+    that_day = [e for e in stored_events(team.site.id) if e[0].date() == DAYS[1]]
+    assert f"added {len(that_day)} events (0 were there already) and 1 filtered-out counts" in out.getvalue()
+    assert stored_events(target.id) == that_day and that_day
+    assert "100%" in out.getvalue()
+
+
 def _rewrite(path: Path, out: Path, name: str, edit: Any) -> Path:
     """A copy of the zip with the member ``name``'s rows passed through ``edit``."""
     with zipfile.ZipFile(path) as source, zipfile.ZipFile(out, "w") as copy:

@@ -276,7 +276,7 @@ def _move(
     where, params = _range(tz, chosen)
     params = {**params, "site": site_id}
     new = (
-        f"{where} AND event_id NOT IN (SELECT event_id FROM events WHERE site_id = {{site:UInt64}}"  # noqa: S608 - a staging name and constant SQL
+        f"{where} AND event_id GLOBAL NOT IN (SELECT event_id FROM events WHERE site_id = {{site:UInt64}}"  # noqa: S608 - a staging name and constant SQL
         " AND timestamp BETWEEN {low:DateTime64(3, 'UTC')} AND {high:DateTime64(3, 'UTC')})"
     )
     bounds = client.execute(
