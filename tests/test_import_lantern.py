@@ -274,6 +274,38 @@ def test_importing_the_same_zip_again_adds_nothing(team: Team, target: Any, tmp_
         call_command("importlantern", "example.com", str(plausible), stdout=io.StringIO())
 
 
+def test_an_import_stopped_in_its_move_is_completed_by_the_next(
+    team: Team, target: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from analytics import rederive
+
+    owner = _as(team.owner)
+    source_events(team.site.id)
+    expected = answers(owner, "source.example")
+    path = export_zip(team)
+    real = rederive.rederive
+
+    def engine_gone(*args: Any) -> int:
+        raise client.ClickHouseError("connection refused")
+
+    monkeypatch.setattr(rederive, "rederive", engine_gone)  # the events are moved, their visits not
+    status_url = upload(owner, path)
+    assert "import the same file again" in owner.get(status_url + "status.json").json()["error"]
+    assert staged_imports() == []
+    monkeypatch.setattr(rederive, "rederive", real)
+    status_url = upload(owner, path)
+    status = owner.get(status_url + "status.json").json()
+    assert status["status"] == "done"
+    assert answers(owner, "example.com") == expected
+    assert stored_events(target.id) == stored_events(team.site.id)
+    rederived = client.execute(
+        "SELECT countIf(visit_id != cityHash64(site_id, visitor_id, visit_start)) FROM events"
+        " WHERE site_id = {s:UInt64}",
+        {"s": target.id},
+    ).rows
+    assert rederived == [(0,)]
+
+
 def test_the_days_asked_for_only(team: Team, target: Any) -> None:
     source_events(team.site.id)
     seed_dropped([(team.site.id, DAYS[0], "bot", 4), (team.site.id, DAYS[1], "bot", 1)])

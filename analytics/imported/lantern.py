@@ -21,8 +21,9 @@ and the source's imported history (its ``imported_*.csv`` files, Plausible's for
 imported tables under the import id (``analytics.imported.load``), as a Plausible import would.
 
 On any failure before the move, the staging table and the import's imported rows are deleted: nothing
-stays. Importing the same file again adds nothing (its events are there; their drop days are counted),
-and a run that died during the move is completed by importing the file again.
+stays. Importing the same file again adds nothing (its events are there, its drop days counted; the
+visits of its days are derived again, to the same visits), so a run that died during the move (the
+engine failing, not the file) is completed by importing the file again.
 """
 
 from __future__ import annotations
@@ -67,8 +68,6 @@ _READ_SHARE = 0.8  # of the progress: reading the files; the rest is the move an
 class LanternLoaded:
     events_added: int  # moved into the site's events
     events_present: int  # in the file, and already the site's (the same event id): left out
-    first: dt.date | None  # the UTC days of the events added
-    last: dt.date | None
     dropped_added: int  # (day, reason) counts added
     history: Loaded  # the source's imported history (Plausible's tables), if it had one
     site: dict[str, str]  # the source site's settings, as site.csv holds them
@@ -131,10 +130,14 @@ def load_lantern(
         _undo(site_id, import_id)
         raise
     progress(_READ_SHARE)
-    moved = _move(site_id, import_id, tz, chosen)
-    dropped_added = _add_dropped(site_id, import_id, dropped, chosen)
+    try:
+        dropped_added = _add_dropped(site_id, import_id, dropped, chosen)
+        added, present = _move(site_id, import_id, tz, chosen)
+    except BaseException:
+        _undo(site_id, import_id)  # events moved stay: importing the file again completes the move
+        raise
     progress(1.0)
-    return LanternLoaded(*moved, dropped_added, history, site)
+    return LanternLoaded(added, present, dropped_added, history, site)
 
 
 def _undo(site_id: int, import_id: int) -> None:
@@ -267,40 +270,30 @@ def _span(import_id: int, tz: str, chosen: tuple[dt.date, dt.date] | None) -> tu
     return (first, last) if count else None
 
 
-def _move(
-    site_id: int, import_id: int, tz: str, chosen: tuple[dt.date, dt.date] | None
-) -> tuple[int, int, dt.date | None, dt.date | None]:
-    """Move the staged events the site lacks into ``events``, re-derive the visits of their days and
-    drop the staging table; (added, already present, first UTC day, last UTC day)."""
+def _move(site_id: int, import_id: int, tz: str, chosen: tuple[dt.date, dt.date] | None) -> tuple[int, int]:
+    """Move the staged events the site lacks into ``events``, re-derive the visits of the days the
+    staged events span (again, when the site held them all: a move that stopped before its visits is
+    completed so) and drop the staging table; (events added, events the site held already)."""
     staging = staging_name(import_id)
     where, params = _range(tz, chosen)
-    params = {**params, "site": site_id}
-    new = (
-        f"{where} AND event_id GLOBAL NOT IN (SELECT event_id FROM events WHERE site_id = {{site:UInt64}}"  # noqa: S608 - a staging name and constant SQL
-        " AND timestamp BETWEEN {low:DateTime64(3, 'UTC')} AND {high:DateTime64(3, 'UTC')})"
-    )
-    bounds = client.execute(
-        f"SELECT min(timestamp), max(timestamp), count() FROM {staging} WHERE {where}",  # noqa: S608
-        params,
-        tag="import",
-    ).rows[0]
-    low, high, taken = bounds
-    params = {**params, "low": low, "high": high}
-    added, first, last = 0, None, None
+    sql = f"SELECT min(timestamp), max(timestamp), count() FROM {staging} WHERE {where}"  # noqa: S608
+    low, high, taken = client.execute(sql, params, tag="import").rows[0]
+    added = 0
     if taken:
-        first_utc, last_utc, added = client.execute(
-            f"SELECT toDate(min(timestamp)), toDate(max(timestamp)), count() FROM {staging} WHERE {new}",  # noqa: S608
-            params,
-            tag="import",
-            timeout_s=600,
-        ).rows[0]
-    if added:
-        with client.events_written():  # embedded mode: no read sees the events before their visits
-            client.command(f"INSERT INTO events SELECT * FROM {staging} WHERE {new}", params)  # noqa: S608
-        first, last = first_utc, last_utc
-        rederive.rederive(site_id, first_utc, last_utc)
+        params = {**params, "site": site_id, "low": low, "high": high}
+        new = (
+            f"{where} AND event_id GLOBAL NOT IN (SELECT event_id FROM events"  # noqa: S608 - constant SQL
+            " WHERE site_id = {site:UInt64}"
+            " AND timestamp BETWEEN {low:DateTime64(3, 'UTC')} AND {high:DateTime64(3, 'UTC')})"
+        )
+        counted = f"SELECT count() FROM {staging} WHERE {new}"  # noqa: S608 - a staging name
+        added = int(client.execute(counted, params, tag="import", timeout_s=600).rows[0][0])
+        if added:
+            with client.events_written():  # embedded mode: no read sees the events before their visits
+                client.command(f"INSERT INTO events SELECT * FROM {staging} WHERE {new}", params)  # noqa: S608
+        rederive.rederive(site_id, low.date(), high.date())
     drop_staging(import_id)
-    return int(added), int(taken) - int(added), first, last
+    return added, int(taken) - added
 
 
 def _add_dropped(

@@ -51,6 +51,10 @@ from panel.sites.models import Site
 log = logging.getLogger(__name__)
 
 NOTHING_TO_TAKE = "the export holds no day before the site's first event (or within the days asked for)"
+SERVER_FAILED = "the import failed on the server; nothing was imported, please try again"
+SERVER_FAILED_LANTERN = (
+    "the import failed on the server; import the same file again to complete it (nothing is counted twice)"
+)
 NOTHING_IN_EXPORT = "the export holds no event, drop count or imported day (within the days asked for)"
 
 
@@ -120,8 +124,9 @@ def run_import(import_id: int, on_progress: Callable[[int], None] = lambda perce
             on_progress(percent)
 
     lantern: LanternLoaded | None = None
+    lantern_file = is_lantern_export(path)
     try:
-        if is_lantern_export(path):
+        if lantern_file:
             SiteImport.objects.filter(pk=record.pk).update(source=SiteImport.Source.LANTERN)
             _drop_stale_staging()
             first_native = first_event_day(site.id, site.timezone)
@@ -134,7 +139,7 @@ def run_import(import_id: int, on_progress: Callable[[int], None] = lambda perce
         return _fail(record, str(exc))
     except Exception:
         log.exception("the import %s of %s failed", record.pk, site.domain)
-        return _fail(record, "the import failed on the server; nothing was imported, please try again")
+        return _fail(record, SERVER_FAILED_LANTERN if lantern_file else SERVER_FAILED)
     finally:
         path.unlink(missing_ok=True)
     if lantern is not None:
