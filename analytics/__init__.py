@@ -11,6 +11,8 @@ writes SQL for ClickHouse, and this package imports no Django. Process settings 
 from analytics.client import ClickHouseError, EngineBusyError
 from analytics.closed_days import build as build_closed_days
 from analytics.compare import LOWER_IS_BETTER, change, tone
+from analytics.comparisons import MODES as COMPARISON_MODES
+from analytics.comparisons import comparison_range
 from analytics.countries import country_name
 from analytics.deletion import delete_older_than, delete_site_data
 from analytics.dimensions import DIMENSIONS, GOAL, PROPS_PREFIX, TIME_DIMENSIONS
@@ -41,14 +43,24 @@ from analytics.imported.read import ActiveImport, Decision
 from analytics.imported.read import decide as decide_imports
 from analytics.imported.rows import ImportFileError
 from analytics.imported.store import drop as drop_imports
-from analytics.periods import MAX_DAYS, PERIODS, DateRange, parse_date, resolve_period, today_in
+from analytics.periods import MAX_DAYS, PERIODS, DateRange, custom_range, parse_date, resolve_period, today_in
 from analytics.prop_keys import top_prop_keys
 from analytics.query import MAX_LIMIT, METRICS, REVENUE_METRICS, Query
 from analytics.realtime import current_visitors
 from analytics.runner import run_query
 from analytics.stats_start import first_event_day
 from analytics.timebuckets import buckets as time_buckets
+from analytics.topology import Topology
 from analytics.traffic import LastDay, hourly_visitors, last_day
+from analytics.transfer import COPIED as TRANSFER_TABLES
+from analytics.transfer import DERIVED as DERIVED_TABLES
+from analytics.transfer import Month as TransferMonth
+from analytics.transfer import NotAPrefix, stored_tables
+from analytics.transfer import copy_month as transfer_month
+from analytics.transfer import counts as store_counts
+from analytics.transfer import first_difference as first_count_difference
+from analytics.transfer import month_plan as transfer_plan
+from analytics.transfer import on as store_of
 
 __all__ = [  # noqa: RUF022 - grouped by topic, sorted within a group
     # Queries: the typed Query, its registries and limits, and running it
@@ -75,6 +87,7 @@ __all__ = [  # noqa: RUF022 - grouped by topic, sorted within a group
     "MAX_DAYS",
     "PERIODS",
     "DateRange",
+    "custom_range",
     "parse_date",
     "resolve_period",
     "today_in",
@@ -90,7 +103,9 @@ __all__ = [  # noqa: RUF022 - grouped by topic, sorted within a group
     "Goal",
     "run_funnel",
     # Comparing two periods, and showing values
+    "COMPARISON_MODES",
     "LOWER_IS_BETTER",
+    "comparison_range",
     "change",
     "country_name",
     "tone",
@@ -132,7 +147,19 @@ __all__ = [  # noqa: RUF022 - grouped by topic, sorted within a group
     "load_lantern",
     "load_plausible",
     "staged_import_ids",
-    # Errors: a bad query (the caller's fault), the engine failing
+    # Moving the event store to another installation (``transfer``), and its topologies
+    "DERIVED_TABLES",
+    "TRANSFER_TABLES",
+    "NotAPrefix",
+    "Topology",
+    "TransferMonth",
+    "first_count_difference",
+    "store_counts",
+    "store_of",
+    "stored_tables",
+    "transfer_month",
+    "transfer_plan",
+    # Errors: a bad query (the caller's fault), the engine failing, the embedded engine held elsewhere
     "ClickHouseError",
     "EngineBusyError",
     "QueryError",

@@ -27,7 +27,7 @@ import clickhouse_connect
 from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import ClickHouseError
 
-from analytics.config import clickhouse_url, is_embedded_clickhouse
+from analytics.config import clickhouse_url, is_embedded_clickhouse, is_overridden
 from analytics.metrics import CLICKHOUSE_INSERT_SECONDS, CLICKHOUSE_QUERY_SECONDS, tag_label, timed
 from analytics.topology import Layout
 
@@ -42,6 +42,7 @@ __all__ = [
     "execute",
     "insert_json_lines",
     "insert_rows",
+    "read_json_lines",
     "writes",
 ]
 
@@ -49,7 +50,7 @@ DEFAULT_TIMEOUT_S = 15
 DEFAULT_MAX_ROWS = 100_000
 
 _lock = threading.Lock()
-_pool: _Pool | None = None
+_pools: dict[str, _Pool] = {}
 _writes = 0  # statements this process has written with (see ``writes``)
 
 
@@ -157,15 +158,23 @@ class _Pool:
 
 
 def _current_pool() -> _Pool:
-    """The process's pool, made on first use (so after any fork) from ``CLICKHOUSE_URL``."""
-    global _pool
+    """The pool of ``CLICKHOUSE_URL``, made on first use (so after any fork). When the environment
+    names another store the old pools are closed; a store named in an ``overridden`` block (another
+    installation's) gets a pool beside the process's own."""
     url = clickhouse_url()
     with _lock:
-        if _pool is None or _pool.url != url:
-            if _pool is not None:
-                _pool.close()
-            _pool = _Pool(url)
-        return _pool
+        pool = _pools.get(url)
+        if pool is None:
+            if not is_overridden():
+                _close_all()
+            pool = _pools[url] = _Pool(url)
+        return pool
+
+
+def _close_all() -> None:
+    for pool in _pools.values():
+        pool.close()
+    _pools.clear()
 
 
 def borrow() -> contextlib.AbstractContextManager[Client]:
@@ -188,11 +197,8 @@ def _connect(url: str) -> Client:
 
 def close() -> None:
     """Close the process's clients (tests and shutdown)."""
-    global _pool
     with _lock:
-        if _pool is not None:
-            _pool.close()
-        _pool = None
+        _close_all()
 
 
 def execute(
@@ -213,6 +219,17 @@ def execute(
     with timed(CLICKHOUSE_QUERY_SECONDS, tag_label(tag), operation="query"), _read(), borrow() as client:
         result = client.query(sql, parameters=dict(parameters or {}), settings=settings)
     return Result(tuple(result.column_names), [tuple(row) for row in result.result_rows])
+
+
+def read_json_lines(
+    sql: str, parameters: Mapping[str, Any] | None = None, *, tag: str = "", timeout_s: int = 300
+) -> list[bytes]:
+    """Run one read query and return its rows as ``JSONEachRow`` lines, as the engine wrote them: what
+    ``insert_json_lines`` takes back unchanged (copying rows between stores; no per-value Python work)."""
+    settings = {"max_execution_time": timeout_s, "log_comment": tag[:200]}
+    with timed(CLICKHOUSE_QUERY_SECONDS, tag_label(tag), operation="query"), _read(), borrow() as client:
+        data = client.raw_query(sql, parameters=dict(parameters or {}), settings=settings, fmt="JSONEachRow")
+    return data.splitlines()
 
 
 def engine_now() -> dt.datetime:

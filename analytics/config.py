@@ -9,9 +9,13 @@ A bad value raises ``ConfigError`` at boot, naming the variable. Unset means emb
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import ipaddress
 import os
 import re
+import types
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 
@@ -19,8 +23,37 @@ class ConfigError(ValueError):
     """An environment variable holds a value Lantern cannot use."""
 
 
+_NONE: Mapping[str, str] = types.MappingProxyType({})
+_overrides: contextvars.ContextVar[Mapping[str, str]] = contextvars.ContextVar(
+    "lantern_overrides", default=_NONE
+)
+
+
+@contextlib.contextmanager
+def overridden(**values: str) -> Iterator[None]:
+    """Within the block (this thread or task only), read these variables as given instead of the
+    environment's: how one process talks to another installation's stores, e.g. ``transfer`` moving an
+    embedded installation to servers (``CLICKHOUSE_URL``, ``DATABASE_URL``, ``CLICKHOUSE_TOPOLOGY``)."""
+    token = _overrides.set({**_overrides.get(), **values})
+    try:
+        yield
+    finally:
+        _overrides.reset(token)
+
+
+def is_overridden() -> bool:
+    return bool(_overrides.get())
+
+
+def _raw(name: str) -> str | None:
+    overrides = _overrides.get()
+    return overrides[name] if name in overrides else os.environ.get(name)
+
+
 def env_str(name: str, default: str = "") -> str:
     """The variable's text, or ``default``; ``NAME_FILE`` names a file holding it (secrets)."""
+    if name in _overrides.get():
+        return _overrides.get()[name]
     file_name = os.environ.get(f"{name}_FILE")
     if file_name:
         try:
@@ -31,7 +64,7 @@ def env_str(name: str, default: str = "") -> str:
 
 
 def env_bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
+    raw = _raw(name)
     if raw is None or raw == "":
         return default
     lowered = raw.strip().lower()
@@ -43,7 +76,7 @@ def env_bool(name: str, default: bool) -> bool:
 
 
 def env_int(name: str, default: int, *, minimum: int = 0) -> int:
-    raw = os.environ.get(name)
+    raw = _raw(name)
     if raw is None or raw == "":
         return default
     try:

@@ -136,7 +136,7 @@ def resolve_period(
     if period == "all":
         return DateRange(min(earliest(), today) if earliest else today, today, tz)
     if period == "custom":
-        return _custom_range(custom, tz)
+        return custom_range(custom, tz)
     raise QueryError("period", f"{period!r} is not one of {', '.join(PERIODS)}")
 
 
@@ -148,15 +148,18 @@ def realtime(tz: str, now: dt.datetime) -> DateRange:
     )
 
 
-def _custom_range(custom: str | None, tz: str) -> DateRange:
-    if not custom:
-        raise QueryError("date", "period=custom needs date=YYYY-MM-DD,YYYY-MM-DD")
-    parts = custom.split(",")
+def custom_range(text: str | None, tz: str, field: str = "date") -> DateRange:
+    """Two dates ``first,last`` (inclusive, at most ten years): a custom period, or (``field``
+    ``compare_date``) the custom range a period is compared with."""
+    usage = f"{'period' if field == 'date' else 'compare'}=custom needs {field}=YYYY-MM-DD,YYYY-MM-DD"
+    if not text:
+        raise QueryError(field, usage)
+    parts = text.split(",")
     if len(parts) != 2:
-        raise QueryError("date", "period=custom needs date=YYYY-MM-DD,YYYY-MM-DD")
-    first, last = parse_date(parts[0]), parse_date(parts[1])
+        raise QueryError(field, usage)
+    first, last = parse_date(parts[0], field), parse_date(parts[1], field)
     if last < first:
-        raise QueryError("date", "the custom range ends before it starts")
+        raise QueryError(field, "the custom range ends before it starts")
     if (last - first).days > MAX_DAYS:
-        raise QueryError("date", "the custom range is longer than ten years")
+        raise QueryError(field, "the custom range is longer than ten years")
     return DateRange(first, last, tz)

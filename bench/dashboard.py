@@ -53,8 +53,7 @@ VISIT_METRICS = "visitors,visits,pageviews,views_per_visit,bounce_rate,visit_dur
 # (It also lists the site's funnels, which reads PostgreSQL only.)
 PAGE_LOAD: tuple[tuple[str, str, int], ...] = (
     ("aggregate", "", 0),
-    ("timeseries", "", 0),
-    ("timeseries", "", 0),  # the comparison period's
+    ("timeseries", "", 0),  # with the comparison period's buckets (one request, two queries)
     ("breakdown", "visit:channel", 9),
     ("breakdown", "event:page", 9),
     ("breakdown", "visit:country", 250),
@@ -139,17 +138,18 @@ def page_calls(*, all_tabs: bool = False, filters: str = "") -> list[Call]:
     def aggregate() -> object:
         qs = {"period": "30d", "metrics": VISIT_METRICS, "compare": "previous_period"}
         current = query(qs)
-        previous = params.parse_compare(qs["compare"], current.date_range)
+        previous = params.parse_compare(qs, current.date_range, today=LAST_DAY)
         assert previous is not None
         run_query(current, tag="bench:aggregate")
         return run_query(dataclasses.replace(current, date_range=previous), tag="bench:aggregate:compare")
 
-    def timeseries(previous: bool) -> Callable[[], object]:
-        qs = {"period": "30d", "metrics": "visitors", "interval": "date"}
-        built = query(qs, "timeseries")
-        if previous:
-            built = dataclasses.replace(built, date_range=built.date_range.previous())
-        return lambda: run_query(built, tag="bench:timeseries")
+    def timeseries() -> object:
+        qs = {"period": "30d", "metrics": "visitors", "interval": "date", "compare": "previous_period"}
+        current = query(qs, "timeseries")
+        previous = params.parse_compare(qs, current.date_range, today=LAST_DAY)
+        assert previous is not None
+        run_query(current, tag="bench:timeseries")
+        return run_query(dataclasses.replace(current, date_range=previous), tag="bench:timeseries:compare")
 
     def breakdown(prop: str, limit: int, metrics: str = "visitors") -> Callable[[], object]:
         qs = {"period": "30d", "metrics": metrics, "property": prop, "limit": str(limit)}
@@ -162,12 +162,12 @@ def page_calls(*, all_tabs: bool = False, filters: str = "") -> list[Call]:
         keys = top_prop_keys(SITE_ID, month)
         return breakdown(f"event:props:{keys[0]}", 9, PAGE_METRICS["event:props:"])() if keys else []
 
-    def call(endpoint: str, prop: str, limit: int, seen: int) -> Call | None:
-        """The call behind one of ``PAGE_LOAD``'s requests (``seen``: how many of its kind came before)."""
+    def call(endpoint: str, prop: str, limit: int) -> Call | None:
+        """The call behind one of ``PAGE_LOAD``'s requests."""
         if endpoint == "aggregate":
             return Call("aggregate", aggregate)
         if endpoint == "timeseries":
-            return Call("timeseries_previous" if seen else "timeseries", timeseries(previous=bool(seen)))
+            return Call("timeseries", timeseries)
         if endpoint == "prop-keys":
             return None  # the first half of "props"
         if endpoint == "dropped":
@@ -180,8 +180,7 @@ def page_calls(*, all_tabs: bool = False, filters: str = "") -> list[Call]:
             return Call("props", props)
         return Call(prop.replace(":", "_"), breakdown(prop, limit, PAGE_METRICS.get(prop, "visitors")))
 
-    kinds = [endpoint for endpoint, _, _ in PAGE_LOAD]
-    made = [call(*request, kinds[:at].count(request[0])) for at, request in enumerate(PAGE_LOAD)]
+    made = [call(*request) for request in PAGE_LOAD]
     calls = [c for c in made if c is not None]
     if all_tabs:
         calls += [Call(prop.replace(":", "_"), breakdown(prop, 9)) for prop in OTHER_TABS]

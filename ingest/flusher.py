@@ -214,6 +214,14 @@ class Flusher:
                 backoff = min(backoff * 2, max_backoff_s)
         self.drain()
 
+    def move_all(self) -> int:
+        """Move everything buffered now, batch by batch; returns the records moved. Unlike ``drain``, a
+        failure raises (what was not moved stays buffered): for callers that must not go on without it."""
+        moved = 0
+        while count := self.flush_once(wait_s=0):
+            moved += count
+        return moved
+
     def drain(self) -> None:
         """Best effort on shutdown: move what is buffered now; anything left waits for the next start."""
         try:

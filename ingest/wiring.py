@@ -30,7 +30,7 @@ def make_buffer() -> Buffer:
     share (the app decides the visits in embedded mode)."""
     url = redis_url()
     if not url:
-        return SpoolBuffer(data_dir() / "spool")
+        return SpoolBuffer(spool_dir())
     stream = RedisStreamBuffer(url, limits=SharedLimits(local_limits(), secret=salts().today))
     return GroupCommit(FallbackBuffer(stream, fallback_spool_dir()))
 
@@ -46,6 +46,11 @@ def fallback_buffer() -> FallbackBuffer | None:
     buffer = make_buffer()
     inner = buffer.inner if isinstance(buffer, GroupCommit) else buffer
     return inner if isinstance(inner, FallbackBuffer) else None
+
+
+def spool_dir() -> Path:
+    """Where embedded mode's buffer keeps accepted events until the flusher has stored them."""
+    return data_dir() / "spool"
 
 
 def fallback_spool_dir() -> Path:

@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "panel.goals",
     "panel.sharing",
     "panel.imports",
+    "panel.transfer",
 ]
 
 MIDDLEWARE = [

@@ -614,7 +614,7 @@ def test_the_realtime_view_shows_the_last_30_minutes(dashboard: Watched, seeded:
     assert page.text_content(".stat[data-metric=visitors] .label") == "Visitors (30 min)"
     assert dashboard.text("#stat-visitors") == str(seeded.realtime_visitors)
     assert not page.is_visible(".stat[data-metric=bounce_rate]")
-    assert not page.is_visible("#compare-toggle")
+    assert not page.is_visible("#compare-menu")
     assert page.get_attribute("#chart", "data-points") == "30"
     assert page.get_attribute("#chart", "data-interval") == "minute"
     page.click(".stat[data-metric=pageviews]")

@@ -186,9 +186,11 @@ def test_the_charts_tooltip_names_the_day_then_the_metric_and_the_previous_perio
     page = views.page
     views.open("?period=7d")
     assert page.locator("#chart .u-legend").count() == 0  # uPlot's legend ("Date: ...") is gone
-    assert page.locator("#chart .chart-key .key").all_inner_texts() == ["Unique visitors", "Previous period"]
-    assert not page.is_visible("#chart .chart-tip")
     week = dt.timedelta(days=7)
+    first, last = today - 2 * week + dt.timedelta(days=1), today - week  # the API's, named by the page
+    compared = f"vs. the previous period ({_short(first, first.year != last.year)} \u2013 {_short(last)})"
+    assert page.locator("#chart .chart-key .key").all_inner_texts() == ["Unique visitors", compared]
+    assert not page.is_visible("#chart .chart-tip")
     assert _hover_tooltip(views, 1.0) == (
         _short(today),
         [("Unique visitors", str(TODAY_VISITORS)), (_short(today - week), "0")],

@@ -16,14 +16,18 @@ from tests.conftest import Persona
 
 @pytest.fixture
 def broken_store(events_table: None) -> Iterator[None]:
-    """The events and visits tables gone from under the query layer, restored afterwards."""
-    client.command("DETACH TABLE events")
-    client.command("DETACH TABLE visits")
+    """The events, their visits and their days' counts gone from under the query layer (a range without
+    a day of events is answered without reading events), restored afterwards."""
+    for table in BROKEN:
+        client.command(f"DETACH TABLE {table}")
     try:
         yield
     finally:
-        client.command("ATTACH TABLE visits")
-        client.command("ATTACH TABLE events")
+        for table in reversed(BROKEN):
+            client.command(f"ATTACH TABLE {table}")
+
+
+BROKEN = ("events", "visits", "day_events")
 
 
 def assert_json_error(response: Any, status: int) -> dict[str, Any]:

@@ -246,11 +246,13 @@ def test_aggregate_compares_with_the_previous_period(owner: Persona, events_tabl
         "aggregate", owner.key, site_id="example.com", period="7d", metrics="visitors,pageviews",
         compare="previous_period",
     )  # fmt: skip
+    before = [(today - dt.timedelta(days=d)).isoformat() for d in (13, 7)]
     assert response.json() == {
         "results": {
             "visitors": {"value": 3, "comparison_value": 1, "change": 200},
             "pageviews": {"value": 3, "comparison_value": 1, "change": 200},
-        }
+        },
+        "comparison": {"date_range": before},  # which range it was: the dashboard says so
     }
     bad = get("aggregate", owner.key, site_id="example.com", metrics="visitors", compare="yesterday")
     assert bad.status_code == 400 and bad.json()["error"].startswith("compare:")
@@ -411,7 +413,90 @@ def test_compare_year_over_year(owner: Persona, events_table: None) -> None:
         metrics="visitors",
         compare="year_over_year",
     )
-    assert response.json() == {"results": {"visitors": {"value": 2, "comparison_value": 1, "change": 100}}}
+    before = (
+        a_year_ago.date().isoformat() if (today.month, today.day) != (2, 29) else f"{today.year - 1}-02-28"
+    )
+    assert response.json() == {
+        "results": {"visitors": {"value": 2, "comparison_value": 1, "change": 100}},
+        "comparison": {"date_range": [before, before]},
+    }
+
+
+def test_compare_with_a_custom_period_and_the_same_weekday(owner: Persona, events_table: None) -> None:
+    today = today_in(owner.site.timezone)
+    noon = dt.datetime.combine(today, dt.time(12), dt.UTC)
+    site = owner.site.id
+    seed(
+        [
+            make_event(site, timestamp=noon, visitor_id=1),
+            make_event(site, timestamp=noon - dt.timedelta(days=40), visitor_id=2),
+            make_event(site, timestamp=noon - dt.timedelta(days=40), visitor_id=3),
+            make_event(site, timestamp=noon - dt.timedelta(days=41), visitor_id=4),  # outside the range
+        ]
+    )
+    custom = f"{today - dt.timedelta(days=40)},{today - dt.timedelta(days=40)}"
+    aggregate = get(
+        "aggregate", owner.key, site_id="example.com", period="day", metrics="visitors",
+        compare="custom", compare_date=custom,
+    )  # fmt: skip
+    assert aggregate.json() == {
+        "results": {"visitors": {"value": 1, "comparison_value": 2, "change": -50}},
+        "comparison": {"date_range": custom.split(",")},
+    }
+    # the same range asked for by the timeseries: its own buckets beside the period's
+    series = get(
+        "timeseries", owner.key, site_id="example.com", period="7d", metrics="visitors",
+        compare="custom", compare_date=f"{today - dt.timedelta(days=46)},{today - dt.timedelta(days=40)}",
+    ).json()  # fmt: skip
+    assert [row["visitors"] for row in series["results"]] == [0, 0, 0, 0, 0, 0, 1]
+    assert [row["visitors"] for row in series["comparison"]["results"]] == [0, 0, 0, 0, 0, 1, 2]
+    assert series["comparison"]["results"][-1]["date"] == (today - dt.timedelta(days=40)).isoformat()
+    # a month to date is compared as far as today, and the same weekday moves the range to it
+    month = get(
+        "aggregate", owner.key, site_id="example.com", period="month", metrics="visitors",
+        compare="previous_period",
+    ).json()  # fmt: skip
+    first = today.replace(day=1)
+    assert month["comparison"]["date_range"] == [
+        (first - dt.timedelta(days=today.day)).isoformat(),
+        (first - dt.timedelta(days=1)).isoformat(),
+    ]
+    weekly = get(
+        "timeseries", owner.key, site_id="example.com", period="30d", metrics="visitors",
+        compare="year_over_year", match_day_of_week="true",
+    ).json()  # fmt: skip
+    compared = [dt.date.fromisoformat(d) for d in weekly["comparison"]["date_range"]]
+    assert compared[0].weekday() == (today - dt.timedelta(days=29)).weekday()
+    length = (compared[1] - compared[0]).days + 1  # 30 days, or 29 where a leap day falls out
+    assert length in (29, 30) and len(weekly["comparison"]["results"]) == length
+    assert abs((today - dt.timedelta(days=29) - compared[0]).days - 365) <= 7
+    plain = get("timeseries", owner.key, site_id="example.com", period="7d", metrics="visitors").json()
+    assert "comparison" not in plain
+
+
+BAD_COMPARISONS = [
+    ({"compare": "yesterday"}, "compare"),
+    ({"compare": "custom"}, "compare_date"),
+    ({"compare": "custom", "compare_date": "2026-01-01"}, "compare_date"),
+    ({"compare": "custom", "compare_date": "2026-13-45,2026-01-01"}, "compare_date"),
+    ({"compare": "custom", "compare_date": "2026-02-01,2026-01-01"}, "compare_date"),
+    ({"compare": "custom", "compare_date": "2000-01-01,2026-01-01"}, "compare_date"),
+    ({"compare": "custom", "compare_date": "a,b,c"}, "compare_date"),
+    ({"compare": "previous_period", "compare_date": "2026-01-01,2026-01-02"}, "compare_date"),
+    ({"compare_date": "2026-01-01,2026-01-02"}, "compare_date"),
+    ({"compare": "year_over_year", "match_day_of_week": "yes"}, "match_day_of_week"),
+    ({"compare": "previous_period", "match_day_of_week": "1"}, "match_day_of_week"),
+]
+
+
+@pytest.mark.parametrize(("params", "field"), BAD_COMPARISONS)
+@pytest.mark.parametrize("path", ["aggregate", "timeseries"])
+def test_a_bad_comparison_answers_400_naming_the_field(
+    owner: Persona, events_table: None, params: dict[str, str], field: str, path: str
+) -> None:
+    response = get(path, owner.key, site_id="example.com", period="7d", **params)
+    assert response.status_code == 400, response.content
+    assert response.json()["error"].startswith(f"{field}: "), response.json()
 
 
 HOSTILE = ["' OR 1=1 --", "{site_id:UInt64}", "\\'; DROP TABLE events; --", "((", "é\x00🦆", "|;|", "==!=~"]
@@ -431,16 +516,19 @@ def test_hostile_parameters_answer_200_or_400_never_500(owner: Persona, converti
         ("aggregate", {"metrics": value}),
         ("aggregate", {"period": value}),
         ("aggregate", {"compare": value}),
+        ("aggregate", {"compare": "custom", "compare_date": value}),
+        ("timeseries", {"compare": value}),
+        ("timeseries", {"match_day_of_week": value}),
         ("aggregate", {"date": value}),
         ("timeseries", {"interval": value}),
         ("funnel", {"funnel": value}),
     ]
     for path, params in requests:
-        field = next(iter(params))
         response = get(path, owner.key, site_id="example.com", **{"period": "day", **params})
         assert response.status_code in (200, 400), (path, params, response.content)
         if response.status_code == 400:
-            assert response.json()["error"].split(":")[0] in (field, "date"), (params, response.json())
+            named = response.json()["error"].split(":")[0]
+            assert named in (*params, "date"), (params, response.json())
     assert client.execute("SELECT count() FROM events").rows == [(5,)]
 
 

@@ -342,17 +342,23 @@ def test_comparisons_follow_plausibles_shape(owner: Persona, events_table: None)
     assert yearly["results"][0]["comparison"] == {"dimensions": [], "metrics": [6], "change": [-100]}
 
 
-def test_match_day_of_week_moves_the_comparison_to_the_same_weekday() -> None:
-    comparisons = {"mode": "custom", "date_range": ["2025-12-01", "2025-12-07"], "match_day_of_week": True}
-    body = {
-        "metrics": ["visitors"],
-        "date_range": ["2026-01-07", "2026-01-13"],
-        "include": {"comparisons": comparisons},
-    }
-    parsed = v2_params.parse(body, site_id=1, tz="UTC", today=dt.date(2026, 1, 20))
-    other = parsed.include.comparison
-    assert other is not None and other.first.weekday() == dt.date(2026, 1, 7).weekday()
-    assert (other.first, other.last) == (dt.date(2025, 11, 26), dt.date(2025, 12, 2))
+def test_match_day_of_week_moves_a_yearly_comparison_not_a_custom_one() -> None:
+    """Plausible's rules (``analytics.comparisons``, tested in test_compare.py) reached from the body."""
+
+    def compared(date_range: list[str], comparisons: dict[str, Any]) -> tuple[str, str]:
+        body = {"metrics": ["visitors"], "date_range": date_range, "include": {"comparisons": comparisons}}
+        other = v2_params.parse(body, site_id=1, tz="UTC", today=dt.date(2026, 1, 20)).include.comparison
+        assert other is not None
+        return other.first.isoformat(), other.last.isoformat()
+
+    week = ["2023-01-01", "2023-01-07"]  # Sunday 1 January 2023 against Sunday 2 January 2022
+    assert compared(week, {"mode": "year_over_year"}) == ("2022-01-01", "2022-01-07")
+    assert compared(week, {"mode": "year_over_year", "match_day_of_week": True}) == (
+        "2022-01-02",
+        "2022-01-08",
+    )
+    custom = {"mode": "custom", "date_range": ["2025-12-01", "2025-12-07"], "match_day_of_week": True}
+    assert compared(["2026-01-07", "2026-01-13"], custom) == ("2025-12-01", "2025-12-07")
 
 
 def test_a_session_post_needs_the_csrf_token(owner: Persona, seeded: None) -> None:
@@ -490,6 +496,30 @@ BAD_BODIES: list[tuple[Any, str]] = [
         "#/include/comparisons/date_range",
     ),
     ({"metrics": ["visitors"], "date_range": "day", "include": {"comparisons": {}}}, "#/include/comparisons"),
+    (
+        {
+            "metrics": ["visitors"],
+            "date_range": "day",
+            "include": {"comparisons": {"mode": "year_over_year", "match_day_of_week": "yes"}},
+        },
+        "#/include/comparisons/match_day_of_week",
+    ),
+    (
+        {
+            "metrics": ["visitors"],
+            "date_range": "day",
+            "include": {"comparisons": {"mode": "custom", "date_range": ["2026-02-01", "2026-01-01"]}},
+        },
+        "#/include/comparisons/date_range",
+    ),
+    (
+        {
+            "metrics": ["visitors"],
+            "date_range": "day",
+            "include": {"comparisons": {"mode": "custom", "date_range": ["2026-02-30", "2026-03-01"]}},
+        },
+        "#/include/comparisons/date_range/0",
+    ),
     ({"metrics": ["visitors"], "date_range": "day", "pagination": {"limit": 0}}, "#/pagination/limit"),
     ({"metrics": ["visitors"], "date_range": "day", "pagination": {"limit": True}}, "#/pagination/limit"),
     ({"metrics": ["visitors"], "date_range": "day", "pagination": {"offset": -1}}, "#/pagination/offset"),

@@ -75,6 +75,15 @@ def _export(victim: Victim) -> object:
     return export.objects.create(site=victim.owner.site, requested_by=victim.owner.user).pk
 
 
+def _import(victim: Victim) -> object:
+    """An import into the victim's site (panel.imports' model, looked up by name)."""
+    site_import = apps.get_model("imports", "SiteImport")
+    made = site_import.objects.create(
+        site=victim.owner.site, requested_by=victim.owner.user, file_name="x.zip"
+    )
+    return made.pk
+
+
 # How to point each URL argument at the victim's objects.
 FILL: dict[str, Callable[[Victim], object]] = {
     "domain": lambda v: v.owner.site.domain,
@@ -87,6 +96,8 @@ FILL: dict[str, Callable[[Victim], object]] = {
     "funnel_id": _funnel,
     "export_id": _export,
     "widget": lambda _v: "sources",
+    "kind": lambda _v: "weekly",  # a report's kind
+    "import_id": _import,
 }
 TENANT_ARGUMENTS = {"domain", "org_id"}
 

@@ -16,24 +16,29 @@ export const MIN_PREVIOUS_VISITORS = 10;
 /** Metrics whose change is a difference in percentage points, not a relative change. */
 const POINTS = new Set(["bounce_rate", "conversion_rate", "exit_rate", "scroll_depth"]);
 
+/** What the changes are against when nothing else is said. */
+const PREVIOUS = { noun: "the previous period", title: "vs. the previous period" };
+
 /**
  * The change of one top stat: {text, tone: "up" | "down" | "flat", title} to show, or {text: null, title}
  * when none is shown (title says why, or is "" when there is nothing to compare).
  * result = the aggregate's {value, comparison_value, change}; previousVisitors = the comparison
- * period's unique visitors; lowerIsBetter = whether a fall of this metric is good news.
+ * period's unique visitors; lowerIsBetter = whether a fall of this metric is good news; against = what
+ * is compared with: {noun: "the same days a year before", title: "vs. the same days a year before (…)"}.
  */
-export function changeBadge(metric, result, previousVisitors, lowerIsBetter = false) {
+export function changeBadge(metric, result, previousVisitors, lowerIsBetter = false, against = PREVIOUS) {
   const delta = result ? result.change : undefined;
   if (delta === undefined || delta === null) return { text: null, title: "" };
+  const { noun, title } = against;
   if (previousVisitors !== undefined && previousVisitors !== null && previousVisitors < MIN_PREVIOUS_VISITORS) {
-    if (!previousVisitors) return { text: null, title: "No change shown: the previous period had no visitors." };
+    if (!previousVisitors) return { text: null, title: `No change shown: ${noun} had no visitors.` };
     const who = previousVisitors === 1 ? "1 visitor" : `${previousVisitors} visitors`;
-    return { text: null, title: `No change shown: the previous period had only ${who}, too few to compare with.` };
+    return { text: null, title: `No change shown: ${noun} had only ${who}, too few to compare with.` };
   }
   const previous = result.comparison_value;
   const before = previous !== null && typeof previous === "object" ? previous.value : previous; // money
   if (!POINTS.has(metric) && Number(before) === 0) {
-    return { text: null, title: "No change shown: it was 0 in the previous period." };
+    return { text: null, title: `No change shown: it was 0 in ${noun}.` };
   }
   const good = lowerIsBetter ? delta < 0 : delta > 0;
   const arrow = delta > 0 ? "↑ " : delta < 0 ? "↓ " : "";
@@ -41,6 +46,6 @@ export function changeBadge(metric, result, previousVisitors, lowerIsBetter = fa
   return {
     text: arrow + Math.abs(delta).toLocaleString("en-US") + unit,
     tone: delta === 0 ? "flat" : good ? "up" : "down",
-    title: "Against the previous period",
+    title,
   };
 }

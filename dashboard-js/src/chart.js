@@ -48,9 +48,10 @@ function bucketSplits(x, interval) {
 }
 
 /**
- * Draw (or redraw) the chart into ``root``, with a key under it (the metric, and the previous period's
- * dashed line) and, over it, a tooltip for the hovered bucket (legend.js says what it reads).
- * series = {labels: [...], values: [...], previous: {labels, values} | null, metric, interval, name}
+ * Draw (or redraw) the chart into ``root``, with a key under it (the metric, and the compared period's
+ * dashed line, named by what it is: "vs. the same days a year before (…)") and, over it, a tooltip for
+ * the hovered bucket (legend.js says what it reads).
+ * series = {labels: [...], values: [...], previous: {labels, values, name} | null, metric, interval, name}
  */
 export class MainChart {
   constructor(root) {
@@ -76,7 +77,7 @@ export class MainChart {
     ];
     if (series.previous) {
       data.push(series.previous.values);
-      lines.push({ label: "Previous period", stroke: muted, width: 1.5, dash: [5, 5], points: { show: false } });
+      lines.push({ label: series.previous.name, stroke: muted, width: 1.5, dash: [5, 5], points: { show: false } });
     }
     const axis = { stroke: muted, grid: { stroke: line, width: 1 }, ticks: { stroke: line, width: 1 }, font: FONT };
     // room on the right for half the widest x label, centred on a tick that may sit on the last bucket
@@ -102,7 +103,7 @@ export class MainChart {
     this.plot = new uPlot(options, data, this.root);
     const key = el("div", { class: "chart-key" }, [
       el("span", { class: "key series-current", text: series.name }),
-      series.previous ? el("span", { class: "key series-previous", text: "Previous period" }) : null,
+      series.previous ? el("span", { class: "key series-previous", text: series.previous.name }) : null,
     ]);
     this.root.append(tip, key);
   }

@@ -6,14 +6,16 @@
 import { ApiError, get, useSharedLink } from "./api.js";
 import { changeBadge } from "./changes.js";
 import { MainChart } from "./chart.js";
-import { buckets, intervalsFor, isDay, lastMinutes, nowIn, previousRange, rangeOf } from "./dates.js";
+import { compareButtonLabel, comparedWith, comparisonTitle } from "./comparison.js";
+import { buckets, intervalsFor, isDay, lastMinutes, nowIn, rangeOf } from "./dates.js";
 import { el, fill } from "./dom.js";
 import { exact, metricValue, shortDate } from "./format.js";
 import { importsNote } from "./imports.js";
 import { worldMap } from "./map.js";
-import { PRESETS, periodLabel, presetForKey } from "./periods.js";
+import { PRESETS, periodLabel, presetForKey, shiftPeriod } from "./periods.js";
 import {
-  DEFAULT_PERIOD, formatFilters, formatState, goalFilter, parseState, periodProblem, TABS, withDefaultPeriod, withFilter, withoutFilter,
+  compareParams, compareProblem, comparing, DEFAULT_COMPARE, DEFAULT_PERIOD, formatFilters, formatState, goalFilter, parseState,
+  periodProblem, TABS, withDefaultCompare, withDefaultPeriod, withFilter, withoutFilter,
 } from "./state.js";
 import { DIMENSIONS, DROP_REASONS, GOAL_STATS, LISTS, REVENUE_STATS, TOP_STATS, dimensionLabel, valueLabel } from "./widgets.js";
 
@@ -98,12 +100,21 @@ function start(root) {
    */
   function fromUrl() {
     const problem = periodProblem(location.search);
-    const parsed = parseState(location.search);
-    if (!problem) return parsed;
-    const fixed = withDefaultPeriod(parsed);
+    const compareIssue = compareProblem(location.search);
+    let fixed = parseState(location.search);
+    if (!problem && !compareIssue) return fixed;
+    const notes = [];
+    if (problem) {
+      fixed = withDefaultPeriod(fixed);
+      const fallback = periodLabel(DEFAULT_PERIOD, "", today()).toLowerCase();
+      notes.push(`The link's dates could not be used: ${problem}. Showing the ${fallback} instead.`);
+    }
+    if (compareIssue) {
+      fixed = withDefaultCompare(fixed);
+      notes.push(`The link's comparison could not be used: ${compareIssue}. Comparing with ${comparedWith(DEFAULT_COMPARE, false)} instead.`);
+    }
     history.replaceState(null, "", location.pathname + formatState(fixed));
-    const fallback = periodLabel(DEFAULT_PERIOD, "", today()).toLowerCase();
-    showNotice(`The link's dates could not be used: ${problem}. Showing the ${fallback} instead.`);
+    showNotice(notes.join(" "));
     return fixed;
   }
 
@@ -176,16 +187,19 @@ function start(root) {
   // -- top stats and current visitors ---------------------------------------------------------------
 
   async function loadTopStats(ctx) {
-    const compare = state.compare && !realtime();
+    const compare = comparing(state);
     const stats = topStats();
     const metrics = realtime() ? ["visitors", "pageviews"] : stats.map(([m]) => m);
     const data = await get(STATS + "aggregate", {
       ...common(),
       metrics: metrics.join(","),
-      compare: compare ? "previous_period" : "",
+      ...compareParams(state),
     }, ctx.signal);
     if (!ctx.current()) return;
     renderImportsNote(data.warning);
+    // what the changes are against, in words and the API's dates ("vs. the same days a year before (…)")
+    const against = compare ? comparisonTitle(state.compare, state.matchDay, data.comparison && data.comparison.date_range) : "";
+    const noun = compare ? comparedWith(state.compare, state.matchDay) : "";
     const previousVisitors = data.results.visitors ? data.results.visitors.comparison_value : undefined;
     const labels = new Map(stats);
     for (const button of root.querySelectorAll(".stat")) {
@@ -202,7 +216,7 @@ function start(root) {
           ? value.textContent : exact(result.value);
       button.dataset.value = String(money ? result.value.value : result.value);
       const change = button.querySelector(".change");
-      const badge = compare ? changeBadge(metric, result, previousVisitors, lowerIsBetter.has(metric)) : { text: null, title: "" };
+      const badge = compare ? changeBadge(metric, result, previousVisitors, lowerIsBetter.has(metric), { noun, title: against }) : { text: null, title: "" };
       change.hidden = badge.text === null;
       change.className = "change " + (badge.tone || "");
       change.textContent = badge.text || "";
@@ -255,21 +269,16 @@ function start(root) {
     const now = nowIn(tz);
     const current = realtime() ? lastMinutes(now, 30) : buckets(range(), interval);
     const lastLabel = interval === "hour" ? `${now.day} ${now.time.slice(0, 2)}:00:00` : interval === "minute" ? "~" : now.day;
-    const params = { ...common(), metrics: metric, interval };
-    const compare = state.compare && !realtime();
-    const before = compare ? previousRange(range()) : null;
-    const [data, previous] = await Promise.all([
-      get(STATS + "timeseries", params, ctx.signal),
-      before
-        ? get(STATS + "timeseries", { ...params, period: "custom", date: before.first + "," + before.last }, ctx.signal)
-        : null,
-    ]);
+    // one request: the Stats API answers the compared range (it decides which) with its buckets
+    const data = await get(STATS + "timeseries", { ...common(), metrics: metric, interval, ...compareParams(state) }, ctx.signal);
     if (!ctx.current()) return;
     const values = fillBuckets(current, data.results, metric, lastLabel);
     let prev = null;
-    if (previous) {
-      const labels = buckets(before, interval).slice(0, current.length);
-      prev = { labels, values: fillBuckets(labels, previous.results, metric, "~") };
+    if (data.comparison) {
+      const [first, last] = data.comparison.date_range;
+      const labels = buckets({ first, last }, interval).slice(0, current.length);
+      const name = comparisonTitle(state.compare, state.matchDay, data.comparison.date_range);
+      prev = { labels, values: fillBuckets(labels, data.comparison.results, metric, "~"), name };
     }
     const name = (topStats().find(([m]) => m === metric) || [metric, metric])[1];
     chart.draw({ labels: current, values, previous: prev, metric, interval, name });
@@ -277,6 +286,7 @@ function start(root) {
     node.dataset.points = String(current.length);
     node.dataset.total = String(values.reduce((sum, v) => sum + (v || 0), 0));
     node.dataset.previousTotal = prev ? String(prev.values.reduce((sum, v) => sum + (v || 0), 0)) : "";
+    node.dataset.previousRange = data.comparison ? data.comparison.date_range.join(",") : "";
     node.dataset.metric = metric;
     node.dataset.interval = interval;
   }
@@ -321,7 +331,7 @@ function start(root) {
   function listOf(widget, rows, property, column, { parent = null, columns = [["visitors", "Visitors"]], empty = "No data for this period" } = {}) {
     const head = el("div", { class: "list-head" }, [
       el("span", { class: "name", text: column }),
-      ...columns.map(([, heading]) => el("span", { class: "count", text: heading })),
+      ...columns.map(([metric, heading]) => el("span", { class: "count", text: heading, attrs: { "data-metric": metric } })),
     ]);
     const list = el("ol", { class: "list", attrs: { id: `list-${widget}` } });
     const max = Math.max(1, ...rows.map((r) => r.visitors));
@@ -335,7 +345,7 @@ function start(root) {
       const tip = (metric, value) => (value !== null && typeof value === "object" ? value.long
         : metric === "conversion_rate" || metric === "scroll_depth" || metric === "time_on_page" || value === null ? null : exact(value));
       const cells = columns.map(([metric]) =>
-        el("span", { class: "count", text: metricValue(metric, row[metric]), attrs: { title: tip(metric, row[metric]) } }));
+        el("span", { class: "count", text: metricValue(metric, row[metric]), attrs: { title: tip(metric, row[metric]), "data-metric": metric } }));
       const item = el("li", {
         class: clickable ? "row clickable" : "row",
         attrs: { tabindex: clickable ? "0" : null, role: clickable ? "button" : null, title: clickable ? `Filter by ${label}` : null, "data-value": row.value },
@@ -478,11 +488,13 @@ function start(root) {
     navigate({ ...state, period: next.period, date: next.date, interval: "" });
   }
 
-  fill(periodMenu.querySelector(".presets"), PRESETS.map(([key, label, shortcut, make]) =>
+  fill(periodMenu.querySelector(".presets"), PRESETS.flatMap(([key, label, shortcut, make, group], index) => [
+    index && group !== PRESETS[index - 1][4] ? el("hr", { attrs: { role: "separator" } }) : null,
     el("button", { class: "preset", attrs: { type: "button", role: "menuitem", "data-preset": key }, on: { click: () => pickPeriod(make) } }, [
       el("span", { text: label }),
       shortcut ? el("kbd", { text: shortcut }) : null,
-    ])));
+    ]),
+  ]).filter(Boolean));
   periodButton.addEventListener("click", (e) => {
     e.stopPropagation();
     setMenu(periodMenu.hidden);
@@ -507,9 +519,54 @@ function start(root) {
 
   const importsButton = root.querySelector("#imports-toggle");
   if (importsButton) importsButton.addEventListener("click", () => navigate({ ...state, imports: !state.imports }));
+  // -- the comparison: a menu of modes, a custom period and "match day of the week" ---------------
 
-  const compareButton = root.querySelector("#compare-toggle");
-  compareButton.addEventListener("click", () => navigate({ ...state, compare: !state.compare }, { only: ["top", "chart"] }));
+  const compareMenu = root.querySelector("#compare-menu");
+  const compareForm = root.querySelector("#compare-custom");
+  const matchDay = root.querySelector("#match-day");
+  let lastCompare = { compare: DEFAULT_COMPARE, compareDate: "" }; // what X turns back on
+
+  function setCompare(next) {
+    compareMenu.open = false;
+    if (state.compare !== "off") lastCompare = { compare: state.compare, compareDate: state.compareDate };
+    navigate({ ...state, compareDate: "", ...next }, { only: ["top", "chart"] });
+  }
+
+  function toggleCompare() {
+    if (!comparing({ ...state, compare: DEFAULT_COMPARE })) return; // realtime and all time compare nothing
+    setCompare(state.compare === "off" ? lastCompare : { compare: "off" });
+  }
+
+  for (const option of compareMenu.querySelectorAll("[data-compare]")) {
+    option.addEventListener("click", () => setCompare({ compare: option.dataset.compare }));
+  }
+  matchDay.addEventListener("change", () => navigate({ ...state, matchDay: matchDay.checked }, { only: ["top", "chart"] }));
+  compareForm.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const first = compareForm.elements.from.value;
+    const last = compareForm.elements.to.value;
+    const message = compareForm.querySelector(".error");
+    if (!isDay(first) || !isDay(last) || last < first) {
+      message.textContent = "Pick a first and a last day, the last on or after the first.";
+      message.hidden = false;
+      return;
+    }
+    message.hidden = true;
+    showNotice(null);
+    setCompare({ compare: "custom", compareDate: first + "," + last });
+  });
+
+  // -- ← and →: the period before and after ----------------------------------------------------------
+
+  const stepButtons = { [-1]: root.querySelector("#period-prev"), [1]: root.querySelector("#period-next") };
+
+  function step(direction) {
+    const next = shiftPeriod(state.period, state.date, direction, today(), start);
+    if (!next) return;
+    showNotice(null);
+    navigate({ ...state, period: next.period, date: next.date, interval: "" });
+  }
+  for (const [direction, button] of Object.entries(stepButtons)) button.addEventListener("click", () => step(Number(direction)));
 
   for (const button of root.querySelectorAll(".stat")) {
     button.addEventListener("click", () => navigate({ ...state, metric: button.dataset.metric }, { replace: true, only: ["chart"] }));
@@ -527,9 +584,12 @@ function start(root) {
     customForm.elements.from.value = r.first > now ? now : r.first;
     customForm.elements.to.value = r.last > now ? now : r.last; // a month or a year still running ends today
     customForm.elements.from.max = customForm.elements.to.max = now;
-    compareButton.setAttribute("aria-pressed", String(state.compare));
     if (importsButton) importsButton.setAttribute("aria-pressed", String(state.imports));
-    compareButton.hidden = realtime();
+    renderCompare();
+    for (const [direction, button] of Object.entries(stepButtons)) {
+      button.hidden = state.period === "realtime" || state.period === "all";
+      button.disabled = !shiftPeriod(state.period, state.date, Number(direction), now, start);
+    }
     root.classList.toggle("is-realtime", realtime());
     for (const button of root.querySelectorAll(".stat")) {
       button.classList.toggle("active", button.dataset.metric === chartMetric());
@@ -539,6 +599,25 @@ function start(root) {
     renderFilters();
     renderTabs();
     renderExports();
+  }
+
+  function renderCompare() {
+    const now = today();
+    compareMenu.hidden = !comparing({ ...state, compare: DEFAULT_COMPARE }); // realtime and all time: none
+    compareMenu.classList.toggle("on", state.compare !== "off");
+    compareMenu.querySelector("summary .label").textContent = compareButtonLabel(state.compare, state.compareDate);
+    for (const option of compareMenu.querySelectorAll("[data-compare]")) {
+      const chosen = option.dataset.compare === state.compare;
+      option.classList.toggle("active", chosen);
+      option.setAttribute("aria-checked", String(chosen));
+    }
+    matchDay.checked = state.matchDay;
+    matchDay.disabled = state.compare === "off" || state.compare === "custom";
+    const [first, last] = state.compare === "custom" ? state.compareDate.split(",") : ["", ""];
+    compareForm.classList.toggle("active", state.compare === "custom");
+    compareForm.elements.from.value = first;
+    compareForm.elements.to.value = last;
+    compareForm.elements.from.max = compareForm.elements.to.max = now;
   }
 
   /** Where a CSV export of this view lives: the zip (no name) or one card's file. */
@@ -666,12 +745,15 @@ function start(root) {
 
   document.addEventListener("keydown", (e) => {
     if (e.ctrlKey || e.metaKey || e.altKey || e.defaultPrevented) return;
+    if (e.key === "Escape") return setMenu(false); // from the custom range's inputs too
     const target = e.target;
     if (target.closest && target.closest("input, textarea, select, [contenteditable], dialog")) return;
-    if (e.key === "Escape") return setMenu(false);
-    if (e.key.toLowerCase() === "x") {
-      if (!realtime()) navigate({ ...state, compare: !state.compare }, { only: ["top", "chart"] });
-      return;
+    if (e.key === "ArrowLeft" || e.key === "ArrowRight") return step(e.key === "ArrowLeft" ? -1 : 1);
+    if (e.key.toLowerCase() === "x") return toggleCompare();
+    if (e.key.toLowerCase() === "c") {
+      e.preventDefault(); // the key would type into the field it focuses
+      setMenu(true);
+      return customForm.elements.from.focus();
     }
     const preset = e.key.length === 1 ? presetForKey(e.key) : undefined;
     if (preset) pickPeriod(preset[3]);

@@ -58,12 +58,6 @@ export function rangeOf(period, date, today, start) {
   return { first: start && start < today ? start : today, last: today }; // all
 }
 
-/** The range of the same length just before (the comparison period). */
-export function previousRange(range) {
-  const length = daysBetween(range.first, range.last);
-  return { first: addDays(range.first, -length), last: addDays(range.last, -length) };
-}
-
 /** The intervals a chart of this range may use, the default first. */
 export function intervalsFor(period, range) {
   if (period === "realtime") return ["minute"];

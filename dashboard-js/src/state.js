@@ -1,6 +1,9 @@
 // The dashboard's whole state lives in the URL's query string, so a view can be bookmarked and shared:
 //   ?period=7d&date=…&filters=visit:country==DE;event:page~blog&compare=off&imports=off&metric=pageviews
 //    &interval=week&sources=utm_source&pages=entry&locations=city&devices=os&props=plan&funnel=3
+// The comparison: compare=off|year_over_year|custom (previous_period, the default, is left out),
+// compare_date=first,last with custom, match_day=1 to start on the same weekday. The Stats API computes
+// the range compared with (analytics/comparisons.py); the page only says which mode it wants.
 // Filters use the Stats API's own syntax (== is, != is not, ~ contains, !~ does not contain; | between values, \| a literal
 // pipe inside one).
 
@@ -19,6 +22,10 @@ export const TABS = {
 /** Tabs named by the data (a custom property's key, a funnel's id); empty means the first one. */
 export const FREE_TABS = ["props", "funnel"];
 export const DEFAULT_PERIOD = "30d";
+export const COMPARE_MODES = ["off", "previous_period", "year_over_year", "custom"];
+export const DEFAULT_COMPARE = "previous_period";
+/** Periods nothing is compared in (as Plausible): the last 30 minutes, and all time. */
+const NOT_COMPARED = ["realtime", "all"];
 const MAX_CUSTOM_DAYS = 366 * 10; // as analytics.periods.MAX_DAYS: the Stats API refuses longer ranges
 const OPERATORS = [
   ["!=", "is_not"],
@@ -59,7 +66,9 @@ export function parseState(search) {
     period,
     date: q.get("date") || "",
     filters: parseFilters(q.get("filters")),
-    compare: q.get("compare") !== "off",
+    compare: COMPARE_MODES.includes(q.get("compare")) ? q.get("compare") : DEFAULT_COMPARE,
+    compareDate: q.get("compare") === "custom" ? q.get("compare_date") || "" : "",
+    matchDay: q.get("match_day") === "1",
     imports: q.get("imports") !== "off", // imported history added in where a card can take it
     metric: [...METRICS, ...GOAL_METRICS].includes(q.get("metric")) ? q.get("metric") : "visitors",
     interval: q.get("interval") || "",
@@ -83,17 +92,54 @@ export function periodProblem(search) {
   const period = q.get("period");
   const date = q.get("date") || "";
   if (period !== null && !PERIODS.includes(period)) return `${quoted(period)} is not a period`;
-  if (period === "custom") {
-    const parts = date.split(",");
-    if (parts.length !== 2 || !parts[0] || !parts[1]) return `a custom range needs two dates (first,last), not ${quoted(date)}`;
-    const bad = parts.find((part) => !isDay(part));
-    if (bad !== undefined) return `${quoted(bad)} is not a date (YYYY-MM-DD)`;
-    if (parts[1] < parts[0]) return `the custom range ends (${parts[1]}) before it starts (${parts[0]})`;
-    if (daysBetween(parts[0], parts[1]) > MAX_CUSTOM_DAYS) return "the custom range is longer than ten years";
-    return null;
-  }
+  if (period === "custom") return rangeProblem(date);
   if (date && period !== "realtime" && !isDay(date)) return `${quoted(date)} is not a date (YYYY-MM-DD)`;
   return null;
+}
+
+/** What is wrong with "first,last" as a custom range, or null. */
+function rangeProblem(date) {
+  const parts = date.split(",");
+  if (parts.length !== 2 || !parts[0] || !parts[1]) return `a custom range needs two dates (first,last), not ${quoted(date)}`;
+  const bad = parts.find((part) => !isDay(part));
+  if (bad !== undefined) return `${quoted(bad)} is not a date (YYYY-MM-DD)`;
+  if (parts[1] < parts[0]) return `the custom range ends (${parts[1]}) before it starts (${parts[0]})`;
+  if (daysBetween(parts[0], parts[1]) > MAX_CUSTOM_DAYS) return "the custom range is longer than ten years";
+  return null;
+}
+
+/**
+ * What is wrong with the comparison a query string names, in words, or null: the dashboard then
+ * compares with the previous period (``withDefaultCompare``) and says so.
+ */
+export function compareProblem(search) {
+  const q = new URLSearchParams(search);
+  const mode = q.get("compare");
+  const matchDay = q.get("match_day");
+  if (mode !== null && !COMPARE_MODES.includes(mode)) return `${quoted(mode)} is not a comparison`;
+  if (mode === "custom") {
+    const problem = rangeProblem(q.get("compare_date") || "");
+    if (problem) return "the period to compare with: " + problem.replace("a custom range", "it");
+  }
+  if (matchDay !== null && matchDay !== "1" && matchDay !== "0") return `match_day is 1 or 0, not ${quoted(matchDay)}`;
+  return null;
+}
+
+/** The state comparing with the previous period (its dates kept): where a bad comparison falls back to. */
+export function withDefaultCompare(state) {
+  return { ...state, compare: DEFAULT_COMPARE, compareDate: "", matchDay: false };
+}
+
+/** Whether the view compares: a mode other than off, in a period that can be compared. */
+export function comparing(state) {
+  return state.compare !== "off" && !NOT_COMPARED.includes(state.period);
+}
+
+/** The Stats API's comparison parameters of a state (none when it does not compare). */
+export function compareParams(state) {
+  if (!comparing(state)) return {};
+  if (state.compare === "custom") return { compare: "custom", compare_date: state.compareDate };
+  return { compare: state.compare, ...(state.matchDay ? { match_day_of_week: "true" } : {}) };
 }
 
 /** The state on the default period (its filters, metric and tabs kept): where a bad date falls back to. */
@@ -107,7 +153,9 @@ export function formatState(state) {
   if (state.period !== DEFAULT_PERIOD) q.set("period", state.period);
   if (state.date) q.set("date", state.date);
   if (state.filters.length) q.set("filters", formatFilters(state.filters));
-  if (!state.compare) q.set("compare", "off");
+  if (state.compare !== DEFAULT_COMPARE) q.set("compare", state.compare);
+  if (state.compare === "custom") q.set("compare_date", state.compareDate);
+  if (state.matchDay) q.set("match_day", "1");
   if (state.imports === false) q.set("imports", "off");
   if (state.metric !== "visitors") q.set("metric", state.metric);
   if (state.interval) q.set("interval", state.interval);

@@ -2,12 +2,14 @@
 // and the date picker's labels. Run by `node --test` (tests/test_dashboard_js.py runs it in ./dev test).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { addMonths, buckets, intervalsFor, isDay, lastMinutes, nowIn, previousRange, rangeOf } from "../src/dates.js";
+import { addMonths, buckets, intervalsFor, isDay, lastMinutes, nowIn, rangeOf } from "../src/dates.js";
 import { compact, countryName, duration, metricValue, shortDate } from "../src/format.js";
-import { periodLabel, presetForKey } from "../src/periods.js";
+import { PRESETS, periodLabel, presetForKey, rangeLabel, shiftPeriod } from "../src/periods.js";
 import {
-  formatFilters, formatState, parseFilters, parseState, periodProblem, withDefaultPeriod, withFilter, withoutFilter,
+  compareParams, compareProblem, comparing, formatFilters, formatState, parseFilters, parseState, periodProblem, withDefaultCompare,
+  withDefaultPeriod, withFilter, withoutFilter,
 } from "../src/state.js";
+import { compareButtonLabel, comparedWith, comparisonTitle } from "../src/comparison.js";
 import { changeBadge, MIN_PREVIOUS_VISITORS } from "../src/changes.js";
 import { bucketTitle, hoverLines, hoverValue } from "../src/legend.js";
 
@@ -22,7 +24,7 @@ test("periods resolve to the dates analytics.periods gives", () => {
   assert.deepEqual(rangeOf("year", "", today), { first: "2026-01-01", last: "2026-12-31" });
   assert.deepEqual(rangeOf("all", "", today, "2026-03-02"), { first: "2026-03-02", last: today });
   assert.deepEqual(rangeOf("custom", "2026-01-01,2026-01-31", today), { first: "2026-01-01", last: "2026-01-31" });
-  assert.deepEqual(previousRange({ first: "2026-11-15", last: "2026-11-21" }), { first: "2026-11-08", last: "2026-11-14" });
+  assert.deepEqual(rangeOf("6mo", "", today), { first: "2026-06-01", last: "2026-11-30" });
   assert.equal(addMonths("2026-01-31", 1), "2026-02-01");
 });
 
@@ -67,7 +69,7 @@ test("filters round-trip through the Stats API's syntax", () => {
 test("the URL holds the whole state, defaults left out", () => {
   const state = parseState("?period=7d&filters=visit:browser==Chrome&compare=off&metric=pageviews&interval=week&devices=os");
   assert.equal(state.period, "7d");
-  assert.equal(state.compare, false);
+  assert.equal(state.compare, "off");
   assert.equal(state.metric, "pageviews");
   assert.equal(state.tabs.devices, "os");
   assert.equal(state.tabs.sources, "channel");
@@ -91,8 +93,106 @@ test("numbers, durations and labels", () => {
   assert.equal(periodLabel("month", "2026-10-01", "2026-11-21"), "Last month");
   assert.equal(periodLabel("custom", "2026-01-01,2026-01-31", "2026-11-21"), "Jan 1 – Jan 31, 2026");
   assert.equal(periodLabel("day", "2026-11-02", "2026-11-21"), "Nov 2, 2026");
+  assert.equal(periodLabel("year", "2025-01-01", "2026-11-21"), "2025");
+  assert.equal(periodLabel("6mo", "", "2026-11-21"), "Last 6 months");
+  assert.equal(rangeLabel("2025-12-20", "2026-01-02"), "Dec 20, 2025 – Jan 2, 2026");
+  assert.equal(rangeLabel("2026-01-02", "2026-01-02"), "Jan 2, 2026");
   assert.equal(presetForKey("w")[0], "7d");
   assert.equal(presetForKey("q"), undefined);
+});
+
+test("the date picker lists Plausible's periods with its shortcuts", () => {
+  assert.deepEqual(PRESETS.map(([key, , shortcut]) => key + ":" + shortcut), [
+    "day:D", "yesterday:E", "realtime:R", "7d:W", "28d:F", "30d:T", "91d:N", "month:M", "last_month:P", "year:Y", "6mo:S", "12mo:L", "all:A",
+  ]);
+  assert.deepEqual(presetForKey("s")[3]("2026-11-21"), { period: "6mo", date: "" });
+  assert.deepEqual(presetForKey("p")[3]("2026-11-21"), { period: "month", date: "2026-10-01" });
+});
+
+test("← and → step a day, a month or a year, the last N days or months by their length, never past today", () => {
+  const today = "2026-11-21";
+  const step = (period, date, direction, start) => shiftPeriod(period, date, direction, today, start);
+  assert.deepEqual(step("day", "", -1), { period: "day", date: "2026-11-20" });
+  assert.equal(step("day", "", 1), null); // today: nothing after it
+  assert.deepEqual(step("day", "2026-11-20", 1), { period: "day", date: "" }); // back to "Today"
+  assert.deepEqual(step("day", "2026-03-01", -1), { period: "day", date: "2026-02-28" });
+  assert.deepEqual(step("day", "2024-03-01", -1), { period: "day", date: "2024-02-29" });
+  assert.deepEqual(step("month", "", -1), { period: "month", date: "2026-10-01" });
+  assert.equal(step("month", "", 1), null);
+  assert.deepEqual(step("month", "2026-10-01", 1), { period: "month", date: "" });
+  assert.deepEqual(step("month", "2026-01-31", -1), { period: "month", date: "2025-12-01" });
+  assert.deepEqual(step("year", "", -1), { period: "year", date: "2025-01-01" });
+  assert.deepEqual(step("year", "2025-01-01", 1), { period: "year", date: "" });
+  assert.equal(step("year", "", 1), null);
+  // the last 7 days step by 7 as a custom range, and come back to "Last 7 days"
+  assert.deepEqual(step("7d", "", -1), { period: "custom", date: "2026-11-08,2026-11-14" });
+  assert.equal(step("7d", "", 1), null);
+  assert.deepEqual(step("custom", "2026-11-08,2026-11-14", 1), { period: "7d", date: "" });
+  assert.deepEqual(step("91d", "", -1), { period: "custom", date: "2026-05-24,2026-08-22" });
+  assert.deepEqual(step("30d", "2026-11-01", -1), { period: "custom", date: "2026-09-03,2026-10-02" });
+  // the last 6 and 12 months step by whole months
+  assert.deepEqual(step("6mo", "", -1), { period: "custom", date: "2025-12-01,2026-05-31" });
+  assert.deepEqual(step("custom", "2025-12-01,2026-05-31", 1), { period: "6mo", date: "" });
+  assert.deepEqual(step("12mo", "", -1), { period: "custom", date: "2024-12-01,2025-11-30" });
+  assert.deepEqual(step("custom", "2026-01-01,2026-02-28", -1), { period: "custom", date: "2025-11-01,2025-12-31" });
+  assert.deepEqual(step("custom", "2026-10-01,2026-10-31", 1), { period: "month", date: "" });
+  // a custom range by its length, never past today
+  assert.deepEqual(step("custom", "2026-11-01,2026-11-10", -1), { period: "custom", date: "2026-10-22,2026-10-31" });
+  assert.deepEqual(step("custom", "2026-11-01,2026-11-10", 1), { period: "custom", date: "2026-11-11,2026-11-20" });
+  assert.deepEqual(step("custom", "2026-11-05,2026-11-14", 1), { period: "custom", date: "2026-11-12,2026-11-21" });
+  assert.equal(step("custom", "2026-11-12,2026-11-21", 1), null);
+  // nothing wholly before the site's first day; nothing in realtime or all time
+  assert.deepEqual(step("7d", "", -1, "2026-11-10"), { period: "custom", date: "2026-11-08,2026-11-14" });
+  assert.equal(step("custom", "2026-11-08,2026-11-14", -1, "2026-11-10"), null);
+  assert.equal(step("day", "", -1, today), null);
+  assert.deepEqual(step("month", "", -1, "2026-10-31"), { period: "month", date: "2026-10-01" });
+  assert.equal(step("realtime", "", -1), null);
+  assert.equal(step("all", "", -1), null);
+});
+
+test("the comparison lives in the URL; the Stats API is asked for it by mode, never by dates it would compute", () => {
+  const yoy = parseState("?period=7d&compare=year_over_year&match_day=1");
+  assert.deepEqual([yoy.compare, yoy.matchDay, yoy.compareDate], ["year_over_year", true, ""]);
+  assert.equal(formatState(yoy), "?period=7d&compare=year_over_year&match_day=1");
+  assert.deepEqual(compareParams(yoy), { compare: "year_over_year", match_day_of_week: "true" });
+  const custom = parseState("?compare=custom&compare_date=2025-11-01,2025-11-30");
+  assert.equal(formatState(custom), "?compare=custom&compare_date=2025-11-01,2025-11-30");
+  assert.deepEqual(compareParams({ ...custom, matchDay: true }), { compare: "custom", compare_date: "2025-11-01,2025-11-30" });
+  const plain = parseState("");
+  assert.deepEqual([plain.compare, plain.matchDay], ["previous_period", false]);
+  assert.deepEqual(compareParams(plain), { compare: "previous_period" });
+  assert.deepEqual(compareParams(parseState("?compare=off")), {});
+  assert.equal(comparing(parseState("?period=realtime")), false); // as Plausible: realtime and all time compare nothing
+  assert.equal(comparing(parseState("?period=all")), false);
+  assert.deepEqual(compareParams(parseState("?period=all&compare=year_over_year")), {});
+  assert.equal(formatState(parseState("?compare_date=2025-01-01,2025-01-02")), ""); // without custom: dropped
+});
+
+test("a comparison the URL gets wrong is named and falls back to the previous period", () => {
+  assert.equal(compareProblem(""), null);
+  assert.equal(compareProblem("?compare=custom&compare_date=2025-11-01,2025-11-30&match_day=0"), null);
+  assert.equal(compareProblem("?compare=last_week"), "“last_week” is not a comparison");
+  assert.equal(compareProblem("?compare=custom"), "the period to compare with: it needs two dates (first,last), not “”");
+  assert.equal(compareProblem("?compare=custom&compare_date=2025-02-30,2025-03-01"), "the period to compare with: “2025-02-30” is not a date (YYYY-MM-DD)");
+  assert.equal(
+    compareProblem("?compare=custom&compare_date=2025-03-01,2025-02-01"),
+    "the period to compare with: the custom range ends (2025-02-01) before it starts (2025-03-01)",
+  );
+  assert.equal(compareProblem("?match_day=yes"), "match_day is 1 or 0, not “yes”");
+  const fixed = withDefaultCompare(parseState("?period=7d&compare=custom&compare_date=x&match_day=1"));
+  assert.equal(formatState(fixed), "?period=7d");
+  assert.equal(compareProblem(formatState(fixed)), null);
+});
+
+test("what is compared, in words", () => {
+  assert.equal(comparedWith("previous_period", false), "the previous period");
+  assert.equal(comparedWith("year_over_year", false), "the same days a year before");
+  assert.equal(comparedWith("year_over_year", true), "the same weekdays a year before");
+  assert.equal(comparisonTitle("year_over_year", false, ["2025-11-15", "2025-11-21"]), "vs. the same days a year before (Nov 15 – Nov 21, 2025)");
+  assert.equal(comparisonTitle("custom", false, ["2025-01-01", "2025-01-31"]), "vs. the chosen period (Jan 1 – Jan 31, 2025)");
+  assert.equal(compareButtonLabel("off", ""), "Compare");
+  assert.equal(compareButtonLabel("previous_period", ""), "vs. previous period");
+  assert.equal(compareButtonLabel("custom", "2025-01-01,2025-01-31"), "vs. Jan 1 – Jan 31, 2025");
 });
 
 test("a period or date the Stats API would refuse is named, and falls back to the default period", () => {
@@ -133,10 +233,15 @@ test("a top stat's change is shown only where it means something", () => {
   assert.deepEqual(changeBadge("visitors", visitors(12, 0, 100), 0), { text: null, title: "No change shown: the previous period had no visitors." });
   assert.deepEqual(changeBadge("visit_duration", visitors(30, 0, 100), 25), { text: null, title: "No change shown: it was 0 in the previous period." });
   // enough visitors: shown, coloured by whether it is good news
-  assert.deepEqual(changeBadge("visitors", visitors(15, 10, 50), 10), { text: "↑ 50%", tone: "up", title: "Against the previous period" });
+  assert.deepEqual(changeBadge("visitors", visitors(15, 10, 50), 10), { text: "↑ 50%", tone: "up", title: "vs. the previous period" });
   assert.deepEqual(changeBadge("visitors", visitors(2000, 10, 19900), 10).text, "↑ 19,900%");
   assert.deepEqual(changeBadge("pageviews", visitors(10, 20, -50), 40).tone, "down");
-  assert.deepEqual(changeBadge("bounce_rate", visitors(40, 48, -8), 40, true), { text: "↓ 8 pts", tone: "up", title: "Against the previous period" });
+  assert.deepEqual(changeBadge("bounce_rate", visitors(40, 48, -8), 40, true), { text: "↓ 8 pts", tone: "up", title: "vs. the previous period" });
+  // what it is against is said: the mode in words, with the API's dates
+  const yearly = { noun: "the same days a year before", title: "vs. the same days a year before (Nov 15 – Nov 21, 2025)" };
+  assert.equal(changeBadge("visitors", visitors(15, 10, 50), 10, false, yearly).title, yearly.title);
+  assert.equal(changeBadge("visitors", visitors(15, 3, 400), 3, false, yearly).title,
+    "No change shown: the same days a year before had only 3 visitors, too few to compare with.");
   assert.equal(changeBadge("bounce_rate", visitors(10, 0, 10), 40, true).text, "↑ 10 pts"); // from 0% is a real rise
   assert.equal(changeBadge("visits", visitors(10, 10, 0), 12).tone, "flat");
   assert.equal(changeBadge("visits", visitors(10, 10, 0), 12).text, "0%");

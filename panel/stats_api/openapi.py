@@ -107,6 +107,48 @@ def _v1_rows(key_description: str) -> Schema:
     }
 
 
+COMPARISON_RULES = (
+    "A period running past today is compared as far as today. previous_period: as many days just before;"
+    " year_over_year: the same dates a year before (29 February: the 28th; whole months: the same whole"
+    " months); custom: the range given, as it is. match_day_of_week moves a previous_period or"
+    " year_over_year comparison forward to the period's first weekday (back when forward would overlap"
+    " the period)."
+)
+
+
+def _compare_parameters(what: str) -> list[Schema]:
+    """``compare``, ``compare_date`` and ``match_day_of_week`` of the v1 aggregate and timeseries."""
+    return [
+        _query_parameter("compare", f"{what} {COMPARISON_RULES}", {"enum": list(params.COMPARISONS)}),
+        _query_parameter(
+            "compare_date",
+            "With compare=custom only (and required by it): YYYY-MM-DD,YYYY-MM-DD.",
+            {"type": "string", "examples": ["2025-11-01,2025-11-30"]},
+        ),
+        _query_parameter(
+            "match_day_of_week",
+            "Start the comparison on the weekday the period starts on.",
+            {"enum": list(params.FLAGS), "default": "false"},
+        ),
+    ]
+
+
+def _comparison_answer(*, rows: bool) -> Schema:
+    """The ``comparison`` of a v1 answer that compared: the range, and for a timeseries its buckets."""
+    day = {"type": "string", "format": "date"}
+    properties: dict[str, Schema] = {
+        "date_range": {"type": "array", "items": day, "minItems": 2, "maxItems": 2}
+    }
+    if rows:
+        properties["results"] = _v1_rows("date and the metrics")["properties"]["results"]
+    return {
+        "type": "object",
+        "description": "With compare only: the range compared with.",
+        "required": list(properties),
+        "properties": properties,
+    }
+
+
 def _json_answer(schema: Schema, description: str = "The numbers.") -> Schema:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
@@ -224,14 +266,18 @@ def _schemas() -> dict[str, Schema]:
                             "required": ["mode"],
                             "additionalProperties": False,
                             "properties": {
-                                "mode": {"enum": list(v2_params.COMPARISON_MODES)},
+                                "mode": {"enum": list(params.COMPARISONS)},
                                 "date_range": {
                                     "type": "array",
                                     "items": {"type": "string", "format": "date"},
                                     "minItems": 2,
                                     "maxItems": 2,
                                 },
-                                "match_day_of_week": {"type": "boolean"},
+                                "match_day_of_week": {
+                                    "type": "boolean",
+                                    "default": False,
+                                    "description": COMPARISON_RULES,
+                                },
                             },
                         },
                     },
@@ -410,19 +456,30 @@ def document() -> dict[str, Any]:
                 "Metrics over the period.",
                 {
                     "type": "object",
-                    "properties": {"results": {"type": "object", "additionalProperties": {"type": "object"}}},
+                    "required": ["results"],
+                    "properties": {
+                        "results": {"type": "object", "additionalProperties": {"type": "object"}},
+                        "comparison": _comparison_answer(rows=False),
+                    },
                 },
-                _query_parameter("compare", "Adds each metric's change.", {"enum": list(params.COMPARISONS)}),
+                *_compare_parameters("Adds each metric's comparison_value and change."),
             ),
             "/api/v1/stats/timeseries": _v1(
                 "timeseries",
                 "Metrics per time bucket, empty buckets as zeros.",
-                _v1_rows("date and the metrics"),
+                {
+                    **_v1_rows("date and the metrics"),
+                    "properties": {
+                        **_v1_rows("date and the metrics")["properties"],
+                        "comparison": _comparison_answer(rows=True),
+                    },
+                },
                 _query_parameter(
                     "interval",
                     "The bucket; by default hour for one day, minute for realtime, else date.",
                     {"enum": list(params.INTERVALS)},
                 ),
+                *_compare_parameters("Adds the compared range's buckets under comparison."),
             ),
             "/api/v1/stats/breakdown": _v1(
                 "breakdown",

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from analytics import (
+    COMPARISON_MODES,
     GOAL,
     METRICS,
     PROPS_PREFIX,
@@ -27,6 +28,8 @@ from analytics import (
     Goal,
     Query,
     QueryError,
+    comparison_range,
+    custom_range,
     find_dimension,
     parse_date,
     resolve_period,
@@ -122,18 +125,39 @@ def parse_common(
     return _group_rates(query)
 
 
-COMPARISONS = ("previous_period", "year_over_year")
+COMPARISONS = COMPARISON_MODES
+FLAGS = {"true": True, "false": False}
 
 
-def parse_compare(raw: str | None, date_range: DateRange) -> DateRange | None:
-    """The range to compare with: ``previous_period``, or (a Lantern extension) ``year_over_year``."""
-    if raw is None or raw == "":
+def parse_compare(params: Mapping[str, str], date_range: DateRange, *, today: dt.date) -> DateRange | None:
+    """The range to compare with (``analytics.comparison_range``), or None when nothing is compared:
+    ``compare=previous_period|year_over_year|custom`` (Lantern extensions but the first),
+    ``compare_date=YYYY-MM-DD,YYYY-MM-DD`` with ``custom`` only, ``match_day_of_week=true|false``."""
+    mode = params.get("compare") or ""
+    raw_range = params.get("compare_date") or ""
+    match_day = _flag(params, "match_day_of_week")
+    if not mode:
+        if raw_range:
+            raise QueryError("compare_date", "is only for compare=custom")
         return None
-    if raw == "previous_period":
-        return date_range.previous()
-    if raw == "year_over_year":
-        return date_range.year_before()
-    raise QueryError("compare", f"{raw!r} is not supported; use {' or '.join(COMPARISONS)}")
+    if mode not in COMPARISONS:
+        raise QueryError("compare", f"{mode[:60]!r} is not supported; use {', '.join(COMPARISONS)}")
+    if mode != "custom" and raw_range:
+        raise QueryError("compare_date", "is only for compare=custom")
+    custom = custom_range(raw_range, date_range.tz, "compare_date") if mode == "custom" else None
+    return comparison_range(date_range, mode, today=today, custom=custom, match_day_of_week=match_day)
+
+
+def _flag(params: Mapping[str, str], name: str) -> bool:
+    raw = params.get(name) or "false"
+    if raw not in FLAGS:
+        raise QueryError(name, f"{raw[:60]!r} is not true or false")
+    return FLAGS[raw]
+
+
+def comparison_meta(other: DateRange) -> dict[str, Any]:
+    """What an answer says of the range it compared with: ``{"date_range": [first, last]}``."""
+    return {"date_range": [other.first.isoformat(), other.last.isoformat()]}
 
 
 def _group_rates(query: Query) -> Query:

@@ -24,6 +24,7 @@ from typing import Any
 import orjson
 
 from analytics import (
+    COMPARISON_MODES,
     MAX_DAYS,
     MAX_DEPTH,
     MAX_LIMIT,
@@ -41,6 +42,7 @@ from analytics import (
     Logic,
     Query,
     QueryError,
+    comparison_range,
     find_dimension,
     resolve_period,
 )
@@ -68,7 +70,6 @@ KEYS = (
     "pagination",
 )
 INCLUDE_KEYS = ("time_labels", "total_rows", "imports", "comparisons")
-COMPARISON_MODES = ("previous_period", "year_over_year", "custom")
 GROUPS = ("and", "or", "not")
 NEGATION = {"is": "is_not", "is_not": "is", "contains": "contains_not", "contains_not": "contains"} | {
     "matches": "matches_not",
@@ -136,7 +137,7 @@ def parse(
     dimensions = _dimensions(body.get("dimensions", []), date_range)
     filters = _filters(body.get("filters", []))
     order_by = _order_by(body.get("order_by", []), metrics, dimensions)
-    include = _include(body.get("include", {}), date_range, dimensions)
+    include = _include(body.get("include", {}), date_range, dimensions, today)
     limit, offset = _pagination(body.get("pagination", {}))
     try:
         query = Query(
@@ -443,18 +444,19 @@ def _order_by(
     return tuple(order)
 
 
-def _include(value: Any, date_range: DateRange, dimensions: tuple[str, ...]) -> Include:
+def _include(value: Any, date_range: DateRange, dimensions: tuple[str, ...], today: dt.date) -> Include:
     include = _object(value, "#/include", INCLUDE_KEYS)
     flags = {key: _bool(include.get(key, False), _at("#/include", key)) for key in INCLUDE_KEYS[:3]}
     if flags["time_labels"] and not any(d in TIME_DIMENSIONS for d in dimensions):
         raise QueryError("#/include/time_labels", "needs a time dimension")
     comparison = None
     if "comparisons" in include:
-        comparison = _comparison(include["comparisons"], date_range)
+        comparison = _comparison(include["comparisons"], date_range, today)
     return Include(comparison=comparison, **flags)
 
 
-def _comparison(value: Any, date_range: DateRange) -> DateRange:
+def _comparison(value: Any, date_range: DateRange, today: dt.date) -> DateRange:
+    """``analytics.comparison_range`` of ``include.comparisons`` (Plausible's shape)."""
     path = "#/include/comparisons"
     options = _object(value, path, ("mode", "date_range", "match_day_of_week"))
     if "mode" not in options:
@@ -464,22 +466,15 @@ def _comparison(value: Any, date_range: DateRange) -> DateRange:
         raise QueryError(_at(path, "mode"), f"{_show(mode)} is not one of {', '.join(COMPARISON_MODES)}")
     if (mode == "custom") != ("date_range" in options):
         raise QueryError(_at(path, "date_range"), "is required with mode custom, and only with it")
-    if mode == "previous_period":
-        other = date_range.previous()
-    elif mode == "year_over_year":
-        other = date_range.year_before()
-    else:
+    custom = None
+    if mode == "custom":
         bounds = _list(options["date_range"], _at(path, "date_range"), most=2)
         if len(bounds) != 2:
             raise QueryError(_at(path, "date_range"), "must be a list of two dates")
         days = [_day(b, _at(_at(path, "date_range"), i)) for i, b in enumerate(bounds)]
-        other = _checked_range(days[0], days[1], date_range.tz, _at(path, "date_range"))
-    if _bool(options.get("match_day_of_week", False), _at(path, "match_day_of_week")):
-        back = dt.timedelta(days=(other.first.weekday() - date_range.first.weekday()) % 7)
-        if other.moments is not None:
-            return DateRange.between(other.moments[0] - back, other.moments[1] - back, other.tz)
-        other = DateRange(other.first - back, other.last - back, other.tz)
-    return other
+        custom = _checked_range(days[0], days[1], date_range.tz, _at(path, "date_range"))
+    match_day = _bool(options.get("match_day_of_week", False), _at(path, "match_day_of_week"))
+    return comparison_range(date_range, mode, today=today, custom=custom, match_day_of_week=match_day)
 
 
 def _echo_include(value: dict[str, Any]) -> dict[str, Any]:

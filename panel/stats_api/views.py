@@ -1,7 +1,9 @@
 """Stats API v1 endpoints: thin views from query string to ``analytics`` and back to JSON.
 
 Every Query carries the site's goals. ``/funnel`` is a Lantern extension (Plausible has no v1 funnel
-endpoint): ``GET /api/v1/stats/funnel?site_id=..&funnel=<id>&period=..&filters=..``.
+endpoint): ``GET /api/v1/stats/funnel?site_id=..&funnel=<id>&period=..&filters=..``. The aggregate
+and the timeseries take ``compare`` (``params.parse_compare``) and then say which range they compared
+with: ``"comparison": {"date_range": [first, last]}`` (the timeseries adds that range's ``results``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from django.http import HttpResponse, JsonResponse
 from analytics import (
     IMPORT_SKIP_WARNINGS,
     ClickHouseError,
+    DateRange,
     Query,
     QueryError,
     change,
@@ -82,17 +85,25 @@ def realtime_visitors(request: ApiRequest) -> HttpResponse:
 def aggregate(request: ApiRequest) -> HttpResponse:
     def build() -> dict[str, Any]:
         query = _query(request)
-        compare = params.parse_compare(request.GET.get("compare"), query.date_range)
+        compare = _compare(request, query)
         totals = _totals(query, tag="api:aggregate")
         results: dict[str, dict[str, Any]] = {m: {"value": totals[m]} for m in query.metrics}
-        if compare is not None:
-            before = _totals(dataclasses.replace(query, date_range=compare), tag="api:aggregate:compare")
-            for metric in query.metrics:
-                results[metric]["comparison_value"] = before[metric]
-                results[metric]["change"] = _change(metric, totals[metric], before[metric])
-        return {"results": results, **imports_warning(request.site, request.GET.dict(), query)}
+        warning = imports_warning(request.site, request.GET.dict(), query)
+        if compare is None:
+            return {"results": results, **warning}
+        before = _totals(dataclasses.replace(query, date_range=compare), tag="api:aggregate:compare")
+        for metric in query.metrics:
+            results[metric]["comparison_value"] = before[metric]
+            results[metric]["change"] = _change(metric, totals[metric], before[metric])
+        return {"results": results, "comparison": params.comparison_meta(compare), **warning}
 
     return _answer(build)
+
+
+def _compare(request: ApiRequest, query: Query) -> DateRange | None:
+    """The range the request asks to compare with (``params.parse_compare``), or None."""
+    today = today_in(request.site.timezone)
+    return params.parse_compare(request.GET.dict(), query.date_range, today=today)
 
 
 def _change(metric: str, now: Any, before: Any) -> int | float | None:
@@ -122,8 +133,13 @@ def _rows(query: Query, *, key: str, tag: str) -> dict[str, Any]:
 def timeseries(request: ApiRequest) -> HttpResponse:
     def build() -> dict[str, Any]:
         query = _query(request, "timeseries")
-        rows = _rows(query, key="date", tag="api:timeseries")
-        return rows | imports_warning(request.site, request.GET.dict(), query)
+        compare = _compare(request, query)
+        answer = _rows(query, key="date", tag="api:timeseries")
+        if compare is not None:
+            before = dataclasses.replace(query, date_range=compare)
+            rows = _rows(before, key="date", tag="api:timeseries:compare")
+            answer["comparison"] = {**params.comparison_meta(compare), **rows}
+        return answer | imports_warning(request.site, request.GET.dict(), query)
 
     return _answer(build)
 
