@@ -32,6 +32,9 @@ from analytics.funnels import MAX_STEPS, MIN_STEPS, Funnel, FunnelResult, build_
 from analytics.goals import MAX_DISPLAY_NAME, MAX_EVENT_NAME, MAX_PAGE_PATH, Goal
 from analytics.imported.export import COLUMNS as EXPORT_IMPORTED_COLUMNS
 from analytics.imported.export import batches as export_imported_batches
+from analytics.imported.lantern import LanternLoaded, is_lantern_export, load_lantern
+from analytics.imported.lantern import drop_staging as drop_import_staging
+from analytics.imported.lantern import staged_imports as staged_import_ids
 from analytics.imported.load import Loaded as ImportLoaded
 from analytics.imported.load import kept_days as import_kept_days
 from analytics.imported.load import load_plausible
@@ -135,10 +138,15 @@ __all__ = [  # noqa: RUF022 - grouped by topic, sorted within a group
     "Decision",
     "ImportFileError",
     "ImportLoaded",
+    "LanternLoaded",
     "decide_imports",
+    "drop_import_staging",
     "drop_imports",
     "import_kept_days",
+    "is_lantern_export",
+    "load_lantern",
     "load_plausible",
+    "staged_import_ids",
     # Moving the event store to another installation (``transfer``), and its topologies
     "DERIVED_TABLES",
     "TRANSFER_TABLES",

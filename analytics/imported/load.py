@@ -30,7 +30,7 @@ from analytics.imported.tables import DERIVED, TABLES, parse_file_name
 
 _Batch = tuple[tuple[str, ...], list[list[Any]]]
 
-__all__ = ["REQUIRED", "Loaded", "kept_days", "load_plausible", "plausible_files"]
+__all__ = ["REQUIRED", "Loaded", "kept_days", "load_plausible", "load_tables", "plausible_files"]
 
 REQUIRED = "imported_visitors"  # the top stats and the chart: an export without it is not one
 
@@ -104,29 +104,44 @@ def load_plausible(
     progress: Callable[[float], None] = lambda fraction: None,
 ) -> Loaded:
     """Load every file of the export at ``path``; ``progress`` hears the fraction read so far."""
-    counts = dict.fromkeys(TABLES, 0)
     try:
         with zipfile.ZipFile(path) as archive:
-            files = plausible_files(archive)
-            total = max(sum(info.file_size for info, _ in files), 1)
-            done = 0
-            for info, name in files:
-                table = TABLES[name]
-                with archive.open(info) as raw:
-                    text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
-                    batches = _utf8_named(archive, info, read_batches(info.filename, table, text, keep))
-                    for number, (columns, rows) in enumerate(batches):
-                        if name in DERIVED:
-                            rows, columns = _with_channel(columns, rows), (*columns, *DERIVED[name])
-                        token = f"import:{site_id}:{import_id}:{info.filename}:{number}"
-                        store.insert(site_id, import_id, name, columns, rows, token=token)
-                        counts[name] += len(rows)
-                        progress((done + raw.tell()) / total)
-                done += info.file_size
-            progress(1.0)
+            return load_tables(archive, plausible_files(archive), site_id, import_id, keep, progress)
     except zipfile.BadZipFile as exc:
         store.drop(site_id, [import_id])
         raise ImportFileError(path.name, f"not a zip file ({exc})") from None
+
+
+def load_tables(
+    archive: zipfile.ZipFile,
+    files: Sequence[tuple[zipfile.ZipInfo, str]],
+    site_id: int,
+    import_id: int,
+    keep: Callable[[dt.date], bool],
+    progress: Callable[[float], None] = lambda fraction: None,
+    *,
+    quoted: bool = False,
+) -> Loaded:
+    """Load ``files`` (members of ``archive`` with their tables) under the import id, all or nothing;
+    ``quoted``: they are Lantern's own files (its full export's formula guard comes off)."""
+    counts = dict.fromkeys(TABLES, 0)
+    try:
+        total = max(sum(info.file_size for info, _ in files), 1)
+        done = 0
+        for info, name in files:
+            table = TABLES[name]
+            with archive.open(info) as raw:
+                text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+                read = read_batches(info.filename, table, text, keep, quoted=quoted)
+                for number, (columns, rows) in enumerate(_utf8_named(archive, info, read)):
+                    if name in DERIVED:
+                        rows, columns = _with_channel(columns, rows), (*columns, *DERIVED[name])
+                    token = f"import:{site_id}:{import_id}:{info.filename}:{number}"
+                    store.insert(site_id, import_id, name, columns, rows, token=token)
+                    counts[name] += len(rows)
+                    progress((done + raw.tell()) / total)
+            done += info.file_size
+        progress(1.0)
     except BaseException:
         store.drop(site_id, [import_id])
         raise

@@ -24,13 +24,19 @@ from typing import Any
 
 from analytics.imported.tables import Table
 
-__all__ = ["BATCH", "MAX_TEXT", "NOT_UTF8", "ImportFileError", "first_bad_line", "read_batches"]
+__all__ = ["BATCH", "MAX_TEXT", "NOT_UTF8", "ImportFileError", "first_bad_line", "read_batches", "unquote"]
 
 BATCH = 50_000
 MAX_TEXT = 10_000  # characters in a text cell (a page, a referrer): more is not an export's
 _LIMITS = {"UInt64": 2**64 - 1, "UInt32": 2**32 - 1}
 NOT_UTF8 = "not UTF-8 text"
 _SMALL = _LIMITS["UInt32"]  # a row whose counts are all at most this needs no check column by column
+
+
+def unquote(cell: str) -> str:
+    """A cell of Lantern's full export as the value it was: one leading ``'`` (the formula guard,
+    ``panel.exports.csv.exact_cell``) taken off."""
+    return cell[1:] if cell.startswith("'") else cell
 
 
 class ImportFileError(ValueError):
@@ -131,11 +137,14 @@ def read_batches(
     lines: Iterable[str],
     keep: Callable[[dt.date], bool],
     batch: int = BATCH,
+    *,
+    quoted: bool = False,
 ) -> Iterator[tuple[tuple[str, ...], list[list[Any]]]]:
     """The file's kept rows, ``batch`` at a time, with the columns they hold (the date, then the text
     columns, then the counts: an optional column the file lacks is not among them); ``lines`` is the
     file's text. A row whose counts are all digits and fit any count column, and whose texts are
-    short enough together, is taken whole; any other is checked cell by cell."""
+    short enough together, is taken whole; any other is checked cell by cell. ``quoted``: the file is
+    Lantern's own (its full export), whose text cells carry the formula guard (``unquote``)."""
     reader = csv.reader(lines, strict=True)
     try:
         header = next(reader)
@@ -150,6 +159,7 @@ def read_batches(
     texts = _picker([at for at, _ in layout.texts])
     numbers = _picker([at for at, _, _ in layout.numbers])
     date_at, width, fromiso = layout.date, len(header), dt.date.fromisoformat
+    quoted_texts = range(1, len(layout.texts) + 1) if quoted else range(0)
     out: list[list[Any]] = []
     line = 1
     try:
@@ -172,6 +182,8 @@ def read_batches(
                 continue
             values = _whole(texts(row), numbers(row))
             out.append([text, *(_checked(file, line, layout, row) if values is None else values)])
+            for at in quoted_texts:
+                out[-1][at] = unquote(out[-1][at])
             if len(out) >= batch:
                 yield columns, out
                 out = []

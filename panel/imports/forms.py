@@ -13,8 +13,8 @@ from panel.uploads import MAX_UPLOAD_BYTES
 class UploadForm(forms.Form):
     export = forms.FileField(
         label="Export (zip)",
-        help_text="The zip Plausible's Settings → Imports & Exports makes,"
-        f" up to {MAX_UPLOAD_BYTES // 1024**2} MB.",
+        help_text="The zip Plausible's Settings → Imports & Exports makes, or another Lantern's full"
+        f" export (Settings → Export), up to {MAX_UPLOAD_BYTES // 1024**2} MB.",
     )
     first = forms.DateField(
         label="From (optional)", required=False, widget=forms.DateInput(attrs={"type": "date"})

@@ -5,10 +5,14 @@
     'done'
 
 The file is moved under ``$LANTERN_DATA_DIR/imports/`` (in server mode a volume the workers share)
-and deleted once loaded or refused. An import takes the days before the site's first native event
-(or the owner's chosen days within them); it becomes the site's active import only once every file
-has loaded, then the earlier ones are replaced and their rows deleted. A bad file fails the import
-with the error naming the file, line and column, and leaves the active import as it was.
+and deleted once loaded or refused. Plausible's export takes the days before the site's first native
+event (or the owner's chosen days within them); it becomes the site's active import only once every
+file has loaded, then the earlier ones are replaced and their rows deleted. Lantern's full export
+(known by its files) adds its raw events to the site's own, exactly, with visits derived here (only
+the chosen days' events, when days are chosen), its drop counts, and its own imported history as
+the active import when it holds one (``analytics.load_lantern``); its settings are only named
+(``settings_note``). A bad file fails the import with the error naming the file, line and column,
+and leaves the site as it was.
 """
 
 from __future__ import annotations
@@ -27,19 +31,31 @@ from django.utils import timezone
 from analytics import (
     ActiveImport,
     ImportFileError,
+    ImportLoaded,
+    LanternLoaded,
+    drop_import_staging,
     drop_imports,
     first_event_day,
     import_kept_days,
+    is_lantern_export,
+    load_lantern,
     load_plausible,
+    staged_import_ids,
 )
 from analytics.config import data_dir
 from analytics.datadir import make_private_dir
 from panel.imports.models import SiteImport
+from panel.imports.settings_note import note
 from panel.sites.models import Site
 
 log = logging.getLogger(__name__)
 
 NOTHING_TO_TAKE = "the export holds no day before the site's first event (or within the days asked for)"
+SERVER_FAILED = "the import failed on the server; nothing was imported, please try again"
+SERVER_FAILED_LANTERN = (
+    "the import failed on the server; import the same file again to complete it (nothing is counted twice)"
+)
+NOTHING_IN_EXPORT = "the export holds no event, drop count or imported day (within the days asked for)"
 
 
 def imports_dir() -> Path:
@@ -107,26 +123,48 @@ def run_import(import_id: int, on_progress: Callable[[int], None] = lambda perce
             SiteImport.objects.filter(pk=record.pk).update(percent=percent)
             on_progress(percent)
 
+    lantern: LanternLoaded | None = None
+    lantern_file = is_lantern_export(path)
     try:
-        keep = import_kept_days(first_event_day(site.id, site.timezone), wanted)
-        loaded = load_plausible(path, site.id, record.pk, keep, progress)
+        if lantern_file:
+            SiteImport.objects.filter(pk=record.pk).update(source=SiteImport.Source.LANTERN)
+            _drop_stale_staging()
+            first_native = first_event_day(site.id, site.timezone)
+            lantern = load_lantern(path, site.id, record.pk, site.timezone, wanted, first_native, progress)
+            loaded = lantern.history
+        else:
+            keep = import_kept_days(first_event_day(site.id, site.timezone), wanted)
+            loaded = load_plausible(path, site.id, record.pk, keep, progress)
     except ImportFileError as exc:
         return _fail(record, str(exc))
     except Exception:
         log.exception("the import %s of %s failed", record.pk, site.domain)
-        return _fail(record, "the import failed on the server; nothing was imported, please try again")
+        return _fail(record, SERVER_FAILED_LANTERN if lantern_file else SERVER_FAILED)
     finally:
         path.unlink(missing_ok=True)
+    if lantern is not None:
+        return _finish_lantern(record, lantern, on_progress)
     if loaded.first is None:
         drop_imports(site.id, [record.pk])
         return _fail(record, NOTHING_TO_TAKE)
+    _activate(record, loaded)
+    on_progress(100)
+    return SiteImport.Status.DONE
+
+
+def _activate(record: SiteImport, loaded: ImportLoaded, **fields: Any) -> None:
+    """Mark the import done with ``fields``; when it holds imported days it becomes the site's active
+    import, and the earlier one is replaced (its rows deleted)."""
+    earlier: list[int] = []
     with transaction.atomic():
-        earlier = list(
-            SiteImport.objects.select_for_update()
-            .filter(site=site, status=SiteImport.Status.DONE)
-            .values_list("pk", flat=True)
-        )
-        SiteImport.objects.filter(pk__in=earlier).update(status=SiteImport.Status.REPLACED)
+        if loaded.first is not None:
+            earlier = list(
+                SiteImport.objects.select_for_update()
+                .holding_days(record.site)
+                .exclude(pk=record.pk)
+                .values_list("pk", flat=True)
+            )
+            SiteImport.objects.filter(pk__in=earlier).update(status=SiteImport.Status.REPLACED)
         SiteImport.objects.filter(pk=record.pk).update(
             status=SiteImport.Status.DONE,
             percent=100,
@@ -134,11 +172,33 @@ def run_import(import_id: int, on_progress: Callable[[int], None] = lambda perce
             last_day=loaded.last,
             rows=sum(loaded.rows.values()),
             finished_at=timezone.now(),
+            **fields,
         )
     if earlier:
-        drop_imports(site.id, earlier)
+        drop_imports(record.site.id, earlier)
+
+
+def _finish_lantern(record: SiteImport, loaded: LanternLoaded, on_progress: Callable[[int], None]) -> str:
+    if not (loaded.events_added or loaded.events_present or loaded.dropped_added or loaded.history.first):
+        return _fail(record, NOTHING_IN_EXPORT)
+    _activate(
+        record,
+        loaded.history,
+        events_added=loaded.events_added,
+        events_present=loaded.events_present,
+        dropped_added=loaded.dropped_added,
+        note=note(record.site, loaded.site),
+    )
     on_progress(100)
     return SiteImport.Status.DONE
+
+
+def _drop_stale_staging() -> None:
+    """Drop the staging tables that imports no longer running left (a worker died mid-way)."""
+    live = SiteImport.Status.QUEUED, SiteImport.Status.RUNNING
+    for import_id in staged_import_ids():
+        if not SiteImport.objects.filter(pk=import_id, status__in=live).exists():
+            drop_import_staging(import_id)
 
 
 def active_import(site: Site) -> ActiveImport | None:
@@ -152,11 +212,7 @@ def active_import(site: Site) -> ActiveImport | None:
 def remove_imports(site: Site) -> int:
     """Remove the site's imported data ("remove imported data"); how many imports it had."""
     with transaction.atomic():
-        done = list(
-            SiteImport.objects.select_for_update()
-            .filter(site=site, status=SiteImport.Status.DONE)
-            .values_list("pk", flat=True)
-        )
+        done = list(SiteImport.objects.select_for_update().holding_days(site).values_list("pk", flat=True))
         SiteImport.objects.filter(pk__in=done).update(status=SiteImport.Status.REMOVED)
     if done:
         drop_imports(site.id, done)

@@ -1,9 +1,12 @@
 """One import of a site's history: its file, the days asked for, its status and progress, and once
 loaded the days it holds. Its id is the ``import_id`` of its rows in the imported tables.
 
-A site's active import is its newest ``done`` one: queries add only its rows. Loading a new one
-leaves the active one in place until the new one has loaded whole; then the older ones are
-``replaced`` and their rows deleted. "Remove imported data" marks them ``removed``.
+A site's active import is its newest ``done`` one holding imported days (``first_day``): queries add
+only its rows. Loading a new one leaves the active one in place until the new one has loaded whole;
+then the older ones are ``replaced`` and their rows deleted. "Remove imported data" marks them
+``removed``. An import of Lantern's full export (``source`` lantern) adds raw events to the site's own
+(``events_added``; those it already held are ``events_present``) and drop counts; it holds imported
+days only when the export carried the source's own imported history.
 """
 
 from __future__ import annotations
@@ -15,13 +18,13 @@ from panel.sites.models import Site
 
 
 class SiteImportQuerySet(models.QuerySet["SiteImport"]):
+    def holding_days(self, site: Site) -> SiteImportQuerySet:
+        """The site's loaded imports that hold imported days (their rows are in the imported tables)."""
+        return self.filter(site=site, status=SiteImport.Status.DONE, first_day__isnull=False)
+
     def active_for(self, site: Site) -> SiteImport | None:
         """The site's active import (its newest loaded one), or None."""
-        return (
-            self.filter(site=site, status=SiteImport.Status.DONE, first_day__isnull=False)
-            .order_by("-finished_at", "-pk")
-            .first()
-        )
+        return self.holding_days(site).order_by("-finished_at", "-pk").first()
 
 
 class SiteImport(models.Model):
@@ -54,6 +57,11 @@ class SiteImport(models.Model):
     first_day = models.DateField(null=True, blank=True)
     last_day = models.DateField(null=True, blank=True)
     rows = models.PositiveBigIntegerField(default=0)
+    # A Lantern export's raw events added, those the site already held, and drop counts added.
+    events_added = models.PositiveBigIntegerField(default=0)
+    events_present = models.PositiveBigIntegerField(default=0)
+    dropped_added = models.PositiveBigIntegerField(default=0)
+    note = models.TextField(blank=True, default="")  # what the owner should know (settings not applied)
     error = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)

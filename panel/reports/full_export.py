@@ -6,8 +6,9 @@ progress, then mailed to whoever asked as a signed link that expires after ``LIN
     >>> SiteExport.objects.get(pk=export.pk).percent  # doctest: +SKIP
     40
 
-Cells go through ``panel.exports.csv`` (tracked values that a spreadsheet would run as formulas are
-defused there).
+Cells go through ``panel.exports.csv``'s ``exact_cell``: tracked values that a spreadsheet would run as
+formulas are defused, reversibly, so the zip imports into another Lantern value for value
+(``analytics.imported.lantern``).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from analytics import (
 )
 from analytics.config import data_dir
 from analytics.datadir import make_private_dir, private_opener
-from panel.exports.csv import write_csv
+from panel.exports.csv import exact_cell, write_csv
 from panel.imports.jobs import active_import
 from panel.imports.models import SiteImport
 from panel.reports.models import SiteExport
@@ -94,7 +95,8 @@ def _cell(value: Any) -> Any:
 
 
 def _csv(rows: Iterable[dict[str, Any]], columns: Sequence[str], *, header: bool) -> bytes:
-    return write_csv(({k: _cell(v) for k, v in row.items()} for row in rows), columns, header=header)
+    cells = ({k: _cell(v) for k, v in row.items()} for row in rows)
+    return write_csv(cells, columns, header=header, cell=exact_cell)
 
 
 class _Progress:

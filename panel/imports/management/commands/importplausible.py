@@ -13,7 +13,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from analytics import EngineBusyError, first_event_day
+from analytics import EngineBusyError, first_event_day, is_lantern_export
 from panel.imports.jobs import run_import, start_import
 from panel.imports.models import SiteImport
 from panel.sites.models import Site
@@ -30,10 +30,13 @@ def _day(raw: str | None, flag: str) -> dt.date | None:
 
 class Command(BaseCommand):
     help = "Import DOMAIN's history from FILE.zip (Plausible's CSV export); replaces an earlier import."
+    lantern_only = False
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("domain")
-        parser.add_argument("file", help="the zip Plausible's Settings → Imports & Exports made")
+        parser.add_argument(
+            "file", help="the zip Plausible's Settings → Imports & Exports made, or Lantern's full export"
+        )
         parser.add_argument("--from", dest="first", help="the first day to take (YYYY-MM-DD)")
         parser.add_argument("--to", dest="last", help="the last day to take (YYYY-MM-DD)")
 
@@ -44,6 +47,8 @@ class Command(BaseCommand):
         path = Path(options["file"])
         if not path.is_file():
             raise CommandError(f"{path}: no such file")
+        if self.lantern_only and not is_lantern_export(path):
+            raise CommandError(f"{path.name}: not Lantern's full export (events.csv, site.csv, …)")
         first, last = _day(options["first"], "--from"), _day(options["last"], "--to")
         if (first is None) != (last is None):
             raise CommandError("--from and --to go together")
@@ -61,4 +66,14 @@ class Command(BaseCommand):
         if status != SiteImport.Status.DONE:
             raise CommandError(f"the import failed: {record.error}")
         days = f"{record.first_day} to {record.last_day}"
-        self.stdout.write(f"imported {record.rows} rows, {days}; it replaces any earlier import")
+        if record.source != SiteImport.Source.LANTERN:
+            self.stdout.write(f"imported {record.rows} rows, {days}; it replaces any earlier import")
+            return
+        self.stdout.write(
+            f"added {record.events_added} events ({record.events_present} were there already)"
+            f" and {record.dropped_added} filtered-out counts"
+        )
+        if record.first_day:
+            self.stdout.write(f"imported history: {record.rows} rows, {days}; it replaces any earlier import")
+        if record.note:
+            self.stdout.write(record.note)
