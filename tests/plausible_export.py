@@ -123,3 +123,16 @@ def sample(first: dt.date) -> dict[str, list[Sequence[Any]]]:
             [d2, "GNU/Linux", "", 5, 5, 250, 1, 10],
         ],
     }  # fmt: skip
+
+
+UNKNOWN_REGION, UNKNOWN_CITY = "DE-XX", 999_999_999  # no subdivision has the code, no city the id
+
+
+def places(first: dt.date) -> list[Sequence[Any]]:
+    """imported_locations rows of a day in Berlin, Paris and a place no library knows."""
+    day = first.isoformat()
+    return [
+        [day, "DE", "DE-BE", 2950159, 6, 7, 300, 2, 20],  # Berlin, Berlin
+        [day, "FR", "FR-IDF", 2988507, 4, 4, 200, 1, 8],  # Île-de-France, Paris
+        [day, "DE", UNKNOWN_REGION, UNKNOWN_CITY, 2, 2, 100, 1, 4],
+    ]

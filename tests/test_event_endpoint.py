@@ -59,7 +59,7 @@ def test_it_accepts_a_pageview_and_buffers_an_enriched_event(app: IngestApp, sit
     assert (event["pathname"], event["hostname"], event["referrer_source"]) == (
         "/pricing",
         "example.com",
-        "hn",
+        "Hacker News",  # utm_source=hn names a known source: its name
     )
     assert (event["browser"], event["os"], event["screen_size"]) == ("Firefox", "Linux", "Laptop")
     assert "203.0.113.9" not in json.dumps(event) and "Gecko" not in json.dumps(event)

@@ -113,6 +113,11 @@ def test_cards_break_down_by_their_family(imported: ActiveImport) -> None:
         {"visit:country": "DE", "visitors": 11, "percentage": 73.3},
         {"visit:country": "US", "visitors": 4, "percentage": 26.7},
     ]
+    cities, _ = ask(imported, metrics=("visitors",), dimensions=("visit:region", "visit:city"))
+    assert cities == [  # DE-BE and US-CA, GeoNames 2950159 and 5391959: by name, as native rows
+        {"visit:region": "Berlin", "visit:city": "Berlin", "visitors": 11},
+        {"visit:region": "California", "visit:city": "San Francisco", "visitors": 4},
+    ]
     browsers, _ = ask(imported, metrics=("visitors",), dimensions=("visit:browser",))
     assert browsers == [
         {"visit:browser": "Firefox", "visitors": 11},

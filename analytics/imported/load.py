@@ -25,6 +25,7 @@ from typing import Any
 
 from analytics.imported import store
 from analytics.imported.channels import channel
+from analytics.imported.places import CityNames, region_name
 from analytics.imported.rows import NOT_UTF8, ImportFileError, first_bad_line, read_batches
 from analytics.imported.tables import DERIVED, TABLES, parse_file_name
 
@@ -82,6 +83,21 @@ def _with_channel(columns: Sequence[str], rows: list[list[Any]]) -> list[list[An
     return rows
 
 
+def _with_names(columns: Sequence[str], rows: list[list[Any]], cities: CityNames) -> list[list[Any]]:
+    """imported_locations rows with their region's and city's names (after their other columns)."""
+    region, city = columns.index("region"), columns.index("city")
+    for row in rows:
+        row += (region_name(row[region]), cities.name(row[city]))
+    return rows
+
+
+def _derived(name: str, columns: Sequence[str], rows: list[list[Any]], cities: CityNames) -> list[list[Any]]:
+    """Rows of the table ``name`` with its ``DERIVED`` columns added."""
+    if name == "imported_locations":
+        return _with_names(columns, rows, cities)
+    return _with_channel(columns, rows)
+
+
 def _utf8_named(
     archive: zipfile.ZipFile, info: zipfile.ZipInfo, batches: Iterator[_Batch]
 ) -> Iterator[_Batch]:
@@ -125,6 +141,7 @@ def load_tables(
     """Load ``files`` (members of ``archive`` with their tables) under the import id, all or nothing;
     ``quoted``: they are Lantern's own files (its full export's formula guard comes off)."""
     counts = dict.fromkeys(TABLES, 0)
+    cities = CityNames()  # read at the first city, let go with the load
     try:
         total = max(sum(info.file_size for info, _ in files), 1)
         done = 0
@@ -135,7 +152,7 @@ def load_tables(
                 read = read_batches(info.filename, table, text, keep, quoted=quoted)
                 for number, (columns, rows) in enumerate(_utf8_named(archive, info, read)):
                     if name in DERIVED:
-                        rows, columns = _with_channel(columns, rows), (*columns, *DERIVED[name])
+                        rows, columns = _derived(name, columns, rows, cities), (*columns, *DERIVED[name])
                     token = f"import:{site_id}:{import_id}:{info.filename}:{number}"
                     store.insert(site_id, import_id, name, columns, rows, token=token)
                     counts[name] += len(rows)

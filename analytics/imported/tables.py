@@ -9,7 +9,8 @@ A file is named ``imported_<table>_<YYYYMMDD>_<YYYYMMDD>.csv`` (or without ``imp
 line names its columns, in any order. Every table has ``date`` first (the site's local day). A column
 ``OPTIONAL`` in an older or newer export may be absent (it loads as 0); columns older exports carried
 that Lantern does not keep (``IGNORED``) are accepted and skipped. Anything else is an error.
-``DERIVED`` columns are not in the files: they are computed when loading (a source's channel).
+``DERIVED`` columns are not in the files: they are computed when loading (a source's channel, a
+location's region and city names).
 """
 
 from __future__ import annotations
@@ -117,7 +118,10 @@ TABLES: dict[str, Table] = {
         ),
     )
 }
-DERIVED: dict[str, tuple[str, ...]] = {"imported_sources": ("channel",)}
+DERIVED: dict[str, tuple[str, ...]] = {
+    "imported_sources": ("channel",),
+    "imported_locations": ("region_name", "city_name"),
+}
 
 _FILE = re.compile(r"^(?:imported_)?(?P<table>[a-z_]+?)_(?P<first>\d{8})_(?P<last>\d{8})\.csv$")
 
