@@ -16,7 +16,7 @@ import time
 import traceback
 from collections.abc import Callable
 
-from bench import dashboard, flush, http_ingest, ua_parse
+from bench import dashboard, flush, http_ingest, import_large, ua_parse
 from bench.common import BenchError, Figure, Figures, Settings, progress
 
 Benchmark = Callable[[Settings], Figures]
@@ -26,12 +26,14 @@ BENCHMARKS: list[Benchmark] = [
     flush.flusher_vs_insert,
     ua_parse.ua_parsing,
     dashboard.dashboard_queries,
+    import_large.import_vs_read,
 ]
 LABELS: dict[str, str] = {
     **http_ingest.LABELS,
     **flush.LABELS,
     **ua_parse.LABELS,
     **dashboard.LABELS,
+    **import_large.LABELS,
     "quick": "a quick run (--quick)",
     "bench_s": "wall time of all benchmarks",
 }

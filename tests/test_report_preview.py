@@ -5,13 +5,13 @@ to the member asking, through a real SMTP server, a few times an hour at most.""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import pytest
 from django.core.cache import cache
 from django.test import Client
 
 from panel.reports.preview import TEST_RATE, latest_period
+from tests.accounts_helpers import logged_in
 from tests.conftest import make_event, seed
 from tests.reports_fixtures import Team, make_team
 from tests.smtp import SmtpServer, text_body
@@ -29,21 +29,15 @@ def team(transactional_db: None, events_table: None) -> Team:
     return team
 
 
-def _as(user: Any) -> Client:
-    browser = Client()
-    browser.force_login(user)
-    return browser
-
-
 def test_the_page_links_a_preview_and_a_test_send_of_each_report(team: Team) -> None:
-    page = _as(team.viewer).get("/example.com/notifications/").content.decode()
+    page = logged_in(team.viewer).get("/example.com/notifications/").content.decode()
     for kind in ("weekly", "monthly"):
         assert f'href="/example.com/notifications/preview/{kind}/"' in page
         assert f'action="/example.com/notifications/test/{kind}/"' in page
 
 
 def test_a_member_previews_the_last_weeks_report(team: Team) -> None:
-    response = _as(team.viewer).get("/example.com/notifications/preview/weekly/")
+    response = logged_in(team.viewer).get("/example.com/notifications/preview/weekly/")
     assert response.status_code == 200
     html = response.content.decode()
     assert "example.com" in html and ">3<" in html.replace(" ", "")  # the week's three visitors
@@ -56,14 +50,14 @@ def test_previews_refuse_strangers_other_kinds_and_posts(team: Team) -> None:
     from panel.accounts.models import User
 
     stranger = User.objects.create_with_organisation("stranger@else.org", "a long enough passphrase")
-    assert _as(stranger).get("/example.com/notifications/preview/weekly/").status_code == 404
-    assert _as(team.owner).get("/example.com/notifications/preview/daily/").status_code == 404
-    assert _as(team.owner).post("/example.com/notifications/preview/weekly/").status_code == 405
+    assert logged_in(stranger).get("/example.com/notifications/preview/weekly/").status_code == 404
+    assert logged_in(team.owner).get("/example.com/notifications/preview/daily/").status_code == 404
+    assert logged_in(team.owner).post("/example.com/notifications/preview/weekly/").status_code == 405
     assert Client().get("/example.com/notifications/preview/weekly/").status_code == 302  # log in
 
 
 def test_a_test_report_is_mailed_to_the_member_asking(team: Team, mailbox: SmtpServer) -> None:
-    owner = _as(team.owner)
+    owner = logged_in(team.owner)
     response = owner.post("/example.com/notifications/test/monthly/", follow=True)
     assert "A test monthly report of example.com was sent to owner@example.com." in response.content.decode()
     [message] = mailbox.wait_for(1)
@@ -74,7 +68,7 @@ def test_a_test_report_is_mailed_to_the_member_asking(team: Team, mailbox: SmtpS
 
 
 def test_test_reports_are_rate_limited(team: Team, mailbox: SmtpServer) -> None:
-    admin = _as(team.admin)
+    admin = logged_in(team.admin)
     allowed = int(TEST_RATE.split("/")[0])
     for _ in range(allowed):
         assert admin.post("/example.com/notifications/test/weekly/").status_code == 302
