@@ -23,25 +23,12 @@ DAY_HOURS = 24
 
 def hourly_visitors(site_id: int, now: dt.datetime, hours: int) -> list[int]:
     """Visitors in each of the ``hours`` windows before ``now``, most recent first (zeros included)."""
-    result = client.execute(
-        "SELECT intDiv(dateDiff('millisecond', timestamp, {now:DateTime64(3, 'UTC')}), 3600000) AS w,"
-        " uniqExact(visitor_id) FROM events"
-        " WHERE site_id = {site:UInt64} AND name != 'engagement'"
-        " AND timestamp > {since:DateTime64(3, 'UTC')} AND timestamp <= {now:DateTime64(3, 'UTC')}"
-        " GROUP BY w",
-        {"site": site_id, "now": now, "since": now - dt.timedelta(hours=hours)},
-        tag="alerts",
-    )
-    counts = [0] * hours
-    for window, visitors in result.rows:
-        if 0 <= int(window) < hours:
-            counts[int(window)] = int(visitors)
-    return counts
+    return list(reversed(_windows([site_id], now, hours, tag="alerts")[site_id].hourly))
 
 
 @dataclasses.dataclass(frozen=True)
 class LastDay:
-    """A site's last 24 hours: its visitors, and its visitors in each hour, oldest first."""
+    """A site's last hours: its visitors over them all, and its visitors in each hour, oldest first."""
 
     visitors: int
     hourly: tuple[int, ...]
@@ -49,20 +36,25 @@ class LastDay:
 
 def last_day(site_ids: Sequence[int], now: dt.datetime) -> dict[int, LastDay]:
     """Every site's last 24 hours before ``now`` (sites without events too), in one read."""
+    return _windows(site_ids, now, DAY_HOURS, tag="sites")
+
+
+def _windows(site_ids: Sequence[int], now: dt.datetime, hours: int, *, tag: str) -> dict[int, LastDay]:
+    """Each site's visitors in each of the ``hours`` windows before ``now``, and over all of them."""
     result = client.execute(
         "SELECT site_id, grouping(w) AS whole, intDiv(dateDiff('millisecond', timestamp,"
         " {now:DateTime64(3, 'UTC')}), 3600000) AS w, uniqExact(visitor_id) FROM events"
         " WHERE site_id IN {sites:Array(UInt64)} AND name != 'engagement'"
         " AND timestamp > {since:DateTime64(3, 'UTC')} AND timestamp <= {now:DateTime64(3, 'UTC')}"
         " GROUP BY GROUPING SETS ((site_id, w), (site_id))",
-        {"sites": list(site_ids), "now": now, "since": now - dt.timedelta(hours=DAY_HOURS)},
-        tag="sites",
+        {"sites": list(site_ids), "now": now, "since": now - dt.timedelta(hours=hours)},
+        tag=tag,
     )
     totals = dict.fromkeys(site_ids, 0)
-    hours = {site: [0] * DAY_HOURS for site in site_ids}
+    counts = {site: [0] * hours for site in site_ids}
     for site, whole, window, visitors in result.rows:
         if whole:
             totals[int(site)] = int(visitors)
-        elif 0 <= int(window) < DAY_HOURS:
-            hours[int(site)][DAY_HOURS - 1 - int(window)] = int(visitors)
-    return {site: LastDay(totals[site], tuple(hours[site])) for site in site_ids}
+        elif 0 <= int(window) < hours:
+            counts[int(site)][hours - 1 - int(window)] = int(visitors)
+    return {site: LastDay(totals[site], tuple(counts[site])) for site in site_ids}
