@@ -297,6 +297,10 @@ def test_every_widget_shows_the_seeded_day(dashboard: Watched, seeded: Seeded) -
     assert _rows(dashboard, "sources") == [("Direct / None", "2"), ("Google", "1"), ("Twitter", "1")]
     _tab(dashboard, "sources", "utm_campaign")
     assert _rows(dashboard, "sources") == [("launch", "1")]
+    _tab(dashboard, "sources", "utm_content")  # UTM content and term have tabs too (none sent here)
+    assert dashboard.query()["sources"] == ["utm_content"] and _rows(dashboard, "sources") == []
+    _tab(dashboard, "sources", "utm_term")
+    assert page.inner_text("#widget-sources .list-head .name").upper() == "UTM TERM"
     _tab(dashboard, "sources", "utm_medium")
     assert _rows(dashboard, "sources") == [("email", "1")]
     _tab(dashboard, "pages", "entry")

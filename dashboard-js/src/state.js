@@ -14,7 +14,7 @@ export const METRICS = ["visitors", "visits", "pageviews", "views_per_visit", "b
 /** The chart's further metrics under a goal filter (``goalFilter``). */
 export const GOAL_METRICS = ["events", "conversion_rate", "average_revenue", "total_revenue"];
 export const TABS = {
-  sources: ["channel", "source", "utm_medium", "utm_source", "utm_campaign"],
+  sources: ["channel", "source", "utm_medium", "utm_source", "utm_campaign", "utm_content", "utm_term"],
   pages: ["page", "entry", "exit"],
   locations: ["map", "country", "region", "city"],
   devices: ["browser", "os", "screen"],

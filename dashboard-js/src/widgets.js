@@ -74,6 +74,8 @@ export const LISTS = {
       utm_medium: { label: "Mediums", property: "visit:utm_medium", column: "UTM medium", csv: "utm_mediums" },
       utm_source: { label: "UTM sources", property: "visit:utm_source", column: "UTM source", csv: "utm_sources" },
       utm_campaign: { label: "Campaigns", property: "visit:utm_campaign", column: "UTM campaign", csv: "utm_campaigns" },
+      utm_content: { label: "Contents", property: "visit:utm_content", column: "UTM content", csv: "utm_contents" },
+      utm_term: { label: "Terms", property: "visit:utm_term", column: "UTM term", csv: "utm_terms" },
     },
   },
   pages: {
