@@ -19,6 +19,7 @@ column, so nothing half-read is ever loaded by mistake.
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 import datetime as dt
 import decimal
@@ -164,16 +165,18 @@ class _Cell:
     parse: Callable[[str], Any]
 
 
-class _Reader:
-    """Reads one file's rows into the values of ``columns``, checking the count of cells a row."""
+class _Reader(abc.ABC):
+    """Reads one file's rows into the values of ``columns``, checking the count of cells a row; each
+    kind of file says how its columns parse (``parser``)."""
 
     def __init__(self, file: str, header: Sequence[str], columns: Sequence[str]) -> None:
         self.file, self.width = file, len(header)
         at = _positions(file, header, columns)
         self.cells = [_Cell(at[i], name, self.parser(name)) for i, name in enumerate(columns)]
 
+    @abc.abstractmethod
     def parser(self, name: str) -> Callable[[str], Any]:
-        raise NotImplementedError
+        """How the cells of column ``name`` parse."""
 
     def values(self, line: int, row: Sequence[str]) -> list[Any]:
         if len(row) != self.width:
