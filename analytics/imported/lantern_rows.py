@@ -30,7 +30,7 @@ from typing import Any
 
 import orjson
 
-from analytics.imported.rows import MAX_TEXT, ImportFileError, unquote
+from analytics.imported.rows import MAX_TEXT, ImportFileError, column_positions, unquote
 from analytics.schema import EVENT_COLUMNS
 
 __all__ = [
@@ -147,15 +147,8 @@ _BY_NAME: dict[str, Callable[[str], Any]] = {"revenue_currency": _currency}
 def _positions(file: str, header: Sequence[str], expected: Sequence[str]) -> list[int]:
     """Where each expected column is in the file's rows (any order; each named once, nothing else)."""
     names = [unquote(name.strip().lstrip("\ufeff")) for name in header]
-    for index, name in enumerate(names):
-        if name not in expected:
-            raise ImportFileError(file, f"unknown column {name!r}", 1, f"{index + 1} ({name})")
-        if names.index(name) != index:
-            raise ImportFileError(file, f"column {name!r} is named twice", 1, f"{index + 1} ({name})")
-    missing = [name for name in expected if name not in names]
-    if missing:
-        raise ImportFileError(file, f"the header lacks the column {missing[0]!r}", 1)
-    return [names.index(name) for name in expected]
+    found = column_positions(file, names, expected, expected)
+    return [found[name] for name in expected]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -19,7 +19,7 @@ import csv
 import dataclasses
 import datetime as dt
 import operator
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from typing import Any
 
 from analytics.imported.tables import Table
@@ -51,19 +51,35 @@ class ImportFileError(ValueError):
 def _header(file: str, table: Table, names: list[str]) -> dict[str, int]:
     """Where each column of the table is in a row; an optional column the file lacks is left out (it
     loads as 0)."""
-    names = [name.strip().lstrip("\ufeff") for name in names]
-    kinds = table.kinds
+    kinds = list(table.kinds)
+    required = [name for name in kinds if name not in table.optional]
+    cleaned = [name.strip().lstrip("\ufeff") for name in names]
+    return column_positions(file, cleaned, kinds, required, ignored=table.ignored, table=table.name)
+
+
+def column_positions(
+    file: str,
+    names: Sequence[str],
+    known: Sequence[str],
+    required: Collection[str],
+    *,
+    ignored: Collection[str] = (),
+    table: str = "",
+) -> dict[str, int]:
+    """Where each of the ``known`` columns a header ``names`` (in any order) is: every name known (or
+    ``ignored``) and named once, every ``required`` one there; else an error naming the header's cell."""
+    of = f" for {table}" if table else ""
     for index, name in enumerate(names):
-        if name not in kinds and name not in table.ignored:
-            raise ImportFileError(
-                file, f"unknown column {name!r} for {table.name}", 1, f"{index + 1} ({name})"
-            )
+        if name not in known and name not in ignored:
+            raise ImportFileError(file, f"unknown column {name!r}{of}", 1, f"{index + 1} ({name})")
         if names.index(name) != index:
             raise ImportFileError(file, f"column {name!r} is named twice", 1, f"{index + 1} ({name})")
-    for name in kinds:
-        if name not in names and name not in table.optional:
-            raise ImportFileError(file, f"the header lacks the column {name!r} ({table.name})", 1)
-    return {name: names.index(name) for name in kinds if name in names}
+    for name in known:
+        if name in required and name not in names:
+            raise ImportFileError(
+                file, f"the header lacks the column {name!r}{f' ({table})' if table else ''}", 1
+            )
+    return {name: names.index(name) for name in known if name in names}
 
 
 def _picker(positions: list[int]) -> Callable[[list[str]], tuple[str, ...]]:
