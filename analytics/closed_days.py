@@ -27,7 +27,7 @@ from typing import Any
 
 import orjson
 
-from analytics import client
+from analytics import client, open_days
 from analytics.dimensions import GOAL, PROPS_PREFIX, TIME_DIMENSIONS
 from analytics.filters import Filter
 from analytics.goals import Goal
@@ -205,16 +205,25 @@ def read_sql(query: Query) -> tuple[str, dict[str, Any]] | None:
     plan = Plan(query)
     plan.restrict_to(edges)
     sources = query_sources(query)
-    parts = [f"({plan.branch(source, sources)})" for source in sources] if edges else []
+    parts = [f"({_raw_branch(plan, edges, source, sources)})" for source in sources] if edges else []
     parts.append(f"({_sums_sql(plan, needed[0], summed, sources)})")
     totals = {"total_visitors": "", "total_base_visitors": ""}
     if {"percentage", "conversion_rate"} & set(query.metrics):  # no filter here is a goal's: one whole
-        whole = f"({_total_sql(plan, needed[-1], summed)}) + {plan.total_visitors(plan.event_nodes)}"
+        shared = open_days.total_visitors(plan, edges) if edges else None
+        raw = shared or plan.total_visitors(plan.event_nodes)
+        whole = f"({_total_sql(plan, needed[-1], summed)}) + {raw}"
         totals = {
             "total_visitors": whole if "percentage" in query.metrics else "",
             "total_base_visitors": whole if "conversion_rate" in query.metrics else "",
         }
     return outer_sql(query, " UNION ALL ".join(parts), totals, "", plan.params), plan.params
+
+
+def _raw_branch(plan: Plan, edges: Sequence[VisitDay], source: str, sources: Sequence[str]) -> str:
+    """A branch over the raw visit days ``edges``: the events one from the page's open days read once
+    (``analytics.open_days``) when it can be."""
+    shared = open_days.events_branch(plan, edges, sources) if source == EVENTS else None
+    return shared or plan.branch(source, sources)
 
 
 def _chosen(plan: Plan, sums: Sums) -> list[str]:

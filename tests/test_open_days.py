@@ -1,0 +1,106 @@
+"""The open days of a page, read once (``analytics.open_days``): the cards of a page take their rows
+from one scan of the events the sums do not hold, and answer exactly as reading every event does; a
+new event, a filter or a write is a new read."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from analytics import client, open_days, run_query
+from analytics.closed_days import build, read_sql
+from analytics.filters import Filter
+from analytics.periods import DateRange
+from analytics.query import Query
+from analytics.schema import Event
+from tests.conftest import make_event, seed
+from tests.test_closed_days import GOALS, LAST, NOW, SITE, stored  # noqa: F401 - a fixture
+from tests.test_query import VISIT_METRICS
+
+MONTH = DateRange(LAST - dt.timedelta(days=9), LAST, "Europe/Berlin")
+
+
+def page(date_range: DateRange = MONTH, filters: tuple[Filter, ...] = ()) -> list[Query]:
+    """The first view of a dashboard: top stats, chart, the visit cards (one with shares), goals."""
+
+    def query(metrics: tuple[str, ...], *dims: str) -> Query:
+        return Query(SITE, date_range, metrics, dims, filters, goals=GOALS, limit=250)
+
+    return [
+        query((*VISIT_METRICS, "time_on_page")),
+        query(("visitors", "pageviews"), "time:day"),
+        query(("visitors",), "visit:channel"),
+        query(("visitors", "percentage"), "visit:country"),
+        query(("visitors", "bounce_rate"), "visit:browser"),
+        query(("visitors", "events", "conversion_rate"), "event:goal"),
+        query(("visitors", "time_on_page"), "event:page"),
+    ]
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
+    """How many scans ``open_days`` made (each still runs, on the real engine)."""
+    made: list[int] = []
+    scan = open_days._read
+
+    def counted(plan: Any) -> Any:
+        made.append(1)
+        return scan(plan)
+
+    monkeypatch.setattr(open_days, "_read", counted)
+    yield made
+
+
+@pytest.fixture
+def built(stored: list[Event]) -> Iterator[list[list[dict[str, Any]]]]:  # noqa: F811 - the imported fixture
+    client.command("TRUNCATE TABLE day_sums")
+    raw = [run_query(q) for q in page()]  # nothing built yet: every event read
+    build(SITE, "Europe/Berlin", GOALS, NOW)
+    yield raw
+    client.command("TRUNCATE TABLE day_sums")
+
+
+def test_a_page_reads_its_open_days_once_and_answers_as_every_event_does(
+    built: list[Any], reads: list[int]
+) -> None:
+    with ThreadPoolExecutor(4) as pool:  # as the page's requests arrive: together
+        answers = list(pool.map(run_query, page()))
+    assert answers == built
+    assert len(reads) == 1
+    assert all(read_sql(q) is not None for q in page())  # each took the closed days' sums
+
+
+def test_a_new_event_on_the_open_day_is_in_the_next_answer(built: list[Any], reads: list[int]) -> None:
+    channel = page()[2]
+    run_query(channel)
+    moment = dt.datetime.combine(LAST, dt.time(11), dt.UTC)
+    seed([make_event(SITE, timestamp=moment, visitor_id=424_242, channel="Email")])
+    after = run_query(channel)
+    assert {"visit:channel": "Email", "visitors": 1} in after
+    assert len(reads) == 2
+    client.command("TRUNCATE TABLE day_sums")  # and so says reading every event
+    assert run_query(channel) == after
+
+
+def test_each_filter_is_its_own_read(built: list[Any], reads: list[int]) -> None:
+    clicked = (Filter("is", "visit:source", ("Google",)),)
+    run_query(page()[2])
+    filtered = [run_query(q) for q in page(filters=clicked)]
+    assert len(reads) == 2
+    client.command("TRUNCATE TABLE day_sums")
+    assert filtered == [run_query(q) for q in page(filters=clicked)]
+
+
+def test_an_entry_serves_only_for_a_while(
+    built: list[Any], reads: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_query(page()[2])
+    run_query(page()[3])
+    assert len(reads) == 1
+    monkeypatch.setattr(open_days, "TTL", -1.0)  # every entry now older than it serves
+    run_query(page()[4])
+    assert len(reads) == 2
