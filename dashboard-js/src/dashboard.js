@@ -44,6 +44,8 @@ function start(root) {
   const controllers = {};
   const notice = root.querySelector("#url-notice");
   const today = () => nowIn(tz).day;
+  // A shared link's page keeps its auth (and embed) in every URL it writes, so a reload still opens it.
+  const kept = new URLSearchParams([...new URLSearchParams(location.search)].filter(([name]) => name === "auth" || name === "embed"));
   let state = fromUrl();
 
   const range = () => rangeOf(state.period, state.date, today(), start);
@@ -81,9 +83,15 @@ function start(root) {
 
   // -- navigation: every change goes through the URL ----------------------------------------------
 
+  /** The page's URL for a state. */
+  function pageUrl(s) {
+    const search = formatState(s);
+    return location.pathname + (kept.size ? "?" + kept + (search ? "&" + search.slice(1) : "") : search);
+  }
+
   function navigate(next, { replace = false, only = null } = {}) {
     state = next;
-    const url = location.pathname + formatState(state);
+    const url = pageUrl(state);
     if (url !== location.pathname + location.search) history[replace ? "replaceState" : "pushState"](null, "", url);
     render(only);
   }
@@ -113,7 +121,7 @@ function start(root) {
       fixed = withDefaultCompare(fixed);
       notes.push(`The link's comparison could not be used: ${compareIssue}. Comparing with ${comparedWith(DEFAULT_COMPARE, false)} instead.`);
     }
-    history.replaceState(null, "", location.pathname + formatState(fixed));
+    history.replaceState(null, "", pageUrl(fixed));
     showNotice(notes.join(" "));
     return fixed;
   }
