@@ -8,6 +8,7 @@ import { changeBadge } from "./changes.js";
 import { MainChart } from "./chart.js";
 import { compareButtonLabel, comparedWith, comparisonTitle } from "./comparison.js";
 import { buckets, intervalsFor, isDay, lastMinutes, nowIn, rangeOf } from "./dates.js";
+import { createDetails } from "./details.js";
 import { el, fill } from "./dom.js";
 import { exact, metricValue, shortDate } from "./format.js";
 import { importsNote } from "./imports.js";
@@ -135,6 +136,7 @@ function start(root) {
 
   // -- widgets: each loads, then renders only if no newer load of it started ------------------------
 
+  const details = createDetails({ root, state: () => state, navigate, href: pageUrl, common, exportUrl, revenueGoals });
   const widgets = {
     top: loadTopStats,
     chart: loadChart,
@@ -147,6 +149,7 @@ function start(root) {
     funnels: loadFunnels,
     dropped: loadDropped,
     current: loadCurrent,
+    details: details.load,
   };
   for (const name of Object.keys(widgets)) {
     if (name !== "current" && !root.querySelector(`[data-widget="${name}"]`)) delete widgets[name];
@@ -321,6 +324,7 @@ function start(root) {
     if (!ctx.current()) return;
     const key = property.split(":").pop();
     const rows = data.results.map((row) => ({ ...row, value: String(row[key] ?? "") }));
+    details.link(widget, rows.length ? property : "");
     const body = root.querySelector(`#widget-${widget} .widget-body`);
     if (tab.map) {
       const counts = Object.fromEntries(rows.map((r) => [r.value, r.visitors]));
@@ -383,6 +387,7 @@ function start(root) {
     if (!ctx.current()) return;
     const rows = data.results.map((row) => ({ ...row, value: String(row.goal ?? "") }));
     const columns = goalColumns();
+    details.link("goals", rows.length ? "event:goal" : "");
     const empty = "No conversions in this period (goals are set in the site's settings)";
     fill(root.querySelector("#widget-goals .widget-body"), [listOf("goals", rows, "event:goal", "Goal", { columns, empty })]);
   }
@@ -399,6 +404,7 @@ function start(root) {
         on: { click: () => navigate({ ...state, tabs: { ...state.tabs, props: name } }, { replace: true, only: ["props"] }) },
       })));
     const body = root.querySelector("#widget-props .widget-body");
+    details.link("props", key ? "event:props:" + key : "");
     const csv = root.querySelector("#widget-props .csv-link");
     if (csv) {
       csv.hidden = !key;
@@ -754,6 +760,7 @@ function start(root) {
   document.addEventListener("keydown", (e) => {
     if (e.ctrlKey || e.metaKey || e.altKey || e.defaultPrevented) return;
     if (e.key === "Escape") return setMenu(false); // from the custom range's inputs too
+    if (state.details) return; // the Details dialog is over the page: its keys are its own
     const target = e.target;
     if (target.closest && target.closest("input, textarea, select, [contenteditable], dialog")) return;
     if (e.key === "ArrowLeft" || e.key === "ArrowRight") return step(e.key === "ArrowLeft" ? -1 : 1);
