@@ -74,6 +74,27 @@ def test_aggregate_answers_every_visit_metric(owner: Persona, seeded: None) -> N
     assert engagement.json() == {"results": {"time_on_page": {"value": 0}, "scroll_depth": {"value": 0}}}
 
 
+def test_breakdown_order_by_a_metric_or_the_property(owner: Persona, seeded: None) -> None:
+    def pages(**params: str) -> list[tuple[str, int]]:
+        response = get(
+            "breakdown", owner.key, site_id="example.com", period="30d", property="event:page", **params
+        )
+        assert response.status_code == 200, response.content
+        return [(row["page"], row["visitors"]) for row in response.json()["results"]]
+
+    assert pages() == [("/", 2), ("/docs", 1), ("/old", 1)]  # the first metric, descending; then the page
+    assert pages(order_by="visitors:asc") == [("/docs", 1), ("/old", 1), ("/", 2)]
+    assert pages(order_by="event:page:desc") == [("/old", 1), ("/docs", 1), ("/", 2)]
+    assert pages(order_by="visitors:asc,event:page:desc") == [("/old", 1), ("/docs", 1), ("/", 2)]
+    assert pages(order_by="event:page:desc", limit="1", page="2") == [("/docs", 1)]  # pages follow the order
+    by_bounce = get(
+        "breakdown", owner.key, site_id="example.com", period="30d", property="event:page",
+        metrics="visitors,bounce_rate", order_by="bounce_rate:asc",
+    )  # fmt: skip
+    rates = [(row["page"], row["bounce_rate"]) for row in by_bounce.json()["results"]]
+    assert rates == [("/docs", 0), ("/", 50), ("/old", 100)]
+
+
 def test_breakdown_by_entry_page_with_visit_metrics(owner: Persona, seeded: None) -> None:
     response = get(
         "breakdown",
@@ -176,6 +197,37 @@ def test_a_key_without_the_stats_scope_is_refused(owner: Persona) -> None:
         ("breakdown", {"site_id": "example.com", "property": "pathname) --"}, "property"),
         ("breakdown", {"site_id": "example.com", "property": "event:page", "limit": "-5"}, "limit"),
         ("breakdown", {"site_id": "example.com", "property": "event:page", "page": "x"}, "page"),
+        (
+            "breakdown",
+            {"site_id": "example.com", "property": "event:page", "order_by": "visitors"},
+            "order_by",
+        ),
+        (
+            "breakdown",
+            {"site_id": "example.com", "property": "event:page", "order_by": "visitors:up"},
+            "order_by",
+        ),
+        ("breakdown", {"site_id": "example.com", "property": "event:page", "order_by": ":asc"}, "order_by"),
+        (
+            "breakdown",
+            {"site_id": "example.com", "property": "event:page", "order_by": "pageviews:desc"},
+            "order_by",
+        ),  # not a requested metric
+        (
+            "breakdown",
+            {"site_id": "example.com", "property": "event:page", "order_by": "visit:source:asc"},
+            "order_by",
+        ),  # not the property
+        (
+            "breakdown",
+            {"site_id": "example.com", "property": "event:page", "order_by": "visitors:asc,visitors:desc"},
+            "order_by",
+        ),
+        (
+            "breakdown",
+            {"site_id": "example.com", "property": "event:page", "order_by": "visitors) --:asc"},
+            "order_by",
+        ),
         ("timeseries", {"site_id": "example.com", "interval": "fortnight"}, "interval"),
     ],
 )
@@ -328,6 +380,11 @@ def test_a_breakdown_with_a_goal_filter_rates_each_group(owner: Persona, convert
         metrics="visitors,conversion_rate", filters="event:goal==Signup",
     )  # fmt: skip
     assert response.json() == {"results": [{"source": "Google", "visitors": 1, "conversion_rate": 100.0}]}
+    ordered = get(
+        "breakdown", owner.key, site_id="example.com", period="day", property="visit:source",
+        metrics="visitors,conversion_rate", filters="event:goal==Signup", order_by="conversion_rate:asc",
+    )  # fmt: skip
+    assert ordered.json() == response.json()  # v1's conversion_rate, the group's rate, orders too
 
 
 def test_breakdown_by_a_custom_prop(owner: Persona, converting: None) -> None:
@@ -522,6 +579,9 @@ def test_hostile_parameters_answer_200_or_400_never_500(owner: Persona, converti
         ("aggregate", {"date": value}),
         ("timeseries", {"interval": value}),
         ("funnel", {"funnel": value}),
+        ("breakdown", {"property": "event:page", "order_by": value}),
+        ("breakdown", {"property": "event:page", "order_by": f"{value}:asc"}),
+        ("breakdown", {"property": f"event:props:{value}", "order_by": f"event:props:{value}:desc"}),
     ]
     for path, params in requests:
         response = get(path, owner.key, site_id="example.com", **{"period": "day", **params})

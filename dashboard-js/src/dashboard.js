@@ -8,6 +8,7 @@ import { changeBadge } from "./changes.js";
 import { MainChart } from "./chart.js";
 import { compareButtonLabel, comparedWith, comparisonTitle } from "./comparison.js";
 import { buckets, intervalsFor, isDay, lastMinutes, nowIn, rangeOf } from "./dates.js";
+import { createDetails } from "./details.js";
 import { el, fill } from "./dom.js";
 import { exact, metricValue, shortDate } from "./format.js";
 import { importsNote } from "./imports.js";
@@ -44,6 +45,8 @@ function start(root) {
   const controllers = {};
   const notice = root.querySelector("#url-notice");
   const today = () => nowIn(tz).day;
+  // A shared link's page keeps its auth (and embed) in every URL it writes, so a reload still opens it.
+  const kept = new URLSearchParams([...new URLSearchParams(location.search)].filter(([name]) => name === "auth" || name === "embed"));
   let state = fromUrl();
 
   const range = () => rangeOf(state.period, state.date, today(), start);
@@ -81,9 +84,15 @@ function start(root) {
 
   // -- navigation: every change goes through the URL ----------------------------------------------
 
+  /** The page's URL for a state. */
+  function pageUrl(s) {
+    const search = formatState(s);
+    return location.pathname + (kept.size ? "?" + kept + (search ? "&" + search.slice(1) : "") : search);
+  }
+
   function navigate(next, { replace = false, only = null } = {}) {
     state = next;
-    const url = location.pathname + formatState(state);
+    const url = pageUrl(state);
     if (url !== location.pathname + location.search) history[replace ? "replaceState" : "pushState"](null, "", url);
     render(only);
   }
@@ -113,7 +122,7 @@ function start(root) {
       fixed = withDefaultCompare(fixed);
       notes.push(`The link's comparison could not be used: ${compareIssue}. Comparing with ${comparedWith(DEFAULT_COMPARE, false)} instead.`);
     }
-    history.replaceState(null, "", location.pathname + formatState(fixed));
+    history.replaceState(null, "", pageUrl(fixed));
     showNotice(notes.join(" "));
     return fixed;
   }
@@ -127,6 +136,7 @@ function start(root) {
 
   // -- widgets: each loads, then renders only if no newer load of it started ------------------------
 
+  const details = createDetails({ root, state: () => state, navigate, href: pageUrl, common, exportUrl, revenueGoals });
   const widgets = {
     top: loadTopStats,
     chart: loadChart,
@@ -139,6 +149,7 @@ function start(root) {
     funnels: loadFunnels,
     dropped: loadDropped,
     current: loadCurrent,
+    details: details.load,
   };
   for (const name of Object.keys(widgets)) {
     if (name !== "current" && !root.querySelector(`[data-widget="${name}"]`)) delete widgets[name];
@@ -313,6 +324,7 @@ function start(root) {
     if (!ctx.current()) return;
     const key = property.split(":").pop();
     const rows = data.results.map((row) => ({ ...row, value: String(row[key] ?? "") }));
+    details.link(widget, rows.length ? property : "");
     const body = root.querySelector(`#widget-${widget} .widget-body`);
     if (tab.map) {
       const counts = Object.fromEntries(rows.map((r) => [r.value, r.visitors]));
@@ -375,6 +387,7 @@ function start(root) {
     if (!ctx.current()) return;
     const rows = data.results.map((row) => ({ ...row, value: String(row.goal ?? "") }));
     const columns = goalColumns();
+    details.link("goals", rows.length ? "event:goal" : "");
     const empty = "No conversions in this period (goals are set in the site's settings)";
     fill(root.querySelector("#widget-goals .widget-body"), [listOf("goals", rows, "event:goal", "Goal", { columns, empty })]);
   }
@@ -391,6 +404,7 @@ function start(root) {
         on: { click: () => navigate({ ...state, tabs: { ...state.tabs, props: name } }, { replace: true, only: ["props"] }) },
       })));
     const body = root.querySelector("#widget-props .widget-body");
+    details.link("props", key ? "event:props:" + key : "");
     const csv = root.querySelector("#widget-props .csv-link");
     if (csv) {
       csv.hidden = !key;
@@ -746,6 +760,7 @@ function start(root) {
   document.addEventListener("keydown", (e) => {
     if (e.ctrlKey || e.metaKey || e.altKey || e.defaultPrevented) return;
     if (e.key === "Escape") return setMenu(false); // from the custom range's inputs too
+    if (state.details) return; // the Details dialog is over the page: its keys are its own
     const target = e.target;
     if (target.closest && target.closest("input, textarea, select, [contenteditable], dialog")) return;
     if (e.key === "ArrowLeft" || e.key === "ArrowRight") return step(e.key === "ArrowLeft" ? -1 : 1);

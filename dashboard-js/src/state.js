@@ -5,9 +5,10 @@
 // compare_date=first,last with custom, match_day=1 to start on the same weekday. The Stats API computes
 // the range compared with (analytics/comparisons.py); the page only says which mode it wants.
 // Filters use the Stats API's own syntax (== is, != is not, ~ contains, !~ does not contain; | between values, \| a literal
-// pipe inside one).
+// pipe inside one). The Details view of a card adds details=… (details-url.js).
 
 import { daysBetween, isDay } from "./dates.js";
+import { formatDetails, parseDetails } from "./details-url.js";
 
 export const PERIODS = ["realtime", "day", "7d", "28d", "30d", "91d", "month", "6mo", "12mo", "year", "all", "custom"];
 export const METRICS = ["visitors", "visits", "pageviews", "views_per_visit", "bounce_rate", "visit_duration"];
@@ -73,6 +74,7 @@ export function parseState(search) {
     metric: [...METRICS, ...GOAL_METRICS].includes(q.get("metric")) ? q.get("metric") : "visitors",
     interval: q.get("interval") || "",
     tabs,
+    details: parseDetails(q),
   };
 }
 
@@ -161,6 +163,7 @@ export function formatState(state) {
   if (state.interval) q.set("interval", state.interval);
   for (const [widget, names] of Object.entries(TABS)) if (state.tabs[widget] !== names[0]) q.set(widget, state.tabs[widget]);
   for (const widget of FREE_TABS) if (state.tabs[widget]) q.set(widget, state.tabs[widget]);
+  formatDetails(state.details, q);
   const text = q.toString().replace(/%3A/gi, ":").replace(/%2C/gi, ",");
   return text ? "?" + text : "";
 }

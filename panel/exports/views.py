@@ -1,10 +1,12 @@
 """Export URLs: ``/<domain>/export.zip`` (every widget) and ``/<domain>/export/<widget>.csv``.
 
 Both take the dashboard's Stats API parameters (``period``, ``date``, ``filters``, ``interval``);
-``props.csv`` also takes ``property=event:props:<key>``. A logged-in member of the site's organisation
-may export; so may a shared link of that site (``auth=<slug>``, unlocked as for its page). Anyone
-else gets 404. A zip counts against ``EXPORT_RATE`` (it runs about 26 queries), a widget CSV as one
-stats call against the caller's stats allowance; beyond either the answer is 429.
+``props.csv`` also takes ``property=event:props:<key>``; ``details.csv`` (the dashboard's Details view
+of one card, ``panel.exports.details``) takes the breakdown's ``property``, ``metrics`` and
+``order_by``. A logged-in member of the site's organisation may export; so may a shared link of that
+site (``auth=<slug>``, unlocked as for its page). Anyone else gets 404. A zip counts against
+``EXPORT_RATE`` (it runs about 26 queries), a widget CSV as one stats call against the caller's stats
+allowance; beyond either the answer is 429.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from analytics import PROPS_PREFIX, ClickHouseError, QueryError, find_dimension,
 from panel.accounts.models import User
 from panel.exports.build import View, file_name, parse_view, props_rows, view_zip, widget_rows
 from panel.exports.csv import write_csv
+from panel.exports.details import DETAILS, details_rows
 from panel.exports.widgets import PROPS, WIDGETS
 from panel.sharing import access as sharing
 from panel.sites.models import Site
@@ -87,13 +90,16 @@ def export_zip(request: HttpRequest, domain: str) -> HttpResponse:
 
 @require_GET
 def export_widget(request: HttpRequest, domain: str, widget: str) -> HttpResponse:
-    if widget not in WIDGETS and widget != PROPS:
-        raise Http404(f"no widget {widget!r}; known: {', '.join([*WIDGETS, PROPS])}")
+    if widget not in WIDGETS and widget not in (PROPS, DETAILS):
+        raise Http404(f"no widget {widget!r}; known: {', '.join([*WIDGETS, PROPS, DETAILS])}")
 
     def build(view: View) -> Built:
-        columns, rows = (
-            props_rows(view, [_prop_key(request)]) if widget == PROPS else widget_rows(view, WIDGETS[widget])
-        )
+        if widget == DETAILS:
+            columns, rows = details_rows(view.site, request.GET.dict())
+        elif widget == PROPS:
+            columns, rows = props_rows(view, [_prop_key(request)])
+        else:
+            columns, rows = widget_rows(view, WIDGETS[widget])
         return write_csv(rows, columns), "text/csv; charset=utf-8", file_name(view, ".csv", widget)
 
     return _export(request, domain, build)

@@ -494,6 +494,12 @@ def document() -> dict[str, Any]:
                     {"type": "integer", "minimum": 1, "maximum": params.MAX_BREAKDOWN_LIMIT, "default": 100},
                 ),
                 _query_parameter("page", "From 1.", {"type": "integer", "minimum": 1, "default": 1}),
+                _query_parameter(
+                    "order_by",
+                    "A Lantern extension: the rows' order, name:asc or name:desc, comma-separated; each name"
+                    " a requested metric or the property itself. By default the first metric, descending.",
+                    {"type": "string", "pattern": "^[^,]+:(asc|desc)(,[^,]+:(asc|desc))*$"},
+                ),
             ),
             "/api/v1/stats/funnel": _v1(
                 "funnel",

@@ -109,15 +109,17 @@ def parse_common(
         earliest=earliest,
         now=now,
     )
+    metrics = _metrics(params.get("metrics"))
     shape: dict[str, Any] = {}
     if kind == "timeseries":
         shape = {"dimensions": (_interval(date_range, params),)}
     elif kind == "breakdown":
         shape = _breakdown(params)
+        shape["order_by"] = parse_order_by(params.get("order_by"), metrics, shape["dimensions"][0])
     query = Query(
         site_id=site_id,
         date_range=date_range,
-        metrics=_metrics(params.get("metrics")),
+        metrics=metrics,
         filters=parse_filters(params.get("filters")),
         goals=goals,
         **shape,
@@ -164,8 +166,40 @@ def _group_rates(query: Query) -> Query:
     """v1 reports a breakdown's (or a timeseries bucket's) conversion rate within its group."""
     if "conversion_rate" not in query.metrics or not query.dimensions or GOAL in query.dimensions:
         return query
-    metrics = tuple("group_conversion_rate" if m == "conversion_rate" else m for m in query.metrics)
-    return dataclasses.replace(query, metrics=metrics)
+
+    def rename(name: str) -> str:
+        return "group_conversion_rate" if name == "conversion_rate" else name
+
+    metrics = tuple(rename(m) for m in query.metrics)
+    order_by = tuple((rename(name), direction) for name, direction in query.order_by)
+    return dataclasses.replace(query, metrics=metrics, order_by=order_by)
+
+
+ORDER_DIRECTIONS = ("asc", "desc")
+
+
+def parse_order_by(raw: str | None, metrics: tuple[str, ...], prop: str) -> tuple[tuple[str, str], ...]:
+    """A breakdown's ``order_by`` (a Lantern extension of v1): ``bounce_rate:asc`` or several terms,
+    comma-separated (``visitors:desc,event:page:asc``), each a requested metric or the property itself,
+    then ``asc`` or ``desc``. Without it, the first metric descending (then the property, for ties).
+
+    >>> parse_order_by("visit_duration:asc,visit:source:desc", ("visitors", "visit_duration"), "visit:source")
+    (('visit_duration', 'asc'), ('visit:source', 'desc'))
+    """
+    if not raw:
+        return ()
+    allowed = (*metrics, prop)
+    terms: list[tuple[str, str]] = []
+    for term in raw.split(","):
+        name, _, direction = term.strip().rpartition(":")
+        if direction not in ORDER_DIRECTIONS or not name:
+            raise QueryError("order_by", f"{term[:60]!r} must be a name, a colon and asc or desc")
+        if name not in allowed:
+            raise QueryError("order_by", f"{name[:60]!r} is not one of {', '.join(allowed)}")
+        if any(name == seen for seen, _ in terms):
+            raise QueryError("order_by", f"{name} is named twice")
+        terms.append((name, direction))
+    return tuple(terms)
 
 
 def _positive_int(params: Mapping[str, str], name: str, default: int, maximum: int) -> int:
