@@ -17,16 +17,11 @@ page, pages) reads its events as before.
 
 from __future__ import annotations
 
-import dataclasses
-import threading
-import time
 from collections.abc import Sequence
-from concurrent.futures import Future
-from typing import Any
 
 from analytics import client
-from analytics.config import clickhouse_url
 from analytics.dimensions import TIME_DIMENSIONS, find
+from analytics.memo import remembered, scope
 from analytics.query import EVENTS, Plan, VisitDay, _select
 
 __all__ = ["SETS", "TTL", "events_branch", "total_visitors"]
@@ -35,20 +30,9 @@ __all__ = ["SETS", "TTL", "events_branch", "total_visitors"]
 # tab of the list cards whose dimension is the visit's.
 SETS: tuple[str, ...] = ("", "time:day", "visit:channel", "visit:country", "visit:browser")
 TTL = 5.0  # seconds an entry serves
-MAX_ENTRIES = 32
 _ROWS = "Array(Tuple(String, UInt64, UInt64, UInt64))"  # a value, its visitors, pageviews and events
 
 Rows = dict[str, list[tuple[str, int, int, int]]]
-
-
-@dataclasses.dataclass(frozen=True)
-class _Entry:
-    rows: Future[Rows]
-    born: float
-
-
-_entries: dict[tuple[Any, ...], _Entry] = {}
-_guard = threading.Lock()
 
 
 def served(plan: Plan) -> bool:
@@ -84,27 +68,8 @@ def total_visitors(plan: Plan, edges: Sequence[VisitDay]) -> str | None:
 def _grouped(plan: Plan, edges: Sequence[VisitDay]) -> Rows:
     """The sets' rows for the events ``plan`` reads (its filters, over ``edges``), read once."""
     query = plan.query
-    key: tuple[Any, ...] = (clickhouse_url(), client.writes(), query.site_id, query.date_range)
-    key += (query.filters, query.goals, tuple(edges))
-    now = time.monotonic()
-    with _guard:
-        for old in [k for k, e in _entries.items() if now - e.born > TTL and e.rows.done()]:
-            del _entries[old]
-        entry = _entries.get(key)
-        mine = entry is None
-        if entry is None:
-            entry = _entries[key] = _Entry(Future(), now)
-            while len(_entries) > MAX_ENTRIES:
-                del _entries[next(iter(_entries))]
-    if mine:
-        try:
-            entry.rows.set_result(_read(plan))
-        except BaseException as exc:
-            with _guard:
-                _entries.pop(key, None)
-            entry.rows.set_exception(exc)
-            raise
-    return entry.rows.result()
+    key = ("open_days", *scope(), query.site_id, query.date_range, query.filters, query.goals, tuple(edges))
+    return remembered(key, lambda: _read(plan), ttl=TTL)
 
 
 def _read(plan: Plan) -> Rows:

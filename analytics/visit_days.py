@@ -1,34 +1,38 @@
 """Visit days: the UTC day of a visit's start, the unit closed days' sums are kept in
 (``analytics.closed_days``). ``split`` tells, for a date range, which visit days can be read from their
-sums and which must be read from their events.
+sums and which must be read from their events: each visit day's count afresh (``day_events``), and
+which sums are written from a list a process keeps for a few seconds (``BUILT_TTL``). A day counting
+more events than its sums were stamped with is read raw either way; sums written meanwhile by another
+process are taken once the list is read again; sums dropped by another process while keeping the day's
+count (``analytics.rederive``) stop being asked for within those seconds.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 from analytics import client
 from analytics.filters import Binder
+from analytics.memo import remembered, scope
 from analytics.periods import DateRange
 from analytics.query import VisitDay
 
 __all__ = ["closed", "split", "sums_rows"]
 
-# Each visit day's events, then its built kinds per stamp: one read, two kinds of rows (``summed`` 0
-# and 1). (A JOIN of the two costs several times their reads in the engine.)
-_STATUS = """
-SELECT 0 AS summed, day, sum(events) AS n, min(first_at) AS first_at, max(last_at) AS last_at,
-    toUInt64(0) AS kinds
-FROM day_events
+_EVENTS = """
+SELECT day, sum(events), min(first_at), max(last_at) FROM day_events
 WHERE site_id = {site:UInt64} AND day BETWEEN {low:Date} AND {high:Date} GROUP BY day
-UNION ALL
-SELECT 1, day, stamp, toDateTime64(0, 3, 'UTC'), toDateTime64(0, 3, 'UTC'), uniqExact(dimension, variant)
-FROM day_sums
+"""
+# The (day, stamp) pairs whose sums of every needed kind are written.
+_BUILT = """
+SELECT day, stamp FROM day_sums
 WHERE site_id = {site:UInt64} AND marker = 1 AND day BETWEEN {low:Date} AND {high:Date}
     AND (dimension, variant) IN {needed:Array(Tuple(String, String))}
-GROUP BY day, stamp
+GROUP BY day, stamp HAVING uniqExact(dimension, variant) = {kinds:UInt64}
 """
+BUILT_TTL = 5.0  # seconds a process takes the written sums' list from memory (``analytics.memo``)
 
 
 def split(
@@ -38,17 +42,30 @@ def split(
     built at their current count, and the others (read raw)."""
     start, end = (moment.replace(tzinfo=None) for moment in date_range.bounds_utc())
     params = {"site": site_id, "low": start.date() - dt.timedelta(days=1), "high": end.date()}
-    rows = client.execute(_STATUS, {**params, "needed": needed}, tag="closed_days", max_rows=0).rows
-    built = {(day, n) for summed, day, n, _, _, kinds in rows if summed and kinds == len(needed)}
+    rows = client.execute(_EVENTS, params, tag="closed_days", max_rows=0).rows
+    built = _built(params, needed)
     summed: list[VisitDay] = []
     edges: list[VisitDay] = []
-    for day, events, first_at, last_at in sorted(row[1:5] for row in rows if not row[0]):
+    for day, events, first_at, last_at in sorted(rows):
         visit_day = VisitDay(day, int(events), first_at, last_at)
         if last_at < start or first_at >= end:
             continue  # none of its events is in the range
         inside = first_at >= start and last_at < end
         (summed if inside and (day, events) in built else edges).append(visit_day)
     return summed, edges
+
+
+def _built(params: dict[str, Any], needed: Sequence[tuple[str, str]]) -> set[tuple[dt.date, int]]:
+    """The (day, stamp) pairs with every ``needed`` kind written, as read at most ``BUILT_TTL`` seconds
+    ago: a day whose count moved on since is read raw, as one whose sums were never written."""
+    kinds = tuple(sorted(set(needed)))
+    key = ("built", *scope(), params["site"], params["low"], params["high"], kinds)
+
+    def read() -> set[tuple[dt.date, int]]:
+        asked = {**params, "needed": list(kinds), "kinds": len(kinds)}
+        return set(client.execute(_BUILT, asked, tag="closed_days", max_rows=0).rows)
+
+    return remembered(key, read, ttl=BUILT_TTL)
 
 
 def closed(site_id: int, last: dt.date) -> list[VisitDay]:
