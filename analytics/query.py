@@ -418,9 +418,13 @@ class Plan:
         if by_day:
             self.by_day = True
             self.aliases.append(BY_DAY)
+        # The UTC dates of each day's events too: the events' sorting key narrows a scan by them (not by
+        # their times alone), so a costly condition (a join, a set) is tested on those dates' rows only.
         spans = [
-            f"(toDate(e.visit_start) = {self.bind(day.day, 'Date')} AND e.timestamp"
-            f" BETWEEN {self.bind(day.first_at, _TIME)} AND {self.bind(day.last_at, _TIME)})"
+            f"(toDate(e.visit_start) = {self.bind(day.day, 'Date')}"
+            f" AND toDate(e.timestamp) BETWEEN {self.bind(day.first_at.date(), 'Date')}"
+            f" AND {self.bind(day.last_at.date(), 'Date')}"
+            f" AND e.timestamp BETWEEN {self.bind(day.first_at, _TIME)} AND {self.bind(day.last_at, _TIME)})"
             for day in days
         ]
         self.days_sql = "(" + " OR ".join(spans) + ")" if spans else "0"

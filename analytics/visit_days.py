@@ -90,8 +90,7 @@ def sums_rows(
         "marker = 0",
         f"dimension = {bind(dimension, 'String')}",
         f"variant = {bind(variant, 'String')}",
-        f"day IN {bind(sorted({d.day for d in days}), 'Array(Date)')}",
-        f"has({bind([(d.day, d.events) for d in days], 'Array(Tuple(Date, UInt64))')}, (day, stamp))",
+        f"(day, stamp) IN {bind([(d.day, d.events) for d in days], 'Array(Tuple(Date, UInt64))')}",
         *extra,
     ]
     picked = ", ".join(["day", "stamp", "filter_value", "value", *dict.fromkeys(columns)])
