@@ -5,10 +5,12 @@ phone's width (``tests/artifacts/``)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import Persona, make_event, seed
 from tests.test_dashboard_browser import (  # noqa: F401  # dashboard, seeded: fixtures used by name
     XSS,
     Watched,
@@ -164,6 +166,45 @@ def test_goals_and_custom_properties_from_the_filter_editor(board: Watched) -> N
     assert page.input_value(f"{DIALOG} input[name=prop_key]") == "plan"
     assert _chips(board) == ["pro"]
     page.click(f"{DIALOG} [data-close]")
+
+
+def test_one_source_filtered_lists_its_referrers(board: Watched, site: Persona) -> None:
+    """As Plausible: the sources card drills down to the referrers of the one source filtered."""
+    sid = site.site.id
+    at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    hostile = "https://evil.example/" + XSS
+    google = {"referrer_source": "Google", "channel": "Organic Search"}
+    seed(
+        [
+            make_event(sid, visitor_id=8, timestamp=at, referrer="https://www.google.de/search", **google),
+            make_event(sid, visitor_id=9, timestamp=at, referrer="https://www.google.de/search", **google),
+            make_event(sid, visitor_id=10, timestamp=at, referrer=hostile, **google),
+        ]
+    )
+    board.open("?period=day&sources=source")
+    page = board.page
+    page.click("#list-sources .row[data-value=Google]")
+    board.ready()
+    assert board.query()["filters"] == ["visit:source==Google"]
+    assert page.inner_text("#widget-sources .list-head .name").upper() == "REFERRER"
+    assert _rows(board, "sources") == [
+        ("www.google.de/search", "2"),
+        ("evil.example/" + XSS, "1"),
+        ("www.google.com/", "1"),
+    ]
+    assert page.locator("#widget-sources img").count() == 0
+    csv = page.get_attribute("#widget-sources .csv-link", "href") or ""
+    assert csv.startswith("/example.com/export/referrers.csv?")
+
+    page.click("#list-sources .row[data-value='https://www.google.de/search']")
+    board.ready()
+    assert board.query()["filters"] == ["visit:source==Google;visit:referrer==https://www.google.de/search"]
+    assert board.text("#stat-visitors") == "2"
+    assert _rows(board, "sources") == [("www.google.de/search", "2")]
+    # two sources filtered: the sources themselves again
+    board.open("?period=day&sources=source&filters=visit:source==Google|Twitter")
+    assert page.inner_text("#widget-sources .list-head .name").upper() == "SOURCE"
+    assert _rows(board, "sources") == [("Google", "4"), ("Twitter", "1")]
 
 
 def test_the_filter_editor_at_1280_and_375_px_light_and_dark(board: Watched) -> None:

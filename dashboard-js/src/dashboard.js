@@ -321,15 +321,15 @@ function start(root) {
       fill(body, [worldMap(counts, pick), listOf(widget, rows.slice(0, 5), property, "Country")]);
       return;
     }
-    const column = parent === null ? tab.column : `${tab.column} version`;
-    fill(body, [listOf(widget, rows, property, column, { parent, columns })]);
+    const column = parent === null ? tab.column : tab.drillColumn || `${tab.column} version`;
+    fill(body, [listOf(widget, rows, property, column, { parent, columns, drillLabel: tab.drillLabel })]);
   }
 
   /**
    * A list card's table: one row per value (a bar by visitors, then each metric), a click filters by it.
    * rows = [{value, visitors, ...metrics}]; columns = [[metric, heading], ...] after the name.
    */
-  function listOf(widget, rows, property, column, { parent = null, columns = [["visitors", "Visitors"]], empty = "No data for this period" } = {}) {
+  function listOf(widget, rows, property, column, { parent = null, columns = [["visitors", "Visitors"]], empty = "No data for this period", drillLabel = null } = {}) {
     const head = el("div", { class: "list-head" }, [
       el("span", { class: "name", text: column }),
       ...columns.map(([metric, heading]) => el("span", { class: "count", text: heading, attrs: { "data-metric": metric } })),
@@ -338,7 +338,8 @@ function start(root) {
     const max = Math.max(1, ...rows.map((r) => r.visitors));
     if (!rows.length) list.appendChild(el("li", { class: "empty", text: empty }));
     for (const row of rows) {
-      const label = parent === null ? valueLabel(property, row.value) : `${parent} ${row.value || "(unknown)"}`;
+      const label = parent === null ? valueLabel(property, row.value)
+        : drillLabel ? drillLabel(parent, row.value) : `${parent} ${row.value || "(unknown)"}`;
       const clickable = row.value !== "";
       const pick = () => navigate(withFilter(state, { op: "is", dimension: property, values: [row.value] }));
       const bar = el("span", { class: "bar" });
