@@ -15,6 +15,8 @@ import { exact, metricValue, shortDate } from "./format.js";
 import { importsNote } from "./imports.js";
 import { worldMap } from "./map.js";
 import { PRESETS, periodLabel, presetForKey, shiftPeriod } from "./periods.js";
+import "./segments.css";
+import { segmentsMenu } from "./segments.js";
 import {
   compareParams, compareProblem, comparing, DEFAULT_COMPARE, DEFAULT_PERIOD, formatFilters, formatState, goalFilter, parseState,
   periodProblem, TABS, withDefaultCompare, withDefaultPeriod, withFilter, withoutFilter,
@@ -694,6 +696,8 @@ function start(root) {
     },
   });
   root.querySelector("#filter-button").addEventListener("click", () => editor.open(-1));
+  const segments = root.querySelector("#segments-menu");
+  if (segments) segmentsMenu(segments, root.querySelector("#segment-confirm"), { site, state: () => state, navigate });
 
   const funnelSelect = root.querySelector("#funnel-select");
   if (funnelSelect) {
