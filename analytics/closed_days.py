@@ -46,6 +46,7 @@ from analytics.query import (
     Plan,
     Query,
     VisitDay,
+    folded,
     outer_sql,
     query_sources,
 )
@@ -106,6 +107,7 @@ PAIRED = (
     "visit:browser",
     GOAL,
 )
+FOLDED = "folded"  # in a variant: values of a dimension that folds case, by key (``variant``)
 CLOSED_AFTER = dt.timedelta(days=1, hours=3, minutes=30)  # from the start of a visit day to its close
 DAYS_PER_READ = 7  # visit days a build reads at once (its memory grows with them)
 # A group is reached by the kinds of data a query reads (``analytics.query``): these partials say so.
@@ -125,13 +127,18 @@ _REVENUE = ("total_revenue", "average_revenue")
 _SUMS = tuple(name for source in REACHING for name in PARTIALS[source])
 
 
-def variant(dimension: str, tz: str, goals: Sequence[Goal]) -> str:
-    """What a dimension's sums depend on besides the events: a time bucket's timezone, the goals."""
+def variant(dimension: str, tz: str, goals: Sequence[Goal], filtered: str = NONE) -> str:
+    """What a dimension's sums (under a filter on ``filtered``) depend on besides the events: a time
+    bucket's timezone, the goals; and whether a dimension folding case is grouped or filtered by its
+    key (``FOLDED``: the sums written before it was folded are not these)."""
+    base = ""
     if dimension in TIME_DIMENSIONS:
-        return tz
-    if dimension == GOAL:
-        return hashlib.sha256(repr(sorted(goals, key=repr)).encode()).hexdigest()[:16]  # in any order
-    return ""
+        base = tz
+    elif dimension == GOAL:
+        base = hashlib.sha256(repr(sorted(goals, key=repr)).encode()).hexdigest()[:16]  # in any order
+    if folded([d for d in (dimension, filtered) if d != NONE]):
+        return f"{base}|{FOLDED}" if base else FOLDED
+    return base
 
 
 # -- reading ------------------------------------------------------------------------------------------
@@ -140,11 +147,13 @@ def variant(dimension: str, tz: str, goals: Sequence[Goal]) -> str:
 @dataclasses.dataclass(frozen=True)
 class Sums:
     """Which built sums answer a part of a query: a kind (its dimensions' name and variant), and the
-    one value its filter asks for, held in ``column`` ("value" or "filter_value"), if any."""
+    one value its filter asks for, held in ``column`` ("value" or "filter_value"), if any, compared
+    ignoring case when its dimension folds it (``fold``)."""
 
     kind: tuple[str, str]
     column: str = ""
     value: str = ""
+    fold: bool = False
 
 
 def needs(query: Query) -> list[Sums] | None:
@@ -173,16 +182,20 @@ def needs(query: Query) -> list[Sums] | None:
     ):
         return None
     value = flt.values[0]
+    fold = bool(folded([flt.dimension]))
     if dimension == flt.dimension:  # one group, the filter's: the dimension's own sums
-        return [Sums((dimension, ""), "value", value)] + ([_filtered(flt.dimension, value)] if whole else [])
+        own = Sums((dimension, variant(dimension, tz, goals)), "value", value, fold)
+        return [own] + ([_filtered(flt.dimension, value, tz, goals)] if whole else [])
     if not (dimension in PAIRED or dimension.startswith(PROPS_PREFIX)) or (dimension == GOAL and not goals):
         return None
-    groups = Sums((paired(flt.dimension, dimension), variant(dimension, tz, goals)), "filter_value", value)
-    return [groups, _filtered(flt.dimension, value)] if whole and dimension != NONE else [groups]
+    kind = (paired(flt.dimension, dimension), variant(dimension, tz, goals, flt.dimension))
+    groups = Sums(kind, "filter_value", value, fold)
+    return [groups, _filtered(flt.dimension, value, tz, goals)] if whole and dimension != NONE else [groups]
 
 
-def _filtered(dimension: str, value: str) -> Sums:
-    return Sums((paired(dimension, NONE), ""), "filter_value", value)
+def _filtered(dimension: str, value: str, tz: str, goals: Sequence[Goal]) -> Sums:
+    kind = (paired(dimension, NONE), variant(NONE, tz, goals, dimension))
+    return Sums(kind, "filter_value", value, bool(folded([dimension])))
 
 
 def paired(filtered: str, dimension: str) -> str:
@@ -228,7 +241,11 @@ def _raw_branch(plan: Plan, edges: Sequence[VisitDay], source: str, sources: Seq
 
 def _chosen(plan: Plan, sums: Sums) -> list[str]:
     """The condition on the one value a filter asks for, if any."""
-    return [f"{sums.column} = {plan.bind(sums.value, 'String')}"] if sums.column else []
+    if not sums.column:
+        return []
+    if sums.fold:
+        return [f"lowerUTF8({sums.column}) = lowerUTF8({plan.bind(sums.value, 'String')})"]
+    return [f"{sums.column} = {plan.bind(sums.value, 'String')}"]
 
 
 def _total_sql(plan: Plan, sums: Sums, days: Sequence[VisitDay]) -> str:
@@ -241,6 +258,8 @@ def _sums_sql(plan: Plan, sums: Sums, days: Sequence[VisitDay], sources: Sequenc
     """The built sums of ``days`` as rows of the query's partial columns (``sources``)."""
     extra = _chosen(plan, sums)
     select = ["value AS d0"] if plan.query.dimensions else []
+    if plan.folded:  # the sums hold a spelling of each key: grouped by the key, the spelling carried
+        select = ["lowerUTF8(value) AS d0", "value AS sp0"]
     for source in sources:
         for name in PARTIALS[source]:
             expr = name if name in plan.wanted else "0"
@@ -319,7 +338,7 @@ def _kind(dims: tuple[str, ...], tz: str, goals: Sequence[Goal]) -> tuple[str, s
     """The kind of the sums grouped by ``dims``: one dimension, or a filter's and one under it."""
     if len(dims) == 1:
         return dims[0], variant(dims[0], tz, goals)
-    return paired(dims[0], dims[1]), variant(dims[1], tz, goals)
+    return paired(dims[0], dims[1]), variant(dims[1], tz, goals, dims[0])
 
 
 def _build_days(
@@ -333,16 +352,30 @@ def _build_days(
     query = Query(site_id, wide, metrics, grouped, goals=tuple(goals), limit=MAX_LIMIT)
     plan = Plan(query)
     plan.restrict_to(days, by_day=True)
-    values = ["toString(d0) AS value"] if grouped else ["'' AS value"]
+    # (column, its expression, what it is grouped by): a value as it groups (a dimension folding case
+    # by its key), written as shown (its first spelling); a filter's value as it compares (its key)
+    columns = [("value", _shown(plan, 0), _group(plan, 0, "value")) if grouped else ("value", "''", "value")]
     if len(dims) == 2:  # under a filter: its value apart, and the events counted as the filter counts
         plan.pageviews_only = plan.pageviews_only and dims[1] == "event:page"
-        values = ["toString(d0) AS filter_value", "toString(d1) AS value" if dims[1] else "'' AS value"]
+        value = ("value", _shown(plan, 1), _group(plan, 1, "value")) if dims[1] else ("value", "''", "value")
+        columns = [("filter_value", "toString(d0)", "filter_value"), value]
     sources = query_sources(query)
     inner = " UNION ALL ".join(f"({plan.branch(source, sources)})" for source in sources)
     sums = ", ".join(f"sum({name}) AS {name}" for name in _SUMS)
-    keys = ["day", *(v.rsplit(" ", 1)[1] for v in values)]
-    sql = f"SELECT {BY_DAY} AS day, {', '.join(values)}, {sums} FROM ({inner}) GROUP BY {', '.join(keys)}"  # noqa: S608
-    return write(site_id, _kind(dims, tz, goals), days, sql, plan.params, [*keys[1:], *_SUMS])
+    values = ", ".join(f"{expr} AS {name}" for name, expr, _ in columns)
+    keys = ", ".join(["day", *(key for _, _, key in columns)])
+    sql = f"SELECT {BY_DAY} AS day, {values}, {sums} FROM ({inner}) GROUP BY {keys}"  # noqa: S608
+    names = [name for name, _, _ in columns]
+    return write(site_id, _kind(dims, tz, goals), days, sql, plan.params, [*names, *_SUMS])
+
+
+def _shown(plan: Plan, index: int) -> str:
+    """Dimension ``index``'s value as a build writes it: a dimension folding case by its first spelling."""
+    return f"toString(min(sp{index}))" if index in plan.folded else f"toString(d{index})"
+
+
+def _group(plan: Plan, index: int, name: str) -> str:
+    return f"d{index}" if index in plan.folded else name
 
 
 def _prop_keys(site_id: int, days: Sequence[VisitDay]) -> tuple[Plan, str]:

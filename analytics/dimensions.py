@@ -7,6 +7,10 @@
 the event has no such property; ``event:goal`` the goals the event completes, by display name);
 ``visit:*`` ones are the visit's (first touch, carried by its every event; its entry and exit pages).
 Time dimensions bucket in the range's timezone.
+
+``visit:source`` folds case (``fold_case``): a campaign's own source name ("Newsletter", "newsletter")
+keeps its spelling when stored, but its spellings are one group and one filter value; a group is shown
+in its first spelling in sort order (capitals first: "Newsletter"), the same in every period.
 """
 
 from __future__ import annotations
@@ -40,10 +44,16 @@ class Dimension:
     empty_label: str = ""  # what an empty value is called; without one, empty values leave breakdowns
     keep_empty: bool = False
     prop: str = ""  # the custom property's key, for event:props:<key>
+    fold_case: bool = False  # grouped and filtered ignoring case (``key_sql``), shown as one spelling
 
     def sql(self, table: str = "") -> str:
         col = f"{table}.{self.column}" if table else self.column
         return f"if({col} = '', '{self.empty_label}', {col})" if self.empty_label else col
+
+    def key_sql(self, value: str) -> str:
+        """What groups and filters compare of the value ``value`` (an SQL expression): itself, or its
+        lower case when the dimension folds case."""
+        return f"lowerUTF8({value})" if self.fold_case else value
 
     @property
     def skips_empty(self) -> bool:
@@ -54,7 +64,7 @@ DIMENSIONS: dict[str, Dimension] = {
     "event:page": Dimension("event", "pathname"),
     "event:hostname": Dimension("event", "hostname"),
     "event:name": Dimension("event", "name"),
-    "visit:source": Dimension("visit", "referrer_source", DIRECT),
+    "visit:source": Dimension("visit", "referrer_source", DIRECT, fold_case=True),
     "visit:referrer": Dimension("visit", "referrer", DIRECT),
     "visit:channel": Dimension("visit", "channel", keep_empty=True),
     "visit:utm_medium": Dimension("visit", "utm_medium"),

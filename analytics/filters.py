@@ -9,9 +9,10 @@ the SQL text, only a bound parameter made by a ``Binder``:
     >>> binder.params["p1"]
     '(?s)^(?:\\\\x{2f}blog\\\\x{2f}.*)$'
 
-- ``is``/``is_not``: equal to one of the values (or to none). A value holding ``*`` (any run of
-  characters except ``/``) or ``**`` (anything) is a wildcard, as in Plausible's page filters; it is
-  compiled here to an anchored RE2 pattern, every other character escaped.
+- ``is``/``is_not``: equal to one of the values (or to none); ignoring case on a dimension that folds
+  it (``visit:source``). A value holding ``*`` (any run of characters except ``/``) or ``**``
+  (anything) is a wildcard, as in Plausible's page filters; it is compiled here to an anchored RE2
+  pattern, every other character escaped.
 - ``contains``/``contains_not``: holds one of the values, ignoring case.
 - ``matches``/``matches_not``: an RE2 pattern (ClickHouse ``match``) finds a match in the value. An
   invalid pattern is refused by the engine; the runner turns that into a ``QueryError`` naming filters.
@@ -23,6 +24,7 @@ import dataclasses
 from collections.abc import Iterator
 from typing import Any, TypeAlias
 
+from analytics.dimensions import find
 from analytics.errors import QueryError
 
 __all__ = [
@@ -153,11 +155,19 @@ def leaf_sql(flt: Filter, col: str, bind: Binder) -> str:
     """The condition a leaf puts on the SQL expression ``col`` (a column or a computed value)."""
     operator = NEGATED.get(flt.operator, flt.operator)
     if operator == "is":
+        dimension = find(flt.dimension)
+        fold = dimension is not None and dimension.fold_case
         plain = [v for v in flt.values if "*" not in v]
         wild = [v for v in flt.values if "*" in v]
-        parts = [f"{col} IN {bind(plain, 'Array(String)')}"] if plain else []
+        parts = []
+        if plain and fold:  # both sides folded by the engine, so they fold alike
+            folded = f"arrayMap(v -> lowerUTF8(v), {bind(plain, 'Array(String)')})"
+            parts.append(f"has({folded}, lowerUTF8({col}))")
+        elif plain:
+            parts.append(f"{col} IN {bind(plain, 'Array(String)')}")
         if wild:
-            parts.append(f"match({col}, {bind(wildcard_regex(wild), 'String')})")
+            pattern = ("(?i)" if fold else "") + wildcard_regex(wild)
+            parts.append(f"match({col}, {bind(pattern, 'String')})")
         sql = " OR ".join(parts)
     elif operator == "contains":
         sql = f"multiSearchAnyCaseInsensitiveUTF8({col}, {bind(list(flt.values), 'Array(String)')})"

@@ -91,6 +91,7 @@ __all__ = [
     "QueryError",
     "VisitDay",
     "build_sql",
+    "folded",
     "outer_sql",
     "query_sources",
     "visits_sql",
@@ -298,10 +299,12 @@ def outer_sql(query: Query, inner: str, totals: dict[str, str], having: str, par
     for extend in EXTENSIONS:
         inner, totals = extend(query, inner, totals, params)
     aliases = [f"d{index}" for index in range(len(query.dimensions))]
+    spelled = folded(query.dimensions)
     wanted = "".join(METRICS[name].sql for name in query.metrics)
     named = [f"{sql} AS {name}" for name, sql in totals.items() if sql and "{" + name + "}" in wanted]
+    shown = [f"min(sp{index}) AS shown{index}" if index in spelled else d for index, d in enumerate(aliases)]
     select = [
-        *aliases,
+        *shown,
         *(f"{METRICS[name].sql.format(**{t: t for t in totals})} AS `{name}`" for name in query.metrics),
     ]
     # Every name above comes from a registry; every outside value is a {param:Type} placeholder.
@@ -341,6 +344,13 @@ _COUNTED = ("is_bounce", "duration_ms")
 VISIT_ONLY = frozenset(
     name for name, d in DIMENSIONS.items() if d.scope == "visit" and d.column not in EVENT_COLUMN_NAMES
 )
+
+
+def folded(dimensions: Sequence[str]) -> list[int]:
+    """The positions of the dimensions that fold case (``Dimension.fold_case``). A branch groups such a
+    dimension by its key (``d<i>``, its lower case) and carries its first spelling in sort order
+    (``sp<i>``, after the grouping columns) up to the outer query, which shows that spelling."""
+    return [i for i, name in enumerate(dimensions) if (d := find(name)) is not None and d.fold_case]
 
 
 def visits_sql(columns: Sequence[str] = (), having: Sequence[str] = (), days: str = "") -> str:
@@ -398,6 +408,7 @@ class Plan:
         self.days_sql = self.visits_days = ""  # every visit day, unless ``restrict_to``
         self.by_day = False
         self.aliases = [f"d{index}" for index in range(len(query.dimensions))]
+        self.folded = folded(query.dimensions)
         self.event_nodes = [n for n in query.filters if node_scope(n) == "event"]
         self.visit_nodes = [n for n in query.filters if node_scope(n) == "visit"]
         self.base_nodes = [n for n in self.event_nodes if not is_goal_node(n)]
@@ -456,16 +467,32 @@ class Plan:
         return self.column_sql(name, "s" if on_visit else "e")
 
     def select_dimensions(
-        self, *, time: str, visits: bool = False, override: dict[str, str] | None = None
+        self,
+        *,
+        time: str,
+        visits: bool = False,
+        override: dict[str, str] | None = None,
+        grouped: bool = True,
     ) -> list[str]:
-        named = zip(self.query.dimensions, self.aliases[: len(self.query.dimensions)], strict=True)
-        columns = [
-            f"{(override or {}).get(name) or self.dimension_sql(name, time=time, visits=visits)} AS {alias}"
-            for name, alias in named
+        """The dimensions' columns (``d<i>``, the visit day), then the spellings of those that fold
+        case (``sp<i>``: the first of the group when ``grouped``, else the row's own)."""
+        values = [
+            (override or {}).get(name) or self.dimension_sql(name, time=time, visits=visits)
+            for name in self.query.dimensions
         ]
+        columns = []
+        for index, (name, value) in enumerate(zip(self.query.dimensions, values, strict=True)):
+            dimension = find(name)
+            key = dimension.key_sql(value) if dimension is not None and index in self.folded else value
+            columns.append(f"{key} AS d{index}")
         if self.by_day:  # the visit day, grouped by as one more dimension (``restrict_to``)
             columns.append(f"toDate({'s.vstart' if visits else 'e.visit_start'}) AS {BY_DAY}")
+        columns += [f"{'min(' + values[i] + ')' if grouped else values[i]} AS sp{i}" for i in self.folded]
         return columns
+
+    def regrouped(self) -> list[str]:
+        """The spellings of the dimensions that fold case, over rows that carry them (``sp<i>``)."""
+        return [f"min(sp{index}) AS sp{index}" for index in self.folded]
 
     def node_sql(self, node: FilterNode, table: str) -> str:
         if isinstance(node, Logic):
@@ -643,6 +670,7 @@ class Plan:
         )
         select = [
             *self.aliases,
+            *self.regrouped(),
             *self.partials(ENGAGEMENT, ["count()", "sum(engaged_ms)", "sum(depth)"], sources),
         ]
         return _select(select, f"({inner})", tail=self.group_by())
@@ -674,7 +702,7 @@ class Plan:
         scope = self.bounce_scope() if "p_bounces" in self.wanted else "1"
         inner_select = [
             "DISTINCT e.visit_id AS visit",
-            *self.select_dimensions(time=clamped),
+            *self.select_dimensions(time=clamped, grouped=False),
             f"{scope} AS bounce_scope",
             "s.pageviews AS pageviews",
             "s.is_bounce AS is_bounce",
@@ -690,7 +718,7 @@ class Plan:
             "countIf(bounce_scope)",
             "sum(duration_ms)",
         ]
-        select = [*self.aliases, *self.partials(VISITS, values, sources)]
+        select = [*self.aliases, *self.regrouped(), *self.partials(VISITS, values, sources)]
         return _select(select, f"({inner})", tail=self.group_by())
 
 

@@ -13,6 +13,7 @@ from panel.accounts import security_views as security
 from panel.accounts import views as accounts
 from panel.apidocs import views as apidocs
 from panel.apikeys import views as apikeys
+from panel.dashboard import segments
 from panel.dashboard import views as dashboard
 from panel.exports import views as exports
 from panel.imports import views as imports
@@ -97,6 +98,8 @@ urlpatterns = [
     path("dashboard-data/dropped", dashboard.dropped, name="dashboard-dropped"),
     path("dashboard-data/prop-keys", dashboard.prop_keys, name="dashboard-prop-keys"),
     path("dashboard-data/funnels", dashboard.funnels, name="dashboard-funnels"),
+    path("dashboard-data/<str:domain>/segments", segments.segments, name="dashboard-segments"),
+    path("dashboard-data/<str:domain>/segments/<int:segment_id>", segments.segment, name="dashboard-segment"),
     path("<str:domain>/snippet/", sites.site_snippet, name="site-snippet"),
     path("<str:domain>/snippet/first-event.json", sites.site_first_event, name="site-first-event"),
     path("share/<str:domain>", sharing.shared_dashboard, name="shared-dashboard"),

@@ -43,7 +43,7 @@ class Victim:
 
 
 # Marks that must never show in an answer to an outsider: the victim's data, not what the caller typed.
-SECRETS = ("Victim Org Ltd", "teammate@victim.example", "invited@victim.example")
+SECRETS = ("Victim Org Ltd", "teammate@victim.example", "invited@victim.example", "Victim segment")
 
 
 def _shared_link(victim: Victim) -> object:
@@ -84,6 +84,17 @@ def _import(victim: Victim) -> object:
     return made.pk
 
 
+def _segment_of(owner: Persona) -> object:
+    segment = apps.get_model("dashboard", "Segment")
+    name = f"Victim segment {segment.objects.count() + 1}"
+    return segment.objects.create(site=owner.site, name=name, filters="event:page==/secret").pk
+
+
+def _segment(victim: Victim) -> object:
+    """A saved segment of the victim's site (panel.dashboard's model, looked up by name)."""
+    return _segment_of(victim.owner)
+
+
 # How to point each URL argument at the victim's objects.
 FILL: dict[str, Callable[[Victim], object]] = {
     "domain": lambda v: v.owner.site.domain,
@@ -98,6 +109,7 @@ FILL: dict[str, Callable[[Victim], object]] = {
     "widget": lambda _v: "sources",
     "kind": lambda _v: "weekly",  # a report's kind
     "import_id": _import,
+    "segment_id": _segment,
 }
 TENANT_ARGUMENTS = {"domain", "org_id"}
 
@@ -237,6 +249,7 @@ def victim(owner: Persona) -> Victim:
     Organisation.objects.filter(pk=organisation.pk).update(name="Victim Org Ltd")
     organisation.refresh_from_db()
     teammate = member_of(organisation, "teammate@victim.example", Role.VIEWER)
+    _segment_of(owner)  # the site's segment list is never an outsider's to read
     return Victim(
         owner=owner,
         organisation=organisation,

@@ -30,7 +30,7 @@ from typing import Any
 from analytics.dimensions import DIRECT, GOAL, TIME_DIMENSIONS, find
 from analytics.filters import Binder, Filter, FilterNode, Logic, leaf_sql, leaves, wildcard_regex
 from analytics.goals import Goal, select_goals
-from analytics.query import EXTENSIONS, PARTIALS, REACHING, Query, query_sources
+from analytics.query import EXTENSIONS, PARTIALS, REACHING, Query, folded, query_sources
 from analytics.query import METRICS as QUERY_METRICS
 
 __all__ = ["SKIP_WARNINGS", "ActiveImport", "Decision", "decide", "family", "merge"]
@@ -276,11 +276,23 @@ def _partials(query: Query, table: str) -> list[str]:
 
 
 def _branch(query: Query, table: str, bind: Binder, dimension_sql: dict[str, str]) -> str:
-    aliases = [f"{dimension_sql[name]} AS d{index}" for index, name in enumerate(query.dimensions)]
-    select = [*aliases, *_partials(query, table)]
+    spelled = folded(query.dimensions)
+    aliases = [
+        f"{_key(name, dimension_sql[name]) if index in spelled else dimension_sql[name]} AS d{index}"
+        for index, name in enumerate(query.dimensions)
+    ]
+    spellings = [f"min({dimension_sql[query.dimensions[index]]}) AS sp{index}" for index in spelled]
+    select = [*aliases, *spellings, *_partials(query, table)]
     where = _where(query, table, bind, grouped=True)
     group = f" GROUP BY {', '.join(f'd{n}' for n in range(len(aliases)))}" if aliases else ""
     return f"SELECT {', '.join(select)} FROM {table} AS i WHERE {' AND '.join(where)}{group}"  # noqa: S608
+
+
+def _key(name: str, value: str) -> str:
+    """What a dimension that folds case groups by (``analytics.query.folded``)."""
+    dimension = find(name)
+    assert dimension is not None
+    return dimension.key_sql(value)
 
 
 def _dimension_sql(query: Query, table: str, bind: Binder) -> dict[str, str]:

@@ -1,4 +1,5 @@
-// Reading the Stats API (the same endpoints API users call) with the logged-in session.
+// Reading the Stats API (the same endpoints API users call) with the logged-in session, and the
+// dashboard's few writes (saved segments), which carry the session's CSRF token.
 
 export class ApiError extends Error {}
 
@@ -25,6 +26,11 @@ export async function get(path, params, signal) {
     if (err.name === "AbortError") throw err;
     throw new ApiError("Lantern could not be reached; check your connection.");
   }
+  return answer(response);
+}
+
+/** The JSON of an answer, or an ApiError carrying the API's message. */
+async function answer(response) {
   if (response.status === 401) throw new ApiError("Your session has ended: log in again.");
   let body = null;
   try {
@@ -37,4 +43,26 @@ export async function get(path, params, signal) {
     throw new ApiError(message);
   }
   return body;
+}
+
+/** The session's CSRF token (the csrftoken cookie Django sets), which every write carries. */
+function csrfToken() {
+  const found = document.cookie.split("; ").find((part) => part.startsWith("csrftoken="));
+  return found ? decodeURIComponent(found.slice("csrftoken=".length)) : "";
+}
+
+/** POST or DELETE ``path`` with a JSON ``body`` as the logged-in user: the JSON answer, or an ApiError. */
+export async function send(method, path, body = undefined) {
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      credentials: "same-origin",
+      headers: { Accept: "application/json", "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (err) {
+    throw new ApiError("Lantern could not be reached; check your connection.");
+  }
+  return answer(response);
 }

@@ -10,21 +10,24 @@ import { compareButtonLabel, comparedWith, comparisonTitle } from "./comparison.
 import { buckets, intervalsFor, isDay, lastMinutes, nowIn, rangeOf } from "./dates.js";
 import { createDetails } from "./details.js";
 import { el, fill } from "./dom.js";
+import "./filters.css";
+import { filterEditor, renderFilterBar } from "./filters.js";
 import { exact, metricValue, shortDate } from "./format.js";
 import { importsNote } from "./imports.js";
 import { worldMap } from "./map.js";
 import { PRESETS, periodLabel, presetForKey, shiftPeriod } from "./periods.js";
+import "./segments.css";
+import { segmentsMenu } from "./segments.js";
 import {
   compareParams, compareProblem, comparing, DEFAULT_COMPARE, DEFAULT_PERIOD, formatFilters, formatState, goalFilter, parseState,
   periodProblem, TABS, withDefaultCompare, withDefaultPeriod, withFilter, withoutFilter,
 } from "./state.js";
-import { DIMENSIONS, DROP_REASONS, GOAL_STATS, LISTS, REVENUE_STATS, TOP_STATS, dimensionLabel, valueLabel } from "./widgets.js";
+import { DROP_REASONS, GOAL_STATS, LISTS, REVENUE_STATS, TOP_STATS, valueLabel } from "./widgets.js";
 
 const STATS = "/api/v1/stats/";
 const LIST_ROWS = 9;
 const REFRESH_MS = 30_000;
 const REALTIME_LABELS = { visitors: "Visitors (30 min)", pageviews: "Pageviews (30 min)" };
-const OPERATOR_WORDS = { is: "is", is_not: "is not", contains: "contains", contains_not: "does not contain" };
 
 const root = document.getElementById("dashboard");
 if (root) start(root);
@@ -332,15 +335,15 @@ function start(root) {
       fill(body, [worldMap(counts, pick), listOf(widget, rows.slice(0, 5), property, "Country")]);
       return;
     }
-    const column = parent === null ? tab.column : `${tab.column} version`;
-    fill(body, [listOf(widget, rows, property, column, { parent, columns })]);
+    const column = parent === null ? tab.column : tab.drillColumn || `${tab.column} version`;
+    fill(body, [listOf(widget, rows, property, column, { parent, columns, drillLabel: tab.drillLabel })]);
   }
 
   /**
    * A list card's table: one row per value (a bar by visitors, then each metric), a click filters by it.
    * rows = [{value, visitors, ...metrics}]; columns = [[metric, heading], ...] after the name.
    */
-  function listOf(widget, rows, property, column, { parent = null, columns = [["visitors", "Visitors"]], empty = "No data for this period" } = {}) {
+  function listOf(widget, rows, property, column, { parent = null, columns = [["visitors", "Visitors"]], empty = "No data for this period", drillLabel = null } = {}) {
     const head = el("div", { class: "list-head" }, [
       el("span", { class: "name", text: column }),
       ...columns.map(([metric, heading]) => el("span", { class: "count", text: heading, attrs: { "data-metric": metric } })),
@@ -349,7 +352,8 @@ function start(root) {
     const max = Math.max(1, ...rows.map((r) => r.visitors));
     if (!rows.length) list.appendChild(el("li", { class: "empty", text: empty }));
     for (const row of rows) {
-      const label = parent === null ? valueLabel(property, row.value) : `${parent} ${row.value || "(unknown)"}`;
+      const label = parent === null ? valueLabel(property, row.value)
+        : drillLabel ? drillLabel(parent, row.value) : `${parent} ${row.value || "(unknown)"}`;
       const clickable = row.value !== "";
       const pick = () => navigate(withFilter(state, { op: "is", dimension: property, values: [row.value] }));
       const bar = el("span", { class: "bar" });
@@ -688,66 +692,26 @@ function start(root) {
   }
 
   function renderFilters() {
-    const bar = root.querySelector("#filter-bar");
-    const pills = state.filters.map((f) =>
-      el("span", { class: "pill", attrs: { "data-dimension": f.dimension } }, [
-        el("span", { text: `${dimensionLabel(f.dimension)} ${OPERATOR_WORDS[f.op]} ` }),
-        el("strong", { text: f.values.map((v) => valueLabel(f.dimension, v)).join(" or ") }),
-        el("button", {
-          class: "remove",
-          text: "×",
-          attrs: { type: "button", "aria-label": `Remove the ${dimensionLabel(f.dimension)} filter` },
-          on: { click: () => navigate(withoutFilter(state, f.dimension)) },
-        }),
-      ]));
-    if (state.filters.length > 1) {
-      pills.push(el("button", { class: "link small", text: "Clear all", attrs: { type: "button" }, on: { click: () => navigate({ ...state, filters: [] }) } }));
-    }
-    fill(bar, pills);
-    bar.hidden = !pills.length;
+    renderFilterBar(root.querySelector("#filter-bar"), state, { navigate, edit: (index) => editor.open(index) });
   }
 
   // -- the filter editor ------------------------------------------------------------------------------
 
-  const dialog = root.querySelector("#filter-dialog");
-  const form = dialog.querySelector("form");
-  const dimensionSelect = form.elements.dimension;
-  const suggestions = dialog.querySelector("#filter-suggestions");
-  fill(dimensionSelect, Object.entries(DIMENSIONS).map(([name, label]) => el("option", { text: label, attrs: { value: name } })));
-
-  async function suggest() {
-    const dimension = dimensionSelect.value;
-    fill(suggestions, []);
-    try {
-      const data = await get(STATS + "breakdown", { ...common(withoutFilter(state, dimension)), property: dimension, limit: "25" });
-      if (dimensionSelect.value !== dimension) return;
-      const key = dimension.split(":").pop();
-      fill(suggestions, data.results.map((row) => el("option", { attrs: { value: String(row[key]) }, text: valueLabel(dimension, String(row[key])) })));
-    } catch (err) {
-      fill(suggestions, []); // suggestions are a help; typing a value still works
-    }
-  }
-
-  root.querySelector("#filter-button").addEventListener("click", () => {
-    form.reset();
-    form.querySelector(".error").hidden = true;
-    dialog.showModal();
-    suggest();
+  const goalsNode = document.getElementById("site-goals");
+  const editor = filterEditor(root.querySelector("#filter-dialog"), {
+    state: () => state,
+    navigate,
+    goals: goalsNode ? JSON.parse(goalsNode.textContent) : [],
+    propKeys: async () => (await get("/dashboard-data/prop-keys", { site_id: site, ...periodParams() })).results,
+    breakdown: async (dimension, limit) => {
+      const data = await get(STATS + "breakdown", { ...common(withoutFilter(state, dimension)), property: dimension, limit: String(limit) });
+      const key = dimension.startsWith("event:props:") ? dimension.slice("event:props:".length) : dimension.split(":").pop();
+      return data.results.map((row) => String(row[key] ?? ""));
+    },
   });
-  dimensionSelect.addEventListener("change", suggest);
-  form.querySelector("[data-close]").addEventListener("click", () => dialog.close());
-  form.addEventListener("submit", (e) => {
-    e.preventDefault();
-    const value = form.elements.value.value.trim();
-    const message = form.querySelector(".error");
-    if (!value || /[;|]/.test(value)) {
-      message.textContent = value ? "A value cannot contain ; or |." : "Type a value to filter by.";
-      message.hidden = false;
-      return;
-    }
-    dialog.close();
-    navigate(withFilter(state, { op: form.elements.operator.value, dimension: dimensionSelect.value, values: [value] }));
-  });
+  root.querySelector("#filter-button").addEventListener("click", () => editor.open(-1));
+  const segments = root.querySelector("#segments-menu");
+  if (segments) segmentsMenu(segments, root.querySelector("#segment-confirm"), { site, state: () => state, navigate });
 
   const funnelSelect = root.querySelector("#funnel-select");
   if (funnelSelect) {

@@ -54,6 +54,11 @@ export function dimensionLabel(dimension) {
   return DIMENSIONS[dimension] || dimension;
 }
 
+/** A referrer as a row names it: without its scheme ("news.ycombinator.com/item?id=1"). */
+export function referrerLabel(parent, value) {
+  return value ? value.replace(/^https?:\/\//i, "") : "(none)";
+}
+
 export function valueLabel(dimension, value) {
   if (dimension === "visit:country") return countryName(value);
   if (value === "") return "(none)";
@@ -62,15 +67,21 @@ export function valueLabel(dimension, value) {
 
 /**
  * The list cards. Each tab reads one breakdown ``property``; ``drill`` is the property listed instead
- * once the tab's own property is filtered to one value (a browser's versions); ``csv`` names the
- * tab's file in a CSV export (``/<domain>/export/<csv>.csv``).
+ * once the tab's own property is filtered to one value (a browser's versions, a source's referrers),
+ * under the heading ``drillColumn`` (else "<column> version"), each row named by ``drillLabel(parent,
+ * value)`` (else "<parent> <value>"); ``csv`` names the tab's file in a CSV export
+ * (``/<domain>/export/<csv>.csv``).
  */
 export const LISTS = {
   sources: {
     title: "Sources",
     tabs: {
       channel: { label: "Channels", property: "visit:channel", column: "Channel", csv: "channels" },
-      source: { label: "Sources", property: "visit:source", column: "Source", csv: "sources" },
+      // one source filtered: its referrers (as Plausible), each a row to filter by
+      source: {
+        label: "Sources", property: "visit:source", column: "Source", csv: "sources",
+        drill: "visit:referrer", drillCsv: "referrers", drillColumn: "Referrer", drillLabel: referrerLabel,
+      },
       utm_medium: { label: "Mediums", property: "visit:utm_medium", column: "UTM medium", csv: "utm_mediums" },
       utm_source: { label: "UTM sources", property: "visit:utm_source", column: "UTM source", csv: "utm_sources" },
       utm_campaign: { label: "Campaigns", property: "visit:utm_campaign", column: "UTM campaign", csv: "utm_campaigns" },

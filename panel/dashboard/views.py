@@ -62,6 +62,7 @@ def dashboard_context(site: Site, **extra: Any) -> dict[str, Any]:
         "site": site,
         "lower_is_better": " ".join(sorted(LOWER_IS_BETTER)),
         "revenue_goals": revenue_goals,  # the top stats show revenue under a filter on these goals
+        "goal_names": [goal.display_name for goal in goals],  # the filter editor's goals
         "imported": SiteImport.objects.active_for(site),  # the toggle and note show only with one
         **extra,
     }
