@@ -60,8 +60,7 @@ PAGE_LOAD: tuple[tuple[str, str, int], ...] = (
     ("breakdown", "visit:country", 250),
     ("breakdown", "visit:browser", 9),
     ("breakdown", "event:goal", 9),
-    ("prop-keys", "", 0),
-    ("breakdown", "event:props:", 9),  # the most used key's
+    ("props", "", 9),  # the keys in use and the most used one's breakdown, in one request
     ("dropped", "", 0),
     ("realtime/visitors", "", 0),
 )
@@ -163,26 +162,23 @@ def page_calls(*, all_tabs: bool = False, filters: str = "") -> list[Call]:
         keys = top_prop_keys(SITE_ID, month)
         return breakdown(f"event:props:{keys[0]}", 9, PAGE_METRICS["event:props:"])() if keys else []
 
-    def call(endpoint: str, prop: str, limit: int) -> Call | None:
+    def call(endpoint: str, prop: str, limit: int) -> Call:
         """The call behind one of ``PAGE_LOAD``'s requests."""
         if endpoint == "aggregate":
             return Call("aggregate", aggregate)
         if endpoint == "timeseries":
             return Call("timeseries", timeseries)
-        if endpoint == "prop-keys":
-            return None  # the first half of "props"
+        if endpoint == "props":
+            return Call("props", props)
         if endpoint == "dropped":
             return Call("dropped", lambda: dropped_events(SITE_ID, month.first, month.last))
         if endpoint == "realtime/visitors":
             return Call("realtime", lambda: current_visitors(SITE_ID, NOW))
         if prop == "event:goal":
             return Call("goals", breakdown(prop, limit, PAGE_METRICS[prop]))
-        if prop == "event:props:":
-            return Call("props", props)
         return Call(prop.replace(":", "_"), breakdown(prop, limit, PAGE_METRICS.get(prop, "visitors")))
 
-    made = [call(*request) for request in PAGE_LOAD]
-    calls = [c for c in made if c is not None]
+    calls = [call(*request) for request in PAGE_LOAD]
     if all_tabs:
         calls += [Call(prop.replace(":", "_"), breakdown(prop, 9)) for prop in OTHER_TABS]
     return calls

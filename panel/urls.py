@@ -97,6 +97,7 @@ urlpatterns = [
     path("api/docs/openapi.json", openapi.openapi_json, name="api-openapi"),
     path("dashboard-data/dropped", dashboard.dropped, name="dashboard-dropped"),
     path("dashboard-data/prop-keys", dashboard.prop_keys, name="dashboard-prop-keys"),
+    path("dashboard-data/props", dashboard.props, name="dashboard-props"),
     path("dashboard-data/funnels", dashboard.funnels, name="dashboard-funnels"),
     path("dashboard-data/<str:domain>/segments", segments.segments, name="dashboard-segments"),
     path("dashboard-data/<str:domain>/segments/<int:segment_id>", segments.segment, name="dashboard-segment"),

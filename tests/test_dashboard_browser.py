@@ -19,6 +19,7 @@ from playwright.sync_api import ConsoleMessage, Dialog, Error, Page, Request, Re
 from analytics.schema import Event
 from bench.dashboard import PAGE_LOAD, PAGE_METRICS
 from bench.dashboard_render import p50, render_times_ms
+from panel.dashboard.views import PROPS_METRICS
 from panel.goals.models import Funnel, Goal
 from tests.browser import chromium
 from tests.conftest import Persona, make_event, seed, seed_dropped
@@ -683,6 +684,7 @@ def test_the_dashboard_bench_times_the_requests_the_page_makes(dashboard: Watche
     funnels = [("funnel", "", 0), ("funnels", "", 0)]
     assert sorted(r for r in made if r not in funnels) == sorted(PAGE_LOAD)
     assert sorted(r for r in made if r in funnels) == funnels
+    assert PAGE_METRICS["event:props:"] == PROPS_METRICS  # the props card's request, as the bench times it
     for url in dashboard.requests:  # and each breakdown with the metrics the bench asks for
         query = {key: values[0] for key, values in parse_qs(urlsplit(url).query).items()}
         if urlsplit(url).path.endswith("/breakdown"):

@@ -74,7 +74,7 @@ def test_another_organisation_gets_404(owner: Persona, outsider: Persona, drops:
     assert "site_id" in response.json()["error"]
 
 
-@pytest.mark.parametrize("endpoint", ["dropped", "prop-keys", "funnels"])
+@pytest.mark.parametrize("endpoint", ["dropped", "prop-keys", "props", "funnels"])
 def test_it_is_for_the_session_not_api_keys_nor_strangers(owner: Persona, endpoint: str) -> None:
     with_key = Client().get(
         f"/dashboard-data/{endpoint}",
@@ -94,7 +94,7 @@ def test_it_is_for_the_session_not_api_keys_nor_strangers(owner: Persona, endpoi
         ({}, "site_id"),
     ],
 )
-@pytest.mark.parametrize("endpoint", ["dropped", "prop-keys", "funnels"])
+@pytest.mark.parametrize("endpoint", ["dropped", "prop-keys", "props", "funnels"])
 def test_bad_parameters_get_400_naming_the_field(
     owner: Persona, params: dict[str, str], field: str, endpoint: str
 ) -> None:
@@ -130,6 +130,34 @@ def test_prop_keys_are_the_periods_most_used_first(owner: Persona, props: None) 
     browser.force_login(owner.user)
     response = _get(browser, "prop-keys", site_id="example.com", period="7d")
     assert response.json() == {"results": ["plan", "file", "via"]}
+
+
+def test_the_props_card_is_one_request_for_its_keys_and_rows(owner: Persona, props: None) -> None:
+    browser = Client()
+    browser.force_login(owner.user)
+    most_used = _get(browser, "props", site_id="example.com", period="7d", limit="5").json()
+    assert most_used == {
+        "keys": ["plan", "file", "via"],
+        "key": "plan",
+        "results": [
+            {"plan": "(none)", "visitors": 1, "events": 1},
+            {"plan": "free", "visitors": 1, "events": 1},
+            {"plan": "pro", "visitors": 1, "events": 1},
+        ],
+    }
+    signups = {"site_id": "example.com", "period": "7d", "filters": "event:name==Signup"}
+    asked = _get(browser, "props", key="via", **signups)
+    assert asked.json()["key"] == "via"
+    assert asked.json()["results"] == [
+        {"via": "(none)", "visitors": 1, "events": 1},
+        {"via": "ad", "visitors": 1, "events": 1},
+    ]
+    unknown = _get(browser, "props", site_id="example.com", period="7d", key="<script>")
+    assert unknown.json()["key"] == "plan"  # a key not in use shows the most used one
+    for bad, field in (({"limit": "0"}, "limit"), ({"filters": "nope"}, "filters")):
+        refused = _get(browser, "props", site_id="example.com", period="7d", **bad)
+        assert refused.status_code == 400
+        assert refused.json()["error"].startswith(field)
 
 
 def test_funnels_are_the_sites_own_by_name(owner: Persona, outsider: Persona) -> None:

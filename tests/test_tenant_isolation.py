@@ -148,6 +148,7 @@ BY_QUERY: dict[str, Ask] = {
     "api-v2-query": Ask(_site(metrics=["visitors"], date_range="7d"), method="post", as_json=True),
     "dashboard-dropped": Ask(_site()),
     "dashboard-prop-keys": Ask(_site()),
+    "dashboard-props": Ask(_site()),
     "dashboard-funnels": Ask(_site()),
     "api-site-goals": Ask(_site()),
     "api-site-goal": Ask(_site(), method="delete", path=lambda v: {"goal_id": _goal(v)}),

@@ -397,9 +397,10 @@ function start(root) {
   }
 
   async function loadProps(ctx) {
-    const keys = (await get("/dashboard-data/prop-keys", { site_id: site, ...periodParams() }, ctx.signal)).results;
+    // One request: the keys in use, the one shown (the tab asked for, else the most used) and its rows.
+    const data = await get("/dashboard-data/props", { ...common(), key: state.tabs.props, limit: String(LIST_ROWS) }, ctx.signal);
     if (!ctx.current()) return;
-    const key = keys.includes(state.tabs.props) ? state.tabs.props : keys[0];
+    const { keys, key } = data;
     fill(root.querySelector("#widget-props .tabs"), keys.slice(0, 8).map((name) =>
       el("button", {
         class: name === key ? "active" : "",
@@ -419,8 +420,6 @@ function start(root) {
       return;
     }
     const property = "event:props:" + key;
-    const data = await get(STATS + "breakdown", { ...common(), property, metrics: "visitors,events", limit: String(LIST_ROWS) }, ctx.signal);
-    if (!ctx.current()) return;
     const rows = data.results.map((row) => ({ ...row, value: String(row[key] ?? "") }));
     fill(body, [listOf("props", rows, property, key, { columns: [["visitors", "Visitors"], ["events", "Events"]] })]);
   }

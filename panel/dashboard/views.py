@@ -18,10 +18,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from analytics import (
     LOWER_IS_BETTER,
+    PROPS_PREFIX,
     DateRange,
+    Query,
     QueryError,
     dropped_events,
     first_event_day,
+    run_query,
     today_in,
     top_prop_keys,
 )
@@ -31,6 +34,7 @@ from panel.goals.models import Funnel, Goal
 from panel.sites.models import Site
 from panel.sites.snippet import SnippetOptions, build
 from panel.stats_api import params
+from panel.stats_api import views as stats_views
 from panel.stats_api.auth import ApiRequest, error, stats_api
 
 
@@ -105,6 +109,38 @@ def dropped(site: Site, date_range: DateRange) -> list[dict[str, Any]]:
 def prop_keys(site: Site, date_range: DateRange) -> list[str]:
     """``GET /dashboard-data/prop-keys``: the custom property keys used in the period, most used first."""
     return top_prop_keys(site.id, date_range)
+
+
+PROPS_METRICS = "visitors,events"  # the custom properties card's columns
+
+
+@stats_api("stats:read")
+def props(request: ApiRequest) -> HttpResponse:
+    """``GET /dashboard-data/props``: the custom properties card in one request (no wait for the keys
+    before the rows): the keys used in the period, most used first (``keys``), the one shown (``key``:
+    the ``key`` asked for when it is among them, else the first) and its breakdown as the Stats API's
+    ``/breakdown?property=event:props:<key>&metrics=visitors,events`` answers it (``results``), under the
+    Stats API's period, filters and ``limit``."""
+    if request.api_key is not None:
+        return error(403, "this endpoint serves the dashboard, not API keys")
+    site, values = request.site, request.GET.dict()
+
+    def breakdown(key: str) -> Query:
+        asked = {**values, "property": PROPS_PREFIX + key, "metrics": PROPS_METRICS}
+        return stats_views.query_for(site, asked, "breakdown")
+
+    try:
+        date_range = breakdown("key").date_range  # every parameter checked, whatever keys there are
+        keys = top_prop_keys(site.id, date_range)
+        key = values.get("key", "") if values.get("key", "") in keys else (keys[0] if keys else "")
+        results: list[dict[str, Any]] = []
+        if key:
+            query = breakdown(key)
+            rows = run_query(query, tag="dashboard:props")
+            results = [{key: row[query.dimensions[0]], **{m: row[m] for m in query.metrics}} for row in rows]
+    except QueryError as exc:
+        return error(400, f"{exc.field}: {exc.message}")
+    return JsonResponse({"keys": keys, "key": key, "results": results})
 
 
 @_for_dashboard
