@@ -299,11 +299,25 @@ def build(
             written += _build_days(site_id, tz, goals, dims, chunk)
     for chunk in pending((PROP_KEYS, "")):  # the keys last: a day with its keys has their breakdowns
         for key in _most_used(site_id, chunk):
-            for dims in [(PROPS_PREFIX + key,), *((f, PROPS_PREFIX + key) for f in FILTERS)]:
+            for dims in _by_key(key):
                 for part in pending(_kind(dims, tz, goals), chunk):
                     written += _build_days(site_id, tz, goals, dims, part)
         written += _write_keys(site_id, chunk)
+    # A day keyed before a kind of its keys' breakdowns changed (the source's case folding) gets that kind
+    # for each key it has a breakdown by.
+    for by_key in sorted({dimension for dimension, *_ in built if dimension.startswith(PROPS_PREFIX)}):
+        key = by_key.removeprefix(PROPS_PREFIX)
+        own = _kind((by_key,), tz, goals)
+        keyed = [day for day in days if (*own, day.day, day.events) in built]
+        for dims in _by_key(key)[1:]:
+            for part in pending(_kind(dims, tz, goals), keyed):
+                written += _build_days(site_id, tz, goals, dims, part)
     return written
+
+
+def _by_key(key: str) -> list[tuple[str, ...]]:
+    """The groupings a custom property key's sums are kept in: by its values, and under each filter."""
+    return [(PROPS_PREFIX + key,), *((f, PROPS_PREFIX + key) for f in FILTERS)]
 
 
 def closed_days(site_id: int, now: dt.datetime) -> list[VisitDay]:
