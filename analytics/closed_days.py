@@ -296,13 +296,13 @@ def build(
         if GOAL in dims and not goals:
             continue
         for chunk in pending(_kind(dims, tz, goals)):
-            written += _build_days(site_id, tz, goals, dims, chunk)
+            written += _build_days(site_id, tz, goals, dims, chunk, now)
     for chunk in pending((PROP_KEYS, "")):  # the keys last: a day with its keys has their breakdowns
         for key in _most_used(site_id, chunk):
             for dims in _by_key(key):
                 for part in pending(_kind(dims, tz, goals), chunk):
-                    written += _build_days(site_id, tz, goals, dims, part)
-        written += _write_keys(site_id, chunk)
+                    written += _build_days(site_id, tz, goals, dims, part, now)
+        written += _write_keys(site_id, chunk, now)
     # A day keyed before a kind of its keys' breakdowns changed (the source's case folding) gets that kind
     # for each key it has a breakdown by.
     for by_key in sorted({dimension for dimension, *_ in built if dimension.startswith(PROPS_PREFIX)}):
@@ -311,7 +311,7 @@ def build(
         keyed = [day for day in days if (*own, day.day, day.events) in built]
         for dims in _by_key(key)[1:]:
             for part in pending(_kind(dims, tz, goals), keyed):
-                written += _build_days(site_id, tz, goals, dims, part)
+                written += _build_days(site_id, tz, goals, dims, part, now)
     return written
 
 
@@ -356,7 +356,12 @@ def _kind(dims: tuple[str, ...], tz: str, goals: Sequence[Goal]) -> tuple[str, s
 
 
 def _build_days(
-    site_id: int, tz: str, goals: Sequence[Goal], dims: tuple[str, ...], days: Sequence[VisitDay]
+    site_id: int,
+    tz: str,
+    goals: Sequence[Goal],
+    dims: tuple[str, ...],
+    days: Sequence[VisitDay],
+    now: dt.datetime,
 ) -> int:
     """One read of ``days``' events grouped by visit day and ``dims`` (a dimension, or a filtered one
     and one under it); one write per day."""
@@ -380,7 +385,7 @@ def _build_days(
     keys = ", ".join(["day", *(key for _, _, key in columns)])
     sql = f"SELECT {BY_DAY} AS day, {values}, {sums} FROM ({inner}) GROUP BY {keys}"  # noqa: S608
     names = [name for name, _, _ in columns]
-    return write(site_id, _kind(dims, tz, goals), days, sql, plan.params, [*names, *_SUMS])
+    return write(site_id, _kind(dims, tz, goals), days, sql, plan.params, [*names, *_SUMS], now=now)
 
 
 def _shown(plan: Plan, index: int) -> str:
@@ -407,9 +412,9 @@ def _most_used(site_id: int, days: Sequence[VisitDay]) -> list[str]:
     return [str(key) for key, _ in rows]
 
 
-def _write_keys(site_id: int, days: Sequence[VisitDay]) -> int:
+def _write_keys(site_id: int, days: Sequence[VisitDay], now: dt.datetime) -> int:
     plan, sql = _prop_keys(site_id, days)
-    return write(site_id, (PROP_KEYS, ""), days, sql, plan.params, ["value", "p_events"])
+    return write(site_id, (PROP_KEYS, ""), days, sql, plan.params, ["value", "p_events"], now=now)
 
 
 def write(
@@ -419,14 +424,19 @@ def write(
     select: str,
     params: dict[str, Any],
     columns: Sequence[str],
+    *,
+    now: dt.datetime,
 ) -> int:
     """Write ``select``'s rows (``day`` and ``columns``) as ``kind``'s sums of ``days`` at their stamps,
-    then each day's marker; how many days. The writes carry tokens, and a reader takes one row of any
-    written twice (``visit_days.sums_rows``), so builders racing each other count nothing twice."""
+    then each day's marker; how many days. The writes carry tokens naming them and the minute of the
+    job's ``now``, and a reader takes one row of any written twice (``visit_days.sums_rows``): builders
+    racing each other write once and count nothing twice, and sums dropped (``analytics.rederive``) are
+    written again by a later run, whose token the engine has not seen."""
     dimension, variant_ = kind
     stamps = {"site": site_id, "dimension": dimension, "variant": variant_}
     stamps |= {"days": [d.day for d in days], "stamps": [d.events for d in days]}
-    token = f"day_sums:{site_id}:{dimension}:{variant_}:" + ",".join(f"{d.day}={d.events}" for d in days)
+    token = f"day_sums:{site_id}:{dimension}:{variant_}:{now.astimezone(dt.UTC):%Y%m%d%H%M}:"
+    token += ",".join(f"{d.day}={d.events}" for d in days)
     names = ", ".join(columns)
     client.command(
         f"INSERT INTO day_sums (site_id, dimension, variant, day, stamp, marker, {names})"  # noqa: S608

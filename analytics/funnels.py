@@ -185,7 +185,8 @@ def build_funnels(site_id: int, funnels: Sequence[Funnel], now: dt.datetime) -> 
             plan.restrict_to(chunk)
             sql = levels_sql(plan, funnel, by_day=True)
             select = f"SELECT day, toString(level) AS value, visitors AS p_visitors FROM ({sql})"  # noqa: S608
-            written += write(site_id, _kind(funnel), chunk, select, plan.params, ["value", "p_visitors"])
+            columns = ["value", "p_visitors"]
+            written += write(site_id, _kind(funnel), chunk, select, plan.params, columns, now=now)
     return written
 
 

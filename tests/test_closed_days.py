@@ -300,3 +300,20 @@ def test_a_day_keyed_before_a_breakdown_kind_changed_gets_that_kind(
     assert read_sql(query) is not None
     assert run_query(query) == answer
     assert build(SITE, "UTC", GOALS, NOW) == 0
+
+
+def test_a_day_re_derived_gets_its_sums_written_again(stored: list[Event]) -> None:
+    """Re-deriving visits drops the days' sums; the job writes them again even when a day keeps its
+    event count (the stamp its sums were written at before)."""
+    from analytics import rederive
+
+    client.command("TRUNCATE TABLE day_sums")
+    query = Query(SITE, DateRange(LAST - dt.timedelta(days=8), LAST, "UTC"), METRICS, ("visit:source",))
+    build(SITE, "UTC", GOALS, NOW)
+    before = run_query(query)
+    assert read_sql(query) is not None
+    rederive.rederive_site(SITE)  # the same events: the same visits and counts
+    assert read_sql(query) is None  # its days' sums are gone: read raw
+    assert build(SITE, "UTC", GOALS, NOW + dt.timedelta(minutes=10)) > 0  # the job's next run
+    assert read_sql(query) is not None  # and written again
+    assert run_query(query) == before
