@@ -21,16 +21,16 @@ from analytics.query import VisitDay
 
 __all__ = ["closed", "split", "sums_rows"]
 
+# A day's rows as written (parts not merged yet hold several): ``_days`` adds them up, which costs the
+# engine less than a GROUP BY on a table this small.
 _EVENTS = """
-SELECT day, sum(events), min(first_at), max(last_at) FROM day_events
-WHERE site_id = {site:UInt64} AND day BETWEEN {low:Date} AND {high:Date} GROUP BY day
+SELECT day, events, first_at, last_at FROM day_events
+WHERE site_id = {site:UInt64} AND day BETWEEN {low:Date} AND {high:Date}
 """
-# The (day, stamp) pairs whose sums of every needed kind are written.
+# Every kind of sums written for the days: one read serves every card of a page.
 _BUILT = """
-SELECT day, stamp FROM day_sums
+SELECT DISTINCT day, stamp, dimension, variant FROM day_sums
 WHERE site_id = {site:UInt64} AND marker = 1 AND day BETWEEN {low:Date} AND {high:Date}
-    AND (dimension, variant) IN {needed:Array(Tuple(String, String))}
-GROUP BY day, stamp HAVING uniqExact(dimension, variant) = {kinds:UInt64}
 """
 BUILT_TTL = 5.0  # seconds a process takes the written sums' list from memory (``analytics.memo``)
 
@@ -42,40 +42,52 @@ def split(
     built at their current count, and the others (read raw)."""
     start, end = (moment.replace(tzinfo=None) for moment in date_range.bounds_utc())
     params = {"site": site_id, "low": start.date() - dt.timedelta(days=1), "high": end.date()}
-    rows = client.execute(_EVENTS, params, tag="closed_days", max_rows=0).rows
     built = _built(params, needed)
     summed: list[VisitDay] = []
     edges: list[VisitDay] = []
-    for day, events, first_at, last_at in sorted(rows):
-        visit_day = VisitDay(day, int(events), first_at, last_at)
+    for visit_day in _days(client.execute(_EVENTS, params, tag="closed_days", max_rows=0).rows):
+        day, first_at, last_at = visit_day.day, visit_day.first_at, visit_day.last_at
         if last_at < start or first_at >= end:
             continue  # none of its events is in the range
         inside = first_at >= start and last_at < end
-        (summed if inside and (day, events) in built else edges).append(visit_day)
+        (summed if inside and (day, visit_day.events) in built else edges).append(visit_day)
     return summed, edges
 
 
 def _built(params: dict[str, Any], needed: Sequence[tuple[str, str]]) -> set[tuple[dt.date, int]]:
     """The (day, stamp) pairs with every ``needed`` kind written, as read at most ``BUILT_TTL`` seconds
     ago: a day whose count moved on since is read raw, as one whose sums were never written."""
-    kinds = tuple(sorted(set(needed)))
-    key = ("built", *scope(), params["site"], params["low"], params["high"], kinds)
+    key = ("built", *scope(), params["site"], params["low"], params["high"])
 
-    def read() -> set[tuple[dt.date, int]]:
-        asked = {**params, "needed": list(kinds), "kinds": len(kinds)}
-        return set(client.execute(_BUILT, asked, tag="closed_days", max_rows=0).rows)
+    def read() -> dict[tuple[dt.date, int], set[tuple[str, str]]]:
+        written: dict[tuple[dt.date, int], set[tuple[str, str]]] = {}
+        rows = client.execute(_BUILT, params, tag="closed_days", max_rows=0).rows
+        for day, stamp, dimension, variant in rows:
+            written.setdefault((day, int(stamp)), set()).add((dimension, variant))
+        return written
 
-    return remembered(key, read, ttl=BUILT_TTL)
+    kinds = set(needed)
+    return {day for day, written in remembered(key, read, ttl=BUILT_TTL).items() if kinds <= written}
+
+
+def _days(rows: Sequence[Sequence[Any]]) -> list[VisitDay]:
+    """``day_events`` rows added up per day, in order."""
+    days: dict[dt.date, VisitDay] = {}
+    for day, events, first_at, last_at in rows:
+        if (seen := days.get(day)) is not None:
+            events += seen.events
+            first_at, last_at = min(seen.first_at, first_at), max(seen.last_at, last_at)
+        days[day] = VisitDay(day, int(events), first_at, last_at)
+    return [days[day] for day in sorted(days)]
 
 
 def closed(site_id: int, last: dt.date) -> list[VisitDay]:
     """The site's visit days up to ``last``, in order."""
     sql = (
-        "SELECT day, sum(events), min(first_at), max(last_at) FROM day_events"
-        " WHERE site_id = {site:UInt64} AND day <= {last:Date} GROUP BY day ORDER BY day"
+        "SELECT day, events, first_at, last_at FROM day_events"
+        " WHERE site_id = {site:UInt64} AND day <= {last:Date}"
     )
-    rows = client.execute(sql, {"site": site_id, "last": last}, tag="closed_days", max_rows=0).rows
-    return [VisitDay(day, int(events), first_at, last_at) for day, events, first_at, last_at in rows]
+    return _days(client.execute(sql, {"site": site_id, "last": last}, tag="closed_days", max_rows=0).rows)
 
 
 def sums_rows(
