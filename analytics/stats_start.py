@@ -13,24 +13,27 @@ import datetime as dt
 import logging
 
 from analytics import client
+from analytics.memo import remembered, scope
 
 log = logging.getLogger(__name__)
 
-# The first UTC day comes from the sort key (site_id, toDate(timestamp), ...): one granule is read.
-_FIRST = (
-    "SELECT toDate(min(timestamp), {tz:String}) FROM events WHERE site_id = {site:UInt64}"
-    " AND toDate(timestamp) = (SELECT toDate(timestamp) AS day FROM events"
-    " WHERE site_id = {site:UInt64} ORDER BY day LIMIT 1)"
-)
+# Every stored event is counted in ``day_events`` (its visit day's first event time), which is kept
+# with the events: written with them, deleted with them (whole visit days), re-counted by a repair.
+_FIRST = "SELECT toDate(min(first_at), {tz:String}) FROM day_events WHERE site_id = {site:UInt64}"
+TTL = 2.0  # seconds a process keeps the answer (every request of a page asks; ``analytics.memo``)
 
 
 def first_event_day(site_id: int, tz: str) -> dt.date | None:
     """The day, in ``tz``, of the site's first event; None while it has none, or while the event
     store cannot answer (a page showing the dashboard still renders; its widgets say what failed)."""
-    try:
+
+    def read() -> dt.date | None:
         rows = client.execute(_FIRST, {"site": site_id, "tz": tz}, tag="stats_start", max_rows=1).rows
+        day = rows[0][0] if rows else None
+        return day if isinstance(day, dt.date) and day > dt.date(1970, 1, 1) else None
+
+    try:
+        return remembered(("first_event_day", *scope(), site_id, tz), read, ttl=TTL)
     except client.ClickHouseError as exc:
         log.warning("the first event of site %s is unknown: %s", site_id, exc)
         return None
-    day = rows[0][0] if rows else None
-    return day if isinstance(day, dt.date) and day > dt.date(1970, 1, 1) else None
