@@ -9,12 +9,15 @@ bounces, engaged time...) therefore adds up across visit days, exactly.
   before 03:00 UTC the day after; ``CLOSED_AFTER`` adds a margin), its partial sums per value of each
   dimension in ``ROLLED`` are read from its events by the ordinary query machinery and written to
   ``day_sums`` with a marker row, stamped with the day's event count. The write's token names
-  (site, dimension, variant, day, stamp), so builders racing each other write it once.
+  (site, dimension, variant, day, stamp), so builders racing each other write it once. For each local
+  midnight (in the site's timezone) among a closed day's events, the sums of its events before it are
+  written too (a *part*, ``_build_parts``): a range of whole local days ends at one.
 - **Reading** (``read_sql``): a query without filters, grouped by at most one dimension of ``ROLLED``,
-  takes the sums of the visit days lying wholly inside its range whose stamp is still the day's event
-  count (late events or a repair make it differ: that day is read raw until rebuilt). The other visit
-  days it touches (the range's edges, today, any day not built) are read raw, restricted to those
-  visit days; the outer query adds both. Any other query reads raw (``build_sql``).
+  takes the sums of the visit days lying wholly inside its range, and the part of the day it ends in
+  (``visit_days.split``), whose stamp is still the day's event count (late events or a repair make it
+  differ: that day is read raw until rebuilt). The other visit days it touches (the range's start,
+  today, any day not built) are read raw, restricted to those visit days; the outer query adds both.
+  Any other query reads raw (``build_sql``).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import zoneinfo
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -35,6 +39,7 @@ from analytics.periods import DateRange
 from analytics.prop_keys import MAX_KEYS, PROP_KEYS, uses_sql
 from analytics.query import (
     _CAST,
+    BEFORE,
     BY_DAY,
     ENGAGEMENT,
     EVENTS,
@@ -50,7 +55,7 @@ from analytics.query import (
     outer_sql,
     query_sources,
 )
-from analytics.visit_days import closed, split, sums_rows
+from analytics.visit_days import before, closed, split, sums_rows
 
 __all__ = [
     "CLOSED_AFTER",
@@ -312,7 +317,66 @@ def build(
         for dims in _by_key(key)[1:]:
             for part in pending(_kind(dims, tz, goals), keyed):
                 written += _build_days(site_id, tz, goals, dims, part, now)
+    return written + _build_parts(site_id, tz, goals, groupings, days, now)
+
+
+def _build_parts(
+    site_id: int,
+    tz: str,
+    goals: Sequence[Goal],
+    groupings: Sequence[tuple[str, ...]],
+    days: Sequence[VisitDay],
+    now: dt.datetime,
+) -> int:
+    """For each closed day and each local midnight among its events (``cuts``), the sums of its events
+    before that midnight, of every kind its whole sums are written in: a range ending there (every
+    range of whole local days, in ``tz``) reads its last day from them."""
+    built = built_sums(site_id)
+    whole: dict[tuple[dt.date, int], set[tuple[str, str]]] = {}
+    for dimension, variant_, date, stamp in built:
+        if BEFORE not in variant_:
+            whole.setdefault((date, stamp), set()).add((dimension, variant_))
+    keys = {
+        d.removeprefix(PROPS_PREFIX)
+        for kinds in whole.values()
+        for d, _ in kinds
+        if d.startswith(PROPS_PREFIX)
+    }
+    known = {
+        _kind(dims, tz, goals): dims for dims in [*groupings, *(g for key in keys for g in _by_key(key))]
+    }
+    todo: dict[tuple[str, str, str], list[VisitDay]] = {}  # (dimension, variant, part): its days
+    for day in days:
+        for part in filter(None, (before(day.day, cut) for cut in cuts(day, tz))):
+            for dimension, variant_ in whole.get((day.day, day.events), set()):
+                if (dimension, variant_ + part, day.day, day.events) not in built:
+                    todo.setdefault((dimension, variant_, part), []).append(
+                        dataclasses.replace(day, part=part)
+                    )
+    written = 0
+    for (dimension, variant_, _), parts in sorted(todo.items()):
+        for at in range(0, len(parts), DAYS_PER_READ):
+            chunk = parts[at : at + DAYS_PER_READ]
+            if (dimension, variant_) == (PROP_KEYS, ""):
+                written += _write_keys(site_id, chunk, now)
+            elif (dims := known.get((dimension, variant_))) is not None:
+                written += _build_days(site_id, tz, goals, dims, chunk, now)
     return written
+
+
+def cuts(day: VisitDay, tz: str) -> list[dt.datetime]:
+    """The local midnights in ``tz`` (naive UTC) after visit day ``day``'s first event and at or before
+    its last: where a range of whole local days can end inside the day."""
+    zone = zoneinfo.ZoneInfo(tz)
+    local = day.first_at.replace(tzinfo=dt.UTC).astimezone(zone).date()
+    found = []
+    for ahead in range(1, 4):
+        midnight = dt.datetime.combine(local + dt.timedelta(days=ahead), dt.time(), zone)
+        moment = midnight.astimezone(dt.UTC).replace(tzinfo=None)
+        if moment > day.last_at:
+            break
+        found.append(moment)
+    return found
 
 
 def _by_key(key: str) -> list[tuple[str, ...]]:
@@ -348,11 +412,11 @@ def around(days: Sequence[VisitDay], tz: str) -> DateRange:
     return DateRange(days[0].day - dt.timedelta(days=2), days[-1].day + dt.timedelta(days=2), tz)
 
 
-def _kind(dims: tuple[str, ...], tz: str, goals: Sequence[Goal]) -> tuple[str, str]:
+def _kind(dims: tuple[str, ...], tz: str, goals: Sequence[Goal], part: str = "") -> tuple[str, str]:
     """The kind of the sums grouped by ``dims``: one dimension, or a filter's and one under it."""
     if len(dims) == 1:
-        return dims[0], variant(dims[0], tz, goals)
-    return paired(dims[0], dims[1]), variant(dims[1], tz, goals, dims[0])
+        return dims[0], variant(dims[0], tz, goals) + part
+    return paired(dims[0], dims[1]), variant(dims[1], tz, goals, dims[0]) + part
 
 
 def _build_days(
@@ -363,8 +427,8 @@ def _build_days(
     days: Sequence[VisitDay],
     now: dt.datetime,
 ) -> int:
-    """One read of ``days``' events grouped by visit day and ``dims`` (a dimension, or a filtered one
-    and one under it); one write per day."""
+    """One read of ``days``' events (of their ``part``, one for all) grouped by visit day and ``dims`` (a
+    dimension, or a filtered one and one under it); one write per day."""
     metrics = _BUILT_METRICS + (_REVENUE if GOAL in dims else ())
     wide = around(days, tz)
     grouped = tuple(d for d in dims if d != NONE)
@@ -385,7 +449,9 @@ def _build_days(
     keys = ", ".join(["day", *(key for _, _, key in columns)])
     sql = f"SELECT {BY_DAY} AS day, {values}, {sums} FROM ({inner}) GROUP BY {keys}"  # noqa: S608
     names = [name for name, _, _ in columns]
-    return write(site_id, _kind(dims, tz, goals), days, sql, plan.params, [*names, *_SUMS], now=now)
+    return write(
+        site_id, _kind(dims, tz, goals, days[0].part), days, sql, plan.params, [*names, *_SUMS], now=now
+    )
 
 
 def _shown(plan: Plan, index: int) -> str:
@@ -414,7 +480,7 @@ def _most_used(site_id: int, days: Sequence[VisitDay]) -> list[str]:
 
 def _write_keys(site_id: int, days: Sequence[VisitDay], now: dt.datetime) -> int:
     plan, sql = _prop_keys(site_id, days)
-    return write(site_id, (PROP_KEYS, ""), days, sql, plan.params, ["value", "p_events"], now=now)
+    return write(site_id, (PROP_KEYS, days[0].part), days, sql, plan.params, ["value", "p_events"], now=now)
 
 
 def write(

@@ -155,6 +155,7 @@ MAX_LIMIT = 10_000
 
 _TIME = "DateTime64(3, 'UTC')"
 BY_DAY = "vday"  # the visit day's column, in a plan grouped by it (``Plan.restrict_to``)
+_MILLISECOND = dt.timedelta(milliseconds=1)
 _START, _END, _LAST = f"{{start:{_TIME}}}", f"{{end:{_TIME}}}", f"{{last:{_TIME}}}"
 
 
@@ -353,18 +354,23 @@ def folded(dimensions: Sequence[str]) -> list[int]:
     return [i for i, name in enumerate(dimensions) if (d := find(name)) is not None and d.fold_case]
 
 
-def visits_sql(columns: Sequence[str] = (), having: Sequence[str] = (), days: str = "") -> str:
+def visits_sql(
+    columns: Sequence[str] = (), having: Sequence[str] = (), days: str = "", until: str = ""
+) -> str:
     """A subquery: each visit of ``{site_id}`` overlapping ``[{start}, {end})``, one row a visit, with
     ``visit_id``, the counts, ``is_bounce``, ``duration_ms`` and ``columns`` (``VISIT_AGGREGATES``), kept
     when ``having`` (conditions over those columns) holds. A visit made only of engagement events is none.
-    ``days``, when given, is a further condition on ``visit_start`` (``Plan``'s visit days).
+    ``days``, when given, is a further condition on ``visit_start`` (``Plan``'s visit days); ``until``,
+    the end of the range per visit (``Plan.until_ms``), in place of ``{end}``.
 
     A visit ends before 03:00 UTC of the day after its start and its first event is at most 30 minutes
     before ``visit_start`` (``ingest/visits.py``), so the scan is bounded by the day of ``visit_start``.
     """
+    columns = [*columns, "vstart"] if until else columns
     names = [*_ALWAYS, *_COUNTED, *(c for c in dict.fromkeys(columns) if c not in _ALWAYS + _COUNTED)]
     picks = ", ".join(f"{VISIT_AGGREGATES[name]} AS {name}" for name in names)
-    kept = ["events > 0", f"session_end >= {_START}", f"session_start < {_END}", *having]
+    ends = f"toUnixTimestamp64Milli(session_start) < {until}" if until else f"session_start < {_END}"
+    kept = ["events > 0", f"session_end >= {_START}", ends, *having]
     return (
         f"SELECT visit_id, {picks} FROM visits"  # noqa: S608 - registry names only
         " WHERE site_id = {site_id:UInt64}"
@@ -374,15 +380,28 @@ def visits_sql(columns: Sequence[str] = (), having: Sequence[str] = (), days: st
     )
 
 
+BEFORE = "|before:"  # a part of a visit day: its events before a moment, in minutes from the day's start
+
+
 @dataclasses.dataclass(frozen=True)
 class VisitDay:
     """The events of one visit day (the UTC day of their visit's start): how many, and when the first
-    and the last happened (``day_events``)."""
+    and the last happened (``day_events``); ``part``, when read from sums, which of its events they hold:
+    all (``""``), or those before a moment (``analytics.visit_days.before``)."""
 
     day: dt.date
     events: int
     first_at: dt.datetime
     last_at: dt.datetime
+    part: str = ""
+
+    @property
+    def until(self) -> dt.datetime | None:
+        """The moment (naive UTC) the events of its part are before; None for all of its events."""
+        if not self.part:
+            return None
+        minutes = int(self.part.removeprefix(BEFORE))
+        return dt.datetime.combine(self.day, dt.time()) + dt.timedelta(minutes=minutes)
 
 
 class Plan:
@@ -406,6 +425,10 @@ class Plan:
         self.bind = Binder(self.params)
         self.query = query
         self.days_sql = self.visits_days = ""  # every visit day, unless ``restrict_to``
+        self.ends: tuple[str, str] = (
+            "",
+            "",
+        )  # the parts' visit days and ends (``restrict_to``, ``until_ms``)
         self.by_day = False
         self.aliases = [f"d{index}" for index in range(len(query.dimensions))]
         self.folded = folded(query.dimensions)
@@ -431,16 +454,32 @@ class Plan:
             self.aliases.append(BY_DAY)
         # The UTC dates of each day's events too: the events' sorting key narrows a scan by them (not by
         # their times alone), so a costly condition (a join, a set) is tested on those dates' rows only.
-        spans = [
-            f"(toDate(e.visit_start) = {self.bind(day.day, 'Date')}"
-            f" AND toDate(e.timestamp) BETWEEN {self.bind(day.first_at.date(), 'Date')}"
-            f" AND {self.bind(day.last_at.date(), 'Date')}"
-            f" AND e.timestamp BETWEEN {self.bind(day.first_at, _TIME)} AND {self.bind(day.last_at, _TIME)})"
-            for day in days
-        ]
+        # A day's part (``VisitDay.until``): its events before a moment, and its visits begun before it,
+        # as a range ending there reads them.
+        spans = []
+        for day in days:
+            last = day.last_at if day.until is None else min(day.last_at, day.until - _MILLISECOND)
+            spans.append(
+                f"(toDate(e.visit_start) = {self.bind(day.day, 'Date')}"
+                f" AND toDate(e.timestamp) BETWEEN {self.bind(day.first_at.date(), 'Date')}"
+                f" AND {self.bind(last.date(), 'Date')}"
+                f" AND e.timestamp BETWEEN {self.bind(day.first_at, _TIME)} AND {self.bind(last, _TIME)})"
+            )
         self.days_sql = "(" + " OR ".join(spans) + ")" if spans else "0"
         listed = self.bind(sorted({day.day for day in days}), "Array(Date)")
         self.visits_days = f"toDate(visit_start) IN {listed}"
+        parts = [day for day in days if day.until is not None]
+        if parts:
+            ms = [int(day.until.replace(tzinfo=dt.UTC).timestamp() * 1000) for day in parts if day.until]
+            self.ends = (self.bind([day.day for day in parts], "Array(Date)"), self.bind(ms, "Array(Int64)"))
+
+    def until_ms(self, table: str = "") -> str:
+        """Where the range ends for a visit (of ``table``, with its ``vstart``), in milliseconds: at its
+        day's part's end (``restrict_to``), else at ``{end}``; "" when no day is a part."""
+        days, ms = self.ends
+        if not days:
+            return ""
+        return f"transform(toDate({table}vstart), {days}, {ms}, toUnixTimestamp64Milli({_END}))"
 
     def column_sql(self, name: str, table: str) -> str:
         """The value of dimension ``name`` for a row of ``table`` (``e`` events, ``s``/'' visits)."""
@@ -529,7 +568,7 @@ class Plan:
         if other:
             having = [self.node_sql(node, "") for node in other]
             columns = [DIMENSIONS[leaf.dimension].column for node in other for leaf in leaves(node)]
-            passing = visits_sql(columns, having, self.visits_days)
+            passing = visits_sql(columns, having, self.visits_days, self.until_ms())
             where.append(f"e.visit_id IN (SELECT visit_id FROM ({passing}))")  # noqa: S608
         return where
 
@@ -569,7 +608,7 @@ class Plan:
             return "events AS e"
         carried = set(EVENT_COLUMN_NAMES)
         needed = [*columns, *(c for c in self.visit_columns(self.query.dimensions) if c not in carried)]
-        visits = visits_sql(needed, days=self.visits_days)
+        visits = visits_sql(needed, days=self.visits_days, until=self.until_ms())
         return f"events AS e INNER JOIN ({visits}) AS s ON e.visit_id = s.visit_id"
 
     def joins(self, names: Sequence[str]) -> bool:
@@ -688,14 +727,15 @@ class Plan:
 
     def visits_branch(self, sources: Sequence[str]) -> str:
         clamped = f"least(s.session_end, {_LAST})"  # a visit is charted by its last event, in the range
+        if until := self.until_ms("s."):
+            clamped = f"least(s.session_end, fromUnixTimestamp64Milli({until} - 1, 'UTC'))"
         if not (self.event_dims or self.event_nodes):  # the visits themselves, under the visit filters
             select = self.select_dimensions(time=clamped, visits=True)
             values = ["count()", "sum(s.pageviews)", "sum(s.is_bounce)", "count()", "sum(s.duration_ms)"]
             select += self.partials(VISITS, values, sources)
             having = [self.node_sql(node, "") for node in self.visit_nodes]
-            source = (
-                f"({visits_sql(self.visit_columns(self.query.dimensions), having, self.visits_days)}) AS s"
-            )
+            columns = self.visit_columns(self.query.dimensions)
+            source = f"({visits_sql(columns, having, self.visits_days, self.until_ms())}) AS s"
             where = self.skip_empty(self.query.dimensions, visits=True)
             return _select(select, source, where, self.group_by())
         # The visits holding a matching event in the range, once per value of the dimensions.

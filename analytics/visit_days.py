@@ -9,6 +9,7 @@ count (``analytics.rederive``) stop being asked for within those seconds.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from typing import Any
@@ -17,7 +18,7 @@ from analytics import client
 from analytics.filters import Binder
 from analytics.memo import remembered, scope
 from analytics.periods import DateRange
-from analytics.query import VisitDay
+from analytics.query import BEFORE, VisitDay
 
 __all__ = ["closed", "split", "sums_rows"]
 
@@ -38,25 +39,45 @@ BUILT_TTL = 5.0  # seconds a process takes the written sums' list from memory (`
 def split(
     site_id: int, date_range: DateRange, needed: Sequence[tuple[str, str]]
 ) -> tuple[list[VisitDay], list[VisitDay]]:
-    """The visit days holding events in the range: those wholly inside it whose ``needed`` sums are
-    built at their current count, and the others (read raw)."""
+    """The visit days holding events in the range that its ``needed`` sums answer at the day's current
+    count: those wholly inside it, and one the range ends in when its sums up to that end are written
+    (its ``part``); and the others (read raw)."""
     start, end = (moment.replace(tzinfo=None) for moment in date_range.bounds_utc())
     params = {"site": site_id, "low": start.date() - dt.timedelta(days=1), "high": end.date()}
-    built = _built(params, needed)
+    written = _written(params)
     summed: list[VisitDay] = []
     edges: list[VisitDay] = []
     for visit_day in _days(client.execute(_EVENTS, params, tag="closed_days", max_rows=0).rows):
-        day, first_at, last_at = visit_day.day, visit_day.first_at, visit_day.last_at
-        if last_at < start or first_at >= end:
+        kinds = written.get((visit_day.day, visit_day.events), set())
+        if visit_day.last_at < start or visit_day.first_at >= end:
             continue  # none of its events is in the range
-        inside = first_at >= start and last_at < end
-        (summed if inside and (day, visit_day.events) in built else edges).append(visit_day)
+        if visit_day.first_at < start:
+            edges.append(visit_day)
+        elif visit_day.last_at < end and kinds.issuperset(needed):
+            summed.append(visit_day)
+        elif (
+            visit_day.last_at >= end
+            and (part := before(visit_day.day, end))
+            and kinds.issuperset((dimension, variant + part) for dimension, variant in needed)
+        ):
+            summed.append(dataclasses.replace(visit_day, part=part))
+        else:
+            edges.append(visit_day)
     return summed, edges
 
 
-def _built(params: dict[str, Any], needed: Sequence[tuple[str, str]]) -> set[tuple[dt.date, int]]:
-    """The (day, stamp) pairs with every ``needed`` kind written, as read at most ``BUILT_TTL`` seconds
-    ago: a day whose count moved on since is read raw, as one whose sums were never written."""
+def before(day: dt.date, moment: dt.datetime) -> str:
+    """The part of visit day ``day``'s events before ``moment`` (naive UTC, a whole minute), as the
+    variant of its sums ends: ``|before:`` and the minutes from the day's start; "" for another moment."""
+    since = moment - dt.datetime.combine(day, dt.time())
+    if since <= dt.timedelta(0) or since % dt.timedelta(minutes=1):
+        return ""
+    return f"{BEFORE}{since // dt.timedelta(minutes=1)}"
+
+
+def _written(params: dict[str, Any]) -> dict[tuple[dt.date, int], set[tuple[str, str]]]:
+    """The kinds of sums written for each (day, stamp), as read at most ``BUILT_TTL`` seconds ago: a day
+    whose count moved on since is read raw, as one whose sums were never written."""
     key = ("built", *scope(), params["site"], params["low"], params["high"])
 
     def read() -> dict[tuple[dt.date, int], set[tuple[str, str]]]:
@@ -66,8 +87,7 @@ def _built(params: dict[str, Any], needed: Sequence[tuple[str, str]]) -> set[tup
             written.setdefault((day, int(stamp)), set()).add((dimension, variant))
         return written
 
-    kinds = set(needed)
-    return {day for day, written in remembered(key, read, ttl=BUILT_TTL).items() if kinds <= written}
+    return remembered(key, read, ttl=BUILT_TTL)
 
 
 def _days(rows: Sequence[Sequence[Any]]) -> list[VisitDay]:
@@ -97,14 +117,19 @@ def sums_rows(
     conditions ``extra`` (``{site_id}`` is the site), with ``value`` and ``columns``; one of any row
     written twice."""
     dimension, variant = kind
-    where = [
-        "site_id = {site_id:UInt64}",
-        "marker = 0",
-        f"dimension = {bind(dimension, 'String')}",
-        f"variant = {bind(variant, 'String')}",
-        f"(day, stamp) IN {bind([(d.day, d.events) for d in days], 'Array(Tuple(Date, UInt64))')}",
-        *extra,
-    ]
+    where = ["site_id = {site_id:UInt64}", "marker = 0", f"dimension = {bind(dimension, 'String')}"]
+    if any(d.part for d in days):  # each day's own part: a day's whole sums and its parts are all stored
+        variants = bind(sorted({variant + d.part for d in days}), "Array(String)")
+        chosen = bind(
+            [(variant + d.part, d.day, d.events) for d in days], "Array(Tuple(String, Date, UInt64))"
+        )
+        where += [f"variant IN {variants}", f"(variant, day, stamp) IN {chosen}"]
+    else:
+        where += [
+            f"variant = {bind(variant, 'String')}",
+            f"(day, stamp) IN {bind([(d.day, d.events) for d in days], 'Array(Tuple(Date, UInt64))')}",
+        ]
+    where += extra
     picked = ", ".join(["day", "stamp", "filter_value", "value", *dict.fromkeys(columns)])
     return (
         f"SELECT {picked} FROM day_sums WHERE {' AND '.join(where)}"  # noqa: S608

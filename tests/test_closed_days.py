@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from analytics import client, run_query
-from analytics.closed_days import FILTERS, PAIRED, ROLLED, build, read_sql, variant
+from analytics.closed_days import FILTERS, PAIRED, ROLLED, build, closed_days, cuts, read_sql, variant
 from analytics.dimensions import GOAL
 from analytics.filters import Filter
 from analytics.funnels import Funnel, build_funnels, funnel_sql, run_funnel
@@ -24,6 +24,7 @@ from analytics.periods import DateRange
 from analytics.prop_keys import top_prop_keys
 from analytics.query import Query
 from analytics.schema import Event
+from analytics.visit_days import before, split
 from tests.conftest import clear_events, make_event, seed
 from tests.test_query import VISIT_METRICS
 
@@ -148,6 +149,12 @@ def queries(tz: str) -> Iterator[Query]:
                 yield Query(SITE, date_range, metrics, dims, clicked, goals=GOALS, limit=1000)
 
 
+def parts(tz: str, day: dt.date | None = None) -> int:
+    """How many parts of the closed days (of ``day`` only, when given) a build writes in ``tz``."""
+    days = [d for d in closed_days(SITE, NOW) if day is None or d.day == day]
+    return sum(1 for d in days for cut in cuts(d, tz) if before(d.day, cut))
+
+
 def answers(query_list: list[Query]) -> list[list[dict[str, Any]]]:
     return [run_query(q) for q in query_list]
 
@@ -160,8 +167,9 @@ def test_sums_answer_as_every_event_does(stored: list[Event], tz: str) -> None:
     raw = answers(asked)
     keys = [top_prop_keys(SITE, r) for r in sorted({q.date_range for q in asked}, key=repr)]
     written = build(SITE, tz, GOALS, NOW)
-    # the ten days but the open last one: each dimension, the property keys and their one key's breakdown
-    assert written == 9 * KINDS
+    # the ten days but the open last one: each dimension, the property keys and their one key's breakdown,
+    # whole and up to each local midnight among a day's events
+    assert written == (9 + parts(tz)) * KINDS
     used = [q for q in asked if read_sql(q) is not None]
     assert len(used) == len(asked)  # every one of them can take sums now
     assert answers(asked) == raw
@@ -171,6 +179,25 @@ def test_sums_answer_as_every_event_does(stored: list[Event], tz: str) -> None:
         == [["plan"]] * 3
     )
     assert build(SITE, tz, GOALS, NOW) == 0  # nothing left to write
+
+
+@pytest.mark.parametrize("tz", ["Europe/Berlin", "America/New_York", "UTC"])
+def test_a_range_ending_inside_a_closed_day_reads_it_from_its_part(stored: list[Event], tz: str) -> None:
+    """A range of whole local days ends at a local midnight, which falls among the events of its last
+    visit day (a UTC day, with visits running past its end): that day's sums up to the midnight answer
+    it, not its events."""
+    client.command("TRUNCATE TABLE day_sums")
+    date_range = DateRange(LAST - dt.timedelta(days=6), LAST - dt.timedelta(days=2), tz)
+    query = Query(SITE, date_range, METRICS, ("visit:source",))
+    raw = run_query(query)
+    build(SITE, tz, GOALS, NOW)
+    summed, edges = split(SITE, date_range, [("visit:source", variant("visit:source", tz, GOALS))])
+    end = date_range.bounds_utc()[1].replace(tzinfo=None)
+    last = [day for day in summed if day.first_at < end <= day.last_at]
+    assert len(last) == 1 and last[0].part == before(last[0].day, end) != ""
+    assert all(day.first_at < date_range.bounds_utc()[0].replace(tzinfo=None) for day in edges)  # the start's
+    assert run_query(query) == raw
+    client.command("TRUNCATE TABLE day_sums")
 
 
 def test_a_day_changed_after_its_sums_is_read_raw_until_they_are_rewritten(stored: list[Event]) -> None:
@@ -184,7 +211,8 @@ def test_a_day_changed_after_its_sums_is_read_raw_until_they_are_rewritten(store
     seed([make_event(SITE, timestamp=late_day, visitor_id=999_999, pathname="/late")])
     after = run_query(query)
     assert {r["event:page"] for r in after} - {r["event:page"] for r in before} == {"/late"}
-    assert build(SITE, "UTC", GOALS, NOW) == KINDS  # that day's sums only, at its new count
+    changed = LAST - dt.timedelta(days=4)  # that day's sums only (whole and its parts), at its new count
+    assert build(SITE, "UTC", GOALS, NOW) == (1 + parts("UTC", changed)) * KINDS
     assert read_sql(query) is not None
     assert run_query(query) == after
     client.command("TRUNCATE TABLE day_sums")
@@ -202,8 +230,8 @@ def test_two_builders_at_once_write_each_sum_once(stored: list[Event]) -> None:
         thread.join()
     build(SITE, "UTC", GOALS, NOW)
     markers = client.execute(
-        "SELECT dimension, day, count() FROM day_sums WHERE marker = 1"
-        " GROUP BY dimension, day HAVING count() > 1",
+        "SELECT dimension, variant, day, count() FROM day_sums WHERE marker = 1"
+        " GROUP BY dimension, variant, day HAVING count() > 1",
         tag="test",
     ).rows
     assert markers == []
