@@ -3,7 +3,8 @@ today, the range's edges), grouped by each dimension of the dashboard's first vi
 
 A page opens with a card per dimension (the top stats, the chart, sources, locations, devices) and
 each card's query reads the same raw events again: most of a page's cost. Here the first of them reads
-those events once, ``GROUP BY GROUPING SETS`` over ``SETS``, and the others take their group's rows.
+those events once, ``GROUP BY GROUPING SETS`` over ``SETS`` (with each of the query's goals' counts
+in the whole's row), and the others take their group's rows: the goals card too.
 
 The rows are kept under everything they depend on: the store and how many writes this process made to
 it, the site, the range, its filters and goals, and each raw visit day with its event count and first
@@ -11,8 +12,8 @@ and last event (``VisitDay``), read afresh by every query. A new event changes i
 the key: a query never takes rows older than the events it counted. An entry serves for a few seconds
 (``TTL``): long enough for one page's requests, which arrive together, and short enough that a rewrite
 keeping a day's counts (re-deriving its visits, ``analytics.rederive``, in another process) shows
-within seconds. A query the sets do not serve (another dimension, goals or revenue, the entry or exit
-page, pages) reads its events as before.
+within seconds. A query the sets do not serve (another dimension, revenue, the entry or exit page,
+pages) reads its events as before.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from analytics import client
-from analytics.dimensions import TIME_DIMENSIONS, find
+from analytics.dimensions import GOAL, TIME_DIMENSIONS, find
+from analytics.goals import goal_sql
 from analytics.memo import remembered, scope
 from analytics.query import EVENTS, Plan, VisitDay, _select
 
@@ -36,10 +38,12 @@ Rows = dict[str, list[tuple[str, int, int, int]]]
 
 
 def served(plan: Plan) -> bool:
-    """Whether the sets hold ``plan``'s events branch: one dimension of ``SETS`` or none, and no
-    revenue (which needs goals)."""
+    """Whether the sets hold ``plan``'s events branch: one dimension of ``SETS`` or none, or the goals
+    (goals with distinct names), and no revenue."""
     dims = plan.query.dimensions
-    if len(dims) > 1 or (dims and dims[0] not in SETS) or plan.by_day:
+    goals = [goal.display_name for goal in plan.query.goals]
+    named = dims == (GOAL,) and bool(goals) and len(set(goals)) == len(goals)
+    if len(dims) > 1 or (dims and dims[0] not in SETS and not named) or plan.by_day:
         return False
     return not plan.wanted & {"p_revenue", "p_revenue_events"}
 
@@ -79,11 +83,16 @@ def _read(plan: Plan) -> Rows:
     select = [f"{_value(plan, name)} AS {key}" for name, key in zip(names, keys, strict=True)]
     select.append(f"grouping({', '.join(keys)}) AS absent")  # a bit per key, the first's highest
     select += ["uniqExact(e.visitor_id)", "countIf(e.name = 'pageview')", "count()"]
+    goals = plan.query.goals  # each goal's own counts (read from the whole's row)
+    for goal in goals:
+        done = goal_sql(goal, plan.bind, "e")
+        select += [f"uniqExactIf(e.visitor_id, {done})", f"countIf(e.name = 'pageview' AND {done})"]
+        select.append(f"countIf({done})")
     where = plan.events_in_range(engagement=False, grouped=False)
     sets = ", ".join(["()", *(f"({key})" for key in keys)])
     sql = _select(select, "events AS e", where, f" GROUP BY GROUPING SETS ({sets})")
     rows = client.execute(sql, plan.params, tag=f"site:{plan.query.site_id}:open_days", max_rows=0).rows
-    out: Rows = {name: [] for name in SETS}
+    out: Rows = {name: [] for name in (*SETS, GOAL)}
     width = len(names)
     for row in rows:
         absent = int(row[width])
@@ -92,8 +101,14 @@ def _read(plan: Plan) -> Rows:
         dimension = find(name)
         if dimension is not None and dimension.skips_empty and value == "":
             continue  # as a breakdown by it leaves empty values out
-        visitors, pageviews, events = (int(n) for n in row[width + 1 :])
+        visitors, pageviews, events = (int(n) for n in row[width + 1 : width + 4])
         out[name].append((value, visitors, pageviews, events))
+        if not grouped:
+            counts = [int(n) for n in row[width + 4 :]]
+            for index, goal in enumerate(goals):
+                visitors, pageviews, events = counts[3 * index : 3 * index + 3]
+                if events:  # a goal no event completed has no row, as in a breakdown by goal
+                    out[GOAL].append((goal.display_name, visitors, pageviews, events))
     return out
 
 

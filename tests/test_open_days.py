@@ -15,7 +15,7 @@ from analytics import client, open_days, run_query
 from analytics.closed_days import build, read_sql
 from analytics.filters import Filter
 from analytics.periods import DateRange
-from analytics.query import Query
+from analytics.query import Plan, Query
 from analytics.schema import Event
 from tests.conftest import make_event, seed
 from tests.test_closed_days import GOALS, LAST, NOW, SITE, stored  # noqa: F401 - a fixture
@@ -71,6 +71,7 @@ def test_a_page_reads_its_open_days_once_and_answers_as_every_event_does(
         answers = list(pool.map(run_query, page()))
     assert answers == built
     assert len(reads) == 1
+    assert open_days.served(Plan(page()[5]))  # the goals card's rows too
     assert all(read_sql(q) is not None for q in page())  # each took the closed days' sums
 
 
