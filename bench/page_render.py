@@ -17,6 +17,7 @@ import datetime as dt
 import json
 import secrets
 import threading
+import time
 import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
@@ -38,6 +39,8 @@ LABELS = {
 }
 LIVE_EVENTS_PER_S = 20  # a busy site's trickle while the page is rendered
 FILTERS = ("visit:source==Google", "event:page==/pricing")
+STARTUP_DONE = "scheduled job closed_days done"  # the last of the jobs a server runs when it starts
+STARTUP_FAILED = "scheduled job closed_days failed"
 
 _PREPARE = """
 import json, sys
@@ -87,6 +90,7 @@ def render_figures(data_dir: Path, runs: int, *, site_id: int, tz: str, last_day
     run_python(["-m", "panel.manage", "collectstatic", "--no-input", "-v", "0"], env)  # as ./dev serve
     query = f"?period=30d&date={last_day.isoformat()}"
     with Gunicorn("panel.wsgi:application", env, data_dir / "gunicorn.log") as server:
+        _wait_for_startup_jobs(server)
         progress(f"page render: {runs} navigations to {server.url}/{DOMAIN}/ in Chromium")
 
         def render(extra: str = "") -> list[float]:
@@ -104,6 +108,21 @@ def render_figures(data_dir: Path, runs: int, *, site_id: int, tz: str, last_day
             figures[f"page_render_filtered_{at}_p50_ms"] = filtered["page_render_p50_ms"]
         figures["serve_rss_mb"] = server.peak_rss_mb()
     return figures
+
+
+def _wait_for_startup_jobs(server: Gunicorn, limit_s: float = 900.0) -> None:
+    """Wait for the round of periodic jobs a server runs when it starts (embedded mode): the page is
+    timed on a server that has been running, not during its first closed-days job. The server's clock
+    is past the data set's last day, so that job writes the sums of every day, the last one included:
+    the page at rest reads them all; the live figure's events make the last day's read raw again."""
+    deadline = time.monotonic() + limit_s
+    while STARTUP_DONE not in server.log_tail(400):
+        if STARTUP_FAILED in server.log_tail(400):
+            raise BenchError(f"the server's closed-days job failed:\n{server.log_tail()}")
+        if time.monotonic() > deadline:
+            tail = server.log_tail()
+            raise BenchError(f"the server's startup jobs did not finish in {limit_s:.0f} s:\n{tail}")
+        time.sleep(0.5)
 
 
 class LiveEvents:
