@@ -52,6 +52,7 @@ DEFAULT_MAX_ROWS = 100_000
 _lock = threading.Lock()
 _pools: dict[str, _Pool] = {}
 _writes = 0  # statements this process has written with (see ``writes``)
+_event_writes = 0  # of them, inserts of events
 
 
 class _ReadWriteLock:
@@ -273,7 +274,7 @@ def insert_json_lines(table: str, lines: Sequence[bytes], *, token: str) -> None
                 fmt="JSONEachRow",
             )
     finally:
-        _wrote()
+        _wrote(table)
 
 
 def insert_rows(table: str, columns: Sequence[str], lines: Sequence[bytes], *, token: str) -> None:
@@ -292,15 +293,19 @@ def insert_rows(table: str, columns: Sequence[str], lines: Sequence[bytes], *, t
                 fmt="JSONCompactEachRow",
             )
     finally:
-        _wrote()
+        _wrote(table)
 
 
-def writes() -> int:
+def writes(*, events: bool = True) -> int:
     """How many writing statements (inserts, commands) this process has run: a reader holding
-    something derived from the tables can tell whether this process has changed them since."""
-    return _writes
+    something derived from the tables can tell whether this process has changed them since. Without
+    ``events``, inserts of events are not counted: a reader that sees those by the visit days' counts
+    (``day_events``, written by the same insert) keeps what it holds while events arrive."""
+    return _writes if events else _writes - _event_writes
 
 
-def _wrote() -> None:
-    global _writes
+def _wrote(table: str = "") -> None:
+    global _writes, _event_writes
     _writes += 1
+    if table == "events":
+        _event_writes += 1

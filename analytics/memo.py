@@ -3,7 +3,9 @@ meanwhile wait for its answer, later ones take it until it is ``ttl`` seconds ol
 
 Keys name everything an answer depends on that can change quickly (``analytics.open_days`` puts the
 raw days' event counts in its keys); ``scope()`` adds the store and how many writes this process made
-to it, so a process never takes an answer older than its own writes.
+to it, so a process never takes an answer older than its own writes (``scope(events=False)`` leaves
+out its inserts of events, for an answer whose key holds the days' event counts, or that no event
+changes).
 
     >>> remembered(("squares", 3), lambda: 9, ttl=5.0)
     9
@@ -44,9 +46,10 @@ def forget() -> None:
         _entries.clear()
 
 
-def scope() -> tuple[str, int]:
-    """The store this process reads, and its writes to it so far (``client.writes``)."""
-    return clickhouse_url(), client.writes()
+def scope(*, events: bool = True) -> tuple[str, int]:
+    """The store this process reads, and its writes to it so far (``client.writes``; without
+    ``events``, not counting its inserts of events)."""
+    return clickhouse_url(), client.writes(events=events)
 
 
 def remembered(key: Hashable, compute: Callable[[], T], *, ttl: float) -> T:

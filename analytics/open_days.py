@@ -6,14 +6,14 @@ each card's query reads the same raw events again: most of a page's cost. Here t
 those events once, ``GROUP BY GROUPING SETS`` over ``SETS`` (with each of the query's goals' counts
 in the whole's row), and the others take their group's rows: the goals card too.
 
-The rows are kept under everything they depend on: the store and how many writes this process made to
-it, the site, the range, its filters and goals, and each raw visit day with its event count and first
-and last event (``VisitDay``), read afresh by every query. A new event changes its day's count and so
-the key: a query never takes rows older than the events it counted. An entry serves for a few seconds
-(``TTL``): long enough for one page's requests, which arrive together, and short enough that a rewrite
-keeping a day's counts (re-deriving its visits, ``analytics.rederive``, in another process) shows
-within seconds. A query the sets do not serve (another dimension, revenue, the entry or exit page,
-pages) reads its events as before.
+The rows are kept under everything they depend on: the store and how many writes other than inserts of
+events this process made to it, the site, the range, its filters and goals, and each raw visit day with
+its event count and first and last event (``VisitDay``), read afresh by every query. A new event
+changes its day's count and so the key: a query never takes rows older than the events it counted. An
+entry serves for a few seconds (``TTL``): long enough for one page's requests, which arrive together,
+and short enough that a rewrite keeping a day's counts (re-deriving its visits, ``analytics.rederive``,
+in another process) shows within seconds. A query the sets do not serve (another dimension, revenue,
+the entry or exit page, pages) reads its events as before.
 """
 
 from __future__ import annotations
@@ -72,7 +72,10 @@ def total_visitors(plan: Plan, edges: Sequence[VisitDay]) -> str | None:
 def _grouped(plan: Plan, edges: Sequence[VisitDay]) -> Rows:
     """The sets' rows for the events ``plan`` reads (its filters, over ``edges``), read once."""
     query = plan.query
-    key = ("open_days", *scope(), query.site_id, query.date_range, query.filters, query.goals, tuple(edges))
+    key = (
+        *("open_days", *scope(events=False)),
+        *(query.site_id, query.date_range, query.filters, query.goals, tuple(edges)),
+    )
     return remembered(key, lambda: _read(plan), ttl=TTL)
 
 

@@ -78,7 +78,7 @@ def before(day: dt.date, moment: dt.datetime) -> str:
 def _written(params: dict[str, Any]) -> dict[tuple[dt.date, int], set[tuple[str, str]]]:
     """The kinds of sums written for each (day, stamp), as read at most ``BUILT_TTL`` seconds ago: a day
     whose count moved on since is read raw, as one whose sums were never written."""
-    key = ("built", *scope(), params["site"], params["low"], params["high"])
+    key = ("built", *scope(events=False), params["site"], params["low"], params["high"])  # sums, not events
 
     def read() -> dict[tuple[dt.date, int], set[tuple[str, str]]]:
         written: dict[tuple[dt.date, int], set[tuple[str, str]]] = {}

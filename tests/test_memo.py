@@ -3,12 +3,14 @@ kept after a failure, none served past its time, none across this process's own 
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from analytics import client, memo
+from tests.conftest import make_event, seed
 
 
 def test_callers_at_once_share_one_computation() -> None:
@@ -58,3 +60,14 @@ def test_this_process_writing_to_the_store_is_a_new_scope(clickhouse: None) -> N
     before = memo.scope()
     client.command("TRUNCATE TABLE IF EXISTS dropped_events")
     assert memo.scope() != before
+
+
+def test_an_events_insert_is_a_new_scope_only_where_events_count(clickhouse: None) -> None:
+    """Inserts of events change ``scope()``, not ``scope(events=False)`` (for answers whose keys hold the
+    days' event counts, or that no event changes); any other write changes both."""
+    whole, apart = memo.scope(), memo.scope(events=False)
+    seed([make_event(987_654, timestamp=dt.datetime.now(dt.UTC), visitor_id=1)])
+    assert memo.scope() != whole
+    assert memo.scope(events=False) == apart
+    client.command("ALTER TABLE events DELETE WHERE site_id = 987654", settings={"mutations_sync": 2})
+    assert memo.scope(events=False) != apart
