@@ -1,6 +1,7 @@
 """Visit days: the UTC day of a visit's start, the unit closed days' sums are kept in
 (``analytics.closed_days``). ``split`` tells, for a date range, which visit days can be read from their
-sums and which must be read from their events: each visit day's count afresh (``day_events``), and
+sums and which must be read from their events: each visit day's count (``day_events``, shared by the
+requests of one page for at most ``COUNTS_TTL``, and read again after any write of this process), and
 which sums are written from a list a process keeps for a few seconds (``BUILT_TTL``). A day counting
 more events than its sums were stamped with is read raw either way; sums written meanwhile by another
 process are taken once the list is read again; sums dropped by another process while keeping the day's
@@ -34,6 +35,9 @@ SELECT DISTINCT day, stamp, dimension, variant FROM day_sums
 WHERE site_id = {site:UInt64} AND marker = 1 AND day BETWEEN {low:Date} AND {high:Date}
 """
 BUILT_TTL = 5.0  # seconds a process takes the written sums' list from memory (``analytics.memo``)
+# Seconds the days' counts are shared: a page's requests arrive together. Another process's events show
+# after at most this long; this process's own inserts are seen at once (``scope``).
+COUNTS_TTL = 1.0
 
 
 def split(
@@ -47,7 +51,7 @@ def split(
     written = _written(params)
     summed: list[VisitDay] = []
     edges: list[VisitDay] = []
-    for visit_day in _days(client.execute(_EVENTS, params, tag="closed_days", max_rows=0).rows):
+    for visit_day in _counts(params):
         kinds = written.get((visit_day.day, visit_day.events), set())
         if visit_day.last_at < start or visit_day.first_at >= end:
             continue  # none of its events is in the range
@@ -88,6 +92,16 @@ def _written(params: dict[str, Any]) -> dict[tuple[dt.date, int], set[tuple[str,
         return written
 
     return remembered(key, read, ttl=BUILT_TTL)
+
+
+def _counts(params: dict[str, Any]) -> list[VisitDay]:
+    """The visit days of ``params``' range with their counts, as read at most ``COUNTS_TTL`` ago."""
+    key = ("counts", *scope(), params["site"], params["low"], params["high"])
+
+    def read() -> list[VisitDay]:
+        return _days(client.execute(_EVENTS, params, tag="closed_days", max_rows=0).rows)
+
+    return remembered(key, read, ttl=COUNTS_TTL)
 
 
 def _days(rows: Sequence[Sequence[Any]]) -> list[VisitDay]:

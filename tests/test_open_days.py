@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from analytics import client, open_days, run_query
+from analytics import client, open_days, run_query, visit_days
 from analytics.closed_days import build, read_sql
 from analytics.filters import Filter
 from analytics.periods import DateRange
@@ -105,3 +105,23 @@ def test_an_entry_serves_only_for_a_while(
     monkeypatch.setattr(open_days, "TTL", -1.0)  # every entry now older than it serves
     run_query(page()[4])
     assert len(reads) == 2
+
+
+def test_a_page_reads_the_days_counts_once_and_again_when_they_are_older_than_they_serve(
+    built: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counted: list[str] = []
+    execute = client.execute
+
+    def execute_counted(sql: str, *args: Any, **kwargs: Any) -> client.Result:
+        counted.extend([sql] if "FROM day_events" in sql else [])
+        return execute(sql, *args, **kwargs)
+
+    monkeypatch.setattr(client, "execute", execute_counted)
+    answers = [run_query(q) for q in page()]
+    assert len(counted) == 1
+    assert answers == built
+    monkeypatch.setattr(visit_days, "COUNTS_TTL", -1.0)  # every entry now older than it serves
+    run_query(page()[2])
+    run_query(page()[3])
+    assert len(counted) == 3
