@@ -140,15 +140,18 @@ function start(root) {
   // -- widgets: each loads, then renders only if no newer load of it started ------------------------
 
   const details = createDetails({ root, state: () => state, navigate, href: pageUrl, common, exportUrl, revenueGoals });
+  // In the order their requests are sent: a browser runs six at once to a host and queues the rest,
+  // so the longest go first (props asks twice, keys then values; pages reads engagement too) and the
+  // quick ones (goals, funnels, what was dropped, current visitors) fill the connections they free.
   const widgets = {
+    props: loadProps,
+    pages: (ctx) => loadList("pages", ctx),
     top: loadTopStats,
     chart: loadChart,
     sources: (ctx) => loadList("sources", ctx),
-    pages: (ctx) => loadList("pages", ctx),
     locations: (ctx) => loadList("locations", ctx),
     devices: (ctx) => loadList("devices", ctx),
     goals: loadGoals,
-    props: loadProps,
     funnels: loadFunnels,
     dropped: loadDropped,
     current: loadCurrent,
