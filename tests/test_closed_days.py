@@ -37,7 +37,8 @@ METRICS = (*VISIT_METRICS, "time_on_page", "scroll_depth")
 # breakdown, also under each filter
 KINDS = len(ROLLED) + sum(1 for f in FILTERS for d in PAIRED if d != f) + 2 + len(FILTERS)
 CLICKED = {"visit:source": "Google", "event:page": "/pricing"}  # a row clicked in each filtered card
-TIMEZONES = ("UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata")
+# A negative offset, and a positive one off the hour (the parts' test adds UTC and Berlin's).
+TIMEZONES = ("America/New_York", "Asia/Kolkata")
 
 
 def visit_events(rnd: random.Random, visitor: int, start: dt.datetime) -> list[Event]:
