@@ -53,9 +53,10 @@ from analytics.query import (
     VisitDay,
     folded,
     outer_sql,
+    part_before,
     query_sources,
 )
-from analytics.visit_days import before, closed, split, sums_rows
+from analytics.visit_days import closed, split, sums_rows
 
 __all__ = [
     "CLOSED_AFTER",
@@ -347,7 +348,7 @@ def _build_parts(
     }
     todo: dict[tuple[str, str, str], list[VisitDay]] = {}  # (dimension, variant, part): its days
     for day in days:
-        for part in filter(None, (before(day.day, cut) for cut in cuts(day, tz))):
+        for part in filter(None, (part_before(day.day, cut) for cut in cuts(day, tz))):
             for dimension, variant_ in whole.get((day.day, day.events), set()):
                 if (dimension, variant_ + part, day.day, day.events) not in built:
                     todo.setdefault((dimension, variant_, part), []).append(

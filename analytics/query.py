@@ -93,6 +93,7 @@ __all__ = [
     "build_sql",
     "folded",
     "outer_sql",
+    "part_before",
     "query_sources",
     "visits_sql",
 ]
@@ -387,7 +388,7 @@ BEFORE = "|before:"  # a part of a visit day: its events before a moment, in min
 class VisitDay:
     """The events of one visit day (the UTC day of their visit's start): how many, and when the first
     and the last happened (``day_events``); ``part``, when read from sums, which of its events they hold:
-    all (``""``), or those before a moment (``analytics.visit_days.before``)."""
+    all (``""``), or those before a moment (``part_before``)."""
 
     day: dt.date
     events: int
@@ -402,6 +403,16 @@ class VisitDay:
             return None
         minutes = int(self.part.removeprefix(BEFORE))
         return dt.datetime.combine(self.day, dt.time()) + dt.timedelta(minutes=minutes)
+
+
+def part_before(day: dt.date, moment: dt.datetime) -> str:
+    """The part of visit day ``day``'s events before ``moment`` (naive UTC, a whole minute), as the
+    variant of its sums ends (``VisitDay.until`` reads it back): ``|before:`` and the minutes from the
+    day's start; "" for another moment."""
+    since = moment - dt.datetime.combine(day, dt.time())
+    if since <= dt.timedelta(0) or since % dt.timedelta(minutes=1):
+        return ""
+    return f"{BEFORE}{since // dt.timedelta(minutes=1)}"
 
 
 class Plan:

@@ -19,7 +19,7 @@ from analytics import client
 from analytics.filters import Binder
 from analytics.memo import remembered, scope
 from analytics.periods import DateRange
-from analytics.query import BEFORE, VisitDay
+from analytics.query import VisitDay, part_before
 
 __all__ = ["closed", "split", "sums_rows"]
 
@@ -61,22 +61,13 @@ def split(
             summed.append(visit_day)
         elif (
             visit_day.last_at >= end
-            and (part := before(visit_day.day, end))
+            and (part := part_before(visit_day.day, end))
             and kinds.issuperset((dimension, variant + part) for dimension, variant in needed)
         ):
             summed.append(dataclasses.replace(visit_day, part=part))
         else:
             edges.append(visit_day)
     return summed, edges
-
-
-def before(day: dt.date, moment: dt.datetime) -> str:
-    """The part of visit day ``day``'s events before ``moment`` (naive UTC, a whole minute), as the
-    variant of its sums ends: ``|before:`` and the minutes from the day's start; "" for another moment."""
-    since = moment - dt.datetime.combine(day, dt.time())
-    if since <= dt.timedelta(0) or since % dt.timedelta(minutes=1):
-        return ""
-    return f"{BEFORE}{since // dt.timedelta(minutes=1)}"
 
 
 def _written(params: dict[str, Any]) -> dict[tuple[dt.date, int], set[tuple[str, str]]]:

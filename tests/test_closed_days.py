@@ -22,9 +22,9 @@ from analytics.funnels import Funnel, build_funnels, funnel_sql, run_funnel
 from analytics.goals import Goal
 from analytics.periods import DateRange
 from analytics.prop_keys import top_prop_keys
-from analytics.query import Query
+from analytics.query import Query, part_before
 from analytics.schema import Event
-from analytics.visit_days import before, split
+from analytics.visit_days import split
 from tests.conftest import clear_events, make_event, seed
 from tests.test_query import VISIT_METRICS
 
@@ -153,7 +153,7 @@ def queries(tz: str) -> Iterator[Query]:
 def parts(tz: str, day: dt.date | None = None) -> int:
     """How many parts of the closed days (of ``day`` only, when given) a build writes in ``tz``."""
     days = [d for d in closed_days(SITE, NOW) if day is None or d.day == day]
-    return sum(1 for d in days for cut in cuts(d, tz) if before(d.day, cut))
+    return sum(1 for d in days for cut in cuts(d, tz) if part_before(d.day, cut))
 
 
 def answers(query_list: list[Query]) -> list[list[dict[str, Any]]]:
@@ -195,7 +195,7 @@ def test_a_range_ending_inside_a_closed_day_reads_it_from_its_part(stored: list[
     summed, edges = split(SITE, date_range, [("visit:source", variant("visit:source", tz, GOALS))])
     end = date_range.bounds_utc()[1].replace(tzinfo=None)
     last = [day for day in summed if day.first_at < end <= day.last_at]
-    assert len(last) == 1 and last[0].part == before(last[0].day, end) != ""
+    assert len(last) == 1 and last[0].part == part_before(last[0].day, end) != ""
     assert all(day.first_at < date_range.bounds_utc()[0].replace(tzinfo=None) for day in edges)  # the start's
     assert run_query(query) == raw
     client.command("TRUNCATE TABLE day_sums")
