@@ -1,7 +1,9 @@
 """Visit days: the UTC day of a visit's start, the unit closed days' sums are kept in
 (``analytics.closed_days``). ``split`` tells, for a date range, which visit days can be read from their
-sums and which must be read from their events: each visit day's count (``day_events``, shared by the
-requests of one page for at most ``COUNTS_TTL``, and read again after any write of this process), and
+sums and which must be read from their events: each visit day's count (``day_events``; in embedded
+mode, where every write is this process's, shared by the requests of one page for at most
+``COUNTS_TTL`` and read again after any write; with a server, where the flusher is another process,
+read afresh by every query, so its events are never counted older than its visits are read), and
 which sums are written from a list a process keeps for a few seconds (``BUILT_TTL``). A day counting
 more events than its sums were stamped with is read raw either way; sums written meanwhile by another
 process are taken once the list is read again; sums dropped by another process while keeping the day's
@@ -16,6 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from analytics import client
+from analytics.config import is_embedded_clickhouse
 from analytics.filters import Binder
 from analytics.memo import remembered, scope
 from analytics.periods import DateRange
@@ -35,8 +38,8 @@ SELECT DISTINCT day, stamp, dimension, variant FROM day_sums
 WHERE site_id = {site:UInt64} AND marker = 1 AND day BETWEEN {low:Date} AND {high:Date}
 """
 BUILT_TTL = 5.0  # seconds a process takes the written sums' list from memory (``analytics.memo``)
-# Seconds the days' counts are shared: a page's requests arrive together. Another process's events show
-# after at most this long; this process's own inserts are seen at once (``scope``).
+# Seconds the days' counts are shared in embedded mode: a page's requests arrive together, and any
+# write of this process (the only writer there) is a new read (``scope``).
 COUNTS_TTL = 1.0
 
 
@@ -86,12 +89,15 @@ def _written(params: dict[str, Any]) -> dict[tuple[dt.date, int], set[tuple[str,
 
 
 def _counts(params: dict[str, Any]) -> list[VisitDay]:
-    """The visit days of ``params``' range with their counts, as read at most ``COUNTS_TTL`` ago."""
-    key = ("counts", *scope(), params["site"], params["low"], params["high"])
+    """The visit days of ``params``' range with their counts: as read at most ``COUNTS_TTL`` ago and
+    since this process's last write in embedded mode, afresh with a server."""
 
     def read() -> list[VisitDay]:
         return _days(client.execute(_EVENTS, params, tag="closed_days", max_rows=0).rows)
 
+    if not is_embedded_clickhouse():  # another process writes: a count kept would lag its visits
+        return read()
+    key = ("counts", *scope(), params["site"], params["low"], params["high"])
     return remembered(key, read, ttl=COUNTS_TTL)
 
 

@@ -125,3 +125,21 @@ def test_a_page_reads_the_days_counts_once_and_again_when_they_are_older_than_th
     run_query(page()[2])
     run_query(page()[3])
     assert len(counted) == 3
+
+
+def test_with_a_server_every_query_reads_the_days_counts_afresh(
+    built: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """There the flusher is another process, whose inserts this one's writes do not count: a count kept
+    for a page could lag the visits read beside it."""
+    counted: list[str] = []
+    execute = client.execute
+
+    def execute_counted(sql: str, *args: Any, **kwargs: Any) -> client.Result:
+        counted.extend([sql] if "FROM day_events" in sql else [])
+        return execute(sql, *args, **kwargs)
+
+    monkeypatch.setattr(client, "execute", execute_counted)
+    monkeypatch.setattr(visit_days, "is_embedded_clickhouse", lambda: False)  # as with a server's URL
+    assert [run_query(q) for q in page()] == built
+    assert len(counted) == len(page())
