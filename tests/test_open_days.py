@@ -107,39 +107,37 @@ def test_an_entry_serves_only_for_a_while(
     assert len(reads) == 2
 
 
-def test_a_page_reads_the_days_counts_once_and_again_when_they_are_older_than_they_serve(
-    built: list[Any], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    counted: list[str] = []
+@pytest.fixture
+def counts_read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The reads of the days' counts (``day_events``) made meanwhile (each still runs on the engine)."""
+    made: list[str] = []
     execute = client.execute
 
     def execute_counted(sql: str, *args: Any, **kwargs: Any) -> client.Result:
-        counted.extend([sql] if "FROM day_events" in sql else [])
+        made.extend([sql] if "FROM day_events" in sql else [])
         return execute(sql, *args, **kwargs)
 
     monkeypatch.setattr(client, "execute", execute_counted)
+    return made
+
+
+def test_a_page_reads_the_days_counts_once_and_again_when_they_are_older_than_they_serve(
+    built: list[Any], counts_read: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     answers = [run_query(q) for q in page()]
-    assert len(counted) == 1
+    assert len(counts_read) == 1
     assert answers == built
     monkeypatch.setattr(visit_days, "COUNTS_TTL", -1.0)  # every entry now older than it serves
     run_query(page()[2])
     run_query(page()[3])
-    assert len(counted) == 3
+    assert len(counts_read) == 3
 
 
 def test_with_a_server_every_query_reads_the_days_counts_afresh(
-    built: list[Any], monkeypatch: pytest.MonkeyPatch
+    built: list[Any], counts_read: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """There the flusher is another process, whose inserts this one's writes do not count: a count kept
     for a page could lag the visits read beside it."""
-    counted: list[str] = []
-    execute = client.execute
-
-    def execute_counted(sql: str, *args: Any, **kwargs: Any) -> client.Result:
-        counted.extend([sql] if "FROM day_events" in sql else [])
-        return execute(sql, *args, **kwargs)
-
-    monkeypatch.setattr(client, "execute", execute_counted)
     monkeypatch.setattr(visit_days, "is_embedded_clickhouse", lambda: False)  # as with a server's URL
     assert [run_query(q) for q in page()] == built
-    assert len(counted) == len(page())
+    assert len(counts_read) == len(page())
