@@ -8,8 +8,9 @@ in the whole's row), and the others take their group's rows: the goals card too.
 
 The rows are kept under everything they depend on: the store and how many writes other than inserts of
 events this process made to it, the site, the range, its filters and goals, and each raw visit day with
-its event count and first and last event (``VisitDay``), read afresh by every query. A new event
-changes its day's count and so the key: a query never takes rows older than the events it counted. An
+its event count and first and last event (``VisitDay``, as ``visit_days.split`` read them for the
+query). A new event changes its day's count and so the key: a query never takes rows older than the
+events it counted. An
 entry serves for a few seconds (``TTL``): long enough for one page's requests, which arrive together,
 and short enough that a rewrite keeping a day's counts (re-deriving its visits, ``analytics.rederive``,
 in another process) shows within seconds. A query the sets do not serve (another dimension, revenue,
