@@ -17,7 +17,8 @@ bounces, engaged time...) therefore adds up across visit days, exactly.
   (``visit_days.split``), whose stamp is still the day's event count (late events or a repair make it
   differ: that day is read raw until rebuilt). The other visit days it touches (the range's start,
   today, any day not built) are read raw, restricted to those visit days; the outer query adds both.
-  Any other query reads raw (``build_sql``).
+  The cards of a page's first view take their sums from one read (``analytics.page_sums``) and their
+  raw days' rows from one scan (``analytics.open_days``). Any other query reads raw (``build_sql``).
 """
 
 from __future__ import annotations
@@ -31,10 +32,11 @@ from typing import Any
 
 import orjson
 
-from analytics import client, open_days
+from analytics import client, open_days, page_sums
 from analytics.dimensions import GOAL, PROPS_PREFIX, TIME_DIMENSIONS
 from analytics.filters import Filter
 from analytics.goals import Goal
+from analytics.page_sums import Sums
 from analytics.periods import DateRange
 from analytics.prop_keys import MAX_KEYS, PROP_KEYS, uses_sql
 from analytics.query import (
@@ -150,18 +152,6 @@ def variant(dimension: str, tz: str, goals: Sequence[Goal], filtered: str = NONE
 # -- reading ------------------------------------------------------------------------------------------
 
 
-@dataclasses.dataclass(frozen=True)
-class Sums:
-    """Which built sums answer a part of a query: a kind (its dimensions' name and variant), and the
-    one value its filter asks for, held in ``column`` ("value" or "filter_value"), if any, compared
-    ignoring case when its dimension folds it (``fold``)."""
-
-    kind: tuple[str, str]
-    column: str = ""
-    value: str = ""
-    fold: bool = False
-
-
 def needs(query: Query) -> list[Sums] | None:
     """The sums ``query`` can be answered from (its groups first, then the whole its shares are of),
     or None when it reads raw."""
@@ -245,36 +235,51 @@ def _raw_branch(plan: Plan, edges: Sequence[VisitDay], source: str, sources: Seq
     return shared or plan.branch(source, sources)
 
 
-def _chosen(plan: Plan, sums: Sums) -> list[str]:
-    """The condition on the one value a filter asks for, if any."""
-    if not sums.column:
-        return []
-    if sums.fold:
-        return [f"lowerUTF8({sums.column}) = lowerUTF8({plan.bind(sums.value, 'String')})"]
-    return [f"{sums.column} = {plan.bind(sums.value, 'String')}"]
+def _page_rows(plan: Plan, sums: Sums, days: Sequence[VisitDay]) -> list[page_sums.Row] | None:
+    """``sums``' rows over ``days`` as the page's cards read them at once (``analytics.page_sums``), or
+    None when they are not among those cards' sums, or the query wants what the rows do not carry."""
+    if plan.folded or plan.wanted & {"p_revenue", "p_revenue_events"}:
+        return None
+    query = plan.query
+    cards: list[Sums] = []
+    for dimension in (*open_days.SETS, GOAL):
+        dims = (dimension,) if dimension else ()
+        cards += needs(dataclasses.replace(query, dimensions=dims, metrics=("visitors",), order_by=())) or []
+    return page_sums.rows(query.site_id, sums, cards, days)
 
 
 def _total_sql(plan: Plan, sums: Sums, days: Sequence[VisitDay]) -> str:
     """The visitors of ``days`` in ``sums``, as one scalar."""
-    rows = sums_rows(plan.bind, sums.kind, days, ["p_visitors"], *_chosen(plan, sums))
+    shared = _page_rows(plan, sums, days)
+    if shared is not None:
+        return f"SELECT {plan.bind(sum(row[1] for row in shared), 'UInt64')}"
+    rows = sums_rows(plan.bind, sums.kind, days, ["p_visitors"], *sums.conditions(plan.bind))
     return f"SELECT toUInt64(sum(p_visitors)) FROM ({rows})"  # noqa: S608
 
 
 def _sums_sql(plan: Plan, sums: Sums, days: Sequence[VisitDay], sources: Sequence[str]) -> str:
-    """The built sums of ``days`` as rows of the query's partial columns (``sources``)."""
-    extra = _chosen(plan, sums)
-    select = ["value AS d0"] if plan.query.dimensions else []
+    """The built sums of ``days`` as rows of the query's partial columns (``sources``): bound from the
+    page's read (``_page_rows``) when it holds them, else read."""
+    reached = [_REACHED[source] for source in sources]
+    shared = _page_rows(plan, sums, days)
+    if shared is not None:  # a row's value, then page_sums.COLUMNS
+        at = {name: f"r.{index + 2}" for index, name in enumerate(page_sums.COLUMNS)}
+        kept = [row for row in shared if any(row[page_sums.COLUMNS.index(name) + 1] for name in reached)]
+        source, value = f"(SELECT arrayJoin({plan.bind(kept, page_sums.ROWS)}) AS r)", "r.1"
+    else:
+        at = {name: name for source in sources for name in PARTIALS[source]}
+        extra = [*sums.conditions(plan.bind), "(" + " OR ".join(f"{name} > 0" for name in reached) + ")"]
+        columns = [name for source in sources for name in PARTIALS[source] if name in plan.wanted]
+        # The rows are chosen in a subquery, whose WHERE sees the table's columns, not the aliases below.
+        source, value = f"({sums_rows(plan.bind, sums.kind, days, columns, *extra)})", "value"
+    select = [f"{value} AS d0"] if plan.query.dimensions else []
     if plan.folded:  # the sums hold a spelling of each key: grouped by the key, the spelling carried
-        select = ["lowerUTF8(value) AS d0", "value AS sp0"]
-    for source in sources:
-        for name in PARTIALS[source]:
-            expr = name if name in plan.wanted else "0"
+        select = [f"lowerUTF8({value}) AS d0", f"{value} AS sp0"]
+    for source_name in sources:
+        for name in PARTIALS[source_name]:
+            expr = at[name] if name in plan.wanted else "0"
             select.append(f"{_CAST.get(name, 'toUInt64({})').format(expr)} AS {name}")
-    extra.append("(" + " OR ".join(f"{_REACHED[source]} > 0" for source in sources) + ")")
-    columns = [name for source in sources for name in PARTIALS[source] if name in plan.wanted]
-    # The rows are chosen in a subquery, whose WHERE sees the table's columns, not the aliases above.
-    rows = sums_rows(plan.bind, sums.kind, days, columns, *extra)
-    return f"SELECT {', '.join(select)} FROM ({rows})"  # noqa: S608
+    return f"SELECT {', '.join(select)} FROM {source}"  # noqa: S608
 
 
 # -- building -----------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The open days of a page, read once (``analytics.open_days``): the cards of a page take their rows
 from one scan of the events the sums do not hold, and answer exactly as reading every event does; a
-new event, a filter or a write is a new read."""
+new event, a filter or a write is a new read. And its closed days' sums, read once
+(``analytics.page_sums``): another range or filter is another read."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from analytics import client, open_days, run_query, visit_days
+from analytics import client, open_days, page_sums, run_query, visit_days
 from analytics.closed_days import build, read_sql
 from analytics.filters import Filter
 from analytics.periods import DateRange
@@ -56,6 +57,20 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
 
 
 @pytest.fixture
+def sums_reads(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
+    """How many reads of closed days' sums ``page_sums`` made (each still runs, on the real engine)."""
+    made: list[int] = []
+    read = page_sums._read
+
+    def counted(*args: Any) -> Any:
+        made.append(1)
+        return read(*args)
+
+    monkeypatch.setattr(page_sums, "_read", counted)
+    yield made
+
+
+@pytest.fixture
 def built(stored: list[Event]) -> Iterator[list[list[dict[str, Any]]]]:  # noqa: F811 - the imported fixture
     client.command("TRUNCATE TABLE day_sums")
     raw = [run_query(q) for q in page()]  # nothing built yet: every event read
@@ -73,6 +88,21 @@ def test_a_page_reads_its_open_days_once_and_answers_as_every_event_does(
     assert len(reads) == 1
     assert open_days.served(Plan(page()[5]))  # the goals card's rows too
     assert all(read_sql(q) is not None for q in page())  # each took the closed days' sums
+
+
+def test_a_page_reads_its_closed_days_sums_once_and_each_range_or_filter_again(
+    built: list[Any], sums_reads: list[int]
+) -> None:
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(run_query, page())) == built
+    assert len(sums_reads) == 1  # the pages card reads its own sums: too many rows to share
+    earlier = DateRange(MONTH.first - dt.timedelta(days=1), MONTH.last - dt.timedelta(days=1), MONTH.tz)
+    clicked = (Filter("is", "visit:source", ("Google",)),)
+    shifted, filtered = [run_query(q) for q in page(earlier)], [run_query(q) for q in page(filters=clicked)]
+    assert len(sums_reads) == 3
+    client.command("TRUNCATE TABLE day_sums")  # and so says reading every event
+    assert shifted == [run_query(q) for q in page(earlier)]
+    assert filtered == [run_query(q) for q in page(filters=clicked)]
 
 
 def test_a_new_event_on_the_open_day_is_in_the_next_answer(built: list[Any], reads: list[int]) -> None:
