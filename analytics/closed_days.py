@@ -240,12 +240,7 @@ def _page_rows(plan: Plan, sums: Sums, days: Sequence[VisitDay]) -> list[page_su
     None when they are not among those cards' sums, or the query wants what the rows do not carry."""
     if plan.folded or plan.wanted & {"p_revenue", "p_revenue_events"}:
         return None
-    query = plan.query
-    cards: list[Sums] = []
-    for dimension in (*open_days.SETS, GOAL):
-        dims = (dimension,) if dimension else ()
-        cards += needs(dataclasses.replace(query, dimensions=dims, metrics=("visitors",), order_by=())) or []
-    return page_sums.rows(query.site_id, sums, cards, days)
+    return page_sums.rows(plan.query.site_id, sums, days)
 
 
 def _total_sql(plan: Plan, sums: Sums, days: Sequence[VisitDay]) -> str:

@@ -2,32 +2,39 @@
 from ``day_sums`` (``analytics.closed_days``) for the visit days lying in their range.
 
 A page's cards over one range take the sums of the same visit days, each card its own kind: none (the
-top stats), the chart's days, channels, countries, browsers, goals (``analytics.open_days.SETS`` and
-the goals: what ``open_days`` reads of the raw days). Each of those reads costs the engine about as
-much as the next, whatever its size: most of a page of closed days. Here the first card's query reads
-every one of those kinds at once, each added up over the days, and every card binds its kind's rows
-into its own query, which then reads no table for its closed days.
+top stats), the chart's days, channels, countries, browsers (``analytics.open_days.SETS``, what
+``open_days`` reads of the raw days), goals and the custom property keys (``PROP_KEYS``); after a click on
+a source or a page, those kept under it. Each read of ``day_sums`` costs the engine about as much as the
+next, whatever its size: most of a page of closed days. Here the first card's query reads every one of
+those kinds at once (each variant: a time bucket's timezone, the goals), each added up over the days,
+and every card binds its kind's rows into its own query, which then reads no table for its closed days.
 
 Rows are kept under everything they depend on: the store and the writes other than inserts of events
-this process made to it, the site, the kinds (with the one value a filter picks) and each day with the
-stamp and part it is read at (``VisitDay``, as ``visit_days.split`` gave them for the query; a query
-whose split gave other days reads its own). A kind whose sums a day lacks is never taken from an entry
-holding that day: a query needing it splits that day off, and so has another key. An entry serves for
-a few seconds (``TTL``), as ``open_days``'s.
+this process made to it, the site, the filter's value, and each day with the stamp and part it is read
+at (``VisitDay``, as ``visit_days.split`` gave them for the query; a query whose split gave other days
+reads its own). A kind whose sums a day lacks is never taken from an entry holding that day: a query
+needing it splits that day off, and so has another key. An entry serves for a few seconds (``TTL``),
+as ``open_days``'s.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Sequence
 from typing import Any
 
 from analytics import client
+from analytics.dimensions import GOAL
 from analytics.filters import Binder
 from analytics.memo import remembered, scope
-from analytics.query import ENGAGEMENT, EVENTS, PARTIALS, VISITS, VisitDay
+from analytics.open_days import SETS
+from analytics.query import BEFORE, ENGAGEMENT, EVENTS, PARTIALS, VISITS, VisitDay
 
-__all__ = ["COLUMNS", "ROWS", "TTL", "Sums", "rows"]
+__all__ = ["COLUMNS", "PROP_KEYS", "ROWS", "SHARED", "TTL", "Sums", "rows"]
+
+PROP_KEYS = "event:props"  # the sums' kind holding a day's keys (value) and their uses (p_events)
+SHARED: tuple[str, ...] = (*SETS, GOAL, PROP_KEYS)  # the kinds read at once, without a filter
 
 # The partial sums a row carries after its value (revenue aside: its cards read as before).
 COLUMNS: tuple[str, ...] = tuple(
@@ -59,53 +66,49 @@ class Sums:
         return [f"{self.column} = {bind(self.value, 'String')}"]
 
 
-def rows(site_id: int, sums: Sums, page: Sequence[Sums], days: Sequence[VisitDay]) -> list[Row] | None:
+def rows(site_id: int, sums: Sums, days: Sequence[VisitDay]) -> list[Row] | None:
     """``sums``' rows over ``days``: each value, then ``COLUMNS`` added up over the days; read once with
-    the rest of ``page`` (the sums of a page's cards). None when ``sums`` is not among them."""
-    kinds = _one_per_dimension(page)
-    if sums not in kinds:
+    the other kinds of a page's cards (``SHARED``, or those kept under the filter ``sums`` is under).
+    None when ``sums`` is not among them."""
+    dimension = sums.kind[0]
+    filtered, _, shown = dimension.rpartition("|") if sums.column == "filter_value" else ("", "", dimension)
+    if shown not in SHARED or (sums.column and not filtered):
         return None
     if not days:
         return []
-    key = ("page_sums", *scope(events=False), site_id, tuple(kinds), tuple(days))
-    return remembered(key, lambda: _read(site_id, kinds, days), ttl=TTL)[kinds.index(sums)]
+    dimensions = tuple(f"{filtered}|{name}" if filtered else name for name in SHARED)
+    picked = (sums.column, sums.value, sums.fold)  # the filter's one value (its kind is in ``dimensions``)
+    key = ("page_sums", *scope(events=False), site_id, dimensions, picked, tuple(days))
+    return remembered(key, lambda: _read(site_id, dimensions, sums, days), ttl=TTL).get(sums.kind, [])
 
 
-def _one_per_dimension(page: Sequence[Sums]) -> list[Sums]:
-    """``page`` without repeats, and the first of any two with one dimension (a row's dimension says
-    which it is)."""
-    kept: dict[str, Sums] = {}
-    for sums in page:
-        kept.setdefault(sums.kind[0], sums)
-    return list(kept.values())
-
-
-def _read(site_id: int, kinds: Sequence[Sums], days: Sequence[VisitDay]) -> list[list[Row]]:
-    """Every kind's rows over ``days``, in one read (a row written twice taken once)."""
+def _read(
+    site_id: int, dimensions: Sequence[str], picked: Sums, days: Sequence[VisitDay]
+) -> dict[tuple[str, str], list[Row]]:
+    """The rows of every kind of ``dimensions`` (any variant) over ``days``, under ``picked``'s filter
+    condition if any, by kind (a row written twice taken once)."""
     params: dict[str, Any] = {"site_id": site_id}
     bind = Binder(params)
-    dimensions = bind([sums.kind[0] for sums in kinds], "Array(String)")
-    chosen = bind(
-        [(sums.kind[0], sums.kind[1] + day.part, day.day, day.events) for sums in kinds for day in days],
-        "Array(Tuple(String, String, Date, UInt64))",
-    )
-    picked = " OR ".join(
-        "(" + " AND ".join([f"dimension = {bind(sums.kind[0], 'String')}", *sums.conditions(bind)]) + ")"
-        for sums in kinds
-    )
-    columns = ", ".join(COLUMNS)
+    part = bind(f"{re.escape(BEFORE)}[0-9]+$", "String")  # a part's variant ends so (``part_before``)
+    chosen = bind([(day.day, day.events, day.part) for day in days], "Array(Tuple(Date, UInt64, String))")
+    where = [
+        "site_id = {site_id:UInt64}",
+        "marker = 0",
+        f"dimension IN {bind(list(dimensions), 'Array(String)')}",
+        f"(day, stamp, extract(variant, {part})) IN {chosen}",
+        *picked.conditions(bind),
+    ]
     sql = (
-        f"SELECT indexOf({dimensions}, dimension) AS which, value,"  # noqa: S608
+        f"SELECT dimension, replaceRegexpOne(variant, {part}, '') AS kind, value,"  # noqa: S608
         f" {', '.join(f'sum({name})' for name in COLUMNS)}"
-        f" FROM (SELECT dimension, value, {columns} FROM day_sums"
-        " WHERE site_id = {site_id:UInt64} AND marker = 0"
-        f" AND dimension IN {dimensions}"
-        f" AND (dimension, variant, day, stamp) IN {chosen}"
-        f" AND ({picked})"
+        f" FROM (SELECT dimension, variant, value, {', '.join(COLUMNS)} FROM day_sums"
+        f" WHERE {' AND '.join(where)}"
         " LIMIT 1 BY dimension, variant, day, stamp, filter_value, value)"
-        " GROUP BY which, value"
+        " GROUP BY dimension, kind, value"
     )
-    out: list[list[Row]] = [[] for _ in kinds]
-    for which, value, *sums in client.execute(sql, params, tag=f"site:{site_id}:page_sums", max_rows=0).rows:
-        out[int(which) - 1].append((str(value), *(int(n) for n in sums)))
+    out: dict[tuple[str, str], list[Row]] = {}
+    for dimension, variant, value, *sums in client.execute(
+        sql, params, tag=f"site:{site_id}:page_sums", max_rows=0
+    ).rows:
+        out.setdefault((str(dimension), str(variant)), []).append((str(value), *(int(n) for n in sums)))
     return out

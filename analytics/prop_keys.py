@@ -1,6 +1,7 @@
 """The custom property keys a site's events carried in a date range, most used first, so the dashboard
 can offer a breakdown (``event:props:<key>``) per key. Closed days' key counts are kept with their sums
-(``analytics.closed_days``, kind ``PROP_KEYS``); the other days are read from their events.
+(``analytics.closed_days``, kind ``PROP_KEYS``), taken with the other cards' sums of a page
+(``analytics.page_sums``); the other days are read from their events.
 
     >>> top_prop_keys(site_id=1, date_range=DateRange(...))  # doctest: +SKIP
     ['plan', 'author']
@@ -8,15 +9,17 @@ can offer a breakdown (``event:props:<key>``) per key. Closed days' key counts a
 
 from __future__ import annotations
 
-from analytics import client
+from collections.abc import Sequence
+
+from analytics import client, page_sums
+from analytics.page_sums import PROP_KEYS, Sums
 from analytics.periods import DateRange
-from analytics.query import Plan, Query
-from analytics.visit_days import split, sums_rows
+from analytics.query import Plan, Query, VisitDay
+from analytics.visit_days import split
 
 __all__ = ["MAX_KEYS", "PROP_KEYS", "top_prop_keys", "uses_sql"]
 
 MAX_KEYS = 20
-PROP_KEYS = "event:props"  # the sums' kind holding a day's keys (value) and their uses (p_events)
 
 
 def uses_sql(plan: Plan, *, by_day: bool = False) -> str:
@@ -37,11 +40,20 @@ def top_prop_keys(site_id: int, date_range: DateRange, limit: int = MAX_KEYS) ->
     parts = [uses_sql(plan)]
     if summed:
         plan.restrict_to(edges)
-        rows = sums_rows(plan.bind, (PROP_KEYS, ""), summed, ["p_events"])
-        parts = [uses_sql(plan), f"SELECT value, p_events FROM ({rows})"]  # noqa: S608
+        uses = [(row[0], row[1 + page_sums.COLUMNS.index("p_events")]) for row in _summed(site_id, summed)]
+        rows = plan.bind(uses, "Array(Tuple(String, UInt64))")
+        summed_sql = f"SELECT r.1 AS value, r.2 AS p_events FROM (SELECT arrayJoin({rows}) AS r)"  # noqa: S608
+        parts = [uses_sql(plan), summed_sql]
     union = " UNION ALL ".join(f"({part})" for part in parts)
     sql = f"SELECT value, sum(p_events) AS uses FROM ({union}) GROUP BY value ORDER BY uses DESC, value"  # noqa: S608
     result = client.execute(
         f"{sql} LIMIT {plan.bind(limit, 'UInt32')}", plan.params, tag="dashboard:prop_keys"
     )
     return [str(row[0]) for row in result.rows]
+
+
+def _summed(site_id: int, days: Sequence[VisitDay]) -> list[page_sums.Row]:
+    """The keys' rows of closed ``days``, as a page's cards read them (``analytics.page_sums``)."""
+    shared = page_sums.rows(site_id, Sums((PROP_KEYS, "")), days)
+    assert shared is not None
+    return shared

@@ -16,6 +16,7 @@ from analytics import client, open_days, page_sums, run_query, visit_days
 from analytics.closed_days import build, read_sql
 from analytics.filters import Filter
 from analytics.periods import DateRange
+from analytics.prop_keys import top_prop_keys
 from analytics.query import Plan, Query
 from analytics.schema import Event
 from tests.conftest import make_event, seed
@@ -95,6 +96,7 @@ def test_a_page_reads_its_closed_days_sums_once_and_each_range_or_filter_again(
 ) -> None:
     with ThreadPoolExecutor(4) as pool:
         assert list(pool.map(run_query, page())) == built
+    keys = top_prop_keys(SITE, MONTH)  # the custom properties card's keys: from that read too
     assert len(sums_reads) == 1  # the pages card reads its own sums: too many rows to share
     earlier = DateRange(MONTH.first - dt.timedelta(days=1), MONTH.last - dt.timedelta(days=1), MONTH.tz)
     clicked = (Filter("is", "visit:source", ("Google",)),)
@@ -103,6 +105,7 @@ def test_a_page_reads_its_closed_days_sums_once_and_each_range_or_filter_again(
     client.command("TRUNCATE TABLE day_sums")  # and so says reading every event
     assert shifted == [run_query(q) for q in page(earlier)]
     assert filtered == [run_query(q) for q in page(filters=clicked)]
+    assert keys == top_prop_keys(SITE, MONTH) == ["plan"]
 
 
 def test_a_new_event_on_the_open_day_is_in_the_next_answer(built: list[Any], reads: list[int]) -> None:
