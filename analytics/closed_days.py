@@ -219,7 +219,7 @@ def read_sql(query: Query) -> tuple[str, dict[str, Any]] | None:
     totals = {"total_visitors": "", "total_base_visitors": ""}
     if {"percentage", "conversion_rate"} & set(query.metrics):  # no filter here is a goal's: one whole
         shared = open_days.total_visitors(plan, edges) if edges else None
-        raw = shared or plan.total_visitors(plan.event_nodes)
+        raw = shared or (plan.total_visitors(plan.event_nodes) if edges else "0")  # no raw day: none
         whole = f"({_total_sql(plan, needed[-1], summed)}) + {raw}"
         totals = {
             "total_visitors": whole if "percentage" in query.metrics else "",
