@@ -70,13 +70,12 @@ def rows(site_id: int, sums: Sums, days: Sequence[VisitDay]) -> list[Row] | None
     """``sums``' rows over ``days``: each value, then ``COLUMNS`` added up over the days; read once with
     the other kinds of a page's cards (``SHARED``, or those kept under the filter ``sums`` is under).
     None when ``sums`` is not among them."""
-    dimension = sums.kind[0]
-    filtered, _, shown = dimension.rpartition("|") if sums.column == "filter_value" else ("", "", dimension)
-    if shown not in SHARED or (sums.column and not filtered):
+    filtered = sums.kind[0].partition("|")[0] if sums.column == "filter_value" else ""  # no "|" in its name
+    dimensions = tuple(f"{filtered}|{name}" if filtered else name for name in SHARED)
+    if sums.kind[0] not in dimensions or (sums.column and not filtered):
         return None
     if not days:
         return []
-    dimensions = tuple(f"{filtered}|{name}" if filtered else name for name in SHARED)
     picked = (sums.column, sums.value, sums.fold)  # the filter's one value (its kind is in ``dimensions``)
     key = ("page_sums", *scope(events=False), site_id, dimensions, picked, tuple(days))
     return remembered(key, lambda: _read(site_id, dimensions, sums, days), ttl=TTL).get(sums.kind, [])

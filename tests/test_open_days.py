@@ -15,9 +15,10 @@ import pytest
 from analytics import client, open_days, page_sums, run_query, visit_days
 from analytics.closed_days import build, read_sql
 from analytics.filters import Filter
+from analytics.page_sums import Sums
 from analytics.periods import DateRange
 from analytics.prop_keys import top_prop_keys
-from analytics.query import Plan, Query
+from analytics.query import Plan, Query, VisitDay
 from analytics.schema import Event
 from tests.conftest import make_event, seed
 from tests.test_closed_days import GOALS, LAST, NOW, SITE, stored  # noqa: F401 - a fixture
@@ -106,6 +107,18 @@ def test_a_page_reads_its_closed_days_sums_once_and_each_range_or_filter_again(
     assert shifted == [run_query(q) for q in page(earlier)]
     assert filtered == [run_query(q) for q in page(filters=clicked)]
     assert keys == top_prop_keys(SITE, MONTH) == ["plan"]
+
+
+def test_only_the_kinds_of_the_page_cards_are_read_at_once() -> None:
+    """Any other kind is read on its own (``rows`` answers None): the pages, a breakdown by the filtered
+    dimension, a custom property whose key ends like a card's kind."""
+    moment = dt.datetime.combine(LAST, dt.time(12))
+    days = [VisitDay(LAST, 1, moment, moment)]
+    clicked = ("filter_value", "Google")
+    assert page_sums.rows(SITE, Sums(("visit:source|time:day", "Europe/Berlin"), *clicked), days) == []
+    assert page_sums.rows(SITE, Sums(("visit:source|event:props:x|time:day", ""), *clicked), days) is None
+    assert page_sums.rows(SITE, Sums(("visit:source", ""), "value", "Google"), days) is None
+    assert page_sums.rows(SITE, Sums(("event:page", "")), days) is None
 
 
 def test_a_new_event_on_the_open_day_is_in_the_next_answer(built: list[Any], reads: list[int]) -> None:
