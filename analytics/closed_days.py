@@ -259,7 +259,7 @@ def _sums_sql(plan: Plan, sums: Sums, days: Sequence[VisitDay], sources: Sequenc
     shared = _page_rows(plan, sums, days)
     if shared is not None:  # a row's value, then page_sums.COLUMNS
         at = {name: f"r.{index + 2}" for index, name in enumerate(page_sums.COLUMNS)}
-        kept = [row for row in shared if any(row[page_sums.COLUMNS.index(name) + 1] for name in reached)]
+        kept = [row for row in shared if any(row[page_sums.position(name)] for name in reached)]
         source, value = f"(SELECT arrayJoin({plan.bind(kept, page_sums.ROWS)}) AS r)", "r.1"
     else:
         at = {name: name for source in sources for name in PARTIALS[source]}

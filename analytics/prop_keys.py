@@ -40,7 +40,7 @@ def top_prop_keys(site_id: int, date_range: DateRange, limit: int = MAX_KEYS) ->
     parts = [uses_sql(plan)]
     if summed:
         plan.restrict_to(edges)
-        uses = [(row[0], row[1 + page_sums.COLUMNS.index("p_events")]) for row in _summed(site_id, summed)]
+        uses = [(row[0], row[page_sums.position("p_events")]) for row in _summed(site_id, summed)]
         rows = plan.bind(uses, "Array(Tuple(String, UInt64))")
         summed_sql = f"SELECT r.1 AS value, r.2 AS p_events FROM (SELECT arrayJoin({rows}) AS r)"  # noqa: S608
         parts = [uses_sql(plan), summed_sql] if edges else [summed_sql]
