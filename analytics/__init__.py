@@ -61,6 +61,7 @@ from analytics.transfer import counts as store_counts
 from analytics.transfer import first_difference as first_count_difference
 from analytics.transfer import month_plan as transfer_plan
 from analytics.transfer import on as store_of
+from analytics.visit_days import PAGE_TOKEN, one_page
 
 __all__ = [  # noqa: RUF022 - grouped by topic, sorted within a group
     # Queries: the typed Query, its registries and limits, and running it
@@ -75,6 +76,8 @@ __all__ = [  # noqa: RUF022 - grouped by topic, sorted within a group
     "find_dimension",
     "run_query",
     "time_buckets",
+    "PAGE_TOKEN",  # a page load's token: its requests share one read of the days' counts
+    "one_page",
     # Filters and their limits
     "MAX_DEPTH",
     "MAX_VALUES",

@@ -8,13 +8,22 @@ which sums are written from a list a process keeps for a few seconds (``BUILT_TT
 more events than its sums were stamped with is read raw either way; sums written meanwhile by another
 process are taken once the list is read again; sums dropped by another process while keeping the day's
 count (``analytics.rederive``) stop being asked for within those seconds.
+
+The requests of one page load may carry one token (``one_page``): those read the days' counts once for
+``PAGE_TTL`` seconds, whatever events are inserted meanwhile, so that events flushed between two of its
+cards do not give the later cards other keys, and so other reads of the raw days
+(``analytics.open_days``). A read without a token is as above: the API's and the tests' reads after a
+flush see it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+import re
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from analytics import client
@@ -24,7 +33,7 @@ from analytics.memo import remembered, scope
 from analytics.periods import DateRange
 from analytics.query import VisitDay, part_before
 
-__all__ = ["closed", "split", "sums_rows"]
+__all__ = ["PAGE_TOKEN", "closed", "one_page", "split", "sums_rows"]
 
 # A day's rows as written (parts not merged yet hold several): ``_days`` adds them up, which costs the
 # engine less than a GROUP BY on a table this small.
@@ -41,6 +50,23 @@ BUILT_TTL = 5.0  # seconds a process takes the written sums' list from memory (`
 # Seconds the days' counts are shared in embedded mode: a page's requests arrive together, and any
 # write of this process (the only writer there) is a new read (``scope``).
 COUNTS_TTL = 1.0
+PAGE_TTL = 5.0  # seconds the requests of one page load (``one_page``) share the days' counts
+PAGE_TOKEN = re.compile(r"[A-Za-z0-9]{1,40}")  # what a page load's token may be
+_page: contextvars.ContextVar[str] = contextvars.ContextVar("lantern_page", default="")
+
+
+@contextlib.contextmanager
+def one_page(token: str) -> Iterator[None]:
+    """Within the block (this thread or task only), the days' counts are those the first read under
+    ``token`` took, for ``PAGE_TTL`` seconds: the requests of one page load share them. An empty token
+    changes nothing; any other must match ``PAGE_TOKEN`` (ValueError)."""
+    if token and not PAGE_TOKEN.fullmatch(token):
+        raise ValueError(f"a page token is 1 to 40 letters and digits, not {token[:60]!r}")
+    mark = _page.set(token)
+    try:
+        yield
+    finally:
+        _page.reset(mark)
 
 
 def split(
@@ -89,16 +115,19 @@ def _written(params: dict[str, Any]) -> dict[tuple[dt.date, int], set[tuple[str,
 
 
 def _counts(params: dict[str, Any]) -> list[VisitDay]:
-    """The visit days of ``params``' range with their counts: as read at most ``COUNTS_TTL`` ago and
-    since this process's last write in embedded mode, afresh with a server."""
+    """The visit days of ``params``' range with their counts: as the page load's first request read
+    them (``one_page``); else as read at most ``COUNTS_TTL`` ago and since this process's last write in
+    embedded mode, afresh with a server."""
 
     def read() -> list[VisitDay]:
         return _days(client.execute(_EVENTS, params, tag="closed_days", max_rows=0).rows)
 
+    days = (params["site"], params["low"], params["high"])
+    if token := _page.get():  # inserts of events meanwhile are not a new read; other writes are
+        return remembered(("page counts", token, *scope(events=False), *days), read, ttl=PAGE_TTL)
     if not is_embedded_clickhouse():  # another process writes: a count kept would lag its visits
         return read()
-    key = ("counts", *scope(), params["site"], params["low"], params["high"])
-    return remembered(key, read, ttl=COUNTS_TTL)
+    return remembered(("counts", *scope(), *days), read, ttl=COUNTS_TTL)
 
 
 def _days(rows: Sequence[Sequence[Any]]) -> list[VisitDay]:

@@ -690,3 +690,24 @@ def test_the_dashboard_bench_times_the_requests_the_page_makes(dashboard: Watche
         if urlsplit(url).path.endswith("/breakdown"):
             prop = "event:props:" if query["property"].startswith("event:props:") else query["property"]
             assert query["metrics"] == PAGE_METRICS.get(prop, "visitors"), prop
+
+
+def _page_tokens(dashboard: Watched) -> set[str]:
+    """The ``snapshot`` tokens the data requests made so far carried ("" for one without)."""
+    made = [url for url in dashboard.requests if _data_request(url) is not None]
+    return {parse_qs(urlsplit(url).query).get("snapshot", [""])[0] for url in made}
+
+
+def test_the_requests_of_one_page_load_carry_one_token(dashboard: Watched) -> None:
+    """Each load of the page sends one ``snapshot`` token with all its requests, so the server reads
+    the days' counts once for its cards (``analytics.one_page``); a click loads it again, with another."""
+    dashboard.open("?period=day")
+    first = _page_tokens(dashboard)
+    dashboard.requests.clear()
+    dashboard.page.click("#list-devices .row[data-value=Firefox]")
+    dashboard.ready()
+    second = _page_tokens(dashboard)
+    assert len(first) == len(second) == 1
+    assert "" not in first | second
+    assert first != second
+    assert not dashboard.failed_requests

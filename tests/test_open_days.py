@@ -134,6 +134,37 @@ def test_a_new_event_on_the_open_day_is_in_the_next_answer(built: list[Any], rea
     assert run_query(channel) == after
 
 
+def test_the_cards_of_one_page_load_scan_its_open_day_once_whatever_arrives_meanwhile(
+    built: list[Any], reads: list[int]
+) -> None:
+    """The requests of one page load share the days' counts (``visit_days.one_page``): an event inserted
+    between two of its cards is not a new scan. The next page load sees it, as does a read without a
+    token (the API's)."""
+    channel, country = page()[2], page()[3]
+    moment = dt.datetime.combine(LAST, dt.time(11), dt.UTC)
+    with visit_days.one_page("load1"):
+        before = run_query(channel)
+        seed([make_event(SITE, timestamp=moment, visitor_id=424_242, channel="Paid Video")])
+        run_query(country)
+        assert run_query(channel) == before
+    assert len(reads) == 1
+    with visit_days.one_page("load2"):
+        after = run_query(channel)
+    assert [row for row in after if row not in before] == [{"visit:channel": "Paid Video", "visitors": 1}]
+    assert len(reads) == 2
+    assert run_query(channel) == after
+    client.command("TRUNCATE TABLE day_sums")  # and so says reading every event
+    assert run_query(channel) == after
+
+
+def test_a_page_token_is_letters_and_digits() -> None:
+    for bad in ("a b", "x" * 41, "é", "a-b"):
+        with pytest.raises(ValueError, match="page token"), visit_days.one_page(bad):
+            pass
+    with visit_days.one_page(""), visit_days.one_page("Ab09" * 10):
+        pass
+
+
 def test_each_filter_is_its_own_read(built: list[Any], reads: list[int]) -> None:
     clicked = (Filter("is", "visit:source", ("Google",)),)
     run_query(page()[2])

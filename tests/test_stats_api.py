@@ -229,6 +229,8 @@ def test_a_key_without_the_stats_scope_is_refused(owner: Persona) -> None:
             "order_by",
         ),
         ("timeseries", {"site_id": "example.com", "interval": "fortnight"}, "interval"),
+        ("aggregate", {"site_id": "example.com", "snapshot": "a b"}, "snapshot"),
+        ("breakdown", {"site_id": "example.com", "property": "event:page", "snapshot": "x" * 41}, "snapshot"),
     ],
 )
 def test_bad_parameters_get_400_naming_the_parameter(

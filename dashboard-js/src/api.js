@@ -4,6 +4,13 @@
 export class ApiError extends Error {}
 
 let sharedLink = "";
+let pageToken = "";
+
+/** A new page load: the requests sent from now on carry a new token, so the server reads the days'
+ * event counts once for all of them (``snapshot``), not again for each event that arrives meanwhile. */
+export function newPageLoad() {
+  pageToken = Date.now().toString(36) + Math.random().toString(36).slice(2, 10);
+}
 
 /** On a shared link's page every request carries the link's ``auth`` slug instead of a session. */
 export function useSharedLink(slug) {
@@ -14,6 +21,7 @@ export function useSharedLink(slug) {
 export async function get(path, params, signal) {
   const query = new URLSearchParams();
   if (sharedLink) query.set("auth", sharedLink);
+  if (pageToken) query.set("snapshot", pageToken);
   for (const [name, value] of Object.entries(params)) if (value !== undefined && value !== "") query.set(name, value);
   let response;
   try {

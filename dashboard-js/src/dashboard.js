@@ -3,7 +3,7 @@
 // ever written with textContent. When every widget has rendered, #dashboard gets data-ready="true"
 // (tests and the page-render benchmark wait for it).
 
-import { ApiError, get, useSharedLink } from "./api.js";
+import { ApiError, get, newPageLoad, useSharedLink } from "./api.js";
 import { changeBadge } from "./changes.js";
 import { MainChart } from "./chart.js";
 import { compareButtonLabel, comparedWith, comparisonTitle } from "./comparison.js";
@@ -162,6 +162,7 @@ function start(root) {
   }
 
   function render(only = null, { quiet = false } = {}) {
+    newPageLoad();
     renderControls();
     const names = only || Object.keys(widgets);
     for (const name of names) run(name, quiet);

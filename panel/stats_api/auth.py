@@ -10,6 +10,11 @@ parse keys. A site the caller cannot see answers 404, the same as one that does 
 (v2) read ``site_id`` from their JSON body, kept on ``request.query_body``; a POST made with the
 session must pass Django's CSRF check, one made with an API key is exempt (browsers never add the
 header by themselves).
+
+Any call may carry ``snapshot=<token>`` (1 to 40 letters and digits): the calls carrying one token
+within a few seconds read the days' event counts once (``analytics.one_page``). The dashboard sends one
+per page load, so that events arriving while its cards load do not make each card read the open day
+again; a call without it reads them afresh.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 from django_ratelimit.core import is_ratelimited
 
+from analytics import PAGE_TOKEN, one_page
 from ingest.keys import bearer
 from panel.accounts import limits
 from panel.accounts.models import User
@@ -38,6 +44,9 @@ class ApiRequest(HttpRequest):
     site: Site  # type: ignore[assignment]  # ours, not django.contrib.sites'
     api_key: ApiKey | None
     query_body: dict[str, Any]  # POST views: the JSON body
+
+
+PAGE = "snapshot"  # the query parameter carrying a page load's token (``analytics.one_page``)
 
 
 def error(status: int, message: str) -> JsonResponse:
@@ -131,6 +140,13 @@ def stats_api(
     def decorate(view: Callable[[ApiRequest], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
         @functools.wraps(view)
         def wrapper(request: HttpRequest) -> HttpResponse:
+            token = request.GET.get(PAGE, "")
+            if token and not PAGE_TOKEN.fullmatch(token):
+                return error(400, f"{PAGE}: 1 to 40 letters and digits, shared by the requests of one page")
+            with one_page(token):  # the requests of one dashboard page share the days' counts
+                return serve(request)
+
+        def serve(request: HttpRequest) -> HttpResponse:
             if sharing.PARAM in request.GET:
                 return _as_shared_link(request, scope, method, view)
             if request.method != method:

@@ -90,6 +90,13 @@ def _v1_parameters(*extra: Schema, examples: bool = True) -> list[Schema]:
             "dimension==value|value or dimension!=value, joined by ;",
             {"type": "string", "examples": ["event:page==/blog|/docs;visit:country!=US"]},
         ),
+        _query_parameter(
+            "snapshot",
+            "Calls carrying the same token within a few seconds read the days' event counts once, so events"
+            " arriving meanwhile do not make each call read the open day again (the dashboard sends one per"
+            " page load); without it each call reads them afresh.",
+            {"type": "string", "pattern": "^[A-Za-z0-9]{1,40}$"},
+        ),
         *extra,
     ]
 
