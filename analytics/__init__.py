@@ -69,15 +69,15 @@ __all__ = [  # noqa: RUF022 - grouped by topic, sorted within a group
     "GOAL",
     "MAX_LIMIT",
     "METRICS",
+    "PAGE_TOKEN",  # a page load's token: its requests share one read of the days' counts
     "PROPS_PREFIX",
     "REVENUE_METRICS",
     "TIME_DIMENSIONS",
     "Query",
     "find_dimension",
+    "one_page",
     "run_query",
     "time_buckets",
-    "PAGE_TOKEN",  # a page load's token: its requests share one read of the days' counts
-    "one_page",
     # Filters and their limits
     "MAX_DEPTH",
     "MAX_VALUES",
