@@ -65,9 +65,12 @@ class Sums:
         """The condition on the one value a filter asks for, if any."""
         if not self.column:
             return []
-        if self.fold:
-            return [f"lowerUTF8({self.column}) = lowerUTF8({bind(self.value, 'String')})"]
-        return [f"{self.column} = {bind(self.value, 'String')}"]
+        value = bind(self.value, "String")
+        if self.fold and self.column == "filter_value":  # a filter's value is kept as its key: the
+            return [f"filter_value = lowerUTF8({value})"]  # table's own order finds its rows
+        if self.fold:  # a value is kept in its first spelling
+            return [f"lowerUTF8(value) = lowerUTF8({value})"]
+        return [f"{self.column} = {value}"]
 
 
 def position(name: str) -> int:

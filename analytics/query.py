@@ -356,13 +356,18 @@ def folded(dimensions: Sequence[str]) -> list[int]:
 
 
 def visits_sql(
-    columns: Sequence[str] = (), having: Sequence[str] = (), days: str = "", until: str = ""
+    columns: Sequence[str] = (),
+    having: Sequence[str] = (),
+    days: str = "",
+    until: str = "",
+    where: Sequence[str] = (),
 ) -> str:
     """A subquery: each visit of ``{site_id}`` overlapping ``[{start}, {end})``, one row a visit, with
     ``visit_id``, the counts, ``is_bounce``, ``duration_ms`` and ``columns`` (``VISIT_AGGREGATES``), kept
     when ``having`` (conditions over those columns) holds. A visit made only of engagement events is none.
     ``days``, when given, is a further condition on ``visit_start`` (``Plan``'s visit days); ``until``,
-    the end of the range per visit (``Plan.until_ms``), in place of ``{end}``.
+    the end of the range per visit (``Plan.until_ms``), in place of ``{end}``; ``where``, conditions on
+    the table's rows (``visits.<column>``), for first-touch columns, equal on every row of a visit.
 
     A visit ends before 03:00 UTC of the day after its start and its first event is at most 30 minutes
     before ``visit_start`` (``ingest/visits.py``), so the scan is bounded by the day of ``visit_start``.
@@ -376,7 +381,7 @@ def visits_sql(
         f"SELECT visit_id, {picks} FROM visits"  # noqa: S608 - registry names only
         " WHERE site_id = {site_id:UInt64}"
         f" AND toDate(visit_start) BETWEEN toDate({_START}) - 1 AND toDate({_END} + INTERVAL 30 MINUTE)"
-        f"{f' AND {days}' if days else ''}"
+        f"{''.join(f' AND {condition}' for condition in (days, *where) if condition)}"
         f" GROUP BY visit_id HAVING {' AND '.join(kept)}"
     )
 
@@ -579,7 +584,7 @@ class Plan:
         if other:
             having = [self.node_sql(node, "") for node in other]
             columns = [DIMENSIONS[leaf.dimension].column for node in other for leaf in leaves(node)]
-            passing = visits_sql(columns, having, self.visits_days, self.until_ms())
+            passing = visits_sql(columns, having, self.visits_days, self.until_ms(), self.own_visits())
             where.append(f"e.visit_id IN (SELECT visit_id FROM ({passing}))")  # noqa: S608
         return where
 
@@ -619,8 +624,13 @@ class Plan:
             return "events AS e"
         carried = set(EVENT_COLUMN_NAMES)
         needed = [*columns, *(c for c in self.visit_columns(self.query.dimensions) if c not in carried)]
-        visits = visits_sql(needed, days=self.visits_days, until=self.until_ms())
+        visits = visits_sql(needed, days=self.visits_days, until=self.until_ms(), where=self.own_visits())
         return f"events AS e INNER JOIN ({visits}) AS s ON e.visit_id = s.visit_id"
+
+    def own_visits(self) -> list[str]:
+        """The visit filters on first-touch columns, on the rows of ``visits``: every row of a visit has
+        them, so only the visits passing them are grouped (the events they join to pass them too)."""
+        return [self.node_sql(node, "visits") for node in self.visit_nodes if not _visit_only(node)]
 
     def joins(self, names: Sequence[str]) -> bool:
         """Whether events grouped by the dimensions ``names`` need their visits (entry or exit page)."""
@@ -744,9 +754,11 @@ class Plan:
             select = self.select_dimensions(time=clamped, visits=True)
             values = ["count()", "sum(s.pageviews)", "sum(s.is_bounce)", "count()", "sum(s.duration_ms)"]
             select += self.partials(VISITS, values, sources)
-            having = [self.node_sql(node, "") for node in self.visit_nodes]
+            # First-touch filters keep the visits' rows (``own_visits``); entry and exit pages, visits.
+            having = [self.node_sql(node, "") for node in self.visit_nodes if _visit_only(node)]
             columns = self.visit_columns(self.query.dimensions)
-            source = f"({visits_sql(columns, having, self.visits_days, self.until_ms())}) AS s"
+            visits = visits_sql(columns, having, self.visits_days, self.until_ms(), self.own_visits())
+            source = f"({visits}) AS s"
             where = self.skip_empty(self.query.dimensions, visits=True)
             return _select(select, source, where, self.group_by())
         # The visits holding a matching event in the range, once per value of the dimensions.
