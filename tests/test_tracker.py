@@ -335,20 +335,22 @@ def test_file_downloads_are_counted_by_extension_without_the_query(
     page = visit.page
     page.goto(server.site("/download.html"))
     lantern.events(1)
-    for link in ("#report", "#sheet", "#book", "#kindle"):
+    for link in ("#report", "#sheet", "#book", "#kindle", "#lookalike", "#code", "#archive"):
         with page.expect_download():
             page.click(link)
     page.click("#page")  # a link within the page: no event
 
-    events = lantern.events(5)
+    events = lantern.events(7)
     downloads = [body["p"]["url"] for body in visit.sent() if body["n"] == "File Download"]
     assert downloads == [
         server.site("/files/report.pdf"),  # ?token=secret is not sent
         server.site("/files/NUMBERS.XLSX"),
-        server.site("/files/book.epub"),  # data-file-types="epub, .mobi" adds to the built-in list
+        server.site("/files/book.epub"),  # data-file-types="epub, .mobi, c++, tar.zst" adds to the list
         server.site("/files/book.mobi"),
+        server.site("/files/main.c++"),  # taken as written: "+" is no pattern sign (it broke the script)
+        server.site("/files/site.tar.zst"),  # not notatar.zst
     ]
-    assert len(only(events, "File Download")) == 4 and len(events) == 5
+    assert len(only(events, "File Download")) == 6 and len(events) == 7
     rows = [row for row in lantern.stored() if row["name"] == "File Download"]
     assert sorted(props(row)["url"] for row in rows) == sorted(downloads)
     assert {row["pathname"] for row in rows} == {"/download.html"}

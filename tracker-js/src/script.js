@@ -131,9 +131,16 @@
     return name;
   }
 
+  // The site's own extensions ("epub, .mobi, tar.zst") are taken as written: a sign such as "+" matches
+  // itself, never breaks the pattern (and with it the script).
   var files = new RegExp(
     "\\.(" +
-      (attr("file-types") || "pdf").replace(/[\s.]/g, "").replace(/,/g, "|") +
+      (attr("file-types") || "pdf")
+        .split(",")
+        .map(function (type) {
+          return type.trim().replace(/^\./, "").replace(/[.*+?^${}()|[\]\\]/g, "\\$&") || "pdf";
+        })
+        .join("|") +
       "|pdf|xlsx|docx|txt|rtf|csv|exe|key|pps|ppt|pptx|7z|pkg|rar|gz|zip|avi|mov|mp4|mpeg|wmv|midi|mp3|wav|wma|dmg)$",
     "i"
   );
