@@ -81,6 +81,24 @@ def test_the_switcher_lists_the_organisations_sites(world: World, chrome: Sessio
     assert alerts == []
 
 
+def test_switching_sites_keeps_the_period_and_comparison_not_the_filters(world: World, chrome: Session) -> None:
+    owner = chrome.tab(world.owner_cookie, DESKTOP)
+    owner.go("/example.com/?period=91d&filters=event:page%3D%3D/pricing&compare=year_over_year&metric=pageviews")
+    owner.page.wait_for_selector("#dashboard[data-ready=true]")
+    assert owner.page.locator("#filter-bar .pill").count() == 1
+    _open_menu(owner)
+    with owner.page.expect_navigation():
+        owner.page.click("#site-menu a.site >> text=blog.example.com")
+    owner.page.wait_for_selector("#dashboard[data-ready=true]")
+    assert owner.page.url.endswith("/blog.example.com/?period=91d&compare=year_over_year")
+    assert owner.page.inner_text("#period-button .label") == "Last 91 days"
+    assert owner.page.locator("#filter-bar .pill").count() == 0  # /pricing was example.com's
+    owner.page.keyboard.press("w")  # another period: the links follow it
+    owner.page.wait_for_url("**/blog.example.com/?period=7d&compare=year_over_year")
+    hrefs = owner.page.eval_on_selector_all("#site-menu a.site", "links => links.map(a => a.href)")
+    assert hrefs and all(h.endswith("/?period=7d&compare=year_over_year") for h in hrefs), hrefs
+
+
 def test_settings_are_one_click_from_the_dashboard(world: World, chrome: Session) -> None:
     owner = chrome.tab(world.owner_cookie, DESKTOP)
     owner.go("/example.com/")

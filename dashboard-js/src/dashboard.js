@@ -20,7 +20,7 @@ import "./segments.css";
 import { segmentsMenu } from "./segments.js";
 import {
   compareParams, compareProblem, comparing, DEFAULT_COMPARE, DEFAULT_PERIOD, formatFilters, formatState, goalFilter, parseState,
-  periodProblem, TABS, withDefaultCompare, withDefaultPeriod, withFilter, withoutFilter,
+  periodProblem, siteSwitchSearch, TABS, withDefaultCompare, withDefaultPeriod, withFilter, withoutFilter,
 } from "./state.js";
 import { DROP_REASONS, GOAL_STATS, LISTS, REVENUE_STATS, TOP_STATS, valueLabel } from "./widgets.js";
 
@@ -620,6 +620,15 @@ function start(root) {
     renderFilters();
     renderTabs();
     renderExports();
+    renderSiteLinks();
+  }
+
+  /** The site switcher's links open the other sites over this period, with this comparison. */
+  function renderSiteLinks() {
+    const search = siteSwitchSearch(state);
+    for (const link of document.querySelectorAll("#site-menu a.site")) {
+      link.href = link.pathname + search;
+    }
   }
 
   function renderCompare() {

@@ -168,6 +168,13 @@ export function formatState(state) {
   return text ? "?" + text : "";
 }
 
+/** The query string another site's dashboard opens with from this state (the site switcher): the
+ * period and the comparison carry over; filters, tabs and metric name this site's data and do not. */
+export function siteSwitchSearch(state) {
+  const { period, date, compare, compareDate, matchDay } = state;
+  return formatState({ ...parseState(""), period, date, compare, compareDate, matchDay });
+}
+
 /** The goals a view is filtered by ("is" a goal), or null when it is not: the top stats are then
  * conversions. */
 export function goalFilter(state) {

@@ -6,7 +6,7 @@ import { addMonths, buckets, intervalsFor, isDay, lastMinutes, nowIn, rangeOf } 
 import { compact, countryName, duration, metricValue, shortDate } from "../src/format.js";
 import { PRESETS, periodLabel, presetForKey, rangeLabel, shiftPeriod } from "../src/periods.js";
 import {
-  compareParams, compareProblem, comparing, formatFilters, formatState, parseFilters, parseState, periodProblem, withDefaultCompare,
+  compareParams, compareProblem, comparing, formatFilters, formatState, parseFilters, parseState, periodProblem, siteSwitchSearch, withDefaultCompare,
   withDefaultPeriod, withFilter, withoutFilter,
 } from "../src/state.js";
 import { compareButtonLabel, comparedWith, comparisonTitle } from "../src/comparison.js";
@@ -297,4 +297,13 @@ test("imported data: the URL keeps it off, the note says whether it is in the nu
   assert.equal(importsNote(imported, { first: "2023-01-01", last: "2023-01-31" }, true, false, undefined), null);
   assert.equal(importsNote([], range, true, false, undefined), null);
   assert.equal(importsNote(imported, range, true, true, undefined), null);
+});
+
+test("the site switcher carries the period and the comparison, not this site's filters, tabs or metric", () => {
+  const here = parseState("?period=custom&date=2025-01-01,2025-01-31&filters=event:page%3D%3D/pricing&compare=year_over_year&match_day=1&metric=pageviews&sources=utm_source&interval=week");
+  assert.equal(siteSwitchSearch(here), "?period=custom&date=2025-01-01,2025-01-31&compare=year_over_year&match_day=1");
+  assert.equal(siteSwitchSearch(parseState("?period=realtime")), "?period=realtime");
+  assert.equal(siteSwitchSearch(parseState("?filters=visit:country%3D%3DDE&imports=off")), "");
+  const custom = parseState("?compare=custom&compare_date=2024-11-01,2024-11-30");
+  assert.equal(siteSwitchSearch(custom), "?compare=custom&compare_date=2024-11-01,2024-11-30");
 });
