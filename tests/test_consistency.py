@@ -68,18 +68,24 @@ def test_no_read_shows_an_event_without_its_visit(
     now = dt.datetime.now(dt.UTC)
     today = DateRange(now.date() - dt.timedelta(days=1), now.date() + dt.timedelta(days=1), "UTC")
 
+    failures: list[BaseException] = []
+
     def send_all() -> None:  # a steady stream over about a second and a half, as the flusher runs
-        for index in range(EVENTS):
-            send(app, index)
-            time.sleep(0.0025)
+        try:
+            for index in range(EVENTS):
+                send(app, index)
+                time.sleep(0.0025)
+        except BaseException as failure:  # the test fails with it, rather than waiting for ever
+            failures.append(failure)
 
     sender = threading.Thread(target=send_all)
     sender.start()
     seen: list[int] = []
     try:
-        while sender.is_alive() or (not seen or seen[-1] < EVENTS):
+        while sender.is_alive():
             seen.append(check_read(today, site.site.id))
-        wait_until(lambda: check_read(today, site.site.id) == EVENTS, "every event to be read")
+        assert not failures, failures
+        wait_until(lambda: seen.append(check_read(today, site.site.id)) or seen[-1] == EVENTS, "every event")
     finally:
         sender.join()
         stop_flusher.set()
