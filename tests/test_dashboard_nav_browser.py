@@ -81,9 +81,11 @@ def test_the_switcher_lists_the_organisations_sites(world: World, chrome: Sessio
     assert alerts == []
 
 
-def test_switching_sites_keeps_the_period_and_comparison_not_the_filters(world: World, chrome: Session) -> None:
+def test_switching_sites_keeps_the_period_and_comparison_not_filters(world: World, chrome: Session) -> None:
     owner = chrome.tab(world.owner_cookie, DESKTOP)
-    owner.go("/example.com/?period=91d&filters=event:page%3D%3D/pricing&compare=year_over_year&metric=pageviews")
+    owner.go(
+        "/example.com/?period=91d&filters=event:page%3D%3D/pricing&compare=year_over_year&metric=pageviews"
+    )
     owner.page.wait_for_selector("#dashboard[data-ready=true]")
     assert owner.page.locator("#filter-bar .pill").count() == 1
     _open_menu(owner)
