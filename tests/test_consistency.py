@@ -85,7 +85,12 @@ def test_no_read_shows_an_event_without_its_visit(
         while sender.is_alive():
             seen.append(check_read(today, site.site.id))
         assert not failures, failures
-        wait_until(lambda: seen.append(check_read(today, site.site.id)) or seen[-1] == EVENTS, "every event")
+
+        def all_read() -> bool:
+            seen.append(check_read(today, site.site.id))
+            return seen[-1] == EVENTS
+
+        wait_until(all_read, "every event to be read")
     finally:
         sender.join()
         stop_flusher.set()
