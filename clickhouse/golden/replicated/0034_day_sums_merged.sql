@@ -1,0 +1,1 @@
+ALTER TABLE day_sums ON CLUSTER 'lantern' MODIFY SETTING min_age_to_force_merge_seconds = 60;
